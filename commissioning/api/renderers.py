@@ -1,0 +1,76 @@
+"""``?format=csv`` on every list and report: the same rows as the JSON, flattened."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from rest_framework.renderers import BaseRenderer
+
+
+def _flatten(row, prefix=""):
+    out = {}
+    for key, value in row.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{name}."))
+        elif isinstance(value, list):
+            out[name] = (
+                json.dumps(value, default=str)
+                if any(isinstance(v, dict) for v in value)
+                else "; ".join(str(v) for v in value)
+            )
+        else:
+            out[name] = "" if value is None else value
+    return out
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if isinstance(data, dict) and "results" in data:
+            rows = data["results"]
+        elif isinstance(data, list):
+            rows = data
+        elif isinstance(data, dict) and isinstance(data.get("rows"), list):
+            rows = data["rows"]
+        else:
+            rows = [data]
+        flat = [_flatten(r) if isinstance(r, dict) else {"value": r} for r in rows]
+        header: list[str] = []
+        for r in flat:
+            for k in r:
+                if k not in header:
+                    header.append(k)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        for r in flat:
+            writer.writerow({k: _safe(v) for k, v in r.items()})
+        response = renderer_context.get("response") if renderer_context else None
+        view = renderer_context.get("view") if renderer_context else None
+        if response is not None and view is not None:
+            name = getattr(view, "csv_filename", None) or getattr(view, "basename", None) or "export"
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return buffer.getvalue().encode(self.charset)
+
+
+def _safe(value):
+    """Neutralise spreadsheet formula injection in exported text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

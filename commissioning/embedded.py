@@ -1,0 +1,46 @@
+"""Embedded defaults for a newcomer's machine: no database server and no broker needed.
+
+``embedded_database_url`` starts (or reuses) a private PostgreSQL from the ``pgserver`` wheel whose
+data directory and socket live under ``var/``; the server keeps running between commands so the web
+server, the worker and the tests all share it. ``filesystem_broker_options`` puts Celery's queue in
+folders under ``var/`` through kombu's filesystem transport.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+
+def embedded_database_url(pgdata: Path) -> str:
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        server = pgserver.get_server(pgdata, cleanup_mode=None)
+    # pgserver answers on a Unix socket in the data directory: postgresql://postgres:@/postgres?host=...
+    return server.get_uri(database="commissioning") if _has_database(server) else _create(server)
+
+
+def _has_database(server) -> bool:
+    out = server.psql("SELECT 1 FROM pg_database WHERE datname = 'commissioning';")
+    return "1 row" in out
+
+
+def _create(server) -> str:
+    server.psql("CREATE DATABASE commissioning;")
+    return server.get_uri(database="commissioning")
+
+
+def filesystem_broker_options(folder: Path) -> dict:
+    queue = folder / "queue"
+    processed = folder / "processed"
+    for path in (queue, processed, folder / "results"):
+        path.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(queue),
+        "data_folder_out": str(queue),
+        "processed_folder": str(processed),
+        "store_processed": False,
+    }

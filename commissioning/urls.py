@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from commissioning.views import dashboard
+
+urlpatterns = [
+    path("", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("partnership/switch/", dashboard.SwitchPartnershipView.as_view(), name="switch-partnership"),
+    path("accounts/", include("commissioning.urls_accounts")),
+    path("contracts/", include("commissioning.urls_contracts")),
+    path("audit/", include("commissioning.urls_audit")),
+    path("api/v1/", include("commissioning.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,34 @@
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import TemplateView
+
+from commissioning import selectors
+from commissioning.middleware import SESSION_KEY
+from commissioning.models import Partnership
+
+
+class DashboardView(LoginRequiredMixin, TemplateView):
+    """Home page per role: panels of what needs attention. Each app adds its own panels."""
+
+    template_name = "commissioning/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page_title"] = "Home"
+        context["panels"] = selectors.dashboard_panels(self.request.user, self.request.partnership)
+        return context
+
+
+class SwitchPartnershipView(LoginRequiredMixin, View):
+    def post(self, request):
+        pk = request.POST.get("partnership") or ""
+        if pk.isdigit() and Partnership.objects.restrict(request.user, "view").filter(pk=int(pk)).exists():
+            request.session[SESSION_KEY] = int(pk)
+        else:
+            request.session.pop(SESSION_KEY, None)
+        target = request.POST.get("next") or "/"
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = "/"
+        return redirect(target)

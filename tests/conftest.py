@@ -1,0 +1,60 @@
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+from rest_framework.test import APIClient
+
+from commissioning import roles
+from tests.commissioning.factories import PartnershipFactory, UserFactory
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.register_profile(
+    "dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture
+def partnership(db):
+    return PartnershipFactory(name="Bromley")
+
+
+@pytest.fixture
+def other_partnership(db):
+    return PartnershipFactory(name="Elsewhere")
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(role=roles.COMMISSIONER, partnerships=[p]) -> a user holding that role there."""
+
+    def _make(role=None, partnerships=(), **kwargs):
+        return UserFactory(role=role, partnerships=list(partnerships), **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def commissioner(make_user, partnership):
+    return make_user(roles.COMMISSIONER, [partnership])
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> an APIClient authenticated as that user with a real hashed token."""
+    from commissioning.services import api_token_create
+
+    def _as(user):
+        client = APIClient()
+        _token, key = api_token_create(user=user, name="test")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return _as
