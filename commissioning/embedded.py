@@ -1,8 +1,9 @@
 """Embedded defaults for a newcomer's machine: no database server and no broker needed.
 
 ``embedded_database_url`` starts (or reuses) a private PostgreSQL from the ``pgserver`` wheel whose
-data directory and socket live under ``var/``; the server keeps running between commands so the web
-server, the worker and the tests all share it. ``filesystem_broker_options`` puts Celery's queue in
+data directory and socket live under ``var/``. Every process that uses it (web server, worker,
+tests) holds a handle; the server stops when the last of them exits, so Ctrl-C on ``make run``
+leaves nothing running. ``filesystem_broker_options`` puts Celery's queue in
 folders under ``var/`` through kombu's filesystem transport.
 """
 
@@ -18,7 +19,7 @@ def embedded_database_url(pgdata: Path) -> str:
         warnings.simplefilter("ignore")
         import pgserver
 
-        server = pgserver.get_server(pgdata, cleanup_mode=None)
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
     # pgserver answers on a Unix socket in the data directory: postgresql://postgres:@/postgres?host=...
     return server.get_uri(database="commissioning") if _has_database(server) else _create(server)
 
