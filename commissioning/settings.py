@@ -249,6 +249,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Enumerations shared by several serializers get one name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ServiceTypeEnum": "commissioning.choices.ServiceType",
+        "ContractStatusEnum": "commissioning.choices.ContractStatus",
+        "OrganisationKindEnum": "commissioning.choices.OrganisationKind",
+        "CQCRatingEnum": "commissioning.choices.CQCRating",
+    },
 }
 
 # --- History ------------------------------------------------------------------------------------

@@ -1,21 +1,35 @@
 """The API side of the one permission gate. Domain viewsets declare ``model``, a serializer and a
 filterset; the queryset always comes through ``restrict`` (hidden objects: 404) and the role's
-model permission decides 403 (``RolePermission``)."""
+model permission decides 403 (``RolePermission``).
+
+Writes: a viewset whose writes go through services overrides ``create_object`` and
+``update_object`` (and ``destroy_object``) to call them; the base runs each write in one
+transaction and, before it commits, checks that the record is still in the user's scope.
+"""
 
 from __future__ import annotations
 
 from django.db import transaction
-from rest_framework import mixins, viewsets
+from rest_framework import exceptions, mixins, viewsets
+from rest_framework.permissions import SAFE_METHODS
+
+from commissioning.api.permissions import required_action
 
 
 class RestrictedViewSetMixin:
     model = None
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
+    # api.md: POST, GET, PATCH, DELETE. No PUT: a full replace would silently blank fields that a
+    # client's older copy of the schema does not know about.
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        action = {"GET": "view", "HEAD": "view", "OPTIONS": "view"}.get(self.request.method, "view")
-        qs = self.model.objects.restrict(self.request.user, action)
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
+            return self.model.objects.none()
+        # Always the *view* scope: an object the user cannot see is 404 for every method; whether
+        # they may change a visible one is decided in get_object (403).
+        qs = self.model.objects.restrict(self.request.user, "view")
         if self.select_related:
             qs = qs.select_related(*self.select_related)
         if self.prefetch_related:
@@ -23,28 +37,53 @@ class RestrictedViewSetMixin:
         return qs
 
     def get_object(self):
-        # Fetch what the user may see (else 404); the role decides whether they may change it (403).
-        return super().get_object()
+        # Fetch what the user may see (else 404) ...
+        obj = super().get_object()
+        # ... then, for a write, what they may change. The role's model permission has already been
+        # checked (RolePermission), but object grants can differ by action: a django-guardian grant
+        # to *view* one contract of another partnership must not let a commissioner change it.
+        if self.request.method not in SAFE_METHODS:
+            action = required_action(self.request, self)
+            if not self.model.objects.restrict(self.request.user, action).filter(pk=obj.pk).exists():
+                raise exceptions.PermissionDenied(
+                    f"You may see this {self.model._meta.verbose_name} but not {action} it."
+                )
+        return obj
 
 
 class RestrictedModelViewSet(RestrictedViewSetMixin, viewsets.ModelViewSet):
-    """Read and write. Writes run in one transaction and re-check scope before commit."""
+    # Read and write. Writes run in one transaction and re-check scope before commit.
+    # (No docstring: drf-spectacular would publish it as the description of every subclass's
+    # operations that lack their own.)
+
+    def create_object(self, serializer):
+        """Write the new record (default: ``serializer.save()``); return the instance."""
+        return serializer.save()
+
+    def update_object(self, serializer):
+        """Write the change to ``serializer.instance`` (default: ``serializer.save()``)."""
+        return serializer.save()
+
+    def destroy_object(self, instance) -> None:
+        instance.delete()
 
     def perform_create(self, serializer):
         with transaction.atomic():
-            instance = serializer.save()
-            self._check_still_visible(instance)
+            serializer.instance = self.create_object(serializer)
+            self._check_still_visible(serializer.instance)
 
     def perform_update(self, serializer):
         with transaction.atomic():
-            instance = serializer.save()
-            self._check_still_visible(instance)
+            serializer.instance = self.update_object(serializer)
+            self._check_still_visible(serializer.instance)
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            self.destroy_object(instance)
 
     def _check_still_visible(self, instance):
-        from rest_framework.exceptions import ValidationError
-
         if not self.model.objects.restrict(self.request.user, "view").filter(pk=instance.pk).exists():
-            raise ValidationError(
+            raise exceptions.ValidationError(
                 {
                     "non_field_errors": [
                         "You cannot put a record into a partnership you have not been granted."

@@ -1,20 +1,36 @@
 """Error format of api.md: 400 ``{"field": ["message"]}`` or ``{"non_field_errors": [...]}``;
-Django ``ValidationError`` from services and database integrity errors become 400, never 500."""
+Django ``ValidationError`` from services and database integrity errors become 400, never 500.
+A stale edit (``StaleEdit`` from a service) and a delete of a record still in use answer 409."""
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from commissioning.services import StaleEdit
+
+logger = logging.getLogger(__name__)
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This record was changed by someone else since you loaded it. Reload and try again."
     default_code = "conflict"
+
+
+IN_USE = "This record cannot be deleted because other records refer to it."
+INTEGRITY = (
+    "This change conflicts with existing records (for example a duplicate reference). Nothing was saved."
+)
 
 
 def django_error_to_dict(exc: DjangoValidationError) -> dict:
@@ -28,8 +44,21 @@ def django_error_to_dict(exc: DjangoValidationError) -> dict:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    # StaleEdit is a ValidationError subclass: test it first.
+    if isinstance(exc, StaleEdit):
+        exc = Conflict(" ".join(exc.messages))
+    elif isinstance(exc, DjangoValidationError):
+        set_rollback()
         return Response(django_error_to_dict(exc), status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, Http404):
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        # Name no referring objects: they may belong to partnerships the user cannot see.
+        exc = Conflict(IN_USE)
+    elif isinstance(exc, IntegrityError):
+        # A constraint the validation did not foresee (e.g. two concurrent creates of one reference).
+        # The service's transaction has already been rolled back.
+        logger.warning("API write refused by a database constraint: %s", exc)
+        set_rollback()
+        return Response({api_settings.NON_FIELD_ERRORS_KEY: [INTEGRITY]}, status=status.HTTP_400_BAD_REQUEST)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     return drf_exception_handler(exc, context)

@@ -5,6 +5,22 @@ from commissioning.permissions import has_model_permission
 METHOD_ACTIONS = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
 
 
+def required_action(request, view) -> str:
+    """The model action (``view``/``add``/``change``/``delete``) a request needs on ``view.model``.
+
+    A viewset may name it for a custom ``@action`` in ``action_permissions`` (``{"issue": "change"}``)
+    or for the whole view in ``action_permission``; otherwise the HTTP method decides.
+    """
+    explicit = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+    if explicit:
+        return explicit
+    if getattr(view, "action_permission", None):
+        return view.action_permission
+    if request.method in SAFE_METHODS:
+        return "view"
+    return METHOD_ACTIONS.get(request.method, "change")
+
+
 class RolePermission(BasePermission):
     """A role must hold the model permission for the request's action, else 403.
 
@@ -22,9 +38,5 @@ class RolePermission(BasePermission):
         model = getattr(view, "model", None)
         if model is None:
             return user.is_superuser
-        action = getattr(view, "action_permission", None) or (
-            "view" if request.method in SAFE_METHODS else METHOD_ACTIONS.get(request.method, "change")
-        )
-        if getattr(view, "action", None) in getattr(view, "action_permissions", {}):
-            action = view.action_permissions[view.action]
+        action = required_action(request, view)
         return has_model_permission(user, model, "view") and has_model_permission(user, model, action)

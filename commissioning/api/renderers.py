@@ -43,27 +43,42 @@ class CSVRenderer(BaseRenderer):
         else:
             rows = [data]
         flat = [_flatten(r) if isinstance(r, dict) else {"value": r} for r in rows]
+        response = renderer_context.get("response") if renderer_context else None
+        view = renderer_context.get("view") if renderer_context else None
         header: list[str] = []
         for r in flat:
             for k in r:
                 if k not in header:
                     header.append(k)
+        if not header and not rows:
+            # An empty list still gets its header row, so a script reading columns does not break.
+            header = _serializer_columns(view, response)
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
         writer.writeheader()
         for r in flat:
             writer.writerow({k: _safe(v) for k, v in r.items()})
-        response = renderer_context.get("response") if renderer_context else None
-        view = renderer_context.get("view") if renderer_context else None
         if response is not None and view is not None:
             name = getattr(view, "csv_filename", None) or getattr(view, "basename", None) or "export"
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return buffer.getvalue().encode(self.charset)
 
 
+def _serializer_columns(view, response) -> list[str]:
+    if view is None or not hasattr(view, "get_serializer"):
+        return []
+    if response is not None and response.status_code >= 400:
+        return []
+    try:
+        fields = view.get_serializer().fields
+    except Exception:  # noqa: BLE001 - a header is a courtesy; never fail the export over it
+        return []
+    return [name for name, field in fields.items() if not field.write_only]
+
+
 def _safe(value):
-    """Neutralise spreadsheet formula injection in exported text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
+    """Neutralise spreadsheet formula injection in exported text (OWASP: = + - @ tab CR)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(value):
         return "'" + value
     return value
 
