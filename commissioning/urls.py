@@ -10,7 +10,13 @@ urlpatterns = [
     path("accounts/", include("commissioning.urls_accounts")),
     path("contracts/", include("commissioning.urls_contracts")),
     path("audit/", include("commissioning.urls_audit")),
+    path("budgets/", include("budgets.urls")),
+    path("brokerage/", include("brokerage.urls")),
+    path("governance/", include("governance.urls")),
     path("api/v1/", include("commissioning.api.urls")),
+    path("api/v1/", include("budgets.api.urls")),
+    path("api/v1/", include("brokerage.api.urls")),
+    path("api/v1/", include("governance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so the CSP needs no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
