@@ -73,7 +73,7 @@ class RestrictedQuerySet(models.QuerySet):
         path = getattr(self.model, "partnership_path", None)
         if partnership is None or not path:
             return self
-        return self.filter(**{path: partnership})
+        return self.filter(**{path: getattr(partnership, "pk", partnership)})
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)

@@ -77,6 +77,7 @@ ROLE_PERMISSIONS = {
         "contractreview": _READ,
         "accesslog": _READ,
         "audittrail": _READ,
+        "user": _READ,
     },
     ADMINISTRATOR: {
         "organisation": _ALL,

@@ -1,6 +1,7 @@
 // Starts GOV.UK Frontend's components. A module file, so the CSP needs no 'unsafe-inline'.
 import { initAll } from "/static/govuk/govuk-frontend.min.js";
 
+document.body.classList.add("govuk-frontend-supported");
 initAll();
 
 // Any select marked data-autosubmit submits its form on change (the partnership switcher);
