@@ -6,6 +6,7 @@ from commissioning.models import (
     ApiToken,
     Contract,
     ContractReview,
+    DigestDelivery,
     Organisation,
     Partnership,
     PartnershipGrant,
@@ -104,3 +105,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
     exclude = ()
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("user", "week_start", "sent_at", "contracts_count")
+    list_filter = ("week_start",)

@@ -37,11 +37,13 @@ def _create(server) -> str:
 def filesystem_broker_options(folder: Path) -> dict:
     queue = folder / "queue"
     processed = folder / "processed"
-    for path in (queue, processed, folder / "results"):
+    control = folder / "control"
+    for path in (queue, processed, control, folder / "results"):
         path.mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(queue),
         "data_folder_out": str(queue),
         "processed_folder": str(processed),
         "store_processed": False,
+        "control_folder": str(control),
     }

@@ -396,3 +396,27 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class DigestDelivery(models.Model):
+    """One weekly contracts-ending digest sent to one contract manager.
+
+    The row is the digest task's idempotency key: a retried or repeated run in the same ISO week
+    finds it and sends nothing more to that manager (``commissioning.digest``).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="digest_deliveries")
+    week_start = models.DateField(help_text="Monday of the ISO week the digest covers")
+    sent_at = models.DateTimeField(default=timezone.now)
+    contracts_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-week_start", "user_id"]
+        verbose_name_plural = "digest deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week_start"], name="digest_once_per_user_and_week"),
+            models.CheckConstraint(condition=Q(week_start__iso_week_day=1), name="digest_week_starts_monday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Contracts digest to {self.user} for the week of {self.week_start:%d %b %Y}"

@@ -310,3 +310,4 @@ LOGGING = {
 # --- Domain settings ----------------------------------------------------------------------------
 CONTRACT_DIGEST_MONTHS = (6, 12)
 SITE_NAME = env_str("SITE_NAME", "Joint Commissioning Office")
+SITE_URL = env_str("SITE_URL", "")  # e.g. https://commissioning.example.org, for links in e-mails

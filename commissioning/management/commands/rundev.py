@@ -28,10 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, addrport: str, no_worker: bool, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
-        call_command("load_demo", if_empty=True)
-        from commissioning.demo import print_logins
-
-        print_logins(self.stdout)
+        call_command("load_demo", if_empty=True)  # prints the demo logins either way
         self._children: list[subprocess.Popen] = []
         env = os.environ.copy()
         # Children reuse this process's database (the embedded one included) and broker.
