@@ -71,9 +71,11 @@ class RestrictedQuerySet(models.QuerySet):
     def in_partnership(self, partnership) -> RestrictedQuerySet:
         """Narrow to the partnership chosen in the header's switcher (None: all granted)."""
         path = getattr(self.model, "partnership_path", None)
-        if partnership is None or not path:
+        # ``request.partnership`` is a lazy object that may wrap None: ask it for its pk.
+        pk = partnership if isinstance(partnership, int) else getattr(partnership, "pk", None)
+        if pk is None or not path:
             return self
-        return self.filter(**{path: getattr(partnership, "pk", partnership)})
+        return self.filter(**{path: pk})
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)

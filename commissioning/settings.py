@@ -256,6 +256,7 @@ SPECTACULAR_SETTINGS = {
         "ContractStatusEnum": "commissioning.choices.ContractStatus",
         "OrganisationKindEnum": "commissioning.choices.OrganisationKind",
         "CQCRatingEnum": "commissioning.choices.CQCRating",
+        "RiskShareRuleEnum": "budgets.models.RiskShareRule",
     },
 }
 
@@ -304,7 +305,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Domain settings ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from commissioning.env import ConfigurationError, env_bool, env_int, env_list, e
 
 def _manage(*args, **env):
     full_env = {**os.environ, **env}
+    full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' conftest
     return subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,

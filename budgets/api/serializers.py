@@ -1,0 +1,214 @@
+"""Serializers of the budget endpoints (api.md). They check shapes; the rules are in
+``budgets.services``. Money is a string with two decimals, organisations are codes, financial
+years are their starting year and periods are ``YYYY-MM``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from budgets.models import (
+    YEAR_MAX,
+    YEAR_MIN,
+    BudgetLine,
+    FundingStream,
+    MonthlyPosition,
+    Schedule,
+    Section75Agreement,
+)
+from commissioning.api.fields import MoneyField, OrganisationCodeField, VisiblePrimaryKeyRelatedField
+from commissioning.models import Partnership
+
+VERSION_HELP = (
+    "Increases with every change. On PATCH, send the version you loaded: if the record has changed "
+    "since, the edit is refused with 409. Ignored on create."
+)
+
+
+def _decision_field():
+    from governance.models import Decision
+
+    return VisiblePrimaryKeyRelatedField(
+        model=Decision, required=False, allow_null=True, help_text="Id of the approving decision"
+    )
+
+
+def _version_field():
+    return serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PeriodField(serializers.Field):
+    """A calendar month as ``YYYY-MM``; stored as its first day."""
+
+    default_error_messages = {"invalid": "Give the period as YYYY-MM, e.g. 2022-05."}
+
+    def to_representation(self, value: date) -> str:
+        return value.strftime("%Y-%m")
+
+    def to_internal_value(self, data) -> date:
+        if not isinstance(data, str) or len(data.strip()) != 7:
+            self.fail("invalid")
+        try:
+            return date.fromisoformat(f"{data.strip()}-01")
+        except ValueError:
+            self.fail("invalid")
+
+
+class _ServiceSerializer(serializers.ModelSerializer):
+    def validate(self, attrs):
+        if self.instance is None:
+            attrs.pop("version", None)
+        return attrs
+
+
+class AgreementSerializer(_ServiceSerializer):
+    """A section 75 agreement of a partnership; the host is one of its partners (code)."""
+
+    partnership = VisiblePrimaryKeyRelatedField(model=Partnership)
+    host = OrganisationCodeField(help_text="Code of the host partner, e.g. LBB")
+    decision = _decision_field()
+    version = _version_field()
+
+    class Meta:
+        model = Section75Agreement
+        fields = [
+            "id",
+            "partnership",
+            "reference",
+            "title",
+            "host",
+            "start",
+            "end",
+            "status",
+            "decision",
+            "version",
+        ]
+        validators: list = []
+
+
+class FixedShareSerializer(serializers.Serializer):
+    organisation = OrganisationCodeField()
+    percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, coerce_to_string=True
+    )
+
+
+class ScheduleSerializer(_ServiceSerializer):
+    """A schedule of an agreement: its arrangement, integration level and risk-share rules.
+    ``fixed_shares`` (organisation code and percent, summing to 100) apply to a `fixed` rule."""
+
+    agreement = VisiblePrimaryKeyRelatedField(model=Section75Agreement)
+    fixed_shares = FixedShareSerializer(many=True, required=False)
+    version = _version_field()
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "id",
+            "agreement",
+            "number",
+            "title",
+            "arrangement",
+            "integration_level",
+            "overspend_rule",
+            "underspend_rule",
+            "fixed_shares",
+            "version",
+        ]
+        validators: list = []
+
+
+class FundingStreamSerializer(serializers.ModelSerializer):
+    """A funding stream of a partnership, contributed by one partner (code)."""
+
+    partnership = VisiblePrimaryKeyRelatedField(model=Partnership)
+    organisation = OrganisationCodeField(help_text="Code of the contributing partner")
+
+    class Meta:
+        model = FundingStream
+        fields = ["id", "partnership", "name", "organisation"]
+        validators: list = []
+
+
+class BudgetLineSerializer(_ServiceSerializer):
+    """A budget line of a schedule for one financial year (its starting year) and funding stream."""
+
+    schedule = VisiblePrimaryKeyRelatedField(model=Schedule)
+    funding_stream = VisiblePrimaryKeyRelatedField(model=FundingStream)
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX, help_text="2022 is 2022/23")
+    amount = MoneyField()
+    decision = _decision_field()
+    version = _version_field()
+
+    class Meta:
+        model = BudgetLine
+        fields = [
+            "id",
+            "schedule",
+            "name",
+            "year",
+            "funding_stream",
+            "amount",
+            "status",
+            "decision",
+            "version",
+        ]
+        validators: list = []
+
+
+class MonthlyPositionSerializer(_ServiceSerializer):
+    """The position of a budget line at a period: actual spend to date and forecast outturn.
+    Locked (read-only) once reported to a board meeting that has been held."""
+
+    budget_line = VisiblePrimaryKeyRelatedField(model=BudgetLine)
+    period = PeriodField()
+    actual_to_date = MoneyField()
+    forecast_outturn = MoneyField()
+    locked = serializers.SerializerMethodField()
+    version = _version_field()
+
+    class Meta:
+        model = MonthlyPosition
+        fields = [
+            "id",
+            "budget_line",
+            "period",
+            "actual_to_date",
+            "forecast_outturn",
+            "commentary",
+            "locked",
+            "version",
+        ]
+        validators: list = []
+
+    def get_locked(self, position) -> bool:
+        return position.is_locked
+
+
+class AmountByOrganisationSerializer(serializers.Serializer):
+    organisation = serializers.CharField()
+    amount = MoneyField(non_negative=False)
+
+
+class AmountByStreamSerializer(serializers.Serializer):
+    funding_stream = serializers.CharField()
+    organisation = serializers.CharField()
+    amount = MoneyField(non_negative=False)
+
+
+class ScheduleSummarySerializer(serializers.Serializer):
+    """Derived figures of a schedule for a year at a period (read-only)."""
+
+    year = serializers.IntegerField()
+    period = serializers.CharField(allow_null=True, help_text="YYYY-MM; null when nothing is reported yet")
+    total = MoneyField()
+    by_partner = AmountByOrganisationSerializer(many=True)
+    by_stream = AmountByStreamSerializer(many=True)
+    forecast_outturn = MoneyField()
+    variance = MoneyField(non_negative=False)
+    rule = serializers.CharField(help_text="The risk-share rule applied (overspend or underspend rule)")
+    risk_share = AmountByOrganisationSerializer(many=True)

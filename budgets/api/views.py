@@ -1,0 +1,262 @@
+"""Budget endpoints of API v1 (api.md). Each viewset fetches through the permission gate (base),
+validates with a serializer and calls the same service as the pages."""
+
+from __future__ import annotations
+
+import pghistory
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from budgets import selectors, services
+from budgets.api import serializers
+from budgets.filtersets import (
+    AgreementFilterSet,
+    BudgetLineFilterSet,
+    FundingStreamFilterSet,
+    MonthlyPositionFilterSet,
+    ScheduleFilterSet,
+)
+from budgets.models import (
+    BudgetLine,
+    FundingStream,
+    MonthlyPosition,
+    Schedule,
+    Section75Agreement,
+    financial_year_of,
+)
+from commissioning.api.base import RestrictedModelViewSet
+
+CONFLICT = OpenApiResponse(description="The record changed since the given version; nothing saved.")
+
+
+class _VersionedViewSet(RestrictedModelViewSet):
+    def destroy_object(self, instance) -> None:
+        with pghistory.context(user=self.request.user.pk):
+            instance.delete()
+
+    @staticmethod
+    def split_version(serializer) -> tuple[dict, int | None]:
+        fields = dict(serializer.validated_data)
+        return fields, fields.pop("version", None)
+
+
+@extend_schema(tags=["budgets"])
+@extend_schema_view(
+    list=extend_schema(summary="List section 75 agreements"),
+    retrieve=extend_schema(summary="One section 75 agreement"),
+    create=extend_schema(summary="Record a section 75 agreement"),
+    partial_update=extend_schema(
+        summary="Change a section 75 agreement",
+        responses={200: serializers.AgreementSerializer, 409: CONFLICT},
+    ),
+)
+class AgreementViewSet(_VersionedViewSet):
+    """Section 75 agreements of the partnerships granted to you; the host is an organisation code."""
+
+    model = Section75Agreement
+    serializer_class = serializers.AgreementSerializer
+    filterset_class = AgreementFilterSet
+    select_related = ("host",)
+    ordering_fields = ["reference", "start", "end", "status"]
+    ordering = ["reference", "pk"]
+    csv_filename = "agreements"
+
+    def create_object(self, serializer):
+        fields, _version = self.split_version(serializer)
+        return services.agreement_create(by=self.request.user, **fields)
+
+    def update_object(self, serializer):
+        fields, version = self.split_version(serializer)
+        return services.agreement_update(
+            agreement=serializer.instance, by=self.request.user, version=version, **fields
+        )
+
+
+def _fixed_shares(data) -> list[services.FixedShare] | None:
+    if data is None:
+        return None
+    return [services.FixedShare(organisation=item["organisation"], percent=item["percent"]) for item in data]
+
+
+@extend_schema(tags=["budgets"])
+@extend_schema_view(
+    list=extend_schema(summary="List schedules"),
+    retrieve=extend_schema(summary="One schedule"),
+    create=extend_schema(summary="Add a schedule to an agreement"),
+    partial_update=extend_schema(
+        summary="Change a schedule", responses={200: serializers.ScheduleSerializer, 409: CONFLICT}
+    ),
+)
+class ScheduleViewSet(_VersionedViewSet):
+    """Schedules of section 75 agreements, with their risk-share rules and fixed shares."""
+
+    model = Schedule
+    serializer_class = serializers.ScheduleSerializer
+    filterset_class = ScheduleFilterSet
+    prefetch_related = ("fixed_shares__organisation",)
+    ordering_fields = ["number", "title"]
+    ordering = ["agreement_id", "number"]
+    csv_filename = "schedules"
+
+    def create_object(self, serializer):
+        fields, _version = self.split_version(serializer)
+        shares = _fixed_shares(fields.pop("fixed_shares", None))
+        return services.schedule_create(by=self.request.user, fixed_shares=shares, **fields)
+
+    def update_object(self, serializer):
+        fields, version = self.split_version(serializer)
+        shares = _fixed_shares(fields.pop("fixed_shares", None))
+        return services.schedule_update(
+            schedule=serializer.instance, by=self.request.user, version=version, fixed_shares=shares, **fields
+        )
+
+    @extend_schema(
+        summary="Derived figures of a schedule",
+        description=(
+            "Contributions by partner and funding stream, forecast outturn, variance and each partner's "
+            "risk share for a financial year (`year`, its starting year; default the current one) at a "
+            "period (`period`, YYYY-MM; default the latest reported)."
+        ),
+        parameters=[
+            OpenApiParameter("year", OpenApiTypes.INT, description="Financial year by its starting year"),
+            OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM within the year"),
+        ],
+        responses={200: serializers.ScheduleSummarySerializer},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def summary(self, request, pk=None):
+        schedule = self.get_object()
+        schedule = selectors.with_related(Schedule.objects.filter(pk=schedule.pk)).get()
+        errors = {}
+        year = selectors.current_year(schedule)
+        raw_year = request.query_params.get("year")
+        if raw_year:
+            try:
+                year = int(raw_year)
+            except ValueError:
+                errors["year"] = ["Give the financial year as its starting year, e.g. 2022."]
+            else:
+                if year not in selectors.schedule_years(schedule):
+                    errors["year"] = [
+                        f"{year} is outside the years of agreement {schedule.agreement.reference}."
+                    ]
+        period = None
+        raw_period = request.query_params.get("period")
+        if raw_period:
+            try:
+                period = serializers.PeriodField().to_internal_value(raw_period)
+            except exceptions.ValidationError:
+                errors["period"] = ["Give the period as YYYY-MM, e.g. 2022-05."]
+            else:
+                if "year" not in errors and financial_year_of(period) != year:
+                    if raw_year:
+                        errors["period"] = [f"{period:%B %Y} is outside the financial year {year}."]
+                    else:
+                        year = financial_year_of(period)
+        if errors:
+            raise exceptions.ValidationError(errors)
+        data = selectors.summary_data(selectors.monitor(schedule, year, period))
+        return Response(serializers.ScheduleSummarySerializer(data).data)
+
+
+@extend_schema(tags=["budgets"])
+@extend_schema_view(
+    list=extend_schema(summary="List funding streams"),
+    retrieve=extend_schema(summary="One funding stream"),
+    create=extend_schema(summary="Add a funding stream"),
+    partial_update=extend_schema(summary="Change a funding stream"),
+)
+class FundingStreamViewSet(_VersionedViewSet):
+    """Funding streams of a partnership, each contributed by one partner organisation (code)."""
+
+    model = FundingStream
+    serializer_class = serializers.FundingStreamSerializer
+    filterset_class = FundingStreamFilterSet
+    select_related = ("organisation",)
+    ordering_fields = ["name"]
+    ordering = ["partnership_id", "name"]
+    csv_filename = "funding-streams"
+
+    def create_object(self, serializer):
+        return services.funding_stream_create(by=self.request.user, **serializer.validated_data)
+
+    def update_object(self, serializer):
+        return services.funding_stream_update(
+            stream=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
+
+@extend_schema(tags=["budgets"])
+@extend_schema_view(
+    list=extend_schema(summary="List budget lines"),
+    retrieve=extend_schema(summary="One budget line"),
+    create=extend_schema(summary="Add a budget line"),
+    partial_update=extend_schema(
+        summary="Change a budget line", responses={200: serializers.BudgetLineSerializer, 409: CONFLICT}
+    ),
+)
+class BudgetLineViewSet(_VersionedViewSet):
+    """Budget lines: one per schedule, financial year, funding stream and name. Totals are never
+    stored: ask `schedules/{id}/summary/`."""
+
+    model = BudgetLine
+    serializer_class = serializers.BudgetLineSerializer
+    filterset_class = BudgetLineFilterSet
+    ordering_fields = ["year", "name", "amount"]
+    ordering = ["schedule_id", "year", "pk"]
+    csv_filename = "budget-lines"
+
+    def create_object(self, serializer):
+        fields, _version = self.split_version(serializer)
+        return services.budget_line_create(by=self.request.user, **fields)
+
+    def update_object(self, serializer):
+        fields, version = self.split_version(serializer)
+        return services.budget_line_update(
+            line=serializer.instance, by=self.request.user, version=version, **fields
+        )
+
+    def destroy_object(self, instance) -> None:
+        services.budget_line_delete(line=instance, by=self.request.user)
+
+
+@extend_schema(tags=["budgets"])
+@extend_schema_view(
+    list=extend_schema(summary="List monthly positions"),
+    retrieve=extend_schema(summary="One monthly position"),
+    create=extend_schema(summary="Record a monthly position"),
+    partial_update=extend_schema(
+        summary="Correct a monthly position",
+        responses={200: serializers.MonthlyPositionSerializer, 409: CONFLICT},
+    ),
+)
+class MonthlyPositionViewSet(_VersionedViewSet):
+    """Monthly positions of budget lines (period YYYY-MM within the line's financial year)."""
+
+    model = MonthlyPosition
+    serializer_class = serializers.MonthlyPositionSerializer
+    filterset_class = MonthlyPositionFilterSet
+    select_related = ("reported_at",)
+    ordering_fields = ["period"]
+    ordering = ["budget_line_id", "period"]
+    csv_filename = "monthly-positions"
+
+    def create_object(self, serializer):
+        fields, _version = self.split_version(serializer)
+        return services.monthly_position_create(by=self.request.user, **fields)
+
+    def update_object(self, serializer):
+        fields, version = self.split_version(serializer)
+        return services.monthly_position_update(
+            position=serializer.instance, by=self.request.user, version=version, **fields
+        )
+
+    def destroy_object(self, instance) -> None:
+        if instance.is_locked:
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["A position reported to a held meeting is locked."]}
+            )
+        super().destroy_object(instance)

@@ -1,0 +1,290 @@
+"""Forms of the budgets pages. They check the shape of the input; the rules are in
+``budgets.services``, whose errors come back onto the fields through ``add_service_errors``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.db.models import Q
+
+from budgets.models import (
+    BudgetLine,
+    FundingStream,
+    Schedule,
+    Section75Agreement,
+    Virement,
+    year_label,
+    year_periods,
+)
+from budgets.services import FixedShare
+from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField, ServiceModelForm
+from commissioning.models import Organisation, Partnership, User
+
+
+def _decisions(user, partnership_ids):
+    from governance.models import Decision
+
+    return (
+        Decision.objects.restrict(user, "view")
+        .filter(agenda_item__meeting__board__partnership__in=partnership_ids)
+        .select_related("agenda_item")
+        .order_by("-decided_on", "-reference")
+    )
+
+
+class AgreementForm(ServiceModelForm):
+    start = GovukDateField(label="Start date")
+    end = GovukDateField(label="End date")
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Section75Agreement
+        fields = ["partnership", "reference", "title", "host", "start", "end", "status", "decision"]
+        labels = {
+            "partnership": "Partnership",
+            "reference": "Agreement reference",
+            "title": "Title",
+            "host": "Host partner",
+            "status": "Status",
+            "decision": "Approving decision",
+        }
+        help_texts = {
+            "reference": "For example BR-S75-2021",
+            "host": "The partner that holds the pooled fund",
+        }
+        widgets = {
+            "reference": forms.TextInput(attrs={"class": "govuk-input--width-20", "spellcheck": "false"})
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        granted = Partnership.objects.restrict(user, "view")
+        partnerships = Partnership.objects.filter(
+            Q(pk__in=granted.values("pk")) | Q(pk=instance.partnership_id)
+        )
+        self.fields["partnership"].queryset = partnerships.order_by("name")
+        self.fields["host"].queryset = Organisation.objects.filter(
+            Q(council_partnerships__in=partnerships) | Q(nhs_partnerships__in=partnerships)
+        ).distinct()
+        self.fields["decision"].queryset = _decisions(user, partnerships.values("pk"))
+        if instance.pk:
+            self.fields["version"].required = True
+            self.fields["version"].initial = instance.version
+
+    def service_arguments(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class ScheduleForm(ServiceModelForm):
+    council_percent = forms.DecimalField(
+        label="Council's fixed share (%)", required=False, max_digits=5, decimal_places=2
+    )
+    nhs_percent = forms.DecimalField(
+        label="NHS commissioner's fixed share (%)", required=False, max_digits=5, decimal_places=2
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "number",
+            "title",
+            "arrangement",
+            "integration_level",
+            "pool_manager",
+            "board",
+            "overspend_rule",
+            "underspend_rule",
+        ]
+        labels = {
+            "number": "Schedule number",
+            "title": "Title",
+            "arrangement": "Arrangement",
+            "integration_level": "Integration level",
+            "pool_manager": "Pool manager",
+            "board": "Approving board",
+            "overspend_rule": "Risk share of an overspend",
+            "underspend_rule": "Risk share of an underspend",
+        }
+        widgets = {
+            "number": forms.TextInput(attrs={"class": "govuk-input--width-3", "inputmode": "numeric"}),
+            "arrangement": forms.RadioSelect,
+            "integration_level": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, user: User, agreement: Section75Agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        from governance.models import Board
+
+        self.agreement = agreement
+        partnership = agreement.partnership
+        self.fields["council_percent"].label = f"Fixed share of {partnership.council.name} (%)"
+        self.fields["nhs_percent"].label = f"Fixed share of {partnership.nhs_commissioner.name} (%)"
+        for name in ("council_percent", "nhs_percent"):
+            self.fields[
+                name
+            ].help_text = "Only when a risk-share rule is fixed percentages; the two add up to 100"
+            self.fields[name].widget.attrs.update(
+                {"class": "govuk-input govuk-input--width-5", "inputmode": "decimal"}
+            )
+        self.fields["board"].queryset = Board.objects.restrict(user, "view").filter(partnership=partnership)
+        self.fields["pool_manager"].queryset = (
+            User.objects.filter(
+                Q(is_active=True, grants__partnership=partnership) | Q(pk=self.instance.pool_manager_id)
+            )
+            .distinct()
+            .order_by("last_name", "first_name", "username")
+        )
+        if self.instance.pk:
+            shares = {s.organisation_id: s.percent for s in self.instance.fixed_shares.all()}
+            self.fields["council_percent"].initial = shares.get(partnership.council_id)
+            self.fields["nhs_percent"].initial = shares.get(partnership.nhs_commissioner_id)
+            self.fields["version"].required = True
+            self.fields["version"].initial = self.instance.version
+
+    def service_arguments(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self._meta.fields}
+        partnership = self.agreement.partnership
+        shares = []
+        for name, organisation in (
+            ("council_percent", partnership.council),
+            ("nhs_percent", partnership.nhs_commissioner),
+        ):
+            if self.cleaned_data.get(name) is not None:
+                shares.append(FixedShare(organisation, self.cleaned_data[name]))
+        data["fixed_shares"] = shares
+        return data
+
+
+class BudgetLineForm(ServiceModelForm):
+    year = forms.TypedChoiceField(label="Financial year", coerce=int)
+    amount = MoneyField(label="Amount")
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = BudgetLine
+        fields = ["name", "year", "funding_stream", "amount", "status", "decision"]
+        labels = {
+            "name": "Budget line",
+            "funding_stream": "Funding stream",
+            "status": "Status",
+            "decision": "Approving decision",
+        }
+        help_texts = {"name": "For example Placements and Brokerage"}
+        widgets = {"status": forms.RadioSelect}
+
+    def __init__(self, *args, user: User, schedule: Schedule, **kwargs):
+        super().__init__(*args, **kwargs)
+        partnership = schedule.agreement.partnership
+        self.fields["year"].choices = [(y, year_label(y)) for y in schedule.agreement.years]
+        self.fields["funding_stream"].queryset = (
+            FundingStream.objects.restrict(user, "view")
+            .filter(partnership=partnership)
+            .select_related("organisation")
+        )
+        self.fields["funding_stream"].label_from_instance = lambda s: f"{s.name} ({s.organisation.code})"
+        self.fields["decision"].queryset = _decisions(user, [partnership.pk])
+        if self.instance.pk:
+            self.fields["version"].required = True
+            self.fields["version"].initial = self.instance.version
+
+    def service_arguments(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class FundingStreamForm(ServiceModelForm):
+    class Meta:
+        model = FundingStream
+        fields = ["name", "organisation"]
+        labels = {"name": "Name of the funding stream", "organisation": "Contributed by"}
+        help_texts = {"name": "For example CCG, iBCF, LBB core"}
+
+    def __init__(self, *args, partnership: Partnership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            pk__in=[partnership.council_id, partnership.nhs_commissioner_id]
+        )
+
+
+class PeriodForm(GovukFormMixin, forms.Form):
+    period = forms.TypedChoiceField(label="Period", coerce=date.fromisoformat)
+
+    def __init__(self, *args, year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = [(p.isoformat(), f"{p:%B %Y}") for p in year_periods(year)]
+
+
+class PositionForm(GovukFormMixin, forms.Form):
+    """One line of the whole-schedule positions form."""
+
+    line = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    actual_to_date = MoneyField(label="Actual to date", required=False)
+    forecast_outturn = MoneyField(label="Forecast outturn", required=False)
+    commentary = forms.CharField(label="Commentary", required=False, max_length=2000, widget=forms.Textarea)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["commentary"].widget.attrs["rows"] = 2
+        for name in ("actual_to_date", "forecast_outturn"):
+            self.fields[name].widget.attrs["class"] = "govuk-input govuk-input--width-10"
+
+    def clean(self):
+        data = super().clean()
+        actual, forecast = data.get("actual_to_date"), data.get("forecast_outturn")
+        if (actual is None) != (forecast is None) and not self.errors:
+            missing = "actual_to_date" if actual is None else "forecast_outturn"
+            self.add_error(missing, f"Enter the {self.fields[missing].label.lower()} as well")
+        return data
+
+
+PositionFormSet = forms.formset_factory(PositionForm, extra=0, can_delete=False)
+
+
+class ImportForm(GovukFormMixin, forms.Form):
+    file = forms.FileField(
+        label="Spreadsheet of budget lines",
+        help_text="An XLSX or CSV file with the columns name, year, funding_stream, amount, status",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["class"] = "govuk-file-upload"
+
+
+class VirementForm(ServiceModelForm):
+    amount = MoneyField(label="Amount")
+    year = forms.TypedChoiceField(label="Financial year", coerce=int)
+
+    class Meta:
+        model = Virement
+        fields = ["year", "from_line", "to_line", "amount", "reason"]
+        labels = {"from_line": "Move from", "to_line": "Move to", "reason": "Reason"}
+
+    def __init__(self, *args, schedule: Schedule, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(y, year_label(y)) for y in schedule.agreement.years]
+        lines = BudgetLine.objects.filter(schedule=schedule).select_related("funding_stream")
+        for name in ("from_line", "to_line"):
+            self.fields[name].queryset = lines
+            self.fields[name].label_from_instance = lambda line: (
+                f"{line.name}, {line.funding_stream.name}, {line.year_label} (£{line.amount:,.2f})"
+            )
+
+    def service_arguments(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class VirementApproveForm(GovukFormMixin, forms.Form):
+    decision = forms.ModelChoiceField(label="Approving decision", queryset=None, required=False)
+
+    def __init__(self, *args, user: User, schedule: Schedule, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].queryset = _decisions(user, [schedule.agreement.partnership_id])
+        self.fields["decision"].empty_label = "None (within the delegated limit)"
+        self.fields[
+            "decision"
+        ].help_text = "Needed when the amount is above the approving board's delegated limit"

@@ -1,0 +1,156 @@
+"""CSV and XLSX downloads of a list, for every app.
+
+A list is described by columns, each a ``(header, accessor)`` pair. The accessor is a callable
+taking a row, or a dotted attribute path (``"provider.organisation.name"``); a callable attribute at
+the end of the path is called (``"get_status_display"``). Rows are any iterable, so a queryset can
+be streamed with ``.iterator()``.
+
+Values keep their types: numbers and dates stay numbers and dates in XLSX and are written plainly
+(ISO dates, plain decimals) in CSV. Text that a spreadsheet would run as a formula (a leading
+``=``, ``+``, ``-``, ``@``, tab or carriage return; OWASP "CSV injection") is neutralised: in CSV
+with a leading apostrophe, in XLSX by storing it as a text cell with Excel's quote prefix, so it
+shows exactly as typed and is never evaluated, even after the cell is edited.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+
+Accessor = str | Callable[[Any], Any]
+Column = tuple[str, Accessor]
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMATS = ("csv", "xlsx")
+
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_MONEY_FORMAT = "#,##0.00"
+_DATE_FORMAT = "dd/mm/yyyy"
+_XLSX_SHEET_TITLE_MAX = 31
+
+
+def resolve(row: Any, accessor: Accessor) -> Any:
+    """The value of one cell: call the accessor, or follow the dotted path (None stops it)."""
+    if callable(accessor):
+        return accessor(row)
+    value = row
+    for part in accessor.split("."):
+        if value is None:
+            return None
+        value = value.get(part) if isinstance(value, dict) else getattr(value, part)
+    if callable(value):
+        value = value()
+    return value
+
+
+def is_formula_like(text: str) -> bool:
+    """Would a spreadsheet treat this text as a formula (or DDE payload)?"""
+    if not text or _PLAIN_NUMBER.match(text):
+        return False
+    return text[0] in _FORMULA_TRIGGERS or text.lstrip(" ")[:1] in _FORMULA_TRIGGERS
+
+
+def neutralise(text: str) -> str:
+    """The text as a CSV cell that spreadsheets show as typed and never evaluate."""
+    return "'" + text if is_formula_like(text) else text
+
+
+def _plain(value: Any) -> Any:
+    """A cell value with a type a spreadsheet understands (model instances become their text)."""
+    if value is None or isinstance(value, bool | int | float | Decimal | date):
+        return value
+    if isinstance(value, list | tuple | set):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def table(columns: Sequence[Column], rows: Iterable[Any]) -> Iterable[list[Any]]:
+    """The header row, then one list of plain values per row."""
+    yield [header for header, _ in columns]
+    for row in rows:
+        yield [_plain(resolve(row, accessor)) for _, accessor in columns]
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return (
+            timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else str(value)
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return neutralise(str(value))
+
+
+def to_csv(columns: Sequence[Column], rows: Iterable[Any]) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel reads £ and accents correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for values in table(columns, rows):
+        writer.writerow([_csv_text(v) for v in values])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(columns: Sequence[Column], rows: Iterable[Any], *, sheet_title: str = "Export") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", sheet_title)[:_XLSX_SHEET_TITLE_MAX])
+    bold = Font(bold=True)
+    for index, values in enumerate(table(columns, rows)):
+        cells = []
+        for value in values:
+            if isinstance(value, datetime) and timezone.is_aware(value):
+                value = timezone.localtime(value).replace(tzinfo=None)
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, never a formula or an error code
+                if is_formula_like(value):
+                    cell.quotePrefix = True
+            elif isinstance(value, Decimal):
+                cell.number_format = _MONEY_FORMAT
+            elif isinstance(value, date) and not isinstance(value, datetime):
+                cell.number_format = _DATE_FORMAT
+            if index == 0:
+                cell.font = bold
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def export_response(
+    fmt: str, *, columns: Sequence[Column], rows: Iterable[Any], filename: str, sheet_title: str = "Export"
+) -> HttpResponse:
+    """A download of the rows as ``fmt`` (``csv`` or ``xlsx``); ``filename`` has no extension."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    name = f"{slugify(filename) or 'export'}.{fmt}"
+    if fmt == "csv":
+        response = HttpResponse(to_csv(columns, rows), content_type=CSV_CONTENT_TYPE)
+    else:
+        response = HttpResponse(
+            to_xlsx(columns, rows, sheet_title=sheet_title), content_type=XLSX_CONTENT_TYPE
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
