@@ -1,1 +1,660 @@
-"""Models of the brokerage app arrive with its own issue (see domain.md)."""
+"""Placements and brokerage (domain.md): clients, referrals and offers, rate cards, packages with
+their effective-dated cost and funding histories, and joint funding panel decisions.
+
+Recharges (runs, invoices, credit notes, disputes) come with their own issue."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pghistory
+import pgtrigger
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import ExtractYear
+from django.urls import reverse
+from django.utils import timezone
+
+from commissioning.choices import ServiceType
+from commissioning.models import Organisation, Partnership, Provider, User
+from commissioning.money import money_field
+from commissioning.permissions import RestrictedManager, RestrictedQuerySet
+
+from . import rates
+from .nhs_number import format_nhs_number, validate_nhs_number
+
+
+class Cohort(models.TextChoices):
+    ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+    CHILDREN_LOOKED_AFTER = "children_looked_after", "Children looked after"
+    CONTINUING_HEALTHCARE = "continuing_healthcare", "NHS continuing healthcare (CHC)"
+    CHILDRENS_CONTINUING_CARE = "childrens_continuing_care", "Children's continuing care"
+    SECTION_117 = "section_117", "Section 117 aftercare"
+    OTHER = "other", "Other"
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    HOSPITAL_DISCHARGE = "hospital_discharge", "Hospital discharge"
+    AT_RISK = "at_risk", "At risk of no support"
+
+
+URGENT = (Urgency.HOSPITAL_DISCHARGE, Urgency.AT_RISK)
+
+
+class ReferralStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    SOURCING = "sourcing", "Sourcing"
+    OFFERED = "offered", "Offered"
+    ACCEPTED = "accepted", "Accepted"
+    STARTED = "started", "Started"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATUSES = (ReferralStatus.RECEIVED, ReferralStatus.SOURCING, ReferralStatus.OFFERED)
+
+
+class Unit(models.TextChoices):
+    HOUR = "hour", "Hour"
+    NIGHT = "night", "Night"
+    WEEK = "week", "Week"
+
+
+class OfferStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    DECLINED = "declined", "Declined"
+    ACCEPTED = "accepted", "Accepted"
+
+
+class PackageStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    ENDED = "ended", "Ended"
+
+
+class FundingBasis(models.TextChoices):
+    PANEL_DECISION = "panel_decision", "Joint funding panel decision"
+    CHC_ELIGIBILITY = "chc_eligibility", "CHC eligibility"
+    S117 = "s117", "Section 117 aftercare"
+    SINGLE_FUNDER = "single_funder", "Single funder"
+
+
+# The shares of a funding split sum to exactly 100, also in the database (a deferred constraint
+# trigger, checked when the transaction commits; a deleted split needs no check).
+SHARES_SUM_CHECK = """
+    split := {split};
+    IF EXISTS (SELECT 1 FROM brokerage_fundingsplit WHERE id = split)
+       AND (SELECT COALESCE(SUM(percent), 0) FROM brokerage_fundingshare WHERE split_id = split) <> 100 THEN
+        RAISE EXCEPTION 'The shares of funding split % do not sum to 100', split
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+"""
+
+
+def _daterange(start: str, end: str) -> Func:
+    """``daterange(start, end, '[]')``: both ends inclusive; a null end is open."""
+    return Func(F(start), F(end), Value("[]"), function="DATERANGE", output_field=DateRangeField())
+
+
+def _percent_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        **kwargs,
+    )
+
+
+# --- Clients ------------------------------------------------------------------------------------
+
+
+class ClientQuerySet(RestrictedQuerySet):
+    def search(self, text: str) -> ClientQuerySet:
+        """Name (given, family or both), NHS number (spaces allowed) or council case reference."""
+        text = " ".join((text or "").split())
+        if not text:
+            return self
+        digits = text.replace(" ", "").replace("-", "")
+        query = (
+            Q(case_reference__iexact=text) | Q(family_name__icontains=text) | Q(given_name__icontains=text)
+        )
+        if digits.isdigit():
+            query |= Q(nhs_number__startswith=digits)
+        parts = text.split(" ")
+        if len(parts) > 1:
+            query |= Q(given_name__icontains=parts[0], family_name__icontains=" ".join(parts[1:]))
+        return self.filter(query)
+
+
+@pghistory.track()
+class Client(models.Model):
+    """Someone whose care the office arranges. Special category data: every view is logged."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="clients")
+    nhs_number = models.CharField(
+        "NHS number",
+        max_length=10,
+        blank=True,
+        validators=[validate_nhs_number],
+        help_text="10 digits, for example 943 476 5919",
+    )
+    case_reference = models.CharField(
+        "council case reference", max_length=30, help_text="The reference in the council's case system"
+    )
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    cohort = models.CharField(max_length=30, choices=Cohort.choices)
+    gp_practice = models.CharField("GP practice", max_length=200, blank=True)
+    resident_borough = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    partnership_path = "partnership"
+    objects = RestrictedManager.from_queryset(ClientQuerySet)()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "nhs_number"],
+                condition=~Q(nhs_number=""),
+                name="client_nhs_number_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["partnership", "case_reference"], name="client_case_reference_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(nhs_number="") | Q(nhs_number__regex=r"^[0-9]{10}$"),
+                name="client_nhs_number_digits",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partnership", "family_name"], name="client_name_idx"),
+            models.Index(fields=["nhs_number"], name="client_nhs_number_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name} ({self.case_reference})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("brokerage:client", args=[self.pk])
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def nhs_number_display(self) -> str:
+        return format_nhs_number(self.nhs_number)
+
+
+# --- Rate cards ---------------------------------------------------------------------------------
+
+
+@pghistory.track()
+class RateCard(models.Model):
+    """The baseline (council) price of a service type in a partnership for one financial year."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="rate_cards")
+    service_type = models.CharField(max_length=25, choices=ServiceType.choices)
+    year = models.PositiveSmallIntegerField(
+        "financial year",
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+        help_text="The year the financial year starts: 2024 is 2024/25",
+    )
+    unit_rate = money_field()
+    unit = models.CharField(max_length=10, choices=Unit.choices)
+
+    partnership_path = "partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-year", "service_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "service_type", "year"], name="rate_card_once_per_service_and_year"
+            ),
+            models.CheckConstraint(condition=Q(unit_rate__gte=0), name="rate_card_rate_non_negative"),
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="rate_card_year_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_service_type_display()} {self.year_label}: {self.unit_rate} per {self.unit}"
+
+    @property
+    def year_label(self) -> str:
+        return rates.financial_year_label(self.year)
+
+
+def financial_year_expression(field_name: str):
+    """SQL for the financial year (its starting year) of a date column."""
+    return Case(
+        When(**{f"{field_name}__month__gte": 4}, then=ExtractYear(field_name)),
+        default=ExtractYear(field_name) - 1,
+        output_field=IntegerField(),
+    )
+
+
+# --- Referrals ----------------------------------------------------------------------------------
+
+
+class ReferralQuerySet(RestrictedQuerySet):
+    def open(self) -> ReferralQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def queue_order(self) -> ReferralQuerySet:
+        """Urgent referrals (hospital discharge, at risk) first, oldest first within each tier."""
+        return self.annotate(
+            urgency_rank=Case(When(urgency__in=URGENT, then=Value(0)), default=Value(1))
+        ).order_by("urgency_rank", "received_at", "pk")
+
+
+@pghistory.track()
+class Referral(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="referrals")
+    service_type = models.CharField(max_length=25, choices=ServiceType.choices)
+    needs_summary = models.TextField(blank=True, help_text="What the person needs, in a few lines")
+    requirement = models.CharField(
+        "hours or placement required",
+        max_length=200,
+        blank=True,
+        help_text="For example: 14 hours a week, two carers mornings; or a nursing bed with dementia care",
+    )
+    required_start = models.DateField(null=True, blank=True)
+    urgency = models.CharField(max_length=20, choices=Urgency.choices, default=Urgency.ROUTINE)
+    proposed_funder = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.CharField(
+        max_length=200, blank=True, help_text="Who referred, for example the hospital discharge team"
+    )
+    assigned_to = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_referrals"
+    )
+    status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.RECEIVED)
+    received_at = models.DateTimeField(default=timezone.now)
+    sourcing_at = models.DateTimeField(null=True, blank=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    partnership_path = "client__partnership"
+    objects = RestrictedManager.from_queryset(ReferralQuerySet)()
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["status", "urgency", "received_at"], name="referral_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.get_service_type_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("brokerage:referral", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        return f"R{self.pk:06d}" if self.pk else "R(new)"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.urgency in URGENT
+
+
+class ReferralActivity(models.Model):
+    """One step of a referral's timeline: what happened, who did it and when. Append-only."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", "Referral received"
+        ASSIGNED = "assigned", "Assigned"
+        SOURCING = "sourcing", "Sourcing started"
+        OFFER = "offer", "Offer recorded"
+        APPROVED = "approved", "Offer approved above the rate card"
+        DECLINED = "declined", "Offer declined"
+        ACCEPTED = "accepted", "Offer accepted"
+        STARTED = "started", "Package started"
+        CANCELLED = "cancelled", "Referral cancelled"
+        NOTE = "note", "Note"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="activities")
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.CharField(max_length=500, blank=True)
+
+    partnership_path = "referral__client__partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        triggers = [
+            pgtrigger.Protect(name="referral_activity_append_only", operation=pgtrigger.Update),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.text}".strip()
+
+
+class OfferQuerySet(RestrictedQuerySet):
+    def with_rate_card(self) -> OfferQuerySet:
+        """Annotate ``rate_card_rate``: the rate card of the referral's partnership and service
+        type, in the offer's unit, for the financial year of the earliest start (None if none)."""
+        card = RateCard.objects.filter(
+            partnership=OuterRef("referral__client__partnership"),
+            service_type=OuterRef("referral__service_type"),
+            unit=OuterRef("unit"),
+            year=OuterRef("_fy"),
+        ).values("unit_rate")[:1]
+        return self.annotate(_fy=financial_year_expression("earliest_start")).annotate(
+            rate_card_rate=Subquery(card, output_field=models.DecimalField(max_digits=14, decimal_places=2))
+        )
+
+
+@pghistory.track()
+class Offer(models.Model):
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="offers")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="offers")
+    unit_rate = money_field()
+    units_per_week = models.DecimalField(
+        max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    unit = models.CharField(max_length=10, choices=Unit.choices)
+    earliest_start = models.DateField()
+    status = models.CharField(max_length=10, choices=OfferStatus.choices, default=OfferStatus.RECEIVED)
+    notes = models.CharField(max_length=300, blank=True)
+    decline_reason = models.CharField(max_length=300, blank=True)
+    approved_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    partnership_path = "referral__client__partnership"
+    objects = RestrictedManager.from_queryset(OfferQuerySet)()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        permissions = [("approve_offer", "Can approve offers above the rate card")]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_rate__gte=0), name="offer_rate_non_negative"),
+            models.CheckConstraint(condition=Q(units_per_week__gt=0), name="offer_units_positive"),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True, approved_at__isnull=True)
+                | Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="offer_approval_names_who_and_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer from {self.provider} at {self.unit_rate} per {self.unit}"
+
+    @property
+    def weekly_cost(self) -> Decimal:
+        return rates.weekly_cost(self.unit_rate, self.units_per_week)
+
+    def get_rate_card_rate(self) -> Decimal | None:
+        if hasattr(self, "rate_card_rate"):
+            return self.rate_card_rate
+        card = RateCard.objects.filter(
+            partnership_id=self.referral.client.partnership_id,
+            service_type=self.referral.service_type,
+            unit=self.unit,
+            year=rates.financial_year(self.earliest_start),
+        ).first()
+        return card.unit_rate if card else None
+
+    @property
+    def rate_card_difference(self) -> Decimal | None:
+        return rates.rate_card_difference(self.unit_rate, self.get_rate_card_rate())
+
+    @property
+    def needs_approval(self) -> bool:
+        return rates.needs_approval(self.unit_rate, self.get_rate_card_rate())
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
+
+
+# --- Packages -----------------------------------------------------------------------------------
+
+
+@pghistory.track()
+class Package(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="packages")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="packages")
+    service_type = models.CharField(max_length=25, choices=ServiceType.choices)
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True)
+    paying_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="paid_packages",
+        help_text="Contracts with and pays the provider; recharges the other funders",
+    )
+    referral = models.OneToOneField(
+        Referral, on_delete=models.PROTECT, null=True, blank=True, related_name="package"
+    )
+    status = models.CharField(max_length=10, choices=PackageStatus.choices, default=PackageStatus.ACTIVE)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    partnership_path = "client__partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-start", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")), name="package_end_not_before_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.get_service_type_display()} from {self.provider}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("brokerage:package", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        return f"P{self.pk:06d}" if self.pk else "P(new)"
+
+    def is_live_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@pghistory.track()
+class PackageCost(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="costs")
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    unit_rate = money_field()
+    units_per_week = models.DecimalField(
+        max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    unit = models.CharField(max_length=10, choices=Unit.choices)
+
+    partnership_path = "package__client__partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["package", "effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="package_cost_to_not_before_from",
+            ),
+            models.CheckConstraint(condition=Q(unit_rate__gte=0), name="package_cost_rate_non_negative"),
+            models.CheckConstraint(condition=Q(units_per_week__gt=0), name="package_cost_units_positive"),
+            ExclusionConstraint(
+                name="package_costs_never_overlap",
+                expressions=[
+                    ("package", RangeOperators.EQUAL),
+                    (_daterange("effective_from", "effective_to"), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_rate} per {self.unit} x {self.units_per_week} from {self.effective_from}"
+
+    @property
+    def weekly_cost(self) -> Decimal:
+        return rates.weekly_cost(self.unit_rate, self.units_per_week)
+
+
+@pghistory.track()
+class FundingSplit(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="splits")
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    basis = models.CharField(max_length=20, choices=FundingBasis.choices)
+    decision_reference = models.CharField("panel decision reference", max_length=40, blank=True)
+
+    partnership_path = "package__client__partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["package", "effective_from"]
+        triggers = [
+            pgtrigger.Trigger(
+                name="funding_split_has_shares_summing_to_100",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                declare=[("split", "bigint")],
+                func=SHARES_SUM_CHECK.format(split="NEW.id"),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="funding_split_to_not_before_from",
+            ),
+            ExclusionConstraint(
+                name="funding_splits_never_overlap",
+                expressions=[
+                    ("package", RangeOperators.EQUAL),
+                    (_daterange("effective_from", "effective_to"), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Funding from {self.effective_from}"
+
+    def share_list(self) -> list[tuple[Organisation, Decimal]]:
+        return [(s.organisation, s.percent) for s in self.shares.all()]
+
+
+@pghistory.track()
+class FundingShare(models.Model):
+    split = models.ForeignKey(FundingSplit, on_delete=models.CASCADE, related_name="shares")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    percent = _percent_field()
+
+    partnership_path = "split__package__client__partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["split", "organisation__code"]
+        # Checked at commit (deferred), so a service may write a split and its shares in any order.
+        triggers = [
+            pgtrigger.Trigger(
+                name="funding_shares_sum_to_100",
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                declare=[("split", "bigint")],
+                func=SHARES_SUM_CHECK.format(
+                    split="CASE WHEN TG_OP = 'DELETE' THEN OLD.split_id ELSE NEW.split_id END"
+                ),
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["split", "organisation"], name="funding_share_once_per_funder"),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0, percent__lte=100), name="funding_share_percent_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.code} {self.percent}%"
+
+
+# --- Joint funding panel ------------------------------------------------------------------------
+
+
+class PanelDecisionQuerySet(RestrictedQuerySet):
+    def due_for_review(self, *, by: date) -> PanelDecisionQuerySet:
+        return self.filter(review_date__isnull=False, review_date__lte=by)
+
+
+@pghistory.track()
+class PanelDecision(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="panel_decisions")
+    reference = models.CharField(max_length=40, help_text="For example JFP-2024-031")
+    meeting_date = models.DateField("panel meeting date")
+    effective_from = models.DateField(help_text="May be in the past: the funding changes from this date")
+    effective_to = models.DateField(null=True, blank=True)
+    review_date = models.DateField(null=True, blank=True)
+    basis = models.CharField(max_length=20, choices=FundingBasis.choices, default=FundingBasis.PANEL_DECISION)
+    notes = models.TextField(blank=True)
+    package = models.ForeignKey(
+        Package, on_delete=models.PROTECT, null=True, blank=True, related_name="panel_decisions"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    partnership_path = "client__partnership"
+    objects = RestrictedManager.from_queryset(PanelDecisionQuerySet)()
+
+    class Meta:
+        ordering = ["-meeting_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="panel_decision_to_not_before_from",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.meeting_date:%d %b %Y})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("brokerage:panel-decision", args=[self.pk])
+
+
+@pghistory.track()
+class PanelDecisionShare(models.Model):
+    decision = models.ForeignKey(PanelDecision, on_delete=models.CASCADE, related_name="shares")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    percent = _percent_field()
+
+    partnership_path = "decision__client__partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["decision", "organisation__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "organisation"], name="panel_share_once_per_funder"),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0, percent__lte=100), name="panel_share_percent_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.code} {self.percent}%"

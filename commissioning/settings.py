@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commissioning.tasks.send_contracts_ending_digest",
         "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
     },
+    "referrals-started": {
+        "task": "brokerage.tasks.mark_started_referrals",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------------------

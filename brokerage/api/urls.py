@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+"""Brokerage resources of API v1 (api.md), included at ``/api/v1/``."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("clients", views.ClientViewSet, basename="client")
+router.register("referrals", views.ReferralViewSet, basename="referral")
+router.register("offers", views.OfferViewSet, basename="offer")
+router.register("rate-cards", views.RateCardViewSet, basename="rate-card")
+router.register("packages", views.PackageViewSet, basename="package")
+router.register("package-costs", views.PackageCostViewSet, basename="package-cost")
+router.register("funding-splits", views.FundingSplitViewSet, basename="funding-split")
+
+urlpatterns = router.urls

@@ -1,0 +1,289 @@
+"""Serializers of the brokerage API (api.md). They check shapes; the services apply the rules.
+Organisations are codes, money is a string with two places, dates are YYYY-MM-DD."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from commissioning.api.fields import MoneyField, OrganisationCodeField, VisiblePrimaryKeyRelatedField
+from commissioning.choices import OrganisationKind
+from commissioning.models import Partnership, Provider, User
+
+from ..models import (
+    Client,
+    FundingBasis,
+    FundingSplit,
+    Offer,
+    Package,
+    PackageCost,
+    RateCard,
+    Referral,
+    Unit,
+)
+from ..nhs_number import normalise
+
+_FUNDER_KINDS = [OrganisationKind.COUNCIL, OrganisationKind.NHS_COMMISSIONER]
+
+
+def sees_personal_details(user) -> bool:
+    """Dates of birth and needs are for casework roles and auditors, not finance (security.md)."""
+    return bool(user and (user.is_superuser or user.has_perm("brokerage.view_referral")))
+
+
+def _version_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=(
+            "Increases with every change. On a change, send the version you loaded: if the record "
+            "has changed since, the change is refused with 409. Ignored on create."
+        ),
+    )
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    """A client of the partnership. Finance roles do not receive the date of birth."""
+
+    partnership = VisiblePrimaryKeyRelatedField(model=Partnership)
+    nhs_number = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, help_text="10 digits; spaces are ignored"
+    )
+
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "partnership",
+            "nhs_number",
+            "case_reference",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "cohort",
+            "gp_practice",
+            "resident_borough",
+        ]
+        validators: list = []  # uniqueness is checked once, by the service's full_clean()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and not sees_personal_details(request.user):
+            fields.pop("date_of_birth")
+        return fields
+
+    def validate_nhs_number(self, value):
+        from ..nhs_number import validate_nhs_number
+
+        value = normalise(value)
+        if value:
+            from django.core.exceptions import ValidationError as DjangoValidationError
+
+            try:
+                validate_nhs_number(value)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages) from None
+        return value
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    """A referral for a client: what is needed, how urgently, who proposes to fund it."""
+
+    client = VisiblePrimaryKeyRelatedField(model=Client)
+    proposed_funder = OrganisationCodeField(kinds=_FUNDER_KINDS, required=False, allow_null=True)
+    assigned_to = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    version = _version_field()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "client",
+            "service_type",
+            "urgency",
+            "required_start",
+            "proposed_funder",
+            "status",
+            "assigned_to",
+            "needs_summary",
+            "requirement",
+            "requested_by",
+            "received_at",
+            "version",
+        ]
+        read_only_fields = ["received_at"]
+        extra_kwargs = {"status": {"required": False}}
+
+    def validate(self, attrs):
+        if self.instance is None:
+            attrs.pop("version", None)
+            if attrs.pop("status", "received") != "received":
+                raise serializers.ValidationError({"status": ["A new referral is received."]})
+        return attrs
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    """An offer from a provider. Weekly cost and the difference from the rate card (per unit,
+    positive when above it, null when there is no rate card in the offer's unit) are derived."""
+
+    referral = VisiblePrimaryKeyRelatedField(model=Referral)
+    provider = VisiblePrimaryKeyRelatedField(model=Provider)
+    unit_rate = MoneyField()
+    units_per_week = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"))
+    weekly_cost = MoneyField(read_only=True)
+    rate_card_rate = MoneyField(read_only=True, allow_null=True, source="get_rate_card_rate")
+    rate_card_difference = MoneyField(read_only=True, allow_null=True, non_negative=False)
+    needs_approval = serializers.BooleanField(read_only=True)
+    approved_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "referral",
+            "provider",
+            "unit_rate",
+            "units_per_week",
+            "unit",
+            "earliest_start",
+            "status",
+            "weekly_cost",
+            "rate_card_rate",
+            "rate_card_difference",
+            "needs_approval",
+            "approved_by",
+            "approved_at",
+            "notes",
+        ]
+        read_only_fields = ["status", "approved_at"]
+
+    def validate(self, attrs):
+        if self.instance is not None and "referral" in attrs and attrs["referral"] != self.instance.referral:
+            raise serializers.ValidationError({"referral": ["An offer cannot move to another referral."]})
+        return attrs
+
+
+class OfferAcceptSerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="Defaults to the offer's earliest start")
+    paying_organisation = OrganisationCodeField(
+        kinds=_FUNDER_KINDS, required=False, help_text="Defaults to the partnership's council"
+    )
+
+
+class OfferDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class RateCardSerializer(serializers.ModelSerializer):
+    """The council's baseline price of a service type for a financial year (its starting year)."""
+
+    partnership = VisiblePrimaryKeyRelatedField(model=Partnership)
+    unit_rate = MoneyField()
+
+    class Meta:
+        model = RateCard
+        fields = ["id", "partnership", "service_type", "year", "unit_rate", "unit"]
+        validators: list = []
+
+
+class PackageSerializer(serializers.ModelSerializer):
+    """A package of care bought for a client. Costs and funding change through
+    `change-cost/` and `change-funding/`, which keep the history."""
+
+    client = VisiblePrimaryKeyRelatedField(model=Client)
+    provider = VisiblePrimaryKeyRelatedField(model=Provider)
+    paying_organisation = OrganisationCodeField(kinds=_FUNDER_KINDS)
+    referral = serializers.PrimaryKeyRelatedField(read_only=True)
+    version = _version_field()
+
+    class Meta:
+        model = Package
+        fields = [
+            "id",
+            "client",
+            "provider",
+            "service_type",
+            "start",
+            "end",
+            "paying_organisation",
+            "status",
+            "referral",
+            "version",
+        ]
+
+    def validate(self, attrs):
+        if self.instance is None:
+            attrs.pop("version", None)
+        else:
+            for name in ("client", "start"):
+                if name in attrs and attrs[name] != getattr(self.instance, name):
+                    raise serializers.ValidationError(
+                        {name: ["This cannot be changed once the package exists."]}
+                    )
+                attrs.pop(name, None)
+        return attrs
+
+
+class PackageCostSerializer(serializers.ModelSerializer):
+    """One row of a package's cost history. Weekly cost = unit rate x units per week."""
+
+    package = VisiblePrimaryKeyRelatedField(model=Package)
+    unit_rate = MoneyField()
+    units_per_week = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"))
+    weekly_cost = MoneyField(read_only=True)
+
+    class Meta:
+        model = PackageCost
+        fields = [
+            "id",
+            "package",
+            "effective_from",
+            "effective_to",
+            "unit_rate",
+            "units_per_week",
+            "unit",
+            "weekly_cost",
+        ]
+
+
+class ShareSerializer(serializers.Serializer):
+    organisation = OrganisationCodeField(kinds=_FUNDER_KINDS)
+    percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        coerce_to_string=True,
+    )
+
+
+class FundingSplitSerializer(serializers.ModelSerializer):
+    """One row of a package's funding history: who pays what percentage (summing to 100)."""
+
+    package = VisiblePrimaryKeyRelatedField(model=Package)
+    shares = ShareSerializer(many=True)
+
+    class Meta:
+        model = FundingSplit
+        fields = ["id", "package", "effective_from", "effective_to", "shares", "basis", "decision_reference"]
+
+
+class ChangeCostSerializer(serializers.Serializer):
+    effective_from = serializers.DateField()
+    unit_rate = MoneyField()
+    units_per_week = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"))
+    unit = serializers.ChoiceField(choices=Unit.choices)
+    version = _version_field()
+
+
+class ChangeFundingSerializer(serializers.Serializer):
+    effective_from = serializers.DateField()
+    effective_to = serializers.DateField(required=False, allow_null=True)
+    shares = ShareSerializer(many=True, allow_empty=False)
+    basis = serializers.ChoiceField(choices=FundingBasis.choices)
+    decision_reference = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
+    version = _version_field()

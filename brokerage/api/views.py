@@ -1,0 +1,283 @@
+"""API v1 viewsets of the brokerage app. Each one: fetch through the permission gate (base),
+validate with a serializer, call one service (the same the pages call), respond."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from commissioning.api.base import RestrictedModelViewSet
+from commissioning.permissions import has_model_permission
+
+from .. import services
+from ..filtersets import (
+    ClientFilterSet,
+    FundingSplitFilterSet,
+    OfferFilterSet,
+    PackageCostFilterSet,
+    PackageFilterSet,
+    RateCardFilterSet,
+    ReferralFilterSet,
+)
+from ..models import Client, FundingShare, FundingSplit, Offer, Package, PackageCost, RateCard, Referral
+from . import serializers
+
+READ_AND_ADD = ["get", "post", "head", "options"]
+
+
+def _shares(validated) -> list[services.Share]:
+    return [services.Share(s["organisation"], s["percent"]) for s in validated]
+
+
+@extend_schema(tags=["brokerage"])
+@extend_schema_view(list=extend_schema(summary="List clients"), retrieve=extend_schema(summary="One client"))
+class ClientViewSet(RestrictedModelViewSet):
+    """Clients of your partnerships. Search with `q` (name, NHS number or case reference)."""
+
+    model = Client
+    serializer_class = serializers.ClientSerializer
+    filterset_class = ClientFilterSet
+    ordering_fields = ["family_name", "case_reference"]
+    csv_filename = "clients"
+
+    def create_object(self, serializer):
+        return services.client_create(by=self.request.user, **serializer.validated_data)
+
+    def update_object(self, serializer):
+        return services.client_update(
+            client=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
+
+@extend_schema(tags=["brokerage"])
+@extend_schema_view(
+    list=extend_schema(summary="List referrals"), retrieve=extend_schema(summary="One referral")
+)
+class ReferralViewSet(RestrictedModelViewSet):
+    """Referrals for brokerage. `status` may be set to `sourcing` or `cancelled`; offers move a
+    referral on. Send `version` on PATCH to be refused with 409 if someone changed it since."""
+
+    model = Referral
+    serializer_class = serializers.ReferralSerializer
+    filterset_class = ReferralFilterSet
+    select_related = ("proposed_funder",)
+    ordering_fields = ["received_at", "required_start", "urgency", "status"]
+    csv_filename = "referrals"
+
+    def get_queryset(self):
+        return super().get_queryset().queue_order()
+
+    def create_object(self, serializer):
+        return services.referral_create(by=self.request.user, **serializer.validated_data)
+
+    def update_object(self, serializer):
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        return services.referral_update(
+            referral=serializer.instance, by=self.request.user, version=version, **data
+        )
+
+
+@extend_schema(tags=["brokerage"])
+@extend_schema_view(list=extend_schema(summary="List offers"), retrieve=extend_schema(summary="One offer"))
+class OfferViewSet(RestrictedModelViewSet):
+    """Offers from providers, with their weekly cost and difference from the rate card. Accept,
+    decline and (brokerage managers) approve through the actions."""
+
+    model = Offer
+    serializer_class = serializers.OfferSerializer
+    filterset_class = OfferFilterSet
+    ordering_fields = ["created_at", "unit_rate", "earliest_start"]
+    action_permissions = {"accept": "change", "decline": "change", "approve": "change"}
+    csv_filename = "offers"
+
+    def get_queryset(self):
+        return super().get_queryset().with_rate_card()
+
+    def create_object(self, serializer):
+        return services.offer_record(by=self.request.user, **serializer.validated_data)
+
+    def update_object(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("referral", None)
+        return services.offer_update(offer=serializer.instance, by=self.request.user, **data)
+
+    def _respond(self, offer):
+        offer = self.get_queryset().get(pk=offer.pk)
+        return Response(self.get_serializer(offer).data)
+
+    @extend_schema(request=None, responses={200: serializers.OfferSerializer}, summary="Approve an offer")
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """A brokerage manager approves an offer above the rate card (who and when are kept)."""
+        offer = self.get_object()
+        if not (request.user.is_superuser or request.user.has_perm(services.APPROVE_PERMISSION)):
+            raise PermissionDenied("Only a brokerage manager can approve offers above the rate card.")
+        return self._respond(services.offer_approve(offer=offer, by=request.user))
+
+    @extend_schema(request=serializers.OfferDeclineSerializer, responses={200: serializers.OfferSerializer})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        offer = self.get_object()
+        data = serializers.OfferDeclineSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._respond(services.offer_decline(offer=offer, by=request.user, **data.validated_data))
+
+    @extend_schema(
+        request=serializers.OfferAcceptSerializer,
+        responses={201: serializers.PackageSerializer},
+        summary="Accept an offer: starts the package",
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Creates the package, its first cost and funding split, and closes the referral."""
+        offer = self.get_object()
+        if not has_model_permission(request.user, Package, "add"):
+            raise PermissionDenied("Your role does not allow you to start packages.")
+        data = serializers.OfferAcceptSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        package = services.offer_accept(offer=offer, by=request.user, **data.validated_data)
+        return Response(
+            serializers.PackageSerializer(package, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema(tags=["brokerage"])
+@extend_schema_view(
+    list=extend_schema(summary="List rate cards"), retrieve=extend_schema(summary="One rate card")
+)
+class RateCardViewSet(RestrictedModelViewSet):
+    """Baseline unit rates per partnership, service type and financial year (its starting year)."""
+
+    model = RateCard
+    serializer_class = serializers.RateCardSerializer
+    filterset_class = RateCardFilterSet
+    ordering_fields = ["year", "service_type", "unit_rate"]
+    csv_filename = "rate-cards"
+
+    def create_object(self, serializer):
+        return services.rate_card_save(by=self.request.user, **serializer.validated_data)
+
+    def update_object(self, serializer):
+        return services.rate_card_save(
+            rate_card=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
+
+@extend_schema(tags=["brokerage"])
+@extend_schema_view(
+    list=extend_schema(summary="List packages"),
+    retrieve=extend_schema(summary="One package"),
+    partial_update=extend_schema(
+        responses={
+            200: serializers.PackageSerializer,
+            409: OpenApiResponse(description="The package changed since the given version; nothing saved."),
+        }
+    ),
+)
+class PackageViewSet(RestrictedModelViewSet):
+    """Packages of care. Price and funding changes from a date (past dates allowed) go through
+    `change-cost/` and `change-funding/`; send `version` to be refused with 409 if stale."""
+
+    model = Package
+    serializer_class = serializers.PackageSerializer
+    filterset_class = PackageFilterSet
+    select_related = ("paying_organisation",)
+    ordering_fields = ["start", "end", "status"]
+    action_permissions = {"change_cost": "change", "change_funding": "change"}
+    csv_filename = "packages"
+
+    def create_object(self, serializer):
+        return services.package_create(by=self.request.user, **serializer.validated_data)
+
+    def update_object(self, serializer):
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        return services.package_update(
+            package=serializer.instance, by=self.request.user, version=version, **data
+        )
+
+    @extend_schema(
+        request=serializers.ChangeCostSerializer,
+        responses={201: serializers.PackageCostSerializer, 409: OpenApiResponse(description="Stale version")},
+        summary="Change the price from a date",
+    )
+    @action(detail=True, methods=["post"], url_path="change-cost")
+    def change_cost(self, request, pk=None):
+        package = self.get_object()
+        data = serializers.ChangeCostSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cost = services.package_change_cost(package=package, by=request.user, **data.validated_data)
+        return Response(
+            serializers.PackageCostSerializer(cost, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        request=serializers.ChangeFundingSerializer,
+        responses={
+            201: serializers.FundingSplitSerializer,
+            409: OpenApiResponse(description="Stale version"),
+        },
+        summary="Change the funding split from a date",
+    )
+    @action(detail=True, methods=["post"], url_path="change-funding")
+    def change_funding(self, request, pk=None):
+        package = self.get_object()
+        data = serializers.ChangeFundingSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values["shares"] = _shares(values["shares"])
+        split = services.package_change_funding(package=package, by=request.user, **values)
+        split = FundingSplit.objects.prefetch_related("shares__organisation").get(pk=split.pk)
+        return Response(
+            serializers.FundingSplitSerializer(split, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema(tags=["brokerage"])
+@extend_schema_view(
+    list=extend_schema(summary="List package cost rows"), retrieve=extend_schema(summary="One cost row")
+)
+class PackageCostViewSet(RestrictedModelViewSet):
+    """The cost history of packages. POST adds one row as it is (loading a history): refused if
+    it overlaps another row or leaves days without a cost. Rows are not edited: change the price."""
+
+    model = PackageCost
+    serializer_class = serializers.PackageCostSerializer
+    filterset_class = PackageCostFilterSet
+    http_method_names = READ_AND_ADD
+    ordering_fields = ["effective_from"]
+    csv_filename = "package-costs"
+
+    def create_object(self, serializer):
+        return services.package_cost_add(by=self.request.user, **serializer.validated_data)
+
+
+@extend_schema(tags=["brokerage"])
+@extend_schema_view(
+    list=extend_schema(summary="List funding splits"), retrieve=extend_schema(summary="One funding split")
+)
+class FundingSplitViewSet(RestrictedModelViewSet):
+    """The funding history of packages: shares by organisation code, summing to 100. POST adds
+    one split as it is (refused if it overlaps another); days with no split are unfunded."""
+
+    model = FundingSplit
+    serializer_class = serializers.FundingSplitSerializer
+    filterset_class = FundingSplitFilterSet
+    http_method_names = READ_AND_ADD
+    prefetch_related = (Prefetch("shares", queryset=FundingShare.objects.select_related("organisation")),)
+    ordering_fields = ["effective_from"]
+    csv_filename = "funding-splits"
+
+    def create_object(self, serializer):
+        values = dict(serializer.validated_data)
+        values["shares"] = _shares(values["shares"])
+        split = services.funding_split_add(by=self.request.user, **values)
+        return FundingSplit.objects.prefetch_related("shares__organisation").get(pk=split.pk)

@@ -1,0 +1,169 @@
+"""One FilterSet per list, serving the page and the API alike (conventions.md)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+
+from commissioning.choices import OrganisationKind, ServiceType
+from commissioning.models import Organisation, Provider, User
+
+from .models import (
+    Client,
+    Cohort,
+    FundingBasis,
+    FundingSplit,
+    Offer,
+    OfferStatus,
+    Package,
+    PackageCost,
+    PackageStatus,
+    PanelDecision,
+    RateCard,
+    Referral,
+    ReferralStatus,
+    Unit,
+    Urgency,
+)
+
+_FUNDERS = Organisation.objects.filter(kind__in=[OrganisationKind.COUNCIL, OrganisationKind.NHS_COMMISSIONER])
+
+
+class ClientFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label="Name, NHS number or case reference")
+    cohort = django_filters.ChoiceFilter(choices=Cohort.choices)
+    nhs_number = django_filters.CharFilter(field_name="nhs_number", label="NHS number")
+    case_reference = django_filters.CharFilter(field_name="case_reference", lookup_expr="iexact")
+
+    class Meta:
+        model = Client
+        fields = ["q", "cohort", "nhs_number", "case_reference", "partnership"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+
+class ReferralFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices)
+    urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices)
+    service_type = django_filters.ChoiceFilter(choices=ServiceType.choices, label="Service type")
+    cohort = django_filters.ChoiceFilter(field_name="client__cohort", choices=Cohort.choices)
+    funder = django_filters.ModelChoiceFilter(
+        field_name="proposed_funder", queryset=_FUNDERS, to_field_name="code", label="Proposed funder"
+    )
+    assigned_to = django_filters.ChoiceFilter(method="filter_assigned", label="Assigned broker", choices=[])
+    client = django_filters.NumberFilter(field_name="client_id")
+
+    class Meta:
+        model = Referral
+        fields = ["status", "urgency", "service_type", "cohort", "funder", "assigned_to", "client"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = user or getattr(self.request, "user", None)
+        brokers = User.objects.none()
+        if user is not None and user.is_authenticated:
+            brokers = (
+                User.objects.filter(
+                    is_active=True,
+                    groups__name__in=["Broker", "Brokerage manager"],
+                    grants__partnership__in=user.grants.values("partnership"),
+                )
+                .distinct()
+                .order_by("last_name", "first_name")
+            )
+            self.filters["funder"].queryset = _FUNDERS.filter(
+                Q(council_partnerships__grants__user=user) | Q(nhs_partnerships__grants__user=user)
+            ).distinct()
+        self.filters["assigned_to"].extra["choices"] = [
+            ("me", "Assigned to me"),
+            ("none", "Not assigned"),
+            *[(str(u.pk), str(u)) for u in brokers],
+        ]
+
+    def filter_assigned(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assigned_to=getattr(self.request, "user", None))
+        if value == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        if str(value).isdigit():
+            return queryset.filter(assigned_to_id=int(value))
+        return queryset
+
+
+class OfferFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=OfferStatus.choices)
+    referral = django_filters.NumberFilter(field_name="referral_id")
+    provider = django_filters.ModelChoiceFilter(queryset=Provider.objects.all())
+
+    class Meta:
+        model = Offer
+        fields = ["status", "referral", "provider"]
+
+
+class RateCardFilterSet(django_filters.FilterSet):
+    service_type = django_filters.ChoiceFilter(choices=ServiceType.choices, label="Service type")
+    year = django_filters.NumberFilter(label="Financial year (starting year)")
+    unit = django_filters.ChoiceFilter(choices=Unit.choices)
+
+    class Meta:
+        model = RateCard
+        fields = ["partnership", "service_type", "year", "unit"]
+
+
+class PackageFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=PackageStatus.choices)
+    service_type = django_filters.ChoiceFilter(choices=ServiceType.choices, label="Service type")
+    client = django_filters.NumberFilter(field_name="client_id")
+    provider = django_filters.ModelChoiceFilter(queryset=Provider.objects.all())
+    paying_organisation = django_filters.CharFilter(
+        field_name="paying_organisation__code", lookup_expr="iexact", label="Paying organisation (code)"
+    )
+    live_on = django_filters.DateFilter(method="filter_live_on", label="Live on (date)")
+
+    class Meta:
+        model = Package
+        fields = ["status", "service_type", "client", "provider", "paying_organisation", "live_on"]
+
+    def filter_live_on(self, queryset, name, value):
+        return queryset.filter(Q(start__lte=value), Q(end__isnull=True) | Q(end__gte=value))
+
+
+def _live_on(queryset, name, value):
+    return queryset.filter(
+        Q(effective_from__lte=value), Q(effective_to__isnull=True) | Q(effective_to__gte=value)
+    )
+
+
+class PackageCostFilterSet(django_filters.FilterSet):
+    package = django_filters.NumberFilter(field_name="package_id")
+    live_on = django_filters.DateFilter(method=_live_on, label="In force on (date)")
+
+    class Meta:
+        model = PackageCost
+        fields = ["package", "live_on"]
+
+
+class FundingSplitFilterSet(django_filters.FilterSet):
+    package = django_filters.NumberFilter(field_name="package_id")
+    basis = django_filters.MultipleChoiceFilter(choices=FundingBasis.choices)
+    live_on = django_filters.DateFilter(method=_live_on, label="In force on (date)")
+
+    class Meta:
+        model = FundingSplit
+        fields = ["package", "basis", "live_on"]
+
+
+class PanelDecisionFilterSet(django_filters.FilterSet):
+    due = django_filters.BooleanFilter(method="filter_due", label="Due for review")
+
+    class Meta:
+        model = PanelDecision
+        fields = ["due"]
+
+    def filter_due(self, queryset, name, value):
+        from django.utils import timezone
+
+        if value:
+            return queryset.due_for_review(by=timezone.localdate())
+        return queryset

@@ -1,0 +1,78 @@
+"""What each role may do in the brokerage app (synced into the role groups after migrate)."""
+
+from commissioning import roles
+
+_READ = "view"
+_WORK = "view add change"
+_ALL = "view add change delete"
+
+ROLE_PERMISSIONS = {
+    roles.BROKER: {
+        "client": _WORK,
+        "referral": _WORK,
+        "referralactivity": _READ,
+        "offer": _WORK,
+        "package": _WORK,
+        "packagecost": _WORK,
+        "fundingsplit": _WORK,
+        "fundingshare": _WORK,
+        "ratecard": _READ,
+        "paneldecision": _READ,
+        "paneldecisionshare": _READ,
+    },
+    roles.BROKERAGE_MANAGER: {
+        "client": _WORK,
+        "referral": _WORK,
+        "referralactivity": _READ,
+        "offer": f"{_WORK} approve",
+        "package": _WORK,
+        "packagecost": _WORK,
+        "fundingsplit": _WORK,
+        "fundingshare": _WORK,
+        "ratecard": _WORK,
+        "paneldecision": _WORK,
+        "paneldecisionshare": _WORK,
+    },
+    # Finance reads what it bills: packages, costs, splits and the clients they are for (without
+    # dates of birth or needs: the serializers and pages leave them out for this role).
+    roles.FINANCE_OFFICER: {
+        "client": _READ,
+        "package": _READ,
+        "packagecost": _READ,
+        "fundingsplit": _READ,
+        "fundingshare": _READ,
+        "paneldecision": _READ,
+        "paneldecisionshare": _READ,
+    },
+    roles.COMMISSIONER: {
+        "ratecard": _READ,
+        "package": _READ,
+        "packagecost": _READ,
+    },
+    roles.AUDITOR: {
+        "client": _READ,
+        "referral": _READ,
+        "referralactivity": _READ,
+        "offer": _READ,
+        "ratecard": _READ,
+        "package": _READ,
+        "packagecost": _READ,
+        "fundingsplit": _READ,
+        "fundingshare": _READ,
+        "paneldecision": _READ,
+        "paneldecisionshare": _READ,
+    },
+    roles.ADMINISTRATOR: {
+        "client": _ALL,
+        "referral": _ALL,
+        "referralactivity": _READ,
+        "offer": f"{_ALL} approve",
+        "ratecard": _ALL,
+        "package": _ALL,
+        "packagecost": _ALL,
+        "fundingsplit": _ALL,
+        "fundingshare": _ALL,
+        "paneldecision": _ALL,
+        "paneldecisionshare": _ALL,
+    },
+}

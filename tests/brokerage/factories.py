@@ -1,0 +1,74 @@
+from datetime import date
+from decimal import Decimal
+
+import factory
+
+from brokerage import models
+from brokerage.nhs_number import numbers_in_test_range
+from commissioning.choices import ServiceType
+from tests.commissioning.factories import PartnershipFactory, ProviderFactory
+
+_NHS = numbers_in_test_range(5000)
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Client
+
+    partnership = factory.SubFactory(PartnershipFactory)
+    nhs_number = factory.Sequence(lambda n: _NHS[n % len(_NHS)])
+    case_reference = factory.Sequence(lambda n: f"LAS{n:06d}")
+    given_name = "Ada"
+    family_name = factory.Sequence(lambda n: f"Client{n}")
+    date_of_birth = date(1940, 5, 17)
+    cohort = models.Cohort.ADULT_SOCIAL_CARE
+
+
+class RateCardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.RateCard
+
+    partnership = factory.SubFactory(PartnershipFactory)
+    service_type = ServiceType.DOMICILIARY
+    year = 2024
+    unit_rate = Decimal("24.50")
+    unit = models.Unit.HOUR
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Referral
+
+    client = factory.SubFactory(ClientFactory)
+    service_type = ServiceType.DOMICILIARY
+    needs_summary = "Personal care twice a day"
+    requirement = "14 hours a week"
+    required_start = date(2024, 6, 3)
+    urgency = models.Urgency.ROUTINE
+    proposed_funder = factory.LazyAttribute(lambda r: r.client.partnership.council)
+    requested_by = "Hospital discharge team"
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Offer
+
+    referral = factory.SubFactory(ReferralFactory)
+    provider = factory.SubFactory(ProviderFactory)
+    unit_rate = Decimal("23.00")
+    units_per_week = Decimal("14.00")
+    unit = models.Unit.HOUR
+    earliest_start = date(2024, 6, 3)
+
+
+class PackageFactory(factory.django.DjangoModelFactory):
+    """A package with no cost or split rows (add them through the services)."""
+
+    class Meta:
+        model = models.Package
+
+    client = factory.SubFactory(ClientFactory)
+    provider = factory.SubFactory(ProviderFactory)
+    service_type = ServiceType.DOMICILIARY
+    start = date(2024, 4, 1)
+    paying_organisation = factory.LazyAttribute(lambda p: p.client.partnership.council)
