@@ -9,11 +9,13 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from commissioning.models import Organisation, Partnership, Person, User
 from commissioning.money import money_field
 from commissioning.permissions import RestrictedManager
+from commissioning.roles import BOARD_SECRETARY
 
 
 class VotingMode(models.TextChoices):
@@ -126,6 +128,49 @@ board_code_validator = RegexValidator(
 )
 
 
+EXEMPT_REGIMES = (ExemptionRegime.SCHEDULE_12A, ExemptionRegime.ACT_1960)
+
+
+def entitled_board_ids(user):
+    """Boards whose exempt content (Part 2 items, private papers, exempt appendices, members' packs)
+    the user may see: boards they are a current member of (Membership -> Person -> User)."""
+    today = timezone.localdate()
+    return (
+        Membership.objects.filter(person__user=user, start__lte=today)
+        .filter(Q(end__isnull=True) | Q(end__gte=today))
+        .values("board_id")
+    )
+
+
+def sees_all_exempt(user) -> bool:
+    """Administrators, and board secretaries within their granted partnerships."""
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_governance_secretary", None)
+    if cached is None:
+        cached = user.groups.filter(name=BOARD_SECRETARY).exists()
+        user._governance_secretary = cached
+    return cached
+
+
+class ExemptContentMixin:
+    """The object permission of security.md: exempt content is visible only to members of its
+    board and to board secretaries. Subclasses say what is exempt (``exempt_q``) and where the
+    board is (``board_path``); ``restrict`` calls ``restrict_objects`` after the partnership scope."""
+
+    board_path: str = "board"
+
+    @classmethod
+    def exempt_q(cls) -> Q:  # pragma: no cover - each subclass defines it
+        raise NotImplementedError
+
+    @classmethod
+    def restrict_objects(cls, qs, user, action):
+        if sees_all_exempt(user):
+            return qs
+        return qs.filter(~cls.exempt_q() | Q(**{f"{cls.board_path}__in": entitled_board_ids(user)}))
+
+
 @pghistory.track()
 class Board(models.Model):
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="boards")
@@ -160,6 +205,9 @@ class Board(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:board", args=[self.pk])
 
 
 @pghistory.track()
@@ -211,6 +259,13 @@ class Meeting(models.Model):
         local = timezone.localtime(self.starts_at)
         return f"{self.board.name}, {local:%-d %B %Y}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("governance:meeting", args=[self.pk])
+
+    @property
+    def local_date(self):
+        return timezone.localtime(self.starts_at).date()
+
 
 @pghistory.track()
 class ForwardPlanEntry(models.Model):
@@ -238,7 +293,7 @@ class ForwardPlanEntry(models.Model):
 
 
 @pghistory.track()
-class Paper(models.Model):
+class Paper(ExemptContentMixin, models.Model):
     """A board paper with the cover-sheet fields of the NHS and council papers."""
 
     board = models.ForeignKey(Board, on_delete=models.PROTECT, related_name="papers")
@@ -267,13 +322,22 @@ class Paper(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @classmethod
+    def exempt_q(cls) -> Q:
+        return Q(session=Session.PRIVATE) | Q(agenda_item__exemption_regime__in=EXEMPT_REGIMES)
+
+    @property
+    def exempt(self) -> bool:
+        item = getattr(self, "agenda_item", None) if self.pk else None
+        return self.session == Session.PRIVATE or bool(item and item.exempt)
+
 
 def appendix_upload_to(instance, filename: str) -> str:
     return f"appendices/{timezone.now():%Y/%m}/{filename}"
 
 
 @pghistory.track()
-class PaperAppendix(models.Model):
+class PaperAppendix(ExemptContentMixin, models.Model):
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="appendices")
     order = models.PositiveSmallIntegerField(default=1)
     title = models.CharField(max_length=300)
@@ -288,11 +352,24 @@ class PaperAppendix(models.Model):
     exemption_reason = models.CharField(max_length=300, blank=True)
 
     partnership_path = "paper__board__partnership"
+    board_path = "paper__board"
     objects = RestrictedManager()
 
     class Meta:
         ordering = ["paper", "order"]
         verbose_name_plural = "paper appendices"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(exemption_regime="none")
+                | (~Q(exemption_reason="") & ~Q(exemption_regime="schedule_12a"))
+                | (
+                    Q(exemption_regime="schedule_12a")
+                    & ~Q(exemption_reason="")
+                    & Q(exemption_paragraph__gte=1, exemption_paragraph__lte=7)
+                ),
+                name="appendix_exemption_stated",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -300,6 +377,14 @@ class PaperAppendix(models.Model):
     @property
     def exempt(self) -> bool:
         return self.exemption_regime != ExemptionRegime.NONE
+
+    @classmethod
+    def exempt_q(cls) -> Q:
+        return (
+            Q(exemption_regime__in=EXEMPT_REGIMES)
+            | Q(paper__session=Session.PRIVATE)
+            | Q(paper__agenda_item__exemption_regime__in=EXEMPT_REGIMES)
+        )
 
 
 class PaperLink(models.Model):
@@ -323,7 +408,7 @@ class PaperLink(models.Model):
 
 
 @pghistory.track()
-class AgendaItem(models.Model):
+class AgendaItem(ExemptContentMixin, models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
     order = models.PositiveSmallIntegerField()
     item_number = models.CharField(max_length=10, blank=True)
@@ -345,6 +430,7 @@ class AgendaItem(models.Model):
     supplement_number = models.PositiveSmallIntegerField(null=True, blank=True)
 
     partnership_path = "meeting__board__partnership"
+    board_path = "meeting__board"
     objects = RestrictedManager()
 
     class Meta:
@@ -356,6 +442,7 @@ class AgendaItem(models.Model):
                 | (~Q(exemption_reason="") & ~Q(exemption_regime="schedule_12a"))
                 | (
                     Q(exemption_regime="schedule_12a")
+                    & ~Q(exemption_reason="")
                     & Q(exemption_paragraph__gte=1, exemption_paragraph__lte=7)
                 ),
                 name="agenda_exemption_stated",
@@ -369,9 +456,13 @@ class AgendaItem(models.Model):
     def exempt(self) -> bool:
         return self.exemption_regime != ExemptionRegime.NONE
 
+    @classmethod
+    def exempt_q(cls) -> Q:
+        return Q(exemption_regime__in=EXEMPT_REGIMES)
+
 
 @pghistory.track()
-class InterestDeclaration(models.Model):
+class InterestDeclaration(ExemptContentMixin, models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="declarations")
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="declarations")
     meeting = models.ForeignKey(
@@ -387,6 +478,7 @@ class InterestDeclaration(models.Model):
     declared_on = models.DateField(default=timezone.localdate)
 
     partnership_path = "board__partnership"
+    board_path = "board"
     objects = RestrictedManager()
 
     class Meta:
@@ -394,6 +486,10 @@ class InterestDeclaration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person}: {self.get_nature_display()}"
+
+    @classmethod
+    def exempt_q(cls) -> Q:
+        return Q(agenda_item__exemption_regime__in=EXEMPT_REGIMES)
 
 
 @pghistory.track()
@@ -448,7 +544,7 @@ class Attendance(models.Model):
 
 
 @pghistory.track()
-class Decision(models.Model):
+class Decision(ExemptContentMixin, models.Model):
     agenda_item = models.ForeignKey(AgendaItem, on_delete=models.PROTECT, related_name="decisions")
     reference = models.CharField(max_length=30, unique=True)
     minute_number = models.CharField(max_length=20, blank=True)
@@ -465,9 +561,18 @@ class Decision(models.Model):
     published_on = models.DateField(null=True, blank=True)
     call_in_ends = models.DateTimeField(null=True, blank=True)
     effective_from = models.DateTimeField(null=True, blank=True)
+    quorum_note = models.CharField(max_length=500, blank=True)
+    vote_note = models.CharField(max_length=500, blank=True)
+    notice_ok = models.BooleanField(
+        "key-decision notice given",
+        default=True,
+        help_text="False: a key decision without 28 clear days' notice",
+    )
+    notice_note = models.CharField(max_length=300, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     partnership_path = "agenda_item__meeting__board__partnership"
+    board_path = "agenda_item__meeting__board"
     objects = RestrictedManager()
 
     class Meta:
@@ -485,9 +590,24 @@ class Decision(models.Model):
     def __str__(self) -> str:
         return f"{self.reference}: {self.agenda_item.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("governance:decision", args=[self.pk])
+
+    @classmethod
+    def exempt_q(cls) -> Q:
+        return Q(agenda_item__exemption_regime__in=EXEMPT_REGIMES)
+
+    @property
+    def board(self) -> Board:
+        return self.agenda_item.meeting.board
+
+    @property
+    def flagged(self) -> bool:
+        return self.key_decision and not self.notice_ok
+
 
 @pghistory.track()
-class Vote(models.Model):
+class Vote(ExemptContentMixin, models.Model):
     decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="votes")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="votes")
     representing = models.ForeignKey(
@@ -497,6 +617,7 @@ class Vote(models.Model):
     casting = models.BooleanField(default=False)
 
     partnership_path = "decision__agenda_item__meeting__board__partnership"
+    board_path = "decision__agenda_item__meeting__board"
     objects = RestrictedManager()
 
     class Meta:
@@ -507,9 +628,13 @@ class Vote(models.Model):
     def __str__(self) -> str:
         return f"{self.person}: {self.get_choice_display()}"
 
+    @classmethod
+    def exempt_q(cls) -> Q:
+        return Q(decision__agenda_item__exemption_regime__in=EXEMPT_REGIMES)
+
 
 @pghistory.track()
-class DecisionLink(models.Model):
+class DecisionLink(ExemptContentMixin, models.Model):
     """What a decision changed (agreements, budget lines, virements), with amounts before and after,
     so every pound traces back to the decision that allowed it. Generic so governance never imports
     budgets (conventions.md)."""
@@ -523,6 +648,7 @@ class DecisionLink(models.Model):
     amount_after = money_field(non_negative=False, null=True, blank=True)
 
     partnership_path = "decision__agenda_item__meeting__board__partnership"
+    board_path = "decision__agenda_item__meeting__board"
     objects = RestrictedManager()
 
     class Meta:
@@ -536,9 +662,13 @@ class DecisionLink(models.Model):
     def __str__(self) -> str:
         return f"{self.decision.reference} → {self.content_type.model} {self.object_id}"
 
+    @classmethod
+    def exempt_q(cls) -> Q:
+        return Q(decision__agenda_item__exemption_regime__in=EXEMPT_REGIMES)
+
 
 @pghistory.track()
-class Action(models.Model):
+class Action(ExemptContentMixin, models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="actions")
     decision = models.ForeignKey(
         Decision, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
@@ -552,6 +682,7 @@ class Action(models.Model):
     status = models.CharField(max_length=10, choices=ActionStatus.choices, default=ActionStatus.OPEN)
 
     partnership_path = "meeting__board__partnership"
+    board_path = "meeting__board"
     objects = RestrictedManager()
 
     class Meta:
@@ -559,6 +690,10 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.description[:80]
+
+    @classmethod
+    def exempt_q(cls) -> Q:
+        return Q(agenda_item__exemption_regime__in=EXEMPT_REGIMES)
 
 
 @pghistory.track()
@@ -574,6 +709,7 @@ class Minutes(models.Model):
     objects = RestrictedManager()
 
     class Meta:
+        ordering = ["-meeting__starts_at"]
         verbose_name_plural = "minutes"
 
     def __str__(self) -> str:
@@ -581,13 +717,14 @@ class Minutes(models.Model):
 
 
 @pghistory.track()
-class MinuteEntry(models.Model):
+class MinuteEntry(ExemptContentMixin, models.Model):
     minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="entries")
     agenda_item = models.ForeignKey(AgendaItem, on_delete=models.PROTECT, related_name="minute_entries")
     minute_number = models.CharField(max_length=20)
     text = models.TextField()
 
     partnership_path = "minutes__meeting__board__partnership"
+    board_path = "minutes__meeting__board"
     objects = RestrictedManager()
 
     class Meta:
@@ -596,6 +733,10 @@ class MinuteEntry(models.Model):
 
     def __str__(self) -> str:
         return self.minute_number
+
+    @classmethod
+    def exempt_q(cls) -> Q:
+        return Q(agenda_item__exemption_regime__in=EXEMPT_REGIMES)
 
 
 class ReferenceCounter(models.Model):
@@ -623,7 +764,7 @@ def pack_upload_to(instance, filename: str) -> str:
     return f"packs/{instance.meeting_id}/{filename}"
 
 
-class BoardPack(models.Model):
+class BoardPack(ExemptContentMixin, models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="packs")
     audience = models.CharField(max_length=10, choices=PackAudience.choices)
     version = models.PositiveIntegerField()
@@ -638,8 +779,12 @@ class BoardPack(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    item_pages = models.JSONField(
+        default=dict, blank=True, help_text="Agenda item id -> first PDF page (1-based), as printed"
+    )
 
     partnership_path = "meeting__board__partnership"
+    board_path = "meeting__board"
     objects = RestrictedManager()
 
     class Meta:
@@ -650,3 +795,13 @@ class BoardPack(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_audience_display()} pack v{self.version} for {self.meeting}"
+
+    @classmethod
+    def exempt_q(cls) -> Q:
+        return Q(audience=PackAudience.MEMBERS)
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None

@@ -2,7 +2,6 @@
 
 import brokerage.nhs_number
 import django.contrib.postgres.constraints
-from django.contrib.postgres.operations import BtreeGistExtension
 import django.contrib.postgres.fields.ranges
 import django.core.validators
 import django.db.models.deletion
@@ -24,9 +23,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # The exclusion constraints on package costs and funding splits compare the package id
-        # (btree) and the date range (GiST) in one index.
-        BtreeGistExtension(),
         migrations.CreateModel(
             name="FundingSplit",
             fields=[
@@ -1784,25 +1780,6 @@ class Migration(migrations.Migration):
                 name="funding_split_to_not_before_from",
             ),
         ),
-        migrations.AddConstraint(
-            model_name="fundingsplit",
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(
-                expressions=[
-                    ("package", "="),
-                    (
-                        models.Func(
-                            models.F("effective_from"),
-                            models.F("effective_to"),
-                            models.Value("[]"),
-                            function="DATERANGE",
-                            output_field=django.contrib.postgres.fields.ranges.DateRangeField(),
-                        ),
-                        "&&",
-                    ),
-                ],
-                name="funding_splits_never_overlap",
-            ),
-        ),
         pgtrigger.migrations.AddTrigger(
             model_name="fundingsplit",
             trigger=pgtrigger.compiler.Trigger(
@@ -1867,25 +1844,6 @@ class Migration(migrations.Migration):
             model_name="packagecost",
             constraint=models.CheckConstraint(
                 condition=models.Q(("units_per_week__gt", 0)), name="package_cost_units_positive"
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="packagecost",
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(
-                expressions=[
-                    ("package", "="),
-                    (
-                        models.Func(
-                            models.F("effective_from"),
-                            models.F("effective_to"),
-                            models.Value("[]"),
-                            function="DATERANGE",
-                            output_field=django.contrib.postgres.fields.ranges.DateRangeField(),
-                        ),
-                        "&&",
-                    ),
-                ],
-                name="package_costs_never_overlap",
             ),
         ),
         pgtrigger.migrations.AddTrigger(
@@ -2374,6 +2332,34 @@ class Migration(migrations.Migration):
                     pgid="pgtrigger_append_only_d56d9",
                     table="brokerage_referralevent",
                     when="BEFORE",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="fundingsplit",
+            trigger=pgtrigger.compiler.Trigger(
+                name="funding_splits_never_overlap",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\n    IF EXISTS (\n        SELECT 1 FROM brokerage_fundingsplit other\n        WHERE other.package_id = NEW.package_id AND other.id <> NEW.id\n          AND daterange(other.effective_from, other.effective_to, '[]')\n              && daterange(NEW.effective_from, NEW.effective_to, '[]')\n    ) THEN\n        RAISE EXCEPTION 'Funding splits of package % overlap from %', NEW.package_id, NEW.effective_from\n            USING ERRCODE = 'exclusion_violation';\n    END IF;\n    RETURN NULL;\n",
+                    hash="3eb0653e2731ee1483baa820ddd52fb9641521c4",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_funding_splits_never_overlap_82f2f",
+                    table="brokerage_fundingsplit",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="packagecost",
+            trigger=pgtrigger.compiler.Trigger(
+                name="package_costs_never_overlap",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\n    IF EXISTS (\n        SELECT 1 FROM brokerage_packagecost other\n        WHERE other.package_id = NEW.package_id AND other.id <> NEW.id\n          AND daterange(other.effective_from, other.effective_to, '[]')\n              && daterange(NEW.effective_from, NEW.effective_to, '[]')\n    ) THEN\n        RAISE EXCEPTION 'Costs of package % overlap from %', NEW.package_id, NEW.effective_from\n            USING ERRCODE = 'exclusion_violation';\n    END IF;\n    RETURN NULL;\n",
+                    hash="742f75372e0ef51a2dc621b25d137ff4f2284ca6",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_package_costs_never_overlap_63664",
+                    table="brokerage_packagecost",
+                    when="AFTER",
                 ),
             ),
         ),

@@ -1,0 +1,195 @@
+"""Reads of the governance app that are more than one filter. Everything the user sees comes
+through ``restrict``; the quorum and vote helpers read one item's facts for the pure rule modules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from commissioning.models import Partnership, Person
+from governance.models import (
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    Board,
+    Decision,
+    InterestAction,
+    InterestDeclaration,
+    Meeting,
+    Membership,
+    RegisterEntry,
+)
+from governance.quorum import Attendee, QuorumResult, assess_quorum
+
+PRESENT = (AttendanceStatus.PRESENT, AttendanceStatus.PRESENT_VIRTUALLY)
+CONFLICTED_ACTIONS = (InterestAction.WITHDREW, InterestAction.DID_NOT_VOTE)
+
+
+def members_on(board: Board, day: date) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(board=board, start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gte=day))
+        .select_related("person", "representing")
+    )
+
+
+def partner_codes(board: Board) -> list[str]:
+    partnership = board.partnership
+    return [partnership.council.code, partnership.nhs_commissioner.code]
+
+
+def conflicted_person_ids(item: AgendaItem) -> set[int]:
+    """People who declared an interest on this item and withdrew or did not vote."""
+    return set(
+        InterestDeclaration.objects.filter(agenda_item=item, action__in=CONFLICTED_ACTIONS).values_list(
+            "person_id", flat=True
+        )
+    )
+
+
+def attendees_for_item(item: AgendaItem) -> list[Attendee]:
+    """Each member of the board on the meeting day as quorum sees them for this item. A substitute
+    present for a member takes that member's vote and the organisation they represent."""
+    meeting = item.meeting
+    board = meeting.board
+    day = timezone.localtime(meeting.starts_at).date()
+    memberships = {m.person_id: m for m in members_on(board, day)}
+    attendance = list(Attendance.objects.filter(meeting=meeting).select_related("person"))
+    conflicted = conflicted_person_ids(item)
+    attendees: dict[int, Attendee] = {}
+    for membership in memberships.values():
+        attendees[membership.person_id] = Attendee(
+            person_id=membership.person_id,
+            name=membership.person.name,
+            voting=membership.voting,
+            representing=membership.representing.code if membership.representing else None,
+            present=False,
+            conflicted=membership.person_id in conflicted,
+        )
+    for row in attendance:
+        if row.status not in PRESENT:
+            continue
+        seat = (
+            memberships.get(row.substitute_for_id)
+            if row.substitute_for_id
+            else memberships.get(row.person_id)
+        )
+        if seat is None:
+            continue  # in attendance but holds no seat
+        attendees[row.person_id] = Attendee(
+            person_id=row.person_id,
+            name=row.person.name,
+            voting=seat.voting,
+            representing=seat.representing.code if seat.representing else None,
+            present=True,
+            conflicted=row.person_id in conflicted,
+        )
+    return list(attendees.values())
+
+
+def quorum_for_item(item: AgendaItem) -> QuorumResult:
+    board = item.meeting.board
+    return assess_quorum(
+        attendees_for_item(item),
+        min_voting=board.quorum_min_voting,
+        min_per_partner=board.quorum_min_per_partner,
+        partners=partner_codes(board),
+    )
+
+
+def agenda_for(meeting: Meeting, user) -> QuerySet[AgendaItem]:
+    """The items of a meeting the user may see (exempt items only for the board's members)."""
+    return (
+        AgendaItem.objects.restrict(user, "view")
+        .filter(meeting=meeting)
+        .select_related("paper")
+        .prefetch_related("decisions")
+        .order_by("order")
+    )
+
+
+def public_agenda(meeting: Meeting) -> list[AgendaItem]:
+    """Every item, for the public page: exempt ones keep their title and reason only."""
+    return list(meeting.agenda_items.select_related("paper").order_by("order"))
+
+
+def action_log_for(meeting: Meeting):
+    """Open actions of the board's earlier meetings: the action log of this meeting."""
+    from governance.models import Action, ActionStatus
+
+    return (
+        Action.objects.filter(
+            meeting__board=meeting.board, meeting__starts_at__lt=meeting.starts_at, status=ActionStatus.OPEN
+        )
+        .select_related("owner", "meeting")
+        .order_by("due", "pk")
+    )
+
+
+def decision_log(user, partnership: Partnership | None = None) -> QuerySet[Decision]:
+    return (
+        Decision.objects.restrict(user, "view")
+        .in_partnership(partnership)
+        .select_related("agenda_item__meeting__board")
+        .prefetch_related("links__content_type")
+    )
+
+
+def upcoming_meetings(user, partnership: Partnership | None = None):
+    now = timezone.now()
+    return (
+        Meeting.objects.restrict(user, "view")
+        .in_partnership(partnership)
+        .filter(starts_at__gte=now)
+        .select_related("board")
+        .order_by("starts_at")
+    )
+
+
+def members_not_declared(partnership: Partnership, year: int) -> QuerySet[Person]:
+    """Current members of the partnership's boards without a register entry (nil returns count) for
+    the financial year."""
+    today = timezone.localdate()
+    declared = RegisterEntry.objects.filter(partnership=partnership, year=year).values("person_id")
+    return (
+        Person.objects.filter(
+            memberships__board__partnership=partnership,
+            memberships__start__lte=today,
+        )
+        .filter(Q(memberships__end__isnull=True) | Q(memberships__end__gte=today))
+        .exclude(pk__in=declared)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def boards_with_meetings(user, partnership=None):
+    return (
+        Board.objects.restrict(user, "view")
+        .in_partnership(partnership)
+        .select_related("partnership", "parent")
+        .prefetch_related(Prefetch("meetings", queryset=Meeting.objects.order_by("-starts_at")))
+    )
+
+
+def upcoming_meetings_panel(user, partnership):
+    """Dashboard panel: the next meetings of the boards the user may see."""
+    from django.urls import reverse
+
+    from commissioning.permissions import has_model_permission
+    from commissioning.selectors import Panel
+
+    if not has_model_permission(user, Meeting, "view"):
+        return None
+    meetings = upcoming_meetings(user, partnership)
+    rows = list(meetings[:5])
+    count = meetings.count()
+    return Panel(
+        title="Board meetings coming up",
+        count=count,
+        link=reverse("governance:index"),
+        link_text="View boards and meetings",
+        rows=rows,
+    )
