@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 CSS := var/assets/css/app.css
 
-.PHONY: run test setup lint check bench docker-check clean-var help
+.PHONY: run test setup lint check docker-check clean-var help
 
 help:
 	@echo "make run   - set up, migrate, load demo data, serve http://127.0.0.1:8000 with a Celery worker"

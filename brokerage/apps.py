@@ -9,9 +9,9 @@ class BrokerageConfig(AppConfig):
     def ready(self):
         from commissioning.selectors import PANEL_PROVIDERS
 
-        from . import selectors
+        from . import finance_selectors, selectors
 
-        for panel in selectors.PANELS:
+        for panel in [*selectors.PANELS, *finance_selectors.PANELS]:
             if panel not in PANEL_PROVIDERS:
                 PANEL_PROVIDERS.append(panel)
 

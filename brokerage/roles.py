@@ -1,4 +1,8 @@
-"""What each role may do in the brokerage app (synced into the role groups after migrate)."""
+"""What each role may do in the brokerage app (synced into the role groups after migrate).
+
+Recharges: finance officers run them, issue, record payments and resolve disputes; auditors read;
+brokerage managers read invoices and disputes on the packages they arrange. Invoice lines and
+payments are never edited (issued invoices are frozen in the database; payments append-only)."""
 
 from commissioning import roles
 
@@ -32,6 +36,9 @@ ROLE_PERMISSIONS = {
         "ratecard": _WORK,
         "paneldecision": _WORK,
         "paneldecisionshare": _WORK,
+        "invoice": _READ,
+        "invoiceline": _READ,
+        "dispute": _READ,
     },
     # Finance reads what it bills: packages, costs, splits and the clients they are for (without
     # dates of birth or needs: the serializers and pages leave them out for this role).
@@ -43,6 +50,11 @@ ROLE_PERMISSIONS = {
         "fundingshare": _READ,
         "paneldecision": _READ,
         "paneldecisionshare": _READ,
+        "rechargerun": "view add change",
+        "invoice": _ALL,
+        "invoiceline": _READ,
+        "payment": "view add",
+        "dispute": _WORK,
     },
     roles.COMMISSIONER: {
         "ratecard": _READ,
@@ -61,6 +73,11 @@ ROLE_PERMISSIONS = {
         "fundingshare": _READ,
         "paneldecision": _READ,
         "paneldecisionshare": _READ,
+        "rechargerun": _READ,
+        "invoice": _READ,
+        "invoiceline": _READ,
+        "payment": _READ,
+        "dispute": _READ,
     },
     roles.ADMINISTRATOR: {
         "client": _ALL,
@@ -74,5 +91,10 @@ ROLE_PERMISSIONS = {
         "fundingshare": _ALL,
         "paneldecision": _ALL,
         "paneldecisionshare": _ALL,
+        "rechargerun": _ALL,
+        "invoice": _ALL,
+        "invoiceline": _READ,
+        "payment": "view add",
+        "dispute": _WORK,
     },
 }

@@ -1,8 +1,9 @@
 """Brokerage resources of API v1 (api.md), included at ``/api/v1/``."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import finance_views, views
 
 router = SimpleRouter()
 router.register("clients", views.ClientViewSet, basename="client")
@@ -13,4 +14,12 @@ router.register("packages", views.PackageViewSet, basename="package")
 router.register("package-costs", views.PackageCostViewSet, basename="package-cost")
 router.register("funding-splits", views.FundingSplitViewSet, basename="funding-split")
 
-urlpatterns = router.urls
+router.register("recharge-runs", finance_views.RechargeRunViewSet, basename="recharge-run")
+router.register("invoices", finance_views.InvoiceViewSet, basename="invoice")
+router.register("disputes", finance_views.DisputeViewSet, basename="dispute")
+
+urlpatterns = [
+    *router.urls,
+    path("recharge-report/", finance_views.RechargeReportView.as_view(), name="recharge-report"),
+    path("aged-debt/", finance_views.AgedDebtView.as_view(), name="aged-debt"),
+]

@@ -1,0 +1,325 @@
+"""Serializers of the finance API (api.md: recharge-runs, invoices and their actions, reports).
+They check shapes; ``brokerage.finance_services`` applies the rules."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from commissioning.api.fields import MoneyField, OrganisationCodeField, VisiblePrimaryKeyRelatedField
+from commissioning.choices import OrganisationKind
+from commissioning.models import Partnership
+
+from ..models import Dispute, DisputeOutcome, DisputeReason, Invoice, InvoiceKind, InvoiceLine, RechargeRun
+from ..recharges import parse_period
+
+_FUNDER_KINDS = [OrganisationKind.COUNCIL, OrganisationKind.NHS_COMMISSIONER]
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2022-05"})
+class PeriodField(serializers.Field):
+    """A calendar month as ``YYYY-MM``."""
+
+    def to_representation(self, value):
+        return f"{value:%Y-%m}"
+
+    def to_internal_value(self, data):
+        try:
+            return parse_period(data if isinstance(data, str) else "")
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+# Described by a pattern, not an enum component: "outcome" is also the governance decision outcome,
+# and two enums of one field name collide in the schema.
+_OUTCOMES = {"type": "string", "pattern": "^(upheld|credited)$", "description": "`upheld` or `credited`"}
+
+
+@extend_schema_field(_OUTCOMES)
+class OutcomeField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=DisputeOutcome.choices, **kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^(upheld|credited)?$",
+        "description": "`upheld`, `credited` or blank (open)",
+    }
+)
+class OutcomeOrBlankField(serializers.CharField):
+    pass
+
+
+class RechargeRunSerializer(serializers.ModelSerializer):
+    issuer = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    period = PeriodField(read_only=True)
+    invoices = serializers.SerializerMethodField()
+    credit_notes = serializers.SerializerMethodField()
+    total_invoiced = MoneyField(read_only=True)
+    total_credited = MoneyField(read_only=True)
+
+    class Meta:
+        model = RechargeRun
+        fields = [
+            "id",
+            "partnership",
+            "issuer",
+            "period",
+            "status",
+            "invoices",
+            "credit_notes",
+            "total_invoiced",
+            "total_credited",
+            "package_count",
+            "unfunded",
+            "errors",
+            "failure",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def _ids(self, run, kind) -> list[int]:
+        return [i.pk for i in run.invoices.all() if i.kind == kind]
+
+    def get_invoices(self, run) -> list[int]:
+        return self._ids(run, InvoiceKind.INVOICE)
+
+    def get_credit_notes(self, run) -> list[int]:
+        return self._ids(run, InvoiceKind.CREDIT_NOTE)
+
+
+class RechargeRunCreateSerializer(serializers.Serializer):
+    issuer = OrganisationCodeField(kinds=_FUNDER_KINDS)
+    period = PeriodField()
+    partnership = VisiblePrimaryKeyRelatedField(
+        model=Partnership, required=False, help_text="Needed only when the issuer is in several of yours"
+    )
+
+    def validate(self, attrs):
+        if "partnership" not in attrs:
+            user = self.context["request"].user
+            issuer = attrs["issuer"]
+            candidates = list(
+                Partnership.objects.restrict(user, "view").filter(
+                    **{"council": issuer}
+                    if issuer.kind == OrganisationKind.COUNCIL
+                    else {"nhs_commissioner": issuer}
+                )
+            )
+            if len(candidates) != 1:
+                raise serializers.ValidationError(
+                    {
+                        "partnership": [
+                            "Name the partnership: the issuer is not a partner of exactly one of yours."
+                        ]
+                    }
+                )
+            attrs["partnership"] = candidates[0]
+        return attrs
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    month = PeriodField(read_only=True)
+    corrects_month = PeriodField(read_only=True)
+    weekly_cost = MoneyField(read_only=True)
+    amount = MoneyField(read_only=True, non_negative=False)
+    package = serializers.PrimaryKeyRelatedField(read_only=True)
+    dispute_status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "id",
+            "package",
+            "client_reference",
+            "nhs_number",
+            "provider",
+            "service_type",
+            "month",
+            "start",
+            "end",
+            "days",
+            "weekly_cost",
+            "percent",
+            "amount",
+            "adjustment",
+            "corrects_month",
+            "previously_billed",
+            "dispute_status",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["from"] = data.pop("start")
+        data["to"] = data.pop("end")
+        return data
+
+    def get_dispute_status(self, line) -> str | None:
+        """``open``, ``upheld``, ``credited`` (the latest dispute of the line), or null."""
+        disputes = sorted(line.disputes.all(), key=lambda d: d.raised_at)
+        if not disputes:
+            return None
+        latest = disputes[-1]
+        return latest.outcome or latest.status
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    issuer = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    recipient = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    period = PeriodField(read_only=True)
+    total = MoneyField(read_only=True)
+    amount_paid = MoneyField(read_only=True)
+    amount_credited = MoneyField(read_only=True)
+    outstanding = MoneyField(read_only=True)
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+    pdf_ready = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "partnership",
+            "issuer",
+            "recipient",
+            "period",
+            "issue_date",
+            "due_date",
+            "status",
+            "total",
+            "amount_paid",
+            "amount_credited",
+            "outstanding",
+            "run",
+            "credit_note_for",
+            "pdf_ready",
+            "pdf_checksum",
+            "lines",
+        ]
+        read_only_fields = fields
+
+    def get_pdf_ready(self, invoice) -> bool:
+        return bool(invoice.pdf_checksum)
+
+
+class PaymentInputSerializer(serializers.Serializer):
+    amount = MoneyField(min_value=None)
+    date = serializers.DateField()
+    reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+
+
+class PaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    invoice = serializers.IntegerField(source="invoice_id")
+    amount = MoneyField()
+    date = serializers.DateField(source="paid_on")
+    reference = serializers.CharField()
+
+
+class DisputeInputSerializer(serializers.Serializer):
+    lines = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500
+    )
+    reason = serializers.ChoiceField(choices=DisputeReason.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    amount = MoneyField(read_only=True, non_negative=False)
+    outcome = OutcomeOrBlankField(read_only=True)
+    lines = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "invoice",
+            "lines",
+            "reason",
+            "note",
+            "amount",
+            "status",
+            "outcome",
+            "raised_at",
+            "resolved_at",
+            "credit_note",
+        ]
+        read_only_fields = fields
+
+
+class DisputeResolveSerializer(serializers.Serializer):
+    outcome = OutcomeField()
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    issuer = OrganisationCodeField(required=False)
+    recipient = OrganisationCodeField(required=False)
+    period_from = PeriodField(required=False)
+    period_to = PeriodField(required=False)
+
+    def validate(self, attrs):
+        if "period_from" in attrs and "period_to" in attrs and attrs["period_from"] > attrs["period_to"]:
+            raise serializers.ValidationError({"period_to": ["The end of the range is before its start."]})
+        return attrs
+
+
+class ReportLineSerializer(serializers.Serializer):
+    invoice_number = serializers.CharField(source="invoice.number")
+    kind = serializers.CharField(source="invoice.kind")
+    issuer = serializers.CharField(source="invoice.issuer.code")
+    recipient = serializers.CharField(source="invoice.recipient.code")
+    period = PeriodField(source="invoice.period")
+    package = serializers.IntegerField(source="package_id")
+    client_reference = serializers.CharField()
+    provider = serializers.CharField()
+    service_type = serializers.CharField()
+    month = PeriodField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    days = serializers.IntegerField(allow_null=True)
+    weekly_cost = MoneyField(allow_null=True)
+    percent = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    amount = serializers.SerializerMethodField()
+    adjustment = serializers.BooleanField()
+    corrects_month = PeriodField(allow_null=True)
+
+    def get_amount(self, line) -> str:
+        from ..finance_selectors import signed_amount
+
+        return f"{signed_amount(line):.2f}"
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["from"] = data.pop("start")
+        data["to"] = data.pop("end")
+        return data
+
+
+class AgedDebtRowSerializer(serializers.Serializer):
+    recipient = serializers.CharField()
+    recipient_name = serializers.CharField()
+    bucket_0_30 = MoneyField(source="0_30")
+    bucket_31_60 = MoneyField(source="31_60")
+    bucket_61_90 = MoneyField(source="61_90")
+    over_90 = MoneyField()
+    total = MoneyField()
+    disputed = serializers.DictField(child=MoneyField(), help_text="Open disputed amounts by reason")
+
+
+class AgedDebtSerializer(serializers.Serializer):
+    """Documents the aged-debt answer (bucket keys are ``0_30``, ``31_60``, ``61_90``, ``over_90``)."""
+
+    as_at = serializers.DateField()
+    results = AgedDebtRowSerializer(many=True)
+    totals = serializers.DictField(child=MoneyField())
+
+
+class AgedDebtQuerySerializer(serializers.Serializer):
+    as_at = serializers.DateField()
+    issuer = OrganisationCodeField(required=False)

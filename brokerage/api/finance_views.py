@@ -1,0 +1,237 @@
+"""Finance endpoints of API v1 (api.md): recharge runs, invoices with their actions (issue, PDF,
+payments, disputes), dispute resolution, the recharge report and aged debt. Each one fetches
+through the permission gate, validates with a serializer, calls one service, responds."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from commissioning.api.base import RestrictedViewSetMixin
+from commissioning.api.exceptions import Conflict
+from commissioning.audit import log_access
+from commissioning.models import AccessLog
+
+from .. import finance_selectors, finance_services, invoice_pdf
+from ..finance_filtersets import InvoiceFilterSet, RechargeRunFilterSet
+from ..models import Dispute, Invoice, InvoiceLine, RechargeRun
+from . import finance_serializers as s
+
+
+def _lines_prefetch():
+    return Prefetch(
+        "lines", queryset=InvoiceLine.objects.order_by("position", "pk").prefetch_related("disputes")
+    )
+
+
+@extend_schema(tags=["finance"])
+@extend_schema_view(
+    list=extend_schema(summary="List recharge runs"), retrieve=extend_schema(summary="One recharge run")
+)
+class RechargeRunViewSet(
+    RestrictedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Monthly true-up runs. POST `{issuer, period}` queues a run (202); it runs in the background
+    and ends with draft invoices and credit notes, unfunded days and split errors."""
+
+    model = RechargeRun
+    serializer_class = s.RechargeRunSerializer
+    filterset_class = RechargeRunFilterSet
+    select_related = ("issuer",)
+    prefetch_related = ("invoices",)
+    ordering_fields = ["created_at", "period"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    @extend_schema(request=s.RechargeRunCreateSerializer, responses={202: s.RechargeRunSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.RechargeRunCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        run = finance_services.recharge_run_request(by=request.user, **data.validated_data)
+        run = self.get_queryset().get(pk=run.pk)
+        return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=["finance"])
+@extend_schema_view(
+    list=extend_schema(summary="List invoices and credit notes"),
+    retrieve=extend_schema(summary="One invoice or credit note, with its lines"),
+    destroy=extend_schema(summary="Delete a draft (the next run bills its amounts again)"),
+)
+class InvoiceViewSet(
+    RestrictedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Invoices and credit notes. Read-only but for the actions; an issued invoice never changes."""
+
+    model = Invoice
+    serializer_class = s.InvoiceSerializer
+    filterset_class = InvoiceFilterSet
+    select_related = ("issuer", "recipient")
+    ordering_fields = ["period", "issue_date", "number", "total"]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    action_permissions = {"issue": "change", "payments": "change", "disputes": "change", "pdf": "view"}
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related(_lines_prefetch())
+
+    def perform_destroy(self, instance):
+        finance_services.invoice_delete_draft(invoice=instance, by=self.request.user)
+
+    def _respond(self, invoice, code=status.HTTP_200_OK):
+        return Response(self.get_serializer(self.get_queryset().get(pk=invoice.pk)).data, status=code)
+
+    @extend_schema(request=None, responses={200: s.InvoiceSerializer}, summary="Issue a draft")
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        """Assigns the next number, sets the issue and due dates, freezes the invoice and renders
+        and keeps its PDF (in the background). Issuing again changes nothing."""
+        invoice = finance_services.invoice_issue(invoice=self.get_object(), by=request.user)
+        return self._respond(invoice)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(description="A draft"),
+        },
+        summary="The kept PDF",
+    )
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        invoice = self.get_object()
+        if invoice.is_draft:
+            raise Conflict("A draft has no PDF: issue it first.")
+        if not invoice.pdf_checksum:  # the task has not run yet: render now (once)
+            invoice = finance_services.invoice_pdf_ensure(invoice_id=invoice.pk)
+        data = invoice_pdf.read_kept(invoice)
+        log_access(request=request, obj=invoice, action=AccessLog.Action.DOWNLOAD)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+        return response
+
+    @extend_schema(
+        request=s.PaymentInputSerializer, responses={201: s.PaymentSerializer}, summary="Record a payment"
+    )
+    @action(detail=True, methods=["post"])
+    def payments(self, request, pk=None):
+        invoice = self.get_object()
+        data = s.PaymentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = finance_services.invoice_record_payment(
+            invoice=invoice,
+            amount=data.validated_data["amount"],
+            paid_on=data.validated_data["date"],
+            reference=data.validated_data["reference"],
+            by=request.user,
+        )
+        return Response(s.PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.DisputeInputSerializer, responses={201: s.DisputeSerializer}, summary="Dispute lines"
+    )
+    @action(detail=True, methods=["post"])
+    def disputes(self, request, pk=None):
+        invoice = self.get_object()
+        data = s.DisputeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lines = list(InvoiceLine.objects.filter(invoice=invoice, pk__in=data.validated_data["lines"]))
+        if len(lines) != len(set(data.validated_data["lines"])):
+            return Response({"lines": ["Choose lines of this invoice."]}, status=status.HTTP_400_BAD_REQUEST)
+        dispute = finance_services.dispute_raise(
+            invoice=invoice,
+            lines=lines,
+            reason=data.validated_data["reason"],
+            note=data.validated_data["note"],
+            by=request.user,
+        )
+        return Response(s.DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["finance"])
+@extend_schema_view(
+    list=extend_schema(summary="List disputes"), retrieve=extend_schema(summary="One dispute")
+)
+class DisputeViewSet(
+    RestrictedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Disputes on invoice lines. Resolve with `{outcome: upheld | credited}`."""
+
+    model = Dispute
+    serializer_class = s.DisputeSerializer
+    prefetch_related = ("lines",)
+    http_method_names = ["get", "post", "head", "options"]
+    action_permissions = {"resolve": "change"}
+
+    @extend_schema(request=s.DisputeResolveSerializer, responses={200: s.DisputeSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """Upheld: the lines stand. Credited: a credit note for exactly the disputed lines."""
+        dispute = self.get_object()
+        data = s.DisputeResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = finance_services.dispute_resolve(
+            dispute=dispute, outcome=data.validated_data["outcome"], by=request.user
+        )
+        return Response(s.DisputeSerializer(self.get_queryset().get(pk=dispute.pk)).data)
+
+
+@extend_schema(
+    tags=["finance"],
+    summary="Recharge report",
+    parameters=[
+        OpenApiParameter("issuer", str),
+        OpenApiParameter("recipient", str),
+        OpenApiParameter("period_from", str, description="YYYY-MM"),
+        OpenApiParameter("period_to", str, description="YYYY-MM"),
+    ],
+)
+class RechargeReportView(generics.ListAPIView):
+    """One row per line of issued invoices and credit notes in range, with the invoice number
+    (credit-note lines negative). Add `?format=csv` for every row as CSV."""
+
+    required_permission = "brokerage.view_invoice"
+    serializer_class = s.ReportLineSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        query = s.ReportQuerySerializer(data=self.request.query_params, context={"request": self.request})
+        query.is_valid(raise_exception=True)
+        return finance_selectors.recharge_report(self.request.user, **query.validated_data)
+
+
+@extend_schema(
+    tags=["finance"],
+    summary="Aged debt",
+    parameters=[OpenApiParameter("as_at", OpenApiTypes.DATE, required=True), OpenApiParameter("issuer", str)],
+    responses={200: s.AgedDebtSerializer},
+)
+class AgedDebtView(APIView):
+    """Per recipient: outstanding amounts as at a date by days past the issue date (`0_30`,
+    `31_60`, `61_90`, `over_90`), the total, and open disputed amounts by reason."""
+
+    required_permission = "brokerage.view_invoice"
+
+    def get(self, request):
+        query = s.AgedDebtQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        rows = finance_selectors.aged_debt(request.user, **query.validated_data)
+        totals = finance_selectors.aged_debt_totals(rows)
+        return Response(
+            {
+                "as_at": query.validated_data["as_at"],
+                "results": [row.as_dict() for row in rows],
+                "totals": {k: f"{v:.2f}" for k, v in totals.items()},
+            }
+        )

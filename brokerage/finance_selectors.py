@@ -1,0 +1,275 @@
+"""Reads of the finance side: reports, aged debt, agreement of balances and dashboard panels.
+Everything goes through the permission gate (``restrict``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from commissioning.permissions import has_model_permission
+from commissioning.selectors import Panel
+
+from .models import (
+    Dispute,
+    DisputeStatus,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+)
+
+ZERO = Decimal("0.00")
+BUCKETS = ("0_30", "31_60", "61_90", "over_90")
+BUCKET_LABELS = {
+    "0_30": "0 to 30 days",
+    "31_60": "31 to 60 days",
+    "61_90": "61 to 90 days",
+    "over_90": "Over 90 days",
+}
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def bucket_for(days: int) -> str:
+    """Aged debt bucket by days past the issue date (rules.md)."""
+    if days <= 30:
+        return "0_30"
+    if days <= 60:
+        return "31_60"
+    if days <= 90:
+        return "61_90"
+    return "over_90"
+
+
+def _sum_or_zero(qs, field_name: str):
+    return Coalesce(
+        Subquery(qs.values(field_name)[:1], output_field=_MONEY), Value(ZERO), output_field=_MONEY
+    )
+
+
+def _as_at(qs, as_at: date):
+    """Issued invoices and credit notes as at a date, with what was paid and credited by then."""
+    paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"), paid_on__lte=as_at)
+        .order_by()
+        .values("invoice")
+        .annotate(s=Sum("amount"))
+    )
+    credited = (
+        Invoice.objects.filter(credit_note_for=OuterRef("pk"), issue_date__lte=as_at)
+        .order_by()
+        .values("credit_note_for")
+        .annotate(s=Sum("total"))
+    )
+    return (
+        qs.exclude(status=InvoiceStatus.DRAFT)
+        .filter(issue_date__lte=as_at)
+        .annotate(paid_as_at=_sum_or_zero(paid, "s"), credited_as_at=_sum_or_zero(credited, "s"))
+    )
+
+
+@dataclass
+class DebtRow:
+    recipient: object
+    buckets: dict = field(default_factory=lambda: dict.fromkeys(BUCKETS, ZERO))
+    disputed: dict = field(default_factory=dict)  # reason label -> open disputed amount
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.buckets.values(), ZERO)
+
+    def as_dict(self) -> dict:
+        return {
+            "recipient": self.recipient.code,
+            "recipient_name": self.recipient.name,
+            **{k: f"{v:.2f}" for k, v in self.buckets.items()},
+            "total": f"{self.total:.2f}",
+            "disputed": {k: f"{v:.2f}" for k, v in sorted(self.disputed.items())},
+        }
+
+
+def aged_debt(user, *, as_at: date, issuer=None, partnership=None) -> list[DebtRow]:
+    """Outstanding receivables by recipient as at a date, by days past the issue date. Credit
+    notes not tied to an invoice (true-up credits) reduce the recipient's debt in their own bucket.
+    ``disputed`` breaks the open disputed amounts down by reason."""
+    qs = Invoice.objects.restrict(user, "view").in_partnership(partnership).select_related("recipient")
+    if issuer is not None:
+        qs = qs.filter(issuer=issuer)
+    rows: dict[int, DebtRow] = {}
+    for invoice in _as_at(qs, as_at).filter(Q(kind=InvoiceKind.INVOICE) | Q(credit_note_for__isnull=True)):
+        if invoice.kind == InvoiceKind.INVOICE:
+            amount = invoice.total - invoice.paid_as_at - invoice.credited_as_at
+        else:
+            amount = -invoice.total
+        if amount == 0:
+            continue
+        row = rows.setdefault(invoice.recipient_id, DebtRow(invoice.recipient))
+        row.buckets[bucket_for((as_at - invoice.issue_date).days)] += amount
+    disputes = (
+        Dispute.objects.restrict(user, "view")
+        .filter(invoice__in=qs.values("pk"), raised_at__date__lte=as_at)
+        .filter(Q(status=DisputeStatus.OPEN) | Q(resolved_at__date__gt=as_at))
+        .values("invoice__recipient", "reason")
+        .annotate(s=Sum("amount"))
+        .order_by()
+    )
+    for d in disputes:
+        if d["invoice__recipient"] in rows:
+            disputed = rows[d["invoice__recipient"]].disputed
+            disputed[d["reason"]] = disputed.get(d["reason"], ZERO) + d["s"]
+    return sorted(rows.values(), key=lambda r: r.recipient.code)
+
+
+def aged_debt_totals(rows: list[DebtRow]) -> dict:
+    totals = dict.fromkeys(BUCKETS, ZERO)
+    for row in rows:
+        for key in BUCKETS:
+            totals[key] += row.buckets[key]
+    totals["total"] = sum((totals[k] for k in BUCKETS), ZERO)
+    return totals
+
+
+def recharge_report(user, *, issuer=None, recipient=None, period_from=None, period_to=None, partnership=None):
+    """One row per line of issued invoices and credit notes in range, with the invoice number.
+    Credit-note lines are reported as negative amounts."""
+    qs = (
+        InvoiceLine.objects.restrict(user, "view")
+        .filter(invoice__in=Invoice.objects.restrict(user, "view").in_partnership(partnership).issued())
+        .select_related("invoice__issuer", "invoice__recipient")
+        .order_by("invoice__period", "invoice__number", "position", "pk")
+    )
+    if issuer is not None:
+        qs = qs.filter(invoice__issuer=issuer)
+    if recipient is not None:
+        qs = qs.filter(invoice__recipient=recipient)
+    if period_from is not None:
+        qs = qs.filter(invoice__period__gte=period_from)
+    if period_to is not None:
+        qs = qs.filter(invoice__period__lte=period_to)
+    return qs
+
+
+def signed_amount(line: InvoiceLine) -> Decimal:
+    return -line.amount if line.invoice.kind == InvoiceKind.CREDIT_NOTE else line.amount
+
+
+REPORT_COLUMNS = [
+    ("Invoice number", "invoice.number"),
+    ("Kind", "invoice.get_kind_display"),
+    ("Issuer", "invoice.issuer.code"),
+    ("Recipient", "invoice.recipient.code"),
+    ("Period", lambda li: f"{li.invoice.period:%Y-%m}"),
+    ("Issue date", "invoice.issue_date"),
+    ("Package", "package_id"),
+    ("Client reference", "client_reference"),
+    ("Provider", "provider"),
+    ("Service type", "get_service_type_display"),
+    ("Month", lambda li: f"{li.month:%Y-%m}"),
+    ("From", "start"),
+    ("To", "end"),
+    ("Days", "days"),
+    ("Weekly cost", lambda li: None if li.weekly_cost is None else li.weekly_cost.quantize(Decimal("0.01"))),
+    ("Percent", "percent"),
+    ("Amount", signed_amount),
+    ("Adjustment", lambda li: "yes" if li.adjustment else "no"),
+    ("Corrects month", lambda li: f"{li.corrects_month:%Y-%m}" if li.corrects_month else ""),
+]
+
+
+@dataclass
+class Balance:
+    issuer: object
+    recipient: object
+    invoiced: Decimal = ZERO
+    credited: Decimal = ZERO
+    paid: Decimal = ZERO
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.invoiced - self.credited - self.paid
+
+
+def agreement_of_balances(user, *, first, second, as_at: date) -> tuple[Balance, Balance]:
+    """What each of two organisations has invoiced the other as at a date: invoiced, credited,
+    paid and outstanding, so both finance teams can agree balances (months 6, 9 and 12)."""
+    out = []
+    for issuer, recipient in ((first, second), (second, first)):
+        balance = Balance(issuer, recipient)
+        qs = _as_at(Invoice.objects.restrict(user, "view").filter(issuer=issuer, recipient=recipient), as_at)
+        for invoice in qs:
+            if invoice.kind == InvoiceKind.INVOICE:
+                balance.invoiced += invoice.total
+                balance.paid += invoice.paid_as_at
+            else:
+                balance.credited += invoice.total
+        out.append(balance)
+    return out[0], out[1]
+
+
+# --- Dashboard panels ---------------------------------------------------------------------------
+
+
+def drafts_panel(user, partnership) -> Panel | None:
+    if not has_model_permission(user, Invoice, "change"):
+        return None
+    qs = (
+        Invoice.objects.restrict(user, "view")
+        .in_partnership(partnership)
+        .drafts()
+        .select_related("recipient")
+    )
+    count = qs.count()
+    return Panel(
+        title="Drafts waiting to be issued",
+        count=count,
+        link=reverse("finance:index"),
+        link_text=f"Review {count} draft invoices and credit notes",
+        rows=[f"{i} — £{i.total:,.2f}" for i in qs[:5]],
+        attention=count > 0,
+    )
+
+
+def disputes_panel(user, partnership) -> Panel | None:
+    if not has_model_permission(user, Dispute, "view"):
+        return None
+    invoices = Invoice.objects.restrict(user, "view").in_partnership(partnership)
+    qs = (
+        Dispute.objects.restrict(user, "view")
+        .filter(status=DisputeStatus.OPEN, invoice__in=invoices)
+        .select_related("invoice")
+    )
+    count = qs.count()
+    return Panel(
+        title="Disputes open",
+        count=count,
+        link=reverse("finance:disputes"),
+        link_text=f"View {count} open disputes",
+        rows=[f"{d.invoice.number}: {d.get_reason_display()} — £{d.amount:,.2f}" for d in qs[:5]],
+        attention=count > 0,
+    )
+
+
+def old_debt_panel(user, partnership) -> Panel | None:
+    if not has_model_permission(user, Invoice, "view") or not has_model_permission(user, Dispute, "view"):
+        return None
+    today = timezone.localdate()
+    rows = aged_debt(user, as_at=today, partnership=partnership)
+    over = [r for r in rows if r.buckets["over_90"] > 0]
+    total = sum((r.buckets["over_90"] for r in over), ZERO)
+    return Panel(
+        title="Debt over 90 days",
+        count=len(over),
+        link=reverse("finance:aged-debt"),
+        link_text=f"£{total:,.2f} owed for more than 90 days",
+        rows=[f"{r.recipient.code}: £{r.buckets['over_90']:,.2f}" for r in over[:5]],
+        attention=total > 0,
+    )
+
+
+PANELS = [drafts_panel, disputes_panel, old_debt_panel]

@@ -1,0 +1,500 @@
+"""Writes of recharges, invoices, payments and disputes (rules.md rule 1). Each service is one
+transaction with keyword-only arguments and is what the pages, the API and the tasks call.
+
+Safety against retries and concurrency:
+- a run computes and writes its whole result in one transaction, under a transaction-level advisory
+  lock per issuer, so two runs of one issuer never bill the same difference twice, and a worker that
+  dies half way leaves nothing (the task is redelivered and runs again);
+- only one run per issuer and month can be queued or running (a partial unique constraint);
+- numbers come from a sequence row per issuer, financial year and kind, locked with
+  ``select_for_update`` inside the issuing transaction: gapless, never shared;
+- every service re-reads and locks the rows it changes and does nothing when its work is done.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, DecimalField, F, Sum, When
+from django.utils import timezone
+
+from commissioning.models import Organisation, Partnership, User
+
+from . import rates, recharges
+from .models import (
+    ACTIVE_RUN_STATUSES,
+    Dispute,
+    DisputeOutcome,
+    DisputeStatus,
+    FundingSplit,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    NumberSequence,
+    Package,
+    PackageCost,
+    Payment,
+    RechargeRun,
+    RechargeRunStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+RECHARGE_LOCK_CLASS = 75_001  # pg_advisory_xact_lock(class, issuer id)
+ZERO = Decimal("0.00")
+
+
+def _context(by: User | None):
+    return pghistory.context(user=by.pk if by else None)
+
+
+# --- Recharge runs ------------------------------------------------------------------------------
+
+
+def recharge_run_validate(*, partnership: Partnership, issuer: Organisation, period: date) -> None:
+    if issuer.pk not in (partnership.council_id, partnership.nhs_commissioner_id):
+        raise ValidationError({"issuer": [f"{issuer.code} is not a partner of {partnership.name}."]})
+    if period.day != 1:
+        raise ValidationError({"period": ["Give the period as a month, YYYY-MM."]})
+    if period > recharges.month_start(timezone.localdate()):
+        raise ValidationError({"period": ["A month that has not started yet cannot be recharged."]})
+
+
+def recharge_run_request(
+    *, partnership: Partnership, issuer: Organisation, period: date, by: User | None
+) -> RechargeRun:
+    """Queue a run (the task starts when this transaction commits). If a run of this issuer and
+    month is already queued or running, that run is the answer: asking twice starts one run."""
+    recharge_run_validate(partnership=partnership, issuer=issuer, period=period)
+    from .tasks import run_recharge
+
+    active = RechargeRun.objects.filter(issuer=issuer, period=period, status__in=ACTIVE_RUN_STATUSES)
+    try:
+        with transaction.atomic():
+            run = RechargeRun.objects.create(
+                partnership=partnership, issuer=issuer, period=period, requested_by=by
+            )
+    except IntegrityError:
+        existing = active.first()
+        if existing is None:  # it finished between the insert and this read
+            raise ValidationError({"period": ["A run of this month has just finished; try again."]}) from None
+        return existing
+    transaction.on_commit(lambda: run_recharge.delay(run.pk))
+    return run
+
+
+def _load_facts(run: RechargeRun):
+    """Everything a run needs, in a handful of queries whatever the number of packages."""
+    period_end = recharges.month_end(run.period)
+    scope = {"client__partnership": run.partnership_id, "paying_organisation": run.issuer_id}
+    packages = {
+        p.pk: p
+        for p in Package.objects.filter(start__lte=period_end, **scope).select_related(
+            "client", "provider__organisation"
+        )
+    }
+    sub = {f"package__{k}": v for k, v in scope.items()} | {"package__start__lte": period_end}
+    costs: dict[int, list] = defaultdict(list)
+    for c in PackageCost.objects.filter(effective_from__lte=period_end, **sub).values_list(
+        "package_id", "effective_from", "effective_to", "unit_rate", "units_per_week"
+    ):
+        costs[c[0]].append(recharges.CostRow.of(c[1], c[2], c[3], c[4]))
+    splits: dict[int, list] = defaultdict(list)
+    for split in FundingSplit.objects.filter(effective_from__lte=period_end, **sub).prefetch_related(
+        "shares"
+    ):
+        shares = tuple((s.organisation_id, s.percent) for s in split.shares.all())
+        splits[split.package_id].append(
+            recharges.SplitRow(split.effective_from, split.effective_to, shares, split.pk)
+        )
+    signed = Case(
+        When(invoice__kind=InvoiceKind.CREDIT_NOTE, then=-F("amount")),
+        default=F("amount"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    billed = {
+        (row["package_id"], row["invoice__recipient_id"], row["month"]): row["net"]
+        for row in InvoiceLine.objects.filter(
+            invoice__issuer=run.issuer_id, invoice__partnership=run.partnership_id, month__lte=run.period
+        )
+        .values("package_id", "invoice__recipient_id", "month")
+        .annotate(net=Sum(signed))
+        .order_by()
+    }
+    missing = {key[0] for key in billed} - set(packages)
+    if missing:  # billed before, no longer paid by this issuer: their lines need the details
+        packages.update(
+            (p.pk, p)
+            for p in Package.objects.filter(pk__in=missing).select_related("client", "provider__organisation")
+        )
+    facts = [
+        recharges.PackageFacts(
+            package=p.pk,
+            start=p.start,
+            end=p.end,
+            payer=p.paying_organisation_id,
+            costs=tuple(sorted(costs[p.pk], key=lambda r: r.start)),
+            splits=tuple(sorted(splits[p.pk], key=lambda r: r.start)),
+        )
+        for p in packages.values()
+        if p.paying_organisation_id == run.issuer_id
+    ]
+    return packages, facts, billed
+
+
+def _issue_json(issue: recharges.Issue, packages) -> dict:
+    package = packages.get(issue.package)
+    out = {
+        "package": issue.package,
+        "reference": package.reference if package else "",
+        "client_reference": package.client.case_reference if package else "",
+        "from": issue.start.isoformat(),
+        "to": issue.end.isoformat(),
+    }
+    if issue.kind != "unfunded":
+        out.update(kind=issue.kind, message=issue.message)
+    return out
+
+
+def recharge_run_execute(*, run_id: int) -> RechargeRun:
+    """Compute and write a run's drafts. Idempotent: a finished run is returned as it is."""
+    with transaction.atomic():
+        run = RechargeRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in ACTIVE_RUN_STATUSES:
+            return run
+        if run.status == RechargeRunStatus.QUEUED:
+            run.status = RechargeRunStatus.RUNNING
+            run.started_at = timezone.now()
+            run.save(update_fields=["status", "started_at"])
+    try:
+        return _execute(run_id, run.issuer_id)
+    except Exception as exc:
+        logger.exception("recharge run %s failed", run_id)
+        with transaction.atomic():
+            RechargeRun.objects.filter(pk=run_id, status=RechargeRunStatus.RUNNING).update(
+                status=RechargeRunStatus.FAILED, finished_at=timezone.now(), failure=str(exc)[:2000]
+            )
+        return RechargeRun.objects.get(pk=run_id)
+
+
+@transaction.atomic
+def _execute(run_id: int, issuer_id: int) -> RechargeRun:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RECHARGE_LOCK_CLASS, issuer_id])
+    run = (
+        RechargeRun.objects.select_for_update(of=("self",))
+        .select_related("issuer", "partnership", "requested_by")
+        .get(pk=run_id)
+    )
+    if run.status != RechargeRunStatus.RUNNING or run.invoices.exists():
+        return run
+    packages, facts, billed = _load_facts(run)
+    result = recharges.true_up(facts, period=run.period, billed=billed)
+    recipients = Organisation.objects.in_bulk([doc.recipient for doc in result.documents])
+    invoices, lines = [], []
+    for doc in sorted(result.documents, key=lambda d: recipients[d.recipient].code):
+        recipient = recipients[doc.recipient]
+        sign = 1 if doc.kind == InvoiceKind.INVOICE else -1
+        invoice = Invoice(
+            partnership=run.partnership,
+            kind=doc.kind,
+            issuer=run.issuer,
+            recipient=recipient,
+            period=run.period,
+            total=doc.total,
+            run=run,
+            issuer_address=run.issuer.address,
+            recipient_address=recipient.address,
+        )
+        invoices.append(invoice)
+        ordered = sorted(
+            doc.lines,
+            key=lambda li: (
+                packages[li.package].client.case_reference,
+                li.package,
+                li.month,
+                li.previously_billed,
+                li.start,
+            ),
+        )
+        for position, line in enumerate(ordered):
+            package = packages[line.package]
+            lines.append(
+                (
+                    invoice,
+                    InvoiceLine(
+                        package=package,
+                        client_reference=package.client.case_reference,
+                        nhs_number=package.client.nhs_number,
+                        provider=package.provider.organisation.name[:200],
+                        service_type=package.service_type,
+                        month=line.month,
+                        start=line.start,
+                        end=line.end,
+                        days=line.days,
+                        weekly_cost=line.weekly_cost,
+                        percent=line.percent,
+                        amount=sign * line.amount,
+                        adjustment=line.adjustment,
+                        corrects_month=line.corrects_month,
+                        previously_billed=line.previously_billed,
+                        position=position,
+                    ),
+                )
+            )
+    with _context(run.requested_by):
+        Invoice.objects.bulk_create(invoices)
+        for invoice, line in lines:
+            line.invoice = invoice
+        InvoiceLine.objects.bulk_create([line for _, line in lines], batch_size=2000)
+    run.package_count = len(facts)
+    run.invoice_count = sum(1 for i in invoices if i.kind == InvoiceKind.INVOICE)
+    run.credit_note_count = sum(1 for i in invoices if i.kind == InvoiceKind.CREDIT_NOTE)
+    run.total_invoiced = sum((i.total for i in invoices if i.kind == InvoiceKind.INVOICE), ZERO)
+    run.total_credited = sum((i.total for i in invoices if i.kind == InvoiceKind.CREDIT_NOTE), ZERO)
+    run.unfunded = [_issue_json(i, packages) for i in result.issues if i.kind == "unfunded"]
+    run.errors = [_issue_json(i, packages) for i in result.issues if i.kind != "unfunded"]
+    run.status = RechargeRunStatus.DONE
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+# --- Drafts and issue ---------------------------------------------------------------------------
+
+
+def _lock_invoice(invoice: Invoice) -> Invoice:
+    return (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("issuer", "recipient", "partnership")
+        .get(pk=invoice.pk)
+    )
+
+
+@transaction.atomic
+def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
+    """Delete a draft: the next run bills its amounts again. An issued invoice cannot be deleted."""
+    locked = _lock_invoice(invoice)
+    if not locked.is_draft:
+        raise ValidationError(
+            {"status": ["Only a draft can be deleted; correct an issued invoice with a credit note."]}
+        )
+    with _context(by):
+        locked.lines.all().delete()
+        locked.delete()
+
+
+def invoice_number(*, issuer_code: str, kind: str, year: int, sequence: int) -> str:
+    """``LBB-2223-00001``; credit notes ``LBB-CN-2223-00001``."""
+    years = f"{year % 100:02d}{(year + 1) % 100:02d}"
+    middle = "CN-" if kind == InvoiceKind.CREDIT_NOTE else ""
+    return f"{issuer_code}-{middle}{years}-{sequence:05d}"
+
+
+def _allocate_number(issuer: Organisation, kind: str, day: date) -> str:
+    year = rates.financial_year(day)
+    NumberSequence.objects.bulk_create(
+        [NumberSequence(issuer=issuer, year=year, kind=kind, last=0)], ignore_conflicts=True
+    )
+    sequence = NumberSequence.objects.select_for_update().get(issuer=issuer, year=year, kind=kind)
+    NumberSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
+    sequence.refresh_from_db(fields=["last"])
+    return invoice_number(issuer_code=issuer.code, kind=kind, year=year, sequence=sequence.last)
+
+
+def _issue_locked(invoice: Invoice, by: User | None, today: date) -> None:
+    invoice.number = _allocate_number(invoice.issuer, invoice.kind, today)
+    invoice.issue_date = today
+    invoice.due_date = today + timedelta(days=invoice.recipient.payment_terms_days)
+    invoice.status = InvoiceStatus.ISSUED
+    invoice.issued_by = by
+    invoice.issuer_address = invoice.issuer.address
+    invoice.recipient_address = invoice.recipient.address
+
+
+@transaction.atomic
+def invoice_issue(*, invoice: Invoice, by: User, today: date | None = None) -> Invoice:
+    """Assign the next number, set the dates, freeze; the PDF is rendered (and kept) by a task
+    queued on commit. Issuing an issued invoice again changes nothing."""
+    locked = _lock_invoice(invoice)
+    if not locked.is_draft:
+        return locked
+    if locked.run_id and locked.run.status != RechargeRunStatus.DONE:
+        raise ValidationError({"status": ["The run that made this draft has not finished."]})
+    _issue_locked(locked, by, today or timezone.localdate())
+    with _context(by):
+        locked.save()
+    _queue_pdf(locked.pk)
+    return locked
+
+
+def _queue_pdf(invoice_id: int) -> None:
+    from .tasks import render_invoice_pdf
+
+    transaction.on_commit(lambda: render_invoice_pdf.delay(invoice_id))
+
+
+@transaction.atomic
+def invoice_pdf_ensure(*, invoice_id: int) -> Invoice:
+    """Render and keep the PDF of an issued invoice once (idempotent; the lock makes a retry wait)."""
+    from . import invoice_pdf
+
+    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_id)
+    if invoice.is_draft or invoice.pdf_checksum:
+        return invoice
+    path, checksum = invoice_pdf.render_and_store(invoice)
+    Invoice.objects.filter(pk=invoice.pk, pdf_checksum="").update(pdf_path=path, pdf_checksum=checksum)
+    invoice.refresh_from_db()
+    return invoice
+
+
+# --- Payments and disputes ----------------------------------------------------------------------
+
+
+def _open_disputed(invoice: Invoice) -> Decimal:
+    return invoice.disputes.filter(status=DisputeStatus.OPEN).aggregate(s=Sum("amount"))["s"] or ZERO
+
+
+def invoice_status_for(*, total: Decimal, paid: Decimal, credited: Decimal, open_disputes: bool) -> str:
+    if credited >= total:
+        return InvoiceStatus.CREDITED
+    if paid + credited >= total:
+        return InvoiceStatus.PAID
+    if open_disputes:
+        return InvoiceStatus.DISPUTED
+    if paid > 0 or credited > 0:
+        return InvoiceStatus.PART_PAID
+    return InvoiceStatus.ISSUED
+
+
+def _refresh_status(invoice: Invoice) -> None:
+    invoice.status = invoice_status_for(
+        total=invoice.total,
+        paid=invoice.amount_paid,
+        credited=invoice.amount_credited,
+        open_disputes=invoice.disputes.filter(status=DisputeStatus.OPEN).exists(),
+    )
+
+
+def _payable(invoice: Invoice) -> None:
+    if invoice.kind != InvoiceKind.INVOICE:
+        raise ValidationError(
+            {"invoice": ["Payments and disputes are recorded against invoices, not credit notes."]}
+        )
+    if invoice.is_draft:
+        raise ValidationError({"invoice": ["Issue the invoice first."]})
+
+
+@transaction.atomic
+def invoice_record_payment(
+    *, invoice: Invoice, amount: Decimal, paid_on: date, by: User, reference: str = ""
+) -> Payment:
+    """A part or full payment. Disputed lines wait: a payment covers at most the undisputed rest."""
+    locked = _lock_invoice(invoice)
+    _payable(locked)
+    amount = Decimal(amount)
+    if amount <= 0:
+        raise ValidationError({"amount": ["A payment must be more than £0.00."]})
+    payable = locked.outstanding - _open_disputed(locked)
+    if amount > payable:
+        raise ValidationError(
+            {"amount": [f"Only £{payable:,.2f} is payable now (outstanding less any lines in dispute)."]}
+        )
+    if paid_on < locked.issue_date:
+        raise ValidationError({"date": ["A payment cannot be dated before the invoice was issued."]})
+    if paid_on > timezone.localdate():
+        raise ValidationError({"date": ["A payment cannot be dated in the future."]})
+    with _context(by):
+        payment = Payment.objects.create(
+            invoice=locked, amount=amount, paid_on=paid_on, reference=reference[:60], recorded_by=by
+        )
+        locked.amount_paid = locked.amount_paid + amount
+        _refresh_status(locked)
+        locked.save(update_fields=["amount_paid", "status"])
+    return payment
+
+
+@transaction.atomic
+def dispute_raise(*, invoice: Invoice, lines: list[InvoiceLine], reason: str, note: str, by: User) -> Dispute:
+    """Dispute some lines of an issued invoice; the rest can still be paid."""
+    locked = _lock_invoice(invoice)
+    _payable(locked)
+    if not lines:
+        raise ValidationError({"lines": ["Choose at least one line."]})
+    line_ids = {line.pk for line in lines}
+    own = set(locked.lines.filter(pk__in=line_ids).values_list("pk", flat=True))
+    if own != line_ids:
+        raise ValidationError({"lines": ["Choose lines of this invoice."]})
+    if Dispute.objects.filter(invoice=locked, status=DisputeStatus.OPEN, lines__in=line_ids).exists():
+        raise ValidationError({"lines": ["One of these lines is already in an open dispute."]})
+    amount = locked.lines.filter(pk__in=line_ids).aggregate(s=Sum("amount"))["s"] or ZERO
+    if amount <= 0:
+        raise ValidationError({"lines": ["The lines disputed must come to more than £0.00."]})
+    if amount > locked.outstanding - _open_disputed(locked):
+        raise ValidationError({"lines": ["These lines come to more than is outstanding on the invoice."]})
+    if reason not in {c for c, _ in Dispute._meta.get_field("reason").choices}:
+        raise ValidationError({"reason": ["Choose a reason from the list."]})
+    with _context(by):
+        dispute = Dispute.objects.create(
+            invoice=locked, reason=reason, note=note[:2000], amount=amount, raised_by=by
+        )
+        dispute.lines.set(line_ids)
+        _refresh_status(locked)
+        locked.save(update_fields=["status"])
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(*, dispute: Dispute, outcome: str, by: User, today: date | None = None) -> Dispute:
+    """Uphold the lines (they stand and can be paid) or credit them: a credit note for exactly the
+    disputed lines, issued at once. Resolving a resolved dispute again changes nothing."""
+    if outcome not in DisputeOutcome.values:
+        raise ValidationError({"outcome": ["Choose upheld or credited."]})
+    invoice = _lock_invoice(dispute.invoice)
+    locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    if locked.status == DisputeStatus.RESOLVED:
+        if locked.outcome != outcome:
+            raise ValidationError(
+                {"outcome": [f"This dispute was already resolved: {locked.get_outcome_display()}."]}
+            )
+        return locked
+    today = today or timezone.localdate()
+    with _context(by):
+        if outcome == DisputeOutcome.CREDITED:
+            note = Invoice.objects.create(
+                partnership=invoice.partnership,
+                kind=InvoiceKind.CREDIT_NOTE,
+                issuer=invoice.issuer,
+                recipient=invoice.recipient,
+                period=invoice.period,
+                total=locked.amount,
+                credit_note_for=invoice,
+            )
+            copies = []
+            for position, line in enumerate(locked.lines.order_by("position", "pk")):
+                line.pk = None
+                line.invoice = note
+                line.position = position
+                copies.append(line)
+            InvoiceLine.objects.bulk_create(copies)
+            note.issuer, note.recipient = invoice.issuer, invoice.recipient
+            _issue_locked(note, by, today)
+            note.save()
+            _queue_pdf(note.pk)
+            locked.credit_note = note
+            invoice.amount_credited = invoice.amount_credited + locked.amount
+        locked.status = DisputeStatus.RESOLVED
+        locked.outcome = outcome
+        locked.resolved_by = by
+        locked.resolved_at = timezone.now()
+        locked.save()
+        _refresh_status(invoice)
+        invoice.save(update_fields=["amount_credited", "status"])
+    return locked

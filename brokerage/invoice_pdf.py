@@ -1,0 +1,111 @@
+"""The PDF of an issued invoice or credit note (WeasyPrint), rendered once and kept.
+
+User text (names, addresses, references) goes through Django's autoescaping; WeasyPrint's URL
+fetcher serves only the project's own static files, never the network or other local files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import OrderedDict
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from commissioning.money import format_money
+
+from .models import Invoice, InvoiceKind
+
+BASE_URL = "https://invoice.invalid/"
+STATIC_PREFIX = BASE_URL + "static/"
+_TYPES = {"css": "text/css", "png": "image/png", "svg": "image/svg+xml", "woff2": "font/woff2"}
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves ``<BASE_URL>static/<path>`` from the project's static files; refuses everything else."""
+
+    def fetch(self, url, headers=None):
+        if not url.startswith(STATIC_PREFIX):
+            raise ValueError(f"invoice rendering may not fetch {url[:80]!r}")
+        relative = url[len(STATIC_PREFIX) :].split("?")[0].split("#")[0]
+        if ".." in relative.split("/") or relative.startswith("/"):
+            raise ValueError("no parent or absolute paths")
+        path = finders.find(relative)
+        if not path:
+            raise ValueError(f"no static file {relative!r}")
+        suffix = relative.rsplit(".", 1)[-1].lower()
+        return URLFetcherResponse(
+            url, Path(path).read_bytes(), {"Content-Type": _TYPES.get(suffix, "application/octet-stream")}
+        )
+
+
+def _groups(invoice: Invoice) -> list[dict]:
+    groups: OrderedDict[int, dict] = OrderedDict()
+    for line in invoice.lines.select_related("package").order_by("position", "pk"):
+        group = groups.setdefault(
+            line.package_id,
+            {
+                "package": line.package,
+                "client_reference": line.client_reference,
+                "nhs_number": line.nhs_number,
+                "provider": line.provider,
+                "service": line.get_service_type_display(),
+                "lines": [],
+                "total": 0,
+            },
+        )
+        line.amount_text = format_money(line.amount)
+        group["lines"].append(line)
+        group["total"] += line.amount
+    return list(groups.values())
+
+
+def render(invoice: Invoice) -> bytes:
+    html = render_to_string(
+        "brokerage/pdf/invoice.html",
+        {
+            "invoice": invoice,
+            "is_credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
+            "groups": _groups(invoice),
+            "total_text": format_money(invoice.total),
+            "terms_days": (invoice.due_date - invoice.issue_date).days if invoice.due_date else None,
+        },
+    )
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf()
+
+
+def pdf_root() -> Path:
+    return Path(settings.PDF_ROOT) / "invoices"
+
+
+def render_and_store(invoice: Invoice) -> tuple[str, str]:
+    """Write the PDF under ``PDF_ROOT/invoices/`` atomically; return (relative path, SHA-256)."""
+    data = render(invoice)
+    relative = f"{invoice.issuer.code}/{invoice.number}.pdf"
+    target = pdf_root() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)
+    return relative, hashlib.sha256(data).hexdigest()
+
+
+class PdfMissing(Exception):
+    pass
+
+
+def read_kept(invoice: Invoice) -> bytes:
+    """The kept file, checked against the checksum recorded when it was rendered."""
+    if not invoice.pdf_checksum:
+        raise PdfMissing("not rendered yet")
+    path = (pdf_root() / invoice.pdf_path).resolve()
+    if pdf_root().resolve() not in path.parents:
+        raise PdfMissing("outside the PDF folder")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != invoice.pdf_checksum:
+        raise PdfMissing("the kept file does not match its checksum")
+    return data

@@ -1,0 +1,389 @@
+"""Rule 1 of rules.md, recharges of jointly funded packages, as pure functions over plain values.
+
+- **Segments**: the days of a month on which a package is live (start and end inclusive), split at
+  every change of cost and of funding split; each piece has one weekly cost and one set of shares.
+- **Amount owed** by each funder other than the paying organisation, per segment:
+  ``round_half_up(weekly_cost * days * percent / (7 * 100))`` in one Decimal expression, with the
+  weekly cost unrounded (unit rate x units per week) and rounding only at the line.
+- **True-up**: for every package month up to the period, owed minus already billed (invoice lines
+  minus credit-note lines, drafts included) is billed; earlier months as adjustment lines naming the
+  month they correct; one invoice per recipient whose net is positive, one credit note per recipient
+  whose net is negative, nothing where it is zero.
+- **Unfunded days** (live, no split) and **split errors** (shares not summing to 100, overlapping
+  splits, live days with no cost) are reported and never billed.
+
+Nothing here touches the database: ``finance_services.recharge_run_execute`` loads the facts in bulk
+and writes what ``true_up`` returns.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from commissioning.money import round_half_up
+
+ONE_DAY = timedelta(days=1)
+HUNDRED = Decimal("100")
+ZERO = Decimal("0.00")
+
+
+# --- Facts in -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CostRow:
+    start: date
+    end: date | None
+    weekly_cost: Decimal  # unit rate x units per week, not rounded
+
+    @classmethod
+    def of(cls, start: date, end: date | None, unit_rate: Decimal, units_per_week: Decimal) -> CostRow:
+        return cls(start, end, Decimal(unit_rate) * Decimal(units_per_week))
+
+
+@dataclass(frozen=True)
+class SplitRow:
+    start: date
+    end: date | None
+    shares: tuple[tuple[Hashable, Decimal], ...]  # (funder, percent)
+    key: Hashable = None
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    package: Hashable
+    start: date
+    end: date | None
+    payer: Hashable
+    costs: tuple[CostRow, ...] = ()
+    splits: tuple[SplitRow, ...] = ()
+
+
+# --- Results out --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: date
+    end: date
+    weekly_cost: Decimal
+    shares: tuple[tuple[Hashable, Decimal], ...]
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line to bill: a segment's amount for one funder, or the deduction of what was billed."""
+
+    package: Hashable
+    recipient: Hashable
+    month: date
+    start: date
+    end: date
+    days: int | None
+    weekly_cost: Decimal | None
+    percent: Decimal | None
+    amount: Decimal
+    adjustment: bool = False  # corrects an earlier month than the run's period
+    previously_billed: bool = False  # the deduction line of a re-billed month
+
+    @property
+    def corrects_month(self) -> date | None:
+        return self.month if self.adjustment else None
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Unfunded days or a split error: reported, never billed."""
+
+    package: Hashable
+    start: date
+    end: date
+    kind: str  # "unfunded", "shares_not_100", "overlapping_splits", "no_cost"
+    message: str = ""
+
+
+@dataclass
+class MonthResult:
+    segments: list[Segment] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """An invoice (net positive) or credit note (net negative) for one recipient.
+
+    ``lines`` keep their signed amounts as billed; ``total`` is the absolute net."""
+
+    recipient: Hashable
+    kind: str  # "invoice" or "credit_note"
+    lines: list[Line]
+
+    @property
+    def net(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return abs(self.net)
+
+
+@dataclass
+class RunResult:
+    documents: list[Document] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    owed: dict = field(default_factory=dict)  # (package, recipient, month) -> Decimal
+
+    @property
+    def lines(self) -> list[Line]:
+        return [line for doc in self.documents for line in doc.lines]
+
+
+# --- Calendar -----------------------------------------------------------------------------------
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def next_month(day: date) -> date:
+    return (month_end(day) + ONE_DAY).replace(day=1)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """First days of the months from ``first``'s month to ``last``'s month inclusive."""
+    out, cursor, stop = [], month_start(first), month_start(last)
+    while cursor <= stop:
+        out.append(cursor)
+        cursor = next_month(cursor)
+    return out
+
+
+def parse_period(text: str) -> date:
+    """``2022-05`` -> 1 May 2022; ValueError otherwise."""
+    text = (text or "").strip()
+    try:
+        year, month = text.split("-")
+        if len(year) != 4 or len(month) != 2:
+            raise ValueError
+        return date(int(year), int(month), 1)
+    except (ValueError, TypeError):
+        raise ValueError("Give the period as a month, YYYY-MM (for example 2022-05).") from None
+
+
+def period_label(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+# --- The rule -----------------------------------------------------------------------------------
+
+
+def amount(weekly_cost: Decimal, days: int, percent: Decimal) -> Decimal:
+    """What a funder owes for a segment: one Decimal expression, rounded half up at the line."""
+    return round_half_up(Decimal(weekly_cost) * Decimal(days) * Decimal(percent) / Decimal(7 * 100))
+
+
+def _covering(rows: Iterable, day: date) -> list:
+    return [r for r in rows if r.start <= day and (r.end is None or day <= r.end)]
+
+
+def _bad_shares(split: SplitRow) -> bool:
+    return sum((p for _, p in split.shares), Decimal(0)) != HUNDRED
+
+
+def month_segments(facts: PackageFacts, month: date) -> MonthResult:
+    """The segments of one package in one month, and the days that cannot be billed."""
+    result = MonthResult()
+    lo = max(month_start(month), facts.start)
+    hi = month_end(month) if facts.end is None else min(month_end(month), facts.end)
+    if hi < lo:
+        return result
+    cuts = {lo, hi + ONE_DAY}
+    for row in (*facts.costs, *facts.splits):
+        if lo < row.start <= hi:
+            cuts.add(row.start)
+        if row.end is not None and lo <= row.end < hi:
+            cuts.add(row.end + ONE_DAY)
+    bounds = sorted(cuts)
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        end = b - ONE_DAY
+        splits = _covering(facts.splits, a)
+        costs = _covering(facts.costs, a)
+        if not splits:
+            kind, message = "unfunded", "no funding split covers these days"
+        elif len(splits) > 1:
+            kind, message = "overlapping_splits", "two funding splits cover these days"
+        elif _bad_shares(splits[0]):
+            total = sum((p for _, p in splits[0].shares), Decimal(0))
+            kind, message = "shares_not_100", f"the shares sum to {total}, not 100"
+        elif len(costs) != 1:
+            kind = "no_cost" if not costs else "overlapping_costs"
+            message = "no cost covers these days" if not costs else "two costs cover these days"
+        else:
+            kind = ""
+        if kind:
+            _add_issue(result.issues, Issue(facts.package, a, end, kind, message))
+            continue
+        segment = Segment(a, end, costs[0].weekly_cost, splits[0].shares)
+        previous = result.segments[-1] if result.segments else None
+        if (
+            previous
+            and previous.end + ONE_DAY == a
+            and previous.weekly_cost == segment.weekly_cost
+            and previous.shares == segment.shares
+        ):
+            result.segments[-1] = Segment(previous.start, end, previous.weekly_cost, previous.shares)
+        else:
+            result.segments.append(segment)
+    return result
+
+
+def _add_issue(issues: list[Issue], issue: Issue) -> None:
+    """Merge with the previous issue of the same package and kind when the days run on."""
+    if issues:
+        last = issues[-1]
+        if last.package == issue.package and last.kind == issue.kind and last.end + ONE_DAY == issue.start:
+            issues[-1] = Issue(last.package, last.start, issue.end, last.kind, last.message)
+            return
+    issues.append(issue)
+
+
+def owed_lines(facts: PackageFacts, month: date) -> tuple[list[Line], list[Issue]]:
+    """The lines each funder other than the payer owes the payer for one package month."""
+    result = month_segments(facts, month)
+    lines = []
+    for segment in result.segments:
+        for funder, percent in segment.shares:
+            if funder == facts.payer or Decimal(percent) == 0:
+                continue
+            lines.append(
+                Line(
+                    package=facts.package,
+                    recipient=funder,
+                    month=month,
+                    start=segment.start,
+                    end=segment.end,
+                    days=segment.days,
+                    weekly_cost=segment.weekly_cost,
+                    percent=Decimal(percent),
+                    amount=amount(segment.weekly_cost, segment.days, percent),
+                )
+            )
+    return lines, result.issues
+
+
+def true_up(
+    packages: Iterable[PackageFacts],
+    *,
+    period: date,
+    billed: Mapping[tuple[Hashable, Hashable, date], Decimal],
+) -> RunResult:
+    """What a run for ``period`` bills: for every package month up to the period, owed - billed.
+
+    ``billed`` maps (package, recipient, month) to the net already billed (invoice lines minus
+    credit-note lines, drafts included). A month whose difference is not zero is billed in full
+    again with a deduction line for what was billed before, so the lines show the working."""
+    period = month_start(period)
+    result = RunResult()
+    by_recipient: dict[Hashable, list[Line]] = defaultdict(list)
+    billed = {k: Decimal(v) for k, v in billed.items() if Decimal(v) != 0}
+    seen: set[tuple[Hashable, Hashable, date]] = set()
+    billed_recipients: dict[tuple[Hashable, date], set] = defaultdict(set)
+    for package, recipient, month in billed:
+        billed_recipients[(package, month)].add(recipient)
+    for facts in packages:
+        if facts.start > month_end(period):
+            continue
+        for month in months_between(facts.start, period):
+            lines, issues = owed_lines(facts, month)
+            result.issues.extend(issues)
+            grouped: dict[Hashable, list[Line]] = defaultdict(list)
+            for line in lines:
+                grouped[line.recipient].append(line)
+            for recipient in {*grouped, *billed_recipients.get((facts.package, month), ())}:
+                key = (facts.package, recipient, month)
+                seen.add(key)
+                owed = sum((line.amount for line in grouped.get(recipient, [])), ZERO)
+                result.owed[key] = owed
+                already = billed.get(key, ZERO)
+                if owed == already:
+                    continue
+                adjustment = month < period
+                out = [_with(line, adjustment=adjustment) for line in grouped.get(recipient, [])]
+                if already:
+                    lo = max(month, facts.start)
+                    hi = month_end(month) if facts.end is None else max(lo, min(month_end(month), facts.end))
+                    out.append(
+                        Line(
+                            package=facts.package,
+                            recipient=recipient,
+                            month=month,
+                            start=lo,
+                            end=hi,
+                            days=None,
+                            weekly_cost=None,
+                            percent=None,
+                            amount=-already,
+                            adjustment=adjustment,
+                            previously_billed=True,
+                        )
+                    )
+                by_recipient[recipient].extend(out)
+    # Billed package months the packages given no longer reach (e.g. a start date moved later).
+    for key, already in billed.items():
+        package, recipient, month = key
+        if key in seen or month > period:
+            continue
+        result.owed[key] = ZERO
+        by_recipient[recipient].append(
+            Line(package, recipient, month, month, month_end(month), None, None, None, -already,
+                 adjustment=month < period, previously_billed=True)
+        )  # fmt: skip
+    for recipient, lines in by_recipient.items():
+        net = sum((line.amount for line in lines), ZERO)
+        if net > 0:
+            result.documents.append(Document(recipient, "invoice", lines))
+        elif net < 0:
+            result.documents.append(Document(recipient, "credit_note", lines))
+        # A net of zero: nothing (rules.md). Differences that cancel out between packages stay
+        # unbilled and are picked up by the first run whose net for this recipient is not zero;
+        # the recipient's billed total already equals its owed total.
+    return result
+
+
+def _with(line: Line, *, adjustment: bool) -> Line:
+    return Line(
+        line.package,
+        line.recipient,
+        line.month,
+        line.start,
+        line.end,
+        line.days,
+        line.weekly_cost,
+        line.percent,
+        line.amount,
+        adjustment=adjustment,
+        previously_billed=line.previously_billed,
+    )
+
+
+def billed_after(billed: Mapping, result: RunResult) -> dict:
+    """``billed`` plus what a run's documents bill (a helper for tests and the benchmark)."""
+    out: dict = defaultdict(lambda: ZERO)
+    for key, value in billed.items():
+        out[key] += Decimal(value)
+    for line in result.lines:
+        out[(line.package, line.recipient, line.month)] += line.amount
+    return {k: v for k, v in out.items() if v != 0}
