@@ -57,6 +57,9 @@ class Command(BaseCommand):
                 env,
             )
         self.stdout.write(self.style.SUCCESS(f"Serving http://{addrport}/  (Ctrl-C stops everything)"))
+        # Ctrl-C and a polite kill both stop everything, even when the shell that started us left
+        # SIGINT ignored (as non-interactive shells do for background jobs).
+        signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
         code = 0
         try:
