@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 CSS := var/assets/css/app.css
 
-.PHONY: run test setup lint check docker-check clean-var help
+.PHONY: run test setup lint check bench docker-check clean-var help audit backup restore
 
 help:
 	@echo "make run   - set up, migrate, load demo data, serve http://127.0.0.1:8000 with a Celery worker"
@@ -42,7 +42,24 @@ check: setup
 	$(PY) manage.py check
 
 test: setup lint check
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto --dist loadfile
+
+# Known vulnerabilities in the installed packages (pip-audit; see .ci/pip_audit.py).
+audit: $(STAMP)
+	$(PY) .ci/pip_audit.py
+
+# Database (pg_dump, custom format) + uploads + generated PDFs -> var/backups/backup-<time>.tar.gz
+backup: $(STAMP)
+	$(PY) manage.py backup
+
+# make restore ARCHIVE=var/backups/backup-....tar.gz [RESTORE_DATABASE_URL=postgres://.../fresh_db]
+restore: $(STAMP)
+	@test -n "$(ARCHIVE)" || { echo "Usage: make restore ARCHIVE=var/backups/backup-<time>.tar.gz [RESTORE_DATABASE_URL=postgres://...]"; exit 2; }
+	$(PY) manage.py restore "$(ARCHIVE)" $(if $(RESTORE_DATABASE_URL),--database-url "$(RESTORE_DATABASE_URL)")
+
+# Scale benchmarks (quality.md): borough and region data in a separate database, var/bench.json.
+bench: setup
+	$(PY) -m benchmarks.run
 
 docker-check:
 	docker-compose -f docker-compose.yml config -q

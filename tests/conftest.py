@@ -16,6 +16,18 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
+@pytest.fixture(autouse=True)
+def _private_file_roots(settings, tmp_path_factory):
+    """Uploads and generated PDFs go to folders of this test's own, never to var/.
+
+    Files are named after database ids, so tests in parallel processes (pytest-xdist), each with a
+    test database of its own, would otherwise overwrite each other's PDFs and appendices.
+    """
+    root = tmp_path_factory.mktemp("files")
+    settings.MEDIA_ROOT = root / "media"
+    settings.PDF_ROOT = root / "pdfs"
+
+
 @pytest.fixture
 def partnership(db):
     return PartnershipFactory(name="Bromley")
