@@ -8,6 +8,7 @@ from datetime import date
 from django import forms
 from django.db.models import Q
 
+from budgets.imports import MAX_BYTES
 from budgets.models import (
     BudgetLine,
     FundingStream,
@@ -18,6 +19,7 @@ from budgets.models import (
     year_periods,
 )
 from budgets.services import FixedShare
+from commissioning import uploads
 from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField, ServiceModelForm
 from commissioning.models import Organisation, Partnership, User
 
@@ -244,10 +246,11 @@ PositionFormSet = forms.formset_factory(PositionForm, extra=0, can_delete=False)
 
 
 class ImportForm(GovukFormMixin, forms.Form):
-    file = forms.FileField(
+    file = uploads.SpreadsheetUploadField(
         label="Spreadsheet of budget lines",
         help_text="An XLSX or CSV file with the columns name, year, funding_stream, amount, status",
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        max_bytes=MAX_BYTES,
     )
 
     def __init__(self, *args, **kwargs):
@@ -276,6 +279,45 @@ class VirementForm(ServiceModelForm):
 
     def service_arguments(self) -> dict:
         return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class ReportPositionsForm(GovukFormMixin, forms.Form):
+    """Choose a board meeting and the periods whose positions it receives (rule 2: they lock once
+    the meeting is held). ``confirmed`` is set by the confirmation step."""
+
+    meeting = forms.ModelChoiceField(
+        label="Board meeting",
+        queryset=None,
+        empty_label="Choose a meeting",
+        help_text="A meeting of the schedule's approving board",
+    )
+    periods = forms.TypedMultipleChoiceField(
+        label="Periods to report",
+        coerce=date.fromisoformat,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only periods with positions that are not yet locked",
+        error_messages={"required": "Choose at least one period to report"},
+    )
+    confirmed = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, meetings, reports, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = meetings
+        self.fields["meeting"].error_messages["required"] = (
+            "Choose the board meeting that receives the positions"
+        )
+        self.fields["meeting"].label_from_instance = lambda m: (
+            f"{m.board.name}, {m.local_date:%-d %B %Y} ({m.get_status_display().lower()})"
+        )
+        self.fields["periods"].choices = [
+            (
+                report.period.isoformat(),
+                f"{report.label}: {report.positions} position{'s' if report.positions != 1 else ''}, "
+                f"{report.status.lower()}",
+            )
+            for report in reports
+            if report.reportable
+        ]
 
 
 class VirementApproveForm(GovukFormMixin, forms.Form):

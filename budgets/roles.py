@@ -1,4 +1,10 @@
-"""What each role may do with section 75 budgets (see ``commissioning.roles``)."""
+"""What each role may do with section 75 budgets (see ``commissioning.roles``).
+
+Virements (domain.md, rules.md): commissioners keep the schedules, so they propose, approve and
+apply virements; ``budgets.services`` lets an approval through only within the approving board's
+delegated limit, or above it once the board decision that approved it is linked. Finance officers
+propose virements (they see the monitoring) but do not approve them. Nobody but an administrator
+deletes budget records: history and decisions point at them."""
 
 from commissioning import roles
 
@@ -13,17 +19,17 @@ _MODELS = (
 _READ = "view"
 
 ROLE_PERMISSIONS = {
-    # Keeps the agreements, schedules and lines and enters monitoring; proposes virements.
-    roles.COMMISSIONER: {**dict.fromkeys(_MODELS, "view add change"), "virement": "view add"},
-    # Reads everything, enters and corrects monthly positions.
+    # Keeps the agreements, schedules and lines, enters monitoring and reports it to the board;
+    # proposes, approves and applies virements (within the delegated limit, or with a decision).
+    roles.COMMISSIONER: {**dict.fromkeys(_MODELS, "view add change"), "virement": "view add change"},
+    # Reads everything, enters, corrects and reports monthly positions; proposes virements.
     roles.FINANCE_OFFICER: {
         **dict.fromkeys(_MODELS, _READ),
         "monthlyposition": "view add change",
-        "virement": _READ,
+        "virement": "view add",
     },
     roles.BOARD_SECRETARY: {**dict.fromkeys(_MODELS, _READ), "virement": _READ},
     roles.BOARD_MEMBER: {**dict.fromkeys(_MODELS, _READ), "virement": _READ},
     roles.AUDITOR: {**dict.fromkeys(_MODELS, _READ), "virement": _READ},
-    # Approves and applies virements, and may delete.
     roles.ADMINISTRATOR: dict.fromkeys((*_MODELS, "virement"), "view add change delete"),
 }

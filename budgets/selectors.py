@@ -24,6 +24,7 @@ from pghistory.models import Events
 from budgets import risk_share, tables
 from budgets.charts import ChartPoint, budget_forecast_svg
 from budgets.models import (
+    HELD_STATUSES,
     Arrangement,
     BudgetLine,
     MonthlyPosition,
@@ -358,6 +359,85 @@ def schedule_pack_context(schedule: Schedule) -> dict:
     }
 
 
+# --- Reporting positions to the board --------------------------------------------------------------
+
+
+@dataclass
+class PeriodReport:
+    """Where one period's positions of a schedule were reported (rule 2: they lock once the board
+    meeting that received them is held)."""
+
+    period: date
+    positions: int
+    unreported: int
+    meetings: list[Any]  # governance.Meeting, oldest first
+    locked: int
+
+    @property
+    def label(self) -> str:
+        return date_format(self.period, "F Y")
+
+    @property
+    def value(self) -> str:
+        return self.period.strftime("%Y-%m")
+
+    @property
+    def all_locked(self) -> bool:
+        return self.locked == self.positions
+
+    @property
+    def status(self) -> str:
+        if self.all_locked:
+            return "Locked"
+        if not self.meetings:
+            return "Not reported"
+        if self.unreported:
+            return "Partly reported"
+        return "Reported, meeting not yet held"
+
+    @property
+    def reportable(self) -> bool:
+        """Some of its positions are still open (not locked)."""
+        return self.locked < self.positions
+
+
+def reporting_by_period(schedule: Schedule, year: int) -> list[PeriodReport]:
+    """Each period of a year with positions on the schedule: how many, and which board meetings
+    received them. Two queries, whatever the number of lines, positions and meetings."""
+    from governance.models import Meeting
+
+    rows = (
+        MonthlyPosition.objects.filter(budget_line__schedule=schedule, budget_line__year=year)
+        .values("period", "reported_at")
+        .annotate(count=models.Count("pk"))
+        .order_by("period", "reported_at")
+    )
+    rows = list(rows)
+    meetings = {
+        m.pk: m
+        for m in Meeting.objects.filter(pk__in={r["reported_at"] for r in rows if r["reported_at"]})
+        .select_related("board")
+        .order_by("starts_at")
+    }
+    by_period: dict[date, PeriodReport] = {}
+    for row in rows:
+        period = row["period"]
+        if period not in by_period:
+            by_period[period] = PeriodReport(period=period, positions=0, unreported=0, meetings=[], locked=0)
+        report = by_period[period]
+        report.positions += row["count"]
+        meeting = meetings.get(row["reported_at"])
+        if meeting is None:
+            report.unreported += row["count"]
+            continue
+        report.meetings.append(meeting)
+        if meeting.status in HELD_STATUSES:
+            report.locked += row["count"]
+    for report in by_period.values():
+        report.meetings.sort(key=lambda m: (m.starts_at, m.pk))
+    return [by_period[p] for p in sorted(by_period)]
+
+
 # --- Partnership summary --------------------------------------------------------------------------
 
 
@@ -528,6 +608,8 @@ class HistoryEntry:
 _SKIP = {"id", "version", "schedule_id", "proposed_at"}
 _LIMIT = 100
 _NAMES = {
+    "budgets.Section75Agreement": "Agreement",
+    "budgets.FundingStream": "Funding stream",
     "budgets.Schedule": "Schedule",
     "budgets.ScheduleFixedShare": "Fixed share",
     "budgets.BudgetLine": "Budget line",
@@ -569,6 +651,10 @@ def _subject(model_label: str, data: dict, related: dict) -> str:
     if model_label == "budgets.ScheduleFixedShare":
         organisation = related.get((Organisation, data.get("organisation_id")))
         return organisation.code if organisation else ""
+    if model_label == "budgets.FundingStream":
+        return f"“{data.get('name', '')}”"
+    if model_label == "budgets.Section75Agreement":
+        return data.get("reference", "")
     if model_label == "budgets.Virement":
         return format_money(Decimal(str(data.get("amount") or 0)))
     return ""
@@ -593,8 +679,30 @@ def schedule_history(schedule: Schedule, user) -> list[HistoryEntry]:
             .order_by("-pgh_created_at", "-pgh_id")[:_LIMIT]
         )
     events.sort(key=lambda e: (e.pgh_created_at, e.pgh_id), reverse=True)
-    events = events[:_LIMIT]
+    return _history_entries(events[:_LIMIT])
 
+
+def stream_history(stream) -> list[HistoryEntry]:
+    """Who changed a funding stream, newest first (two queries plus one per kind of object named)."""
+    events = list(
+        Events.objects.tracks(stream)
+        .across(apps.get_model("budgets", "FundingStreamEvent"))
+        .order_by("-pgh_created_at", "-pgh_id")[:_LIMIT]
+    )
+    return _history_entries(events)
+
+
+def agreement_history(agreement) -> list[HistoryEntry]:
+    """Who changed an agreement itself (its schedules keep their own history), newest first."""
+    events = list(
+        Events.objects.tracks(agreement)
+        .across(apps.get_model("budgets", "Section75AgreementEvent"))
+        .order_by("-pgh_created_at", "-pgh_id")[:_LIMIT]
+    )
+    return _history_entries(events)
+
+
+def _history_entries(events: list) -> list[HistoryEntry]:
     fields_by_model = {
         label: {f.attname: f for f in apps.get_model(label)._meta.concrete_fields} for label in _NAMES
     }
@@ -614,7 +722,10 @@ def schedule_history(schedule: Schedule, user) -> list[HistoryEntry]:
                 needed[field_obj.related_model].update(v for v in (before, after) if v)
     related: dict[tuple, Any] = {}
     for model, pks in needed.items():
-        for obj in model._default_manager.filter(pk__in=pks):
+        qs = model._default_manager.filter(pk__in=pks)
+        if model._meta.label == "governance.Decision":  # its str() names its agenda item
+            qs = qs.select_related("agenda_item")
+        for obj in qs:
             related[(model, obj.pk)] = obj
 
     entries = []
@@ -657,3 +768,122 @@ def schedule_history(schedule: Schedule, user) -> list[HistoryEntry]:
             )
         )
     return entries
+
+
+# --- Decision traceability (issue 6) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionRef:
+    """A decision that approved an agreement, budget line or virement, as the budgets pages show
+    it. ``decision`` is None when the user may not see it (an exempt item they are not entitled
+    to): then only its reference, already on the record, is shown. The amounts are those the
+    decision's link records, when it records them."""
+
+    reference: str
+    decision: Any = None  # governance.Decision, with its meeting and board
+    amount_before: Decimal | None = None
+    amount_after: Decimal | None = None
+    description: str = ""
+
+    @property
+    def has_amounts(self) -> bool:
+        return self.amount_before is not None or self.amount_after is not None
+
+
+def decision_refs(user, objects: Sequence[models.Model]) -> dict[int, list[DecisionRef]]:
+    """The decisions behind each object (all of one model with a ``decision`` foreign key): its
+    approving decision and every decision linked to it (governance.DecisionLink), by the object's
+    pk, approving decision first, then by date. At most three queries, whatever the number of
+    objects (the third only when some approving decision is hidden from the user)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from governance.models import Decision, DecisionLink
+
+    objects = list(objects)
+    if not objects:
+        return {}
+    content_type = ContentType.objects.get_for_model(type(objects[0]))
+    links = list(
+        DecisionLink.objects.restrict(user)
+        .filter(content_type=content_type, object_id__in=[o.pk for o in objects])
+        .filter(decision__in=Decision.objects.restrict(user).values("pk"))
+        .select_related("decision__agenda_item__meeting__board")
+    )
+    by_object: dict[int, list] = defaultdict(list)
+    for link in links:
+        by_object[link.object_id].append(link)
+    decisions = {link.decision_id: link.decision for link in links}
+    approving = {o.decision_id for o in objects if o.decision_id} - decisions.keys()
+    if approving:
+        decisions |= {
+            d.pk: d
+            for d in Decision.objects.restrict(user)
+            .filter(pk__in=approving)
+            .select_related("agenda_item__meeting__board")
+        }
+    hidden = dict(
+        Decision.objects.filter(pk__in=approving - decisions.keys()).values_list("pk", "reference")
+        if approving - decisions.keys()
+        else ()
+    )
+    refs: dict[int, list[DecisionRef]] = {}
+    for obj in objects:
+        found = []
+        own = {link.decision_id: link for link in by_object.get(obj.pk, ())}
+        if obj.decision_id:
+            decision = decisions.get(obj.decision_id)
+            found.append(_ref(own.pop(obj.decision_id, None), decision, hidden.get(obj.decision_id, "")))
+        others = sorted(own.values(), key=lambda link: (link.decision.decided_on, link.decision.reference))
+        found.extend(_ref(link, link.decision) for link in others)
+        refs[obj.pk] = found
+    return refs
+
+
+def _ref(link, decision, reference: str = "") -> DecisionRef:
+    return DecisionRef(
+        reference=decision.reference if decision is not None else reference,
+        decision=decision,
+        amount_before=link.amount_before if link else None,
+        amount_after=link.amount_after if link else None,
+        description=link.description if link else "",
+    )
+
+
+@dataclass(frozen=True)
+class LineChange:
+    line: BudgetLine
+    amount_before: Decimal | None
+    amount_after: Decimal | None
+
+
+def virement_line_changes(user, virements: Sequence[Virement]) -> dict[int, list[LineChange]]:
+    """For each virement with an approving decision the user may see: the amounts that decision's
+    links record on the virement's two lines (written when it applied), from line first. One
+    query; the virements come with their lines (``select_related``)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from governance.models import Decision, DecisionLink
+
+    decided = [v for v in virements if v.decision_id]
+    if not decided:
+        return {}
+    links = {
+        (link.decision_id, link.object_id): link
+        for link in DecisionLink.objects.restrict(user)
+        .filter(
+            content_type=ContentType.objects.get_for_model(BudgetLine),
+            decision_id__in={v.decision_id for v in decided},
+            object_id__in={pk for v in decided for pk in (v.from_line_id, v.to_line_id)},
+        )
+        .filter(decision__in=Decision.objects.restrict(user).values("pk"))
+    }
+    changes: dict[int, list[LineChange]] = {}
+    for virement in decided:
+        for line in (virement.from_line, virement.to_line):
+            link = links.get((virement.decision_id, line.pk))
+            if link is not None and (link.amount_before is not None or link.amount_after is not None):
+                changes.setdefault(virement.pk, []).append(
+                    LineChange(line, link.amount_before, link.amount_after)
+                )
+    return changes

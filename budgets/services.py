@@ -304,6 +304,23 @@ def funding_stream_update(*, stream: FundingStream, by: User, **fields: Any) -> 
     moving = "partnership" in fields and fields["partnership"].pk != locked.partnership_id
     if moving and locked.lines.exists():
         raise ValidationError({"partnership": ["A funding stream with budget lines cannot move."]})
+    new_organisation = fields.get("organisation")
+    if (
+        new_organisation is not None
+        and new_organisation.pk != locked.organisation_id
+        and locked.lines.exists()
+    ):
+        raise ValidationError(
+            {
+                "organisation": [
+                    f"Budget lines use “{locked.name}”, so its contributing partner cannot change: that "
+                    "would move their contributions and risk shares to the other partner. Add a new "
+                    "funding stream instead."
+                ]
+            }
+        )
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
     for name, value in fields.items():
         setattr(locked, name, value)
     _validate_stream(locked)
@@ -532,6 +549,10 @@ def positions_report(*, schedule: Schedule, period: date, meeting, by: User) -> 
     partnership = schedule.agreement.partnership
     if meeting.board.partnership_id != partnership.pk:
         raise ValidationError({"meeting": [f"Choose a meeting of a {partnership.name} board."]})
+    if schedule.board_id and meeting.board_id != schedule.board_id:
+        raise ValidationError(
+            {"meeting": [f"Choose a meeting of {schedule.board.name}, the schedule's board."]}
+        )
     positions = list(
         MonthlyPosition.objects.select_for_update(of=("self",))
         .select_related("reported_at")
@@ -549,6 +570,37 @@ def positions_report(*, schedule: Schedule, period: date, meeting, by: User) -> 
             position.version += 1
             position.save(update_fields=["reported_at", "version"])
             marked += 1
+    return marked
+
+
+@transaction.atomic
+def positions_report_periods(
+    *, schedule: Schedule, periods: Sequence[date], meeting, by: User
+) -> dict[date, int]:
+    """Report several periods of a schedule's positions to one board meeting, all or nothing.
+
+    Every period must have positions still open (a period whose positions are all locked was
+    already received by a held meeting). Returns how many positions were marked, by period."""
+    if not periods:
+        raise ValidationError({"periods": ["Choose at least one period to report."]})
+    errors: list[str] = []
+    marked: dict[date, int] = {}
+    for period in sorted(set(periods)):
+        try:
+            with transaction.atomic():
+                marked[period] = positions_report(schedule=schedule, period=period, meeting=meeting, by=by)
+        except ValidationError as error:
+            if hasattr(error, "error_dict") and "meeting" in error.error_dict:
+                raise
+            errors.extend(error.messages)
+            continue
+        if marked[period] == 0:
+            errors.append(
+                f"The {period:%B %Y} positions were reported to a meeting that has been held: "
+                "they are locked and cannot be reported again."
+            )
+    if errors:
+        raise ValidationError({"periods": errors})
     return marked
 
 
@@ -638,6 +690,12 @@ def virement_approve(*, virement: Virement, by: User, decision=None) -> Virement
         raise ValidationError(f"This virement is already {locked.get_status_display().lower()}.")
     decision = decision or locked.decision
     _raise(_decision_errors(locked, decision))
+    if decision is None and by.pk == locked.proposed_by_id:
+        # Separation of duties: under delegated authority an officer may not approve their own
+        # proposal. With a board decision linked, the board approved it; anyone may record that.
+        raise ValidationError(
+            {"decision": ["You proposed this virement, so another officer must approve it."]}
+        )
     locked.decision = decision
     locked.status = VirementStatus.APPROVED
     locked.approved_by = by

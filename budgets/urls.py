@@ -11,6 +11,7 @@ urlpatterns = [
     path("agreements/<int:pk>/edit/", views.AgreementUpdateView.as_view(), name="agreement-edit"),
     path("agreements/<int:pk>/schedules/new/", views.ScheduleCreateView.as_view(), name="schedule-create"),
     path("agreements/<int:pk>/streams/new/", views.FundingStreamCreateView.as_view(), name="stream-create"),
+    path("streams/<int:pk>/edit/", views.FundingStreamUpdateView.as_view(), name="stream-edit"),
     path("schedules/<int:pk>/", views.ScheduleDetailView.as_view(), name="schedule-detail"),
     path("schedules/<int:pk>/edit/", views.ScheduleUpdateView.as_view(), name="schedule-edit"),
     path("schedules/<int:pk>/export.<slug:fmt>", views.ScheduleExportView.as_view(), name="schedule-export"),
@@ -18,6 +19,11 @@ urlpatterns = [
     path("schedules/<int:pk>/lines/<int:line>/edit/", views.BudgetLineUpdateView.as_view(), name="line-edit"),
     path("schedules/<int:pk>/import/", views.ImportView.as_view(), name="import"),
     path("schedules/<int:pk>/positions/", views.PositionsView.as_view(), name="positions"),
+    path(
+        "schedules/<int:pk>/positions/report/",
+        views.ReportPositionsView.as_view(),
+        name="positions-report",
+    ),
     path("schedules/<int:pk>/virements/new/", views.VirementCreateView.as_view(), name="virement-create"),
     path(
         "virements/<int:pk>/approve/",

@@ -10,8 +10,10 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
@@ -24,11 +26,13 @@ from budgets.forms import (
     ImportForm,
     PeriodForm,
     PositionFormSet,
+    ReportPositionsForm,
     ScheduleForm,
     VirementApproveForm,
     VirementForm,
 )
 from budgets.models import (
+    HELD_STATUSES,
     BudgetLine,
     FundingStream,
     MonthlyPosition,
@@ -173,7 +177,12 @@ class AgreementDetailView(BudgetViewMixin, DetailView):
                 "year_label": year_label(year),
                 "streams": FundingStream.objects.restrict(user, "view")
                 .filter(partnership=agreement.partnership)
-                .select_related("organisation"),
+                .select_related("organisation")
+                .annotate(line_count=Count("lines"))
+                .order_by("name"),
+                "can_change_stream": has_model_permission(user, FundingStream, "change"),
+                "decision_refs": selectors.decision_refs(user, [agreement])[agreement.pk],
+                "history": selectors.agreement_history(agreement),
                 "can_change": Section75Agreement.objects.restrict(user, "change")
                 .filter(pk=agreement.pk)
                 .exists(),
@@ -388,6 +397,18 @@ class ScheduleDetailView(BudgetViewMixin, DetailView):
         lines = list(selectors.lines_of([schedule]))
         monitoring = selectors.monitor(schedule, year, period)
         can_see_virements = has_model_permission(user, Virement, "view")
+        virements = (
+            list(
+                Virement.objects.restrict(user, "view")
+                .filter(schedule=schedule)
+                .select_related("from_line", "to_line", "decision", "proposed_by")
+            )
+            if can_see_virements
+            else []
+        )
+        line_decisions = selectors.decision_refs(user, lines)
+        virement_refs = selectors.decision_refs(user, virements)
+        virement_changes = selectors.virement_line_changes(user, virements)
         context.update(
             {
                 "page_title": f"Schedule {schedule.number}: {schedule.title}",
@@ -399,11 +420,12 @@ class ScheduleDetailView(BudgetViewMixin, DetailView):
                 "year": year,
                 "periods": [(p.strftime("%Y-%m"), f"{p:%B %Y}") for p in year_periods(year)],
                 "fixed_shares": list(schedule.fixed_shares.select_related("organisation")),
-                "virements": Virement.objects.restrict(user, "view")
-                .filter(schedule=schedule)
-                .select_related("from_line", "to_line", "decision", "proposed_by")
-                if can_see_virements
-                else [],
+                "virements": virements,
+                "virement_rows": [
+                    (virement, virement_refs[virement.pk], virement_changes.get(virement.pk, []))
+                    for virement in virements
+                ],
+                "line_decisions": [(line, refs) for line in lines if (refs := line_decisions[line.pk])],
                 "can_see_virements": can_see_virements,
                 "can_propose_virement": has_model_permission(user, Virement, "add"),
                 "can_approve_virement": has_model_permission(user, Virement, "change"),
@@ -412,6 +434,8 @@ class ScheduleDetailView(BudgetViewMixin, DetailView):
                 "can_change_line": has_model_permission(user, BudgetLine, "change"),
                 "can_enter_positions": has_model_permission(user, MonthlyPosition, "add")
                 and has_model_permission(user, MonthlyPosition, "change"),
+                "reports": selectors.reporting_by_period(schedule, year),
+                "can_report_positions": has_model_permission(user, MonthlyPosition, "change"),
                 "history": selectors.schedule_history(schedule, user),
                 "decisions": VirementApproveForm(user=user, schedule=schedule).fields["decision"].queryset
                 if has_model_permission(user, Virement, "change")
@@ -554,6 +578,73 @@ class FundingStreamCreateView(_WriteMixin, BudgetViewMixin, FormView):
         return redirect(self.get_agreement())
 
 
+class FundingStreamUpdateView(_WriteMixin, BudgetViewMixin, FormView):
+    """Rename a funding stream or correct its contributing partner; the page shows its history."""
+
+    model = FundingStream
+    action = "change"
+    scope_model = FundingStream
+    form_class = FundingStreamForm
+    template_name = "budgets/stream_form.html"
+    narrow_to_current_partnership = False
+
+    def get_stream(self) -> FundingStream:
+        if not hasattr(self, "_stream"):
+            self._stream = get_object_or_404(
+                self.get_queryset().select_related(
+                    "partnership__council", "partnership__nhs_commissioner", "organisation"
+                ),
+                pk=self.kwargs["pk"],
+            )
+        return self._stream
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        stream = self.get_stream()
+        kwargs.update(partnership=stream.partnership, instance=stream)
+        return kwargs
+
+    def get_back_url(self) -> str:
+        raw = self.request.GET.get("agreement") or ""
+        agreement = (
+            Section75Agreement.objects.restrict(self.request.user, "view")
+            .filter(pk=int(raw), partnership=self.get_stream().partnership_id)
+            .first()
+            if raw.isdigit()
+            else None
+        )
+        return agreement.get_absolute_url() if agreement else reverse("budgets:index")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        stream = self.get_stream()
+        context.update(
+            {
+                "stream": stream,
+                "heading": f"Change funding stream {stream.name}",
+                "back_url": self.get_back_url(),
+                "lines_count": BudgetLine.objects.restrict(self.request.user, "view")
+                .filter(funding_stream=stream)
+                .count(),
+                "history": selectors.stream_history(stream),
+            }
+        )
+        context["page_title"] = ("Error: " if context["form"].errors else "") + context["heading"]
+        return context
+
+    def form_valid(self, form):
+        stream = self.run_service(
+            form,
+            lambda: services.funding_stream_update(
+                stream=self.get_stream(), by=self.request.user, **form.cleaned_data
+            ),
+        )
+        if stream is None:
+            return self.form_invalid(form)
+        messages.success(self.request, f"Funding stream {stream.name} saved")
+        return redirect(self.get_back_url())
+
+
 # --- Monthly positions --------------------------------------------------------------------------------
 
 
@@ -593,7 +684,7 @@ class PositionsView(ScheduleChildMixin, TemplateView):
         existing = {
             p.budget_line_id: p
             for p in MonthlyPosition.objects.filter(budget_line__in=lines, period=period).select_related(
-                "reported_at"
+                "reported_at__board"
             )
         }
         initial = []
@@ -701,6 +792,97 @@ class PositionsView(ScheduleChildMixin, TemplateView):
         return self.render_to_response(self.get_context_data(formset=formset, rows=rows))
 
 
+class ReportPositionsView(ScheduleChildMixin, FormView):
+    """Report a schedule's monthly positions for one or more periods to a meeting of its board, in
+    two steps: choose, then confirm. Once that meeting is held the positions lock (rule 2)."""
+
+    child_model = MonthlyPosition
+    child_action = "change"
+    form_class = ReportPositionsForm
+    template_name = "budgets/positions_report.html"
+
+    def get_year(self) -> int:
+        schedule = self.get_schedule()
+        raw = self.request.GET.get("year") or self.request.POST.get("year")
+        return _parse_year(raw, selectors.schedule_years(schedule), selectors.current_year(schedule))
+
+    def get_reports(self):
+        if not hasattr(self, "_reports"):
+            self._reports = selectors.reporting_by_period(self.get_schedule(), self.get_year())
+        return self._reports
+
+    def get_meetings(self):
+        from governance.models import Meeting
+
+        schedule = self.get_schedule()
+        meetings = Meeting.objects.restrict(self.request.user, "view").select_related("board")
+        if schedule.board_id:
+            meetings = meetings.filter(board=schedule.board_id)
+        else:
+            meetings = meetings.filter(board__partnership=schedule.agreement.partnership_id)
+        return meetings.order_by("-starts_at", "-pk")
+
+    def get_initial(self):
+        period = _parse_period(self.request.GET.get("period"))
+        return {"periods": [period.isoformat()]} if period else {}
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.update(meetings=self.get_meetings(), reports=self.get_reports())
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        year = self.get_year()
+        context.update(
+            {
+                "page_title": ("Error: " if form.errors else "")
+                + f"Report positions to a board meeting, {year_label(year)}",
+                "heading": "Report positions to a board meeting",
+                "year": year,
+                "year_label": year_label(year),
+                "years": [(y, year_label(y)) for y in selectors.schedule_years(self.get_schedule())],
+                "reports": self.get_reports(),
+                "has_meetings": self.get_meetings().exists(),
+                "confirming": kwargs.get("confirming", False),
+            }
+        )
+        return context
+
+    def form_valid(self, form):
+        meeting = form.cleaned_data["meeting"]
+        periods = sorted(form.cleaned_data["periods"])
+        if not form.cleaned_data["confirmed"]:
+            chosen = [r for r in self.get_reports() if r.period in periods]
+            return self.render_to_response(
+                self.get_context_data(
+                    form=form,
+                    confirming=True,
+                    meeting=meeting,
+                    chosen=chosen,
+                    chosen_positions=sum(r.positions - r.locked for r in chosen),
+                    meeting_held=meeting.status in HELD_STATUSES,
+                )
+            )
+        schedule = self.get_schedule()
+        try:
+            marked = services.positions_report_periods(
+                schedule=schedule, periods=periods, meeting=meeting, by=self.request.user
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        count = sum(marked.values())
+        names = ", ".join(f"{p:%B %Y}" for p in periods)
+        state = "locked" if meeting.status in HELD_STATUSES else "they lock once the meeting is held"
+        messages.success(
+            self.request,
+            f"{count} position{'s' if count != 1 else ''} for {names} reported to {meeting} ({state})",
+        )
+        return redirect(f"{schedule.get_absolute_url()}?year={self.get_year()}#reporting")
+
+
 # --- Import -------------------------------------------------------------------------------------------
 
 
@@ -720,12 +902,12 @@ class ImportView(ScheduleChildMixin, FormView):
         return context
 
     def form_valid(self, form):
-        upload = form.cleaned_data["file"]
-        if upload.size > imports.MAX_BYTES:
-            form.add_error("file", "The file must be smaller than 2 MB")
-            return self.form_invalid(form)
+        upload = form.cleaned_data["file"]  # size and type checked by content (commissioning.uploads)
         report = imports.import_lines(
-            schedule=self.get_schedule(), content=upload.read(), filename=upload.name, by=self.request.user
+            schedule=self.get_schedule(),
+            content=upload.data,
+            filename=upload.display_name,
+            by=self.request.user,
         )
         if not report.ok:
             return self.render_to_response(self.get_context_data(form=form, report=report))

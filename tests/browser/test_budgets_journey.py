@@ -81,3 +81,77 @@ def test_a_commissioner_enters_a_months_positions_and_sees_the_variance_and_char
     assert_accessible(page, "schedule page after entering positions")
     screenshot(page, "budgets-02-schedule")
     assert_no_console_errors(page)
+
+
+def test_a_commissioner_reports_a_months_positions_to_a_board_meeting(page, bromley):
+    from datetime import datetime
+
+    from governance.models import Board, Meeting
+
+    today = timezone.localdate()
+    schedule = Schedule.objects.get(title="Integrated Placements and Brokerage")
+    board = Board.objects.create(
+        partnership=bromley, name="Integrated Commissioning Board", code="ICBB", delegated_limit=5000
+    )
+    Schedule.objects.filter(pk=schedule.pk).update(board=board)
+    meeting = Meeting.objects.create(
+        board=board,
+        starts_at=timezone.make_aware(datetime(today.year, today.month, 1, 14, 0)),
+        venue="Civic Centre",
+    )
+    from budgets import services
+    from commissioning.models import User
+
+    period = today.replace(day=1)
+    for line in schedule.lines.filter(year=financial_year_of(today)):
+        services.monthly_position_save(
+            budget_line=line,
+            period=period,
+            actual_to_date=line.amount / 2,
+            forecast_outturn=line.amount,
+            by=User.objects.get(username="amira.khan"),
+        )
+
+    page.goto(f"/accounts/login/?next=/budgets/schedules/{schedule.pk}/")
+    page.locator("#id_username").fill("amira.khan")
+    page.locator("#id_password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+    expect(page.locator(f"#reporting-{period:%Y-%m}")).to_contain_text("Not reported")
+    page.get_by_role("link", name="Report positions to a board meeting").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Report positions to a board meeting")
+    assert_accessible(page, "report positions page")
+    page.get_by_label("Board meeting").select_option(str(meeting.pk))
+    page.get_by_label(f"{period:%B %Y}:").check()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check before you report the positions")
+    expect(page.locator("#report-check")).to_contain_text(f"{period:%B %Y}")
+    assert_accessible(page, "confirm reporting page")
+    screenshot(page, "budgets-03-report-check")
+    page.get_by_role("button", name="Confirm and report").click()
+
+    row = page.locator(f"#reporting-{period:%Y-%m}")
+    expect(row).to_contain_text("Integrated Commissioning Board")
+    expect(row).to_contain_text("Reported")
+    assert set(
+        MonthlyPosition.objects.filter(budget_line__schedule=schedule, period=period).values_list(
+            "reported_at", flat=True
+        )
+    ) == {meeting.pk}
+    assert_accessible(page, "schedule page after reporting")
+    screenshot(page, "budgets-04-reported")
+
+    page.goto(f"/budgets/agreements/{schedule.agreement.pk}/")
+    page.get_by_role("link", name="Change funding stream iBCF").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change funding stream iBCF")
+    page.get_by_label("Name of the funding stream").fill("Improved Better Care Fund")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#streams-table")).to_contain_text("Improved Better Care Fund")
+    page.get_by_role("link", name="Change funding stream Improved Better Care Fund").click()
+    expect(page.locator("#history")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Funding stream “Improved Better Care Fund” changed")
+    assert_accessible(page, "funding stream page")
+    screenshot(page, "budgets-05-stream")
+    assert_no_console_errors(page)

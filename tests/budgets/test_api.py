@@ -298,3 +298,164 @@ def test_the_csv_format_returns_the_same_rows(api_as, commissioner, ipb):
     lines = response.content.decode().strip().splitlines()
     assert lines[0].startswith("id,schedule,name,year,funding_stream,amount")
     assert len(lines) == 3
+
+
+# --- Each endpoint: happy path, validation, 401, 403 -----------------------------------------------
+
+
+def test_a_commissioner_records_an_agreement_a_schedule_and_a_stream(api_as, commissioner, bromley):
+    client = api_as(commissioner)
+
+    agreement = client.post(
+        "/api/v1/agreements/",
+        {
+            "partnership": bromley.pk,
+            "reference": "BR-S75-2025",
+            "title": "Integrated commissioning",
+            "host": "LBB",
+            "start": "2025-04-01",
+            "end": "2028-03-31",
+            "status": "draft",
+        },
+        format="json",
+    )
+    schedule = client.post(
+        "/api/v1/schedules/",
+        {
+            "agreement": agreement.json()["id"],
+            "number": 1,
+            "title": "Better Care Fund",
+            "arrangement": "aligned",
+            "integration_level": 2,
+            "overspend_rule": "fixed",
+            "underspend_rule": "host",
+            "fixed_shares": [
+                {"organisation": "LBB", "percent": "40.00"},
+                {"organisation": "SELCCG-BR", "percent": "60.00"},
+            ],
+        },
+        format="json",
+    )
+    stream = client.post(
+        "/api/v1/funding-streams/",
+        {"partnership": bromley.pk, "name": "DFG", "organisation": "LBB"},
+        format="json",
+    )
+
+    assert agreement.status_code == 201 and agreement.json()["host"] == "LBB"
+    assert schedule.status_code == 201 and schedule.json()["overspend_rule"] == "fixed"
+    assert stream.status_code == 201 and stream.json()["organisation"] == "LBB"
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"end": "2020-01-01"}, "end"),
+        ({"host": "NOPE"}, "host"),
+        ({"status": "lost"}, "status"),
+        ({"reference": ""}, "reference"),
+    ],
+)
+def test_bad_agreements_answer_400_naming_the_field(api_as, commissioner, bromley, change, field):
+    body = {
+        "partnership": bromley.pk,
+        "reference": "BR-1",
+        "title": "T",
+        "host": "LBB",
+        "start": "2021-04-01",
+        "end": "2024-03-31",
+        "status": "draft",
+    }
+
+    response = api_as(commissioner).post("/api/v1/agreements/", {**body, **change}, format="json")
+
+    assert response.status_code == 400 and field in response.json()
+    assert not Schedule.objects.exists() and not BudgetLine.objects.exists()
+    from budgets.models import Section75Agreement
+
+    assert not Section75Agreement.objects.exists()
+
+
+def test_bad_funding_streams_answer_400_naming_the_field(
+    api_as, commissioner, bromley, ipb, other_partnership
+):
+    client = api_as(commissioner)
+    outsider = other_partnership.council.code
+
+    duplicate = client.post(
+        "/api/v1/funding-streams/",
+        {"partnership": bromley.pk, "name": "ccg", "organisation": "LBB"},
+        format="json",
+    )
+    not_a_partner = client.post(
+        "/api/v1/funding-streams/",
+        {"partnership": bromley.pk, "name": "X", "organisation": outsider},
+        format="json",
+    )
+    moved_partner = client.patch(
+        f"/api/v1/funding-streams/{ipb['ccg'].pk}/", {"organisation": "LBB"}, format="json"
+    )
+
+    assert duplicate.status_code == 400 and "name" in duplicate.json()
+    assert not_a_partner.status_code == 400 and "organisation" in not_a_partner.json()
+    assert moved_partner.status_code == 400 and "organisation" in moved_partner.json()
+    assert ipb["ccg"].__class__.objects.filter(partnership=bromley).count() == 2
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_anonymous_detail_and_writes_answer_401(api_client, ipb, endpoint):
+    obj = {
+        "agreements": ipb["agreement"],
+        "schedules": ipb["schedule"],
+        "funding-streams": ipb["ccg"],
+        "budget-lines": ipb["line"],
+        "monthly-positions": MonthlyPositionFactory(budget_line=ipb["line"], period=date(2021, 9, 1)),
+    }[endpoint]
+
+    assert api_client.get(f"/api/v1/{endpoint}/{obj.pk}/").status_code == 401
+    assert api_client.patch(f"/api/v1/{endpoint}/{obj.pk}/", {}, format="json").status_code == 401
+    assert api_client.post(f"/api/v1/{endpoint}/", {}, format="json").status_code == 401
+    assert api_client.delete(f"/api/v1/{endpoint}/{obj.pk}/").status_code == 401
+    assert api_client.get(f"/api/v1/schedules/{ipb['schedule'].pk}/summary/").status_code == 401
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_board_member_may_not_change_or_delete_and_nothing_changes(api_as, board_member, ipb, endpoint):
+    obj = {
+        "agreements": ipb["agreement"],
+        "schedules": ipb["schedule"],
+        "funding-streams": ipb["ccg"],
+        "budget-lines": ipb["line"],
+        "monthly-positions": MonthlyPositionFactory(budget_line=ipb["line"], period=date(2021, 9, 1)),
+    }[endpoint]
+    client = api_as(board_member)
+
+    assert (
+        client.patch(f"/api/v1/{endpoint}/{obj.pk}/", {"name": "Changed"}, format="json").status_code == 403
+    )
+    assert client.delete(f"/api/v1/{endpoint}/{obj.pk}/").status_code == 403
+    assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_a_commissioner_may_not_delete_an_agreement(api_as, commissioner, ipb):
+    response = api_as(commissioner).delete(f"/api/v1/agreements/{ipb['agreement'].pk}/")
+
+    assert response.status_code == 403
+    assert type(ipb["agreement"]).objects.filter(pk=ipb["agreement"].pk).exists()
+
+
+def test_the_summary_runs_a_bounded_number_of_queries(
+    api_as, commissioner, ipb, django_assert_max_num_queries
+):
+    client = api_as(commissioner)
+    url = f"/api/v1/schedules/{ipb['schedule'].pk}/summary/?year=2021"
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(url).status_code == 200
+    stream = ipb["ccg"]
+    for n in range(10):
+        line = BudgetLineFactory(
+            schedule=ipb["schedule"], year=2021, funding_stream=stream, name=f"Extra {n}"
+        )
+        MonthlyPositionFactory(budget_line=line, period=date(2021, 9, 1))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200

@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 
 from budgets import selectors, services
 from budgets.models import BudgetLine, MonthlyPosition, Schedule, ScheduleFixedShare, Virement
+from commissioning import roles
 from commissioning.services import StaleEdit
 from tests.budgets.factories import AgreementFactory, BudgetLineFactory, FundingStreamFactory, ScheduleFactory
+from tests.commissioning.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -314,8 +316,11 @@ def test_a_virement_within_the_boards_limit_applies_without_a_decision(setup):
         board=board_of(setup["partnership"], limit=D("5000"))
     )
     virement = propose(setup, D("2000"))
+    approver = UserFactory(role=roles.COMMISSIONER, partnerships=[setup["partnership"]])
 
-    services.virement_approve(virement=virement, by=setup["by"])
+    with pytest.raises(ValidationError, match="another officer must approve it"):
+        services.virement_approve(virement=virement, by=setup["by"])  # the proposer
+    services.virement_approve(virement=virement, by=approver)
     services.virement_apply(virement=virement, by=setup["by"])
 
     lines = setup["lines"]

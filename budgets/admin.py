@@ -1,0 +1,371 @@
+"""Django admin for section 75 budgets: find and correct records, with the same rules as the pages.
+
+Agreements, schedules, funding streams and budget lines are checked by the services' own rules when
+the form is validated (an error names the field and nothing is saved) and saved through the services,
+so history names the administrator and versions move on. Fixed shares change with their schedule's
+risk-share rule on the schedule page (they must sum to 100), monthly positions lock once reported to
+a held meeting, and virements move money only through approval and application: those three are
+read-only here. Totals, variances and risk shares are derived, shown read-only, never typed in.
+"""
+
+from __future__ import annotations
+
+import pghistory
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+
+from budgets import services
+from budgets.models import (
+    BudgetLine,
+    FundingStream,
+    MonthlyPosition,
+    Schedule,
+    ScheduleFixedShare,
+    Section75Agreement,
+    Virement,
+)
+from commissioning.forms import add_service_errors
+from commissioning.money import format_money
+
+
+class _ServiceAdmin(admin.ModelAdmin):
+    """Validate with the service's rules in the form and save through the service."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        admin_ = self
+
+        class ServiceForm(form_class):
+            def _post_clean(self):
+                super()._post_clean()
+                if self.errors:
+                    return
+                try:
+                    admin_.check_rules(self.instance)
+                except ValidationError as error:
+                    add_service_errors(self, error)
+
+        return ServiceForm
+
+    def check_rules(self, instance) -> None:  # pragma: no cover - each subclass defines it
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        with pghistory.context(user=request.user.pk):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with pghistory.context(user=request.user.pk):
+            super().delete_queryset(request, queryset)
+
+    def _fields(self, form, names) -> dict:
+        return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Agreements -----------------------------------------------------------------------------------
+
+
+class ScheduleInline(admin.TabularInline):
+    model = Schedule
+    fields = ["number", "title", "arrangement", "integration_level", "overspend_rule", "underspend_rule"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Section75Agreement)
+class AgreementAdmin(_ServiceAdmin):
+    list_display = ["reference", "title", "partnership", "host", "start", "end", "status", "schedule_count"]
+    list_filter = ["status", "partnership"]
+    search_fields = ["reference", "title", "partnership__name", "host__code", "host__name"]
+    date_hierarchy = "start"
+    autocomplete_fields = ["host"]
+    raw_id_fields = ["decision"]
+    readonly_fields = ["version", "years_covered"]
+    fields = [*services.AGREEMENT_FIELDS, "years_covered", "version"]
+    inlines = [ScheduleInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("partnership", "host")
+            .annotate(schedule_count=Count("schedules"))
+        )
+
+    @admin.display(description="schedules", ordering="schedule_count")
+    def schedule_count(self, obj) -> int:
+        return obj.schedule_count
+
+    @admin.display(description="financial years")
+    def years_covered(self, obj) -> str:
+        if not (obj.start and obj.end):
+            return "-"
+        years = obj.years
+        from budgets.models import year_label
+
+        return f"{year_label(years[0])} to {year_label(years[-1])}"
+
+    def check_rules(self, instance):
+        services._validate_agreement(instance)
+
+    def save_model(self, request, obj, form, change):
+        fields = self._fields(form, services.AGREEMENT_FIELDS)
+        if change:
+            saved = services.agreement_update(agreement=obj, by=request.user, **fields)
+        else:
+            saved = services.agreement_create(by=request.user, **fields)
+        obj.pk, obj.version = saved.pk, saved.version
+
+
+# --- Schedules ------------------------------------------------------------------------------------
+
+
+class FixedShareInline(admin.TabularInline):
+    model = ScheduleFixedShare
+    fields = ["organisation", "percent"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(_ServiceAdmin):
+    list_display = [
+        "__str__",
+        "agreement",
+        "arrangement",
+        "integration_level",
+        "board",
+        "overspend_rule",
+        "underspend_rule",
+        "line_count",
+    ]
+    list_filter = ["arrangement", "integration_level", "overspend_rule", "agreement__partnership"]
+    search_fields = ["title", "agreement__reference", "agreement__title"]
+    autocomplete_fields = ["agreement", "pool_manager", "board"]
+    readonly_fields = ["version", "fixed_shares_text"]
+    inlines = [FixedShareInline]
+
+    def get_fields(self, request, obj=None):
+        return [*services.SCHEDULE_FIELDS, "fixed_shares_text", "version"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A schedule never moves to another agreement.
+        return [*self.readonly_fields, "agreement"] if obj else self.readonly_fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("agreement__partnership", "board")
+            .annotate(line_count=Count("lines"))
+        )
+
+    @admin.display(description="budget lines", ordering="line_count")
+    def line_count(self, obj) -> int:
+        return obj.line_count
+
+    @admin.display(description="fixed shares")
+    def fixed_shares_text(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "-"
+        shares = obj.fixed_shares.select_related("organisation")
+        shares = [f"{s.organisation.code} {s.percent}%" for s in shares]
+        return ", ".join(shares) or "None (change them on the schedule page)"
+
+    def check_rules(self, instance):
+        fixed = None
+        if instance.pk:
+            fixed = [services.FixedShare(s.organisation, s.percent) for s in instance.fixed_shares.all()]
+        services._validate_schedule(instance, fixed)
+
+    def save_model(self, request, obj, form, change):
+        fields = self._fields(form, services.SCHEDULE_FIELDS)
+        if change:
+            fields.pop("agreement", None)
+            saved = services.schedule_update(schedule=obj, by=request.user, **fields)
+        else:
+            saved = services.schedule_create(by=request.user, **fields)
+        obj.pk, obj.version = saved.pk, saved.version
+
+
+@admin.register(ScheduleFixedShare)
+class FixedShareAdmin(_ReadOnlyAdmin):
+    list_display = ["schedule", "organisation", "percent"]
+    list_filter = ["schedule__agreement__partnership"]
+    search_fields = ["schedule__title", "organisation__code", "organisation__name"]
+    list_select_related = ["schedule", "organisation"]
+
+
+# --- Funding streams and budget lines -------------------------------------------------------------
+
+
+@admin.register(FundingStream)
+class FundingStreamAdmin(_ServiceAdmin):
+    list_display = ["name", "partnership", "organisation", "line_count"]
+    list_filter = ["partnership", "organisation"]
+    search_fields = ["name", "organisation__code", "organisation__name"]
+    autocomplete_fields = ["organisation"]
+    fields = ["partnership", "name", "organisation"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["partnership"] if obj else []
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("partnership", "organisation")
+            .annotate(line_count=Count("lines"))
+        )
+
+    @admin.display(description="budget lines", ordering="line_count")
+    def line_count(self, obj) -> int:
+        return obj.line_count
+
+    def check_rules(self, instance):
+        if instance.pk:
+            stored = FundingStream.objects.get(pk=instance.pk)
+            if stored.organisation_id != instance.organisation_id and stored.lines.exists():
+                raise ValidationError(
+                    {"organisation": ["Budget lines use this stream: its partner cannot change."]}
+                )
+        instance.name = (instance.name or "").strip()
+        services._validate_stream(instance)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = services.funding_stream_update(
+                stream=obj, by=request.user, **self._fields(form, ["name", "organisation"])
+            )
+        else:
+            saved = services.funding_stream_create(
+                by=request.user, **self._fields(form, ["partnership", "name", "organisation"])
+            )
+        obj.pk = saved.pk
+
+
+@admin.register(BudgetLine)
+class BudgetLineAdmin(_ServiceAdmin):
+    list_display = ["name", "schedule", "year", "funding_stream", "amount_display", "status", "decision"]
+    list_filter = ["year", "status", "schedule__agreement__partnership", "funding_stream__name"]
+    search_fields = ["name", "schedule__title", "schedule__agreement__reference", "funding_stream__name"]
+    autocomplete_fields = ["schedule", "funding_stream"]
+    raw_id_fields = ["decision"]
+    list_select_related = ["schedule__agreement", "funding_stream", "decision"]
+    readonly_fields = ["version"]
+    fields = [*services.LINE_FIELDS, "version"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["schedule", "version"] if obj else ["version"]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj) -> str:
+        return format_money(obj.amount)
+
+    def check_rules(self, instance):
+        instance.name = (instance.name or "").strip()
+        errors = services.budget_line_errors(instance)
+        if instance.pk:
+            stored = BudgetLine.objects.get(pk=instance.pk)
+            if stored.year != instance.year and stored.positions.exists():
+                errors.setdefault("year", []).append("A line with monthly positions cannot change its year.")
+        if errors:
+            raise ValidationError(errors)
+
+    def save_model(self, request, obj, form, change):
+        fields = self._fields(form, services.LINE_FIELDS)
+        if change:
+            fields.pop("schedule", None)
+            saved = services.budget_line_update(line=obj, by=request.user, **fields)
+        else:
+            saved = services.budget_line_create(by=request.user, **fields)
+        obj.pk, obj.version = saved.pk, saved.version
+
+    def delete_model(self, request, obj):
+        services.budget_line_delete(line=obj, by=request.user)
+
+
+# --- Monitoring and virements (read-only) ---------------------------------------------------------
+
+
+@admin.register(MonthlyPosition)
+class MonthlyPositionAdmin(_ReadOnlyAdmin):
+    list_display = [
+        "budget_line",
+        "period",
+        "actual_display",
+        "forecast_display",
+        "variance_display",
+        "reported_at",
+        "locked",
+    ]
+    list_filter = ["period", "budget_line__year", "budget_line__schedule__agreement__partnership"]
+    search_fields = ["budget_line__name", "budget_line__schedule__title", "commentary"]
+    date_hierarchy = "period"
+    list_select_related = ["budget_line", "reported_at__board", "submitted_by"]
+    raw_id_fields = ["budget_line", "reported_at", "submitted_by"]
+    readonly_fields = ["variance_display", "locked"]
+
+    @admin.display(description="actual to date", ordering="actual_to_date")
+    def actual_display(self, obj) -> str:
+        return format_money(obj.actual_to_date)
+
+    @admin.display(description="forecast outturn", ordering="forecast_outturn")
+    def forecast_display(self, obj) -> str:
+        return format_money(obj.forecast_outturn)
+
+    @admin.display(description="variance (forecast - budget)")
+    def variance_display(self, obj) -> str:
+        return format_money(obj.variance)
+
+    @admin.display(description="locked", boolean=True)
+    def locked(self, obj) -> bool:
+        return obj.is_locked
+
+
+@admin.register(Virement)
+class VirementAdmin(_ReadOnlyAdmin):
+    list_display = [
+        "__str__",
+        "schedule",
+        "year",
+        "amount_display",
+        "status",
+        "decision",
+        "proposed_by",
+        "applied_at",
+    ]
+    list_filter = ["status", "year", "schedule__agreement__partnership"]
+    search_fields = ["reason", "schedule__title", "from_line__name", "to_line__name", "decision__reference"]
+    list_select_related = ["schedule", "from_line", "to_line", "decision", "proposed_by"]
+    raw_id_fields = ["schedule", "from_line", "to_line", "decision", "proposed_by", "approved_by"]
+    readonly_fields = ["needs_decision"]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj) -> str:
+        return format_money(obj.amount)
+
+    @admin.display(description="above the board's delegated limit", boolean=True)
+    def needs_decision(self, obj) -> bool:
+        return services.virement_needs_decision(obj)
