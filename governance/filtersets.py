@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import django_filters
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from governance.models import Action, Board, Decision, Meeting, Outcome, Paper
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScheduleFilter(django_filters.ModelChoiceFilter):
+    """A budget schedule, by id."""
+
+
+def _schedules(request):
+    """The budget schedules the user may see (looked up by name: governance never imports budgets)."""
+    schedule = apps.get_model("budgets", "Schedule")
+    if request is None:
+        return schedule.objects.none()
+    return (
+        schedule.objects.restrict(request.user)
+        .select_related("agreement")
+        .order_by("agreement__reference", "number")
+    )
 
 
 class DecisionFilterSet(django_filters.FilterSet):
@@ -24,6 +44,7 @@ class DecisionFilterSet(django_filters.FilterSet):
         method="filter_linked_type", label="Linked object type (app.model, e.g. budgets.schedule)"
     )
     linked_id = django_filters.NumberFilter(field_name="links__object_id", label="Linked object id")
+    schedule = ScheduleFilter(label="Linked schedule", queryset=_schedules, method="filter_schedule")
 
     class Meta:
         model = Decision
@@ -34,6 +55,7 @@ class DecisionFilterSet(django_filters.FilterSet):
             "decided_to",
             "outcome",
             "key_decision",
+            "schedule",
             "linked_type",
             "linked_id",
         ]
@@ -55,6 +77,25 @@ class DecisionFilterSet(django_filters.FilterSet):
         if content_type is None:
             return queryset.none()
         return queryset.filter(links__content_type=content_type).distinct()
+
+    def filter_schedule(self, queryset, name, value):
+        """Decisions linked to the schedule itself, to one of its budget lines or its virements."""
+        if value is None:
+            return queryset
+        for_model = ContentType.objects.get_for_model
+        line, virement = apps.get_model("budgets", "BudgetLine"), apps.get_model("budgets", "Virement")
+        linked = (
+            Q(links__content_type=for_model(type(value)), links__object_id=value.pk)
+            | Q(
+                links__content_type=for_model(line),
+                links__object_id__in=line.objects.filter(schedule=value).values("pk"),
+            )
+            | Q(
+                links__content_type=for_model(virement),
+                links__object_id__in=virement.objects.filter(schedule=value).values("pk"),
+            )
+        )
+        return queryset.filter(pk__in=queryset.model.objects.filter(linked).values("pk"))
 
 
 class MeetingFilterSet(django_filters.FilterSet):

@@ -6,19 +6,27 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from django import forms
+from django.conf import settings
+from django.core.validators import RegexValidator
 from django.utils import timezone
 
-from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField
-from commissioning.models import Person
+from commissioning import uploads
+from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField, ServiceModelForm
+from commissioning.models import Organisation, Partnership, Person
 from governance.models import (
+    ActionStatus,
     AttendanceStatus,
+    Board,
     ExemptionRegime,
+    ForwardPlanEntry,
     InterestAction,
     InterestNature,
+    Membership,
     Outcome,
     PackAudience,
     Purpose,
     Session,
+    board_code_validator,
 )
 from governance.quorum import Attendee
 
@@ -96,6 +104,14 @@ class PaperForm(GovukFormMixin, forms.Form):
     executive_sponsor = forms.CharField(label="Executive sponsor", max_length=200, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An edit must say which version it was made from, so a stale edit can be refused.
+        self.fields["version"].required = editing
+        self.fields["version"].error_messages["required"] = (
+            "The form did not say which version of the paper you changed: reload the page and try again."
+        )
+
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("version", None)
@@ -107,7 +123,10 @@ class PaperForm(GovukFormMixin, forms.Form):
 
 class AppendixForm(GovukFormMixin, forms.Form):
     title = forms.CharField(label="Appendix title", max_length=300)
-    file = forms.FileField(label="PDF file", help_text="PDF only, up to 10 MB")
+    file = uploads.PdfUploadField(
+        label="PDF file",
+        help_text=f"PDF only, up to {settings.MAX_UPLOAD_MB} MB, without scripts or attachments",
+    )
     exemption_regime = forms.ChoiceField(
         label="Exempt from publication",
         choices=ExemptionRegime.choices,
@@ -246,3 +265,195 @@ class ActionForm(GovukFormMixin, forms.Form):
     def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people
+
+
+class BoardForm(ServiceModelForm):
+    """A board's constitution: what the quorum, voting and delegation rules read."""
+
+    delegated_limit = MoneyField(
+        label="Delegated limit",
+        required=False,
+        help_text="Decisions of a higher value are referred to the parent board. Leave blank for no limit",
+    )
+    key_decision_threshold = MoneyField(
+        label="Key-decision threshold",
+        required=False,
+        help_text="Decisions of this value or more must be on the forward plan 28 clear days before",
+    )
+
+    class Meta:
+        model = Board
+        fields = [
+            "partnership",
+            "name",
+            "code",
+            "terms_of_reference",
+            "quorum_min_voting",
+            "quorum_min_per_partner",
+            "voting_mode",
+            "chair_has_casting_vote",
+            "delegated_limit",
+            "key_decision_threshold",
+            "parent",
+            "council_executive",
+            "meets_in_public",
+        ]
+        labels = {
+            "name": "Name",
+            "code": "Code",
+            "terms_of_reference": "Terms of reference",
+            "quorum_min_voting": "Quorum: voting members present",
+            "quorum_min_per_partner": "Quorum: voting members present for each partner",
+            "voting_mode": "Voting",
+            "chair_has_casting_vote": "The chair has a casting vote on a tie",
+            "parent": "Parent board",
+            "council_executive": "Council executive body",
+            "meets_in_public": "Meets in public (has public pages)",
+        }
+        help_texts = {
+            "code": "2 to 10 capital letters and digits, e.g. BBB; decision references begin with it",
+            "parent": "Where decisions above the delegated limit are referred",
+        }
+        widgets = {
+            "terms_of_reference": forms.Textarea(attrs={"rows": 6}),
+            "voting_mode": forms.RadioSelect,
+            "quorum_min_voting": forms.TextInput(
+                attrs={"class": "govuk-input--width-3", "inputmode": "numeric"}
+            ),
+            "quorum_min_per_partner": forms.TextInput(
+                attrs={"class": "govuk-input--width-3", "inputmode": "numeric"}
+            ),
+        }
+
+    def __init__(self, *args, partnerships, boards, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].validators.append(
+            RegexValidator(
+                board_code_validator.regex, "Code must be 2 to 10 capital letters and digits, for example BBB"
+            )
+        )
+        if self.instance.pk:
+            del self.fields["partnership"]
+            boards = boards.filter(partnership=self.instance.partnership).exclude(pk=self.instance.pk)
+        else:
+            self.fields["partnership"].queryset = partnerships.order_by("name")
+            self.fields["partnership"].label = "Partnership"
+        self.fields["parent"].queryset = boards.order_by("name")
+        self.fields["parent"].empty_label = "None"
+        self.fields["voting_mode"].choices = [c for c in self.fields["voting_mode"].choices if c[0]]
+        from commissioning.forms import govuk_style
+
+        govuk_style(self)
+
+
+class MembershipForm(ServiceModelForm):
+    start = GovukDateField(label="Member from")
+    end = GovukDateField(label="Member until", required=False, help_text="Leave blank while they serve")
+
+    class Meta:
+        model = Membership
+        fields = ["person", "role", "voting", "representing", "start", "end"]
+        labels = {
+            "person": "Person",
+            "role": "Role",
+            "voting": "Has a vote",
+            "representing": "Organisation represented",
+        }
+        help_texts = {
+            "representing": "The partner this member counts for in quorum and in block votes",
+        }
+
+    def __init__(self, *args, board: Board, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        partnership = board.partnership
+        self.fields["representing"].queryset = Organisation.objects.filter(
+            pk__in=[partnership.council_id, partnership.nhs_commissioner_id]
+        ).order_by("name")
+        if self.instance.pk:
+            del self.fields["person"]
+        else:
+            self.fields["person"].queryset = people
+        from commissioning.forms import govuk_style
+
+        govuk_style(self)
+        self.fields["representing"].empty_label = "Both partners jointly"
+        self.fields["representing"].widget.choices = self.fields["representing"].choices
+
+
+class ForwardPlanForm(ServiceModelForm):
+    first_published_on = GovukDateField(label="First published on")
+
+    class Meta:
+        model = ForwardPlanEntry
+        fields = [
+            "title",
+            "key_decision",
+            "expected_meeting",
+            "first_published_on",
+            "consultation",
+            "contact",
+            "exempt",
+            "exemption_reason",
+        ]
+        labels = {
+            "title": "Decision to be taken",
+            "key_decision": "Key decision",
+            "expected_meeting": "Expected meeting",
+            "consultation": "Consultation",
+            "contact": "Contact",
+            "exempt": "Exempt (the report will be taken in private)",
+            "exemption_reason": "Reason for exemption",
+        }
+        widgets = {"consultation": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, board: Board, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expected_meeting"].queryset = board.meetings.order_by("starts_at")
+        self.fields["expected_meeting"].label_from_instance = lambda m: f"{m.local_date:%-d %B %Y}"
+        from commissioning.forms import govuk_style
+
+        govuk_style(self)
+
+
+class ActionStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ActionStatus.choices)
+
+
+class RegisterEntryForm(GovukFormMixin, forms.Form):
+    """The annual declaration, a nil return included."""
+
+    person = forms.ModelChoiceField(label="Member", queryset=Person.objects.none())
+    partnership = forms.ModelChoiceField(label="Partnership", queryset=Partnership.objects.none())
+    nil_return = forms.BooleanField(label="I have no interests to declare (nil return)", required=False)
+    interests = forms.CharField(
+        label="Interests",
+        help_text="Each interest on its own line: the organisation, your role and its nature",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+
+    def __init__(self, *args, people=None, partnerships=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+        self.fields["partnership"].queryset = partnerships
+
+
+class RegisterChangeForm(GovukFormMixin, forms.Form):
+    """A change to one's registered interests during the year, due within 28 days of it arising."""
+
+    person = forms.ModelChoiceField(label="Member", queryset=Person.objects.none())
+    partnership = forms.ModelChoiceField(label="Partnership", queryset=Partnership.objects.none())
+    nature = forms.ChoiceField(label="Nature of the interest", choices=InterestNature.choices)
+    description = forms.CharField(
+        label="Change to interests",
+        help_text="The interest gained or ended: the organisation, your role and its nature",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    arose_on = GovukDateField(
+        label="Date the interest arose or ended", help_text="Declare within 28 days. For example, 27 3 2025"
+    )
+
+    def __init__(self, *args, people=None, partnerships=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+        self.fields["partnership"].queryset = partnerships

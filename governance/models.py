@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pghistory
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -333,7 +335,9 @@ class Paper(ExemptContentMixin, models.Model):
 
 
 def appendix_upload_to(instance, filename: str) -> str:
-    return f"appendices/{timezone.now():%Y/%m}/{filename}"
+    """A generated name: nothing the uploader chose reaches the file system (the original name is
+    kept in ``original_name`` as display text only)."""
+    return f"appendices/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.pdf"
 
 
 @pghistory.track()
@@ -342,6 +346,9 @@ class PaperAppendix(ExemptContentMixin, models.Model):
     order = models.PositiveSmallIntegerField(default=1)
     title = models.CharField(max_length=300)
     file = models.FileField(upload_to=appendix_upload_to)
+    original_name = models.CharField(
+        max_length=100, blank=True, help_text="The uploaded file's name, as display text only."
+    )
     page_count = models.PositiveIntegerField(default=0)
     exemption_regime = models.CharField(
         max_length=20, choices=ExemptionRegime.choices, default=ExemptionRegime.NONE
@@ -518,6 +525,50 @@ class RegisterEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.year}"
+
+
+DECLARE_CHANGES_WITHIN_DAYS = 28
+
+
+def declared_late(arose_on, declared_on) -> bool:
+    """domain.md: a change to a person's registered interests is declared within 28 days of it
+    arising. Declared on day 28 after it arose is in time; day 29 is late."""
+    return (declared_on - arose_on).days > DECLARE_CHANGES_WITHIN_DAYS
+
+
+@pghistory.track()
+class RegisterChange(models.Model):
+    """A change to a person's registered interests during the year (a new interest, or one that
+    ended), declared within 28 days of arising; declared later, it is flagged late."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="register_changes")
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="register_changes")
+    description = models.TextField("change to interests")
+    nature = models.CharField(max_length=30, choices=InterestNature.choices)
+    arose_on = models.DateField("date the interest arose or ended")
+    declared_on = models.DateField(default=timezone.localdate)
+
+    partnership_path = "partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-declared_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(declared_on__gte=F("arose_on")), name="register_change_declared_after_arising"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}: change of {self.arose_on:%-d %B %Y}"
+
+    @property
+    def days_to_declare(self) -> int:
+        return (self.declared_on - self.arose_on).days
+
+    @property
+    def late(self) -> bool:
+        return declared_late(self.arose_on, self.declared_on)
 
 
 @pghistory.track()

@@ -15,7 +15,7 @@ running header), so the appendix keeps the pack's header, footer and outline ent
 The public pack leaves exempt content out entirely: an exempt item keeps its title and the stated
 reason in the agenda; private papers and exempt appendices are not rendered at all.
 
-Only the project's static files can be fetched while rendering (``static_only_fetcher``): no
+Only the project's static files can be fetched while rendering (``commissioning.pdf``): no
 ``file://`` elsewhere and no network.
 """
 
@@ -30,12 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.template.loader import TemplateDoesNotExist, get_template, render_to_string
 from django.utils import timezone
-from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint import CSS
 
+from commissioning import pdf as safe_pdf
 from governance.models import (
     AgendaItem,
     BoardPack,
@@ -51,40 +50,14 @@ from governance.selectors import action_log_for
 
 logger = logging.getLogger(__name__)
 
-BASE_URL = "https://pack.invalid/"
-STATIC_PREFIX = BASE_URL + "static/"
+# Every render goes through commissioning.pdf: the one URL fetcher (static files only).
+BASE_URL = safe_pdf.BASE_URL
+STATIC_PREFIX = safe_pdf.STATIC_PREFIX
+StaticOnlyFetcher = safe_pdf.StaticOnlyFetcher
 A4 = (595.28, 841.89)
 MM = 72 / 25.4
 # The body area of a page (inside the running header and footer), where appendix pages are drawn.
 BODY_BOX = (15 * MM, 22 * MM, A4[0] - 15 * MM, A4[1] - 24 * MM)  # x0, y0 (bottom), x1, y1 (top)
-
-
-class StaticOnlyFetcher(URLFetcher):
-    """Serves the project's static files (``/static/...``) and refuses everything else."""
-
-    def fetch(self, url, headers=None):
-        if not url.startswith(STATIC_PREFIX):
-            raise ValueError(f"pack rendering may not fetch {url[:80]!r}")
-        relative = url[len(STATIC_PREFIX) :].split("?")[0].split("#")[0]
-        if ".." in relative.split("/"):
-            raise ValueError("no parent paths")
-        path = finders.find(relative)
-        if not path:
-            raise ValueError(f"no static file {relative!r}")
-        return URLFetcherResponse(url, Path(path).read_bytes(), {"Content-Type": _content_type(relative)})
-
-
-def _content_type(name: str) -> str:
-    suffix = name.rsplit(".", 1)[-1].lower()
-    return {
-        "css": "text/css",
-        "png": "image/png",
-        "svg": "image/svg+xml",
-        "jpg": "image/jpeg",
-        "jpeg": "image/jpeg",
-        "woff2": "font/woff2",
-        "woff": "font/woff",
-    }.get(suffix, "application/octet-stream")
 
 
 def css_string(text: str) -> str:
@@ -228,7 +201,7 @@ def pack_css(meeting: Meeting, audience: str) -> CSS:
             ),
         },
     )
-    return CSS(string=css, url_fetcher=StaticOnlyFetcher())
+    return safe_pdf.css(css)
 
 
 def _merge_appendices(pdf: bytes, slots: list[tuple[int, PaperAppendix, int]]) -> bytes:
@@ -278,9 +251,7 @@ def render_pack(
     timings["html"] = time.monotonic() - started
     progress(20)
     started = time.monotonic()
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).render(
-        stylesheets=[pack_css(meeting, audience)]
-    )
+    document = safe_pdf.html(html).render(stylesheets=[pack_css(meeting, audience)])
     timings["layout"] = time.monotonic() - started
     progress(60)
     anchor_pages: dict[str, int] = {}

@@ -5,7 +5,6 @@ the API, the tasks and the demo loader call. The rules themselves are the pure m
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,13 +17,14 @@ from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.db.models import F, Max
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 
+from commissioning import jobs, uploads
 from commissioning.models import Person, User
 from commissioning.services import StaleEdit
 from governance import calendar, delegation, references, voting
 from governance.models import (
     Action,
+    ActionStatus,
     AgendaItem,
     Attendance,
     Board,
@@ -32,6 +32,7 @@ from governance.models import (
     Decision,
     DecisionLink,
     ExemptionRegime,
+    ForwardPlanEntry,
     InterestDeclaration,
     Meeting,
     MeetingStatus,
@@ -46,6 +47,7 @@ from governance.models import (
     PaperLink,
     Purpose,
     ReferenceCounter,
+    RegisterChange,
     RegisterEntry,
     StandingItem,
     Vote,
@@ -130,7 +132,22 @@ def membership_add(
     end: date | None = None,
     by: User | None,
 ) -> Membership:
-    partnership = board.partnership
+    membership = Membership(
+        board=board,
+        person=person,
+        role=role,
+        voting=voting,
+        representing=representing,
+        start=start,
+        end=end,
+    )
+    _validate_membership(membership)
+    return _save(membership, by=by)
+
+
+def _validate_membership(membership: Membership) -> None:
+    partnership = membership.board.partnership
+    representing = membership.representing
     if representing is not None and representing.pk not in (
         partnership.council_id,
         partnership.nhs_commissioner_id,
@@ -142,18 +159,59 @@ def membership_add(
                 ]
             }
         )
-    return _save(
-        Membership(
-            board=board,
-            person=person,
-            role=role,
-            voting=voting,
-            representing=representing,
-            start=start,
-            end=end,
-        ),
-        by=by,
-    )
+    if membership.end is not None and membership.start and membership.end < membership.start:
+        raise ValidationError({"end": ["The end date must be on or after the start date."]})
+
+
+MEMBERSHIP_FIELDS = {"role", "voting", "representing", "start", "end"}
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, by: User | None, **fields: Any) -> Membership:
+    """Change a member's role, vote, the partner represented or the dates (the person and board
+    stay: a different person is a new membership)."""
+    _check_fields(fields, MEMBERSHIP_FIELDS, "membership")
+    locked = Membership.objects.select_for_update().select_related("board__partnership").get(pk=membership.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    _validate_membership(locked)
+    return _save(locked, by=by)
+
+
+FORWARD_PLAN_FIELDS = {
+    "title",
+    "expected_meeting",
+    "key_decision",
+    "exempt",
+    "exemption_reason",
+    "consultation",
+    "contact",
+    "first_published_on",
+}
+
+
+@transaction.atomic
+def forward_plan_save(
+    *, board: Board, by: User | None, entry: ForwardPlanEntry | None = None, **fields: Any
+) -> ForwardPlanEntry:
+    """Add an entry to a board's forward plan of key decisions, or change one."""
+    _check_fields(fields, FORWARD_PLAN_FIELDS, "forward plan")
+    if entry is not None:
+        entry = ForwardPlanEntry.objects.select_for_update().get(pk=entry.pk, board=board)
+    else:
+        entry = ForwardPlanEntry(board=board)
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    errors: dict[str, list[str]] = {}
+    if entry.expected_meeting_id and entry.expected_meeting.board_id != board.pk:
+        errors["expected_meeting"] = ["The expected meeting must be one of this board's."]
+    if entry.exempt and not (entry.exemption_reason or "").strip():
+        errors["exemption_reason"] = ["Give the reason the entry is exempt."]
+    if errors:
+        raise ValidationError(errors)
+    if not entry.exempt:
+        entry.exemption_reason = ""
+    return _save(entry, by=by)
 
 
 # --- Meetings and agendas -------------------------------------------------------------------------
@@ -399,22 +457,9 @@ def paper_update(*, paper: Paper, by: User | None, version: int | None = None, *
 
 
 def pdf_page_count(data: bytes) -> int:
-    """Pages of an uploaded PDF, checked by content (not by name)."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    if not data.startswith(b"%PDF-"):
-        raise ValidationError({"file": ["The file must be a PDF."]})
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ValidationError({"file": ["The PDF is password protected; upload it without a password."]})
-        count = len(reader.pages)
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise ValidationError({"file": ["The file is not a readable PDF."]}) from exc
-    if count < 1:
-        raise ValidationError({"file": ["The PDF has no pages."]})
-    return count
+    """Pages of an uploaded PDF, checked by content (not by name) and refused if it carries
+    scripts, automatic actions or embedded files (commissioning.uploads)."""
+    return uploads.check_pdf(data, field="file", label="The file").page_count
 
 
 @transaction.atomic
@@ -437,9 +482,6 @@ def appendix_add(
     if errors:
         raise ValidationError(errors)
     pages = pdf_page_count(data)
-    name = get_valid_filename(filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:80] or "appendix"
-    if not name.lower().endswith(".pdf"):
-        name += ".pdf"
     last = paper.appendices.aggregate(n=Max("order"))["n"] or 0
     appendix = PaperAppendix(
         paper=paper,
@@ -449,8 +491,10 @@ def appendix_add(
         exemption_regime=exemption_regime,
         exemption_paragraph=exemption_paragraph if exemption_regime == ExemptionRegime.SCHEDULE_12A else None,
         exemption_reason=exemption_reason if exemption_regime != ExemptionRegime.NONE else "",
+        original_name=uploads.display_name(filename, fallback="appendix.pdf"),
     )
-    appendix.file.save(name, ContentFile(data), save=False)
+    # Stored under a generated name; the user's file name is kept only as display text.
+    appendix.file.save(uploads.storage_name("pdf"), ContentFile(data), save=False)
     return _save(appendix, by=by)
 
 
@@ -545,6 +589,41 @@ def register_entry_record(
     entry.interests = "" if nil_return else interests.strip()
     entry.declared_on = timezone.localdate()
     return _save(entry, by=by)
+
+
+@transaction.atomic
+def register_change_record(
+    *,
+    person: Person,
+    partnership,
+    nature: str,
+    description: str,
+    arose_on: date,
+    declared_on: date | None = None,
+    by: User | None,
+) -> RegisterChange:
+    """A change to one's registered interests during the year. It is due within 28 days of the
+    interest arising (or ending); a later declaration is kept and flagged late, never refused."""
+    _own_person_or_secretary(person, by)
+    declared_on = declared_on or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    if not (description or "").strip():
+        errors["description"] = ["Describe the change to your interests."]
+    if arose_on > declared_on:
+        errors["arose_on"] = ["The date the interest arose or ended cannot be after the declaration."]
+    if errors:
+        raise ValidationError(errors)
+    return _save(
+        RegisterChange(
+            person=person,
+            partnership=partnership,
+            nature=nature,
+            description=description.strip(),
+            arose_on=arose_on,
+            declared_on=declared_on,
+        ),
+        by=by,
+    )
 
 
 # --- References -----------------------------------------------------------------------------------
@@ -859,6 +938,16 @@ def action_add(
 
 
 @transaction.atomic
+def action_set_status(*, action: Action, status: str, by: User | None) -> Action:
+    """Mark an action done or dropped (it leaves the next meetings' action log), or reopen it."""
+    if status not in ActionStatus.values:
+        raise ValidationError({"status": [f"Choose one of: {', '.join(ActionStatus.labels)}."]})
+    locked = Action.objects.select_for_update().get(pk=action.pk)
+    locked.status = status
+    return _save(locked, by=by)
+
+
+@transaction.atomic
 def minutes_write(
     *, meeting: Meeting, entries: dict[int, str], part2_summary: str = "", by: User | None
 ) -> Minutes:
@@ -927,5 +1016,5 @@ def pack_request(*, meeting: Meeting, audience: str, by: User) -> BoardPack:
         _save(locked, by=by)
     from governance.tasks import generate_pack
 
-    transaction.on_commit(lambda: generate_pack.delay(pack.pk))
+    jobs.enqueue(generate_pack, pack.pk)  # broker down: the pack stays queued and is recovered later
     return pack

@@ -7,9 +7,10 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from commissioning.jobs import PACK_LOCK_CLASS
 from governance import packs
 from governance.models import BoardPack, PackStatus
 
@@ -24,7 +25,23 @@ def _progress(pack_id: int, percent: int) -> None:
 
 def generate_pack_now(pack_id: int) -> str:
     """Render one queued pack version. Idempotent: a pack already ready is left alone, and a retry
-    (or a worker killed mid-run) renders the same version again into the same file, never a new one."""
+    (or a worker killed mid-run) renders the same version again into the same file, never a new one.
+    While it renders the task holds an advisory lock on the pack (released by PostgreSQL if the worker
+    dies): a second delivery meanwhile renders nothing, and the recovery of stalled work
+    (commissioning/jobs.py) leaves a pack alone while its lock is held."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PACK_LOCK_CLASS, pack_id])
+        (locked,) = cursor.fetchone()
+    if not locked:  # another worker is rendering this pack right now
+        return BoardPack.objects.values_list("status", flat=True).get(pk=pack_id)
+    try:
+        return _generate_locked(pack_id)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PACK_LOCK_CLASS, pack_id])
+
+
+def _generate_locked(pack_id: int) -> str:
     with transaction.atomic():
         pack = BoardPack.objects.select_for_update().select_related("meeting__board").get(pk=pack_id)
         if pack.status == PackStatus.READY:

@@ -4,39 +4,51 @@ Public pages (no login) read only public rows: exempt items keep their title and
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
-from commissioning import exports
+from commissioning import exports, jobs
+from commissioning.audit import log_access
 from commissioning.forms import add_service_errors, style_filter_form
-from commissioning.models import Person
+from commissioning.models import AccessLog, Person
 from commissioning.permissions import has_model_permission
 from commissioning.services import StaleEdit
+from commissioning.uploads import display_name
 from commissioning.views.mixins import RestrictedViewMixin
 from governance import selectors, services
 from governance.api.views import pack_download, public_boards
 from governance.filtersets import DecisionFilterSet
 from governance.forms import (
     ActionForm,
+    ActionStatusForm,
     AgendaItemForm,
     AppendixForm,
     AttendanceForm,
+    BoardForm,
     DecisionForm,
     DeclarationForm,
+    ForwardPlanForm,
     MeetingForm,
+    MembershipForm,
     MinutesForm,
     PackRequestForm,
     PaperForm,
     PublishForm,
+    RegisterChangeForm,
+    RegisterEntryForm,
 )
 from governance.models import (
+    DECLARE_CHANGES_WITHIN_DAYS,
     Action,
     AgendaItem,
     Attendance,
@@ -44,12 +56,17 @@ from governance.models import (
     BoardPack,
     Decision,
     ExemptionRegime,
+    ForwardPlanEntry,
+    InterestDeclaration,
     Meeting,
+    Membership,
     Minutes,
     PackAudience,
     PackStatus,
     Paper,
     PaperAppendix,
+    RegisterChange,
+    RegisterEntry,
     Session,
     entitled_board_ids,
     sees_all_exempt,
@@ -86,6 +103,7 @@ class IndexView(GovernanceMixin, TemplateView):
             .select_related("board")
             .order_by("-starts_at")[:10],
             can_see_decisions=has_model_permission(user, Decision, "view"),
+            can_add_board=has_model_permission(user, Board, "add"),
             **kwargs,
         )
 
@@ -98,13 +116,35 @@ class BoardDetailView(GovernanceMixin, DetailView):
     def get_context_data(self, **kwargs):
         board = self.object
         user = self.request.user
+        today = timezone.localdate()
+        memberships = list(
+            Membership.objects.restrict(user)
+            .filter(board=board)
+            .select_related("person", "representing")
+            .order_by("role", "person__name", "-start")
+        )
+        for membership in memberships:
+            membership.current = membership.start <= today and (
+                membership.end is None or membership.end >= today
+            )
+        memberships.sort(key=lambda m: not m.current)  # current members first, stable within
+        kwargs.setdefault("meeting_form", MeetingForm())
         return super().get_context_data(
             page_title=board.name,
-            memberships=selectors.members_on(board, timezone.localdate()).order_by("role", "person__name"),
+            today=today,
+            memberships=memberships,
             meetings=Meeting.objects.restrict(user).filter(board=board).order_by("-starts_at"),
-            forward_plan=board.forward_plan.select_related("expected_meeting").order_by("first_published_on"),
+            forward_plan=ForwardPlanEntry.objects.restrict(user)
+            .filter(board=board)
+            .select_related("expected_meeting")
+            .order_by("first_published_on"),
             can_add_meeting=has_model_permission(user, Meeting, "add"),
-            meeting_form=MeetingForm(),
+            can_change_board=has_model_permission(user, Board, "change"),
+            can_add_member=has_model_permission(user, Membership, "add"),
+            can_change_member=has_model_permission(user, Membership, "change"),
+            can_plan=has_model_permission(user, ForwardPlanEntry, "add"),
+            can_change_plan=has_model_permission(user, ForwardPlanEntry, "change"),
+            history=selectors.board_history(board, user),
             **kwargs,
         )
 
@@ -187,6 +227,7 @@ class MeetingDetailView(GovernanceMixin, DetailView):
             can_change=has_model_permission(user, Meeting, "change")
             and has_model_permission(user, AgendaItem, "add"),
             can_generate=has_model_permission(user, BoardPack, "add"),
+            can_close_actions=has_model_permission(user, Action, "change"),
             can_members_pack=_can_see_members_pack(user, board),
             **kwargs,
         )
@@ -420,9 +461,10 @@ class DeclarationRecordView(GovernanceMixin, View):
     action = "view"
 
     def post(self, request, pk):
-        item = get_object_or_404(AgendaItem.objects.restrict(request.user, "view"), pk=pk)
-        if not has_model_permission(request.user, item.declarations.model, "add"):
+        # The role first (403 whatever the id), then the scope (hidden: 404).
+        if not has_model_permission(request.user, InterestDeclaration, "add"):
             raise PermissionDenied("Your role does not allow you to record declarations.")
+        item = get_object_or_404(AgendaItem.objects.restrict(request.user, "view"), pk=pk)
         board = item.meeting.board
         members = Person.objects.filter(
             pk__in=selectors.members_on(board, item.meeting.local_date).values("person_id")
@@ -464,7 +506,7 @@ class DecisionDetailView(GovernanceMixin, DetailView):
             board=decision.agenda_item.meeting.board,
             votes=decision.votes.select_related("person", "representing").order_by("casting", "person__name"),
             interests=decision.agenda_item.declarations.select_related("person"),
-            links=decision.links.select_related("content_type"),
+            links=decision.links.select_related("content_type").prefetch_related("target"),
             can_publish=has_model_permission(self.request.user, Decision, "change")
             and not decision.published_on,
             **kwargs,
@@ -508,7 +550,17 @@ DECISION_COLUMNS: list[exports.Column] = [
     ("Decided on", "decided_on"),
     ("Published on", "published_on"),
     ("Effective from", lambda d: timezone.localtime(d.effective_from).date() if d.effective_from else None),
+    ("Changed", lambda d: "; ".join(_link_text(link) for link in d.links.all())),
 ]
+
+
+def _link_text(link) -> str:
+    """What a decision changed, for the CSV: "Placements (2022/23): £1,000.00 -> £990.00"."""
+    money = lambda v: "" if v is None else f"£{v:,.2f}"  # noqa: E731
+    text = link.description or f"{link.content_type.model} {link.object_id}"
+    if link.amount_before is not None or link.amount_after is not None:
+        text += f": {money(link.amount_before) or '(none)'} -> {money(link.amount_after) or '(none)'}"
+    return text
 
 
 class DecisionLogMixin(GovernanceMixin):
@@ -517,7 +569,7 @@ class DecisionLogMixin(GovernanceMixin):
     def get_filterset(self) -> DecisionFilterSet:
         if not hasattr(self, "_filterset"):
             base = selectors.decision_log(self.request.user, self.request.partnership)
-            self._filterset = DecisionFilterSet(self.request.GET or None, queryset=base)
+            self._filterset = DecisionFilterSet(self.request.GET or None, queryset=base, request=self.request)
             style_filter_form(self._filterset.form, checkboxes=("outcome",))
         return self._filterset
 
@@ -569,9 +621,13 @@ class PackRequestView(GovernanceMixin, View):
         if audience == PackAudience.MEMBERS and not _can_see_members_pack(request.user, meeting.board):
             raise PermissionDenied("Only the board's members and secretaries may generate the members' pack.")
         pack = services.pack_request(meeting=meeting, audience=audience, by=request.user)
-        messages.success(
-            request, f"{pack.get_audience_display()} pack version {pack.version} is being generated."
-        )
+        if jobs.deferred():  # the broker is down: the version is recorded and renders when it is back
+            what = f"{pack.get_audience_display()} pack version {pack.version}"
+            messages.warning(request, jobs.deferred_message(what))
+        else:
+            messages.success(
+                request, f"{pack.get_audience_display()} pack version {pack.version} is being generated."
+            )
         return redirect(reverse("governance:meeting", args=[meeting.pk]) + "#packs")
 
 
@@ -583,6 +639,48 @@ class PackDownloadView(GovernanceMixin, View):
             BoardPack.objects.restrict(request.user).select_related("meeting__board"), pk=pk
         )
         return _as_django(pack_download, request, pack)
+
+
+class AppendixDownloadView(GovernanceMixin, View):
+    """A paper's PDF appendix, served only through the permission check (security.md): out of
+    scope, or exempt (the appendix, a private paper or an exempt item) to anyone but that board's
+    members and secretaries, answers 404. Every download is logged."""
+
+    model = PaperAppendix
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not has_model_permission(request.user, Paper, "view"):
+            raise PermissionDenied("Your role does not allow you to view papers.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, pk):
+        appendix = get_object_or_404(
+            PaperAppendix.objects.restrict(request.user)
+            .filter(paper__in=Paper.objects.restrict(request.user).values("pk"))
+            .select_related("paper__board__partnership"),
+            pk=pk,
+        )
+        try:
+            handle = appendix.file.open("rb")
+        except (FileNotFoundError, ValueError) as exc:
+            raise Http404("The appendix file is missing.") from exc
+        log_access(request=request, obj=appendix, action=AccessLog.Action.DOWNLOAD)
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=appendix_download_name(appendix.original_name),
+            content_type="application/pdf",
+        )
+
+
+def appendix_download_name(name: str | None) -> str:
+    """The file name to offer: the upload's display name, sanitised again for a header (letters,
+    digits, spaces, ``.``, ``-``, ``_``, ``(``, ``)`` only), always ending ``.pdf``."""
+    text = display_name(name, fallback="appendix.pdf")
+    text = re.sub(r"[^\w .()-]", "_", text).strip(" .") or "appendix"
+    if not text.lower().endswith(".pdf"):
+        text = f"{text[:96]}.pdf"
+    return text
 
 
 def _as_django(func, request, pack):
@@ -641,8 +739,10 @@ class PaperDetailView(GovernanceMixin, DetailView):
         )
 
     def post(self, request, pk):
+        if not has_model_permission(request.user, Paper, "change"):  # the role first: 403, not 404
+            raise PermissionDenied("Your role does not allow you to change papers.")
         self.object = paper = get_object_or_404(Paper.objects.restrict(request.user, "change"), pk=pk)
-        form = PaperForm(request.POST)
+        form = PaperForm(request.POST, editing=True)
         if form.is_valid():
             try:
                 services.paper_update(
@@ -696,8 +796,8 @@ class AppendixUploadView(GovernanceMixin, View):
                     services.appendix_add(
                         paper=paper,
                         title=form.cleaned_data["title"],
-                        filename=upload.name,
-                        data=upload.read(services.APPENDIX_MAX_BYTES + 1),
+                        filename=upload.display_name,
+                        data=upload.data,
                         exemption_regime=form.cleaned_data["exemption_regime"],
                         exemption_paragraph=form.cleaned_data["exemption_paragraph"],
                         exemption_reason=form.cleaned_data["exemption_reason"],
@@ -717,14 +817,13 @@ class AppendixUploadView(GovernanceMixin, View):
 class RegisterView(GovernanceMixin, TemplateView):
     """The register of interests for the year and the members who have not declared."""
 
-    model = Board
+    # The register's own permission (governance/roles.py), not the board's: brokers and finance
+    # may read boards and decisions but not members' interests.
+    model = RegisterEntry
     template_name = "governance/register.html"
 
     def get_context_data(self, **kwargs):
-        from governance.models import RegisterEntry
-
-        today = timezone.localdate()
-        year = today.year if today.month >= 4 else today.year - 1
+        year = selectors.register_year(timezone.localdate())
         partnerships = (
             [self.request.partnership]
             if self.request.partnership
@@ -741,6 +840,421 @@ class RegisterView(GovernanceMixin, TemplateView):
             .filter(year=year)
             .select_related("person", "partnership"),
             missing=[(p, selectors.members_not_declared(p, year)) for p in partnerships],
+            changes=selectors.register_changes(self.request.user, partnerships, year),
+            within_days=DECLARE_CHANGES_WITHIN_DAYS,
+            can_declare=has_model_permission(self.request.user, RegisterEntry, "add"),
+            can_declare_change=has_model_permission(self.request.user, RegisterChange, "add"),
+            **kwargs,
+        )
+
+
+# --- Boards, memberships and the forward plan (board secretaries) ---------------------------------
+
+
+def _granted_partnerships(user):
+    from commissioning.models import Partnership
+
+    if user.is_superuser:
+        return Partnership.objects.all()
+    return Partnership.objects.filter(grants__user=user).distinct()
+
+
+class FormPageMixin(GovernanceMixin):
+    """A page with one GOV.UK form: GET shows it, POST validates it and calls one service; the
+    service's errors go back on the fields they name."""
+
+    template_name = "governance/form_page.html"
+    submit_label = "Save"
+
+    def get_form(self, data=None):  # pragma: no cover - each view defines it
+        raise NotImplementedError
+
+    def page_context(self) -> dict:
+        return {}
+
+    def render_form(self, form, status=200):
+        context = {"form": form, "submit_label": self.submit_label, **self.page_context()}
+        return self.render_to_response(TemplateView.get_context_data(self, **context), status=status)
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(self.get_form())
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            try:
+                target = self.save(form)
+            except (StaleEdit, ValidationError) as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, self.success_message(target))
+                return redirect(self.success_url(target))
+        return self.render_form(form)
+
+
+class BoardCreateView(FormPageMixin, TemplateView):
+    model = Board
+    action = "add"
+    submit_label = "Create board"
+
+    def get_form(self, data=None):
+        user = self.request.user
+        return BoardForm(
+            data,
+            partnerships=_granted_partnerships(user),
+            boards=Board.objects.restrict(user),
+            initial={"partnership": self.request.partnership} if self.request.partnership else None,
+        )
+
+    def page_context(self):
+        return {
+            "page_title": "New board",
+            "caption": "Boards and meetings",
+            "back": reverse("governance:index"),
+        }
+
+    def save(self, form):
+        return services.board_create(by=self.request.user, **form.cleaned_data)
+
+    def success_message(self, board):
+        return f"Board “{board.name}” created. Add its members next."
+
+    def success_url(self, board):
+        return board.get_absolute_url()
+
+
+class BoardEditView(FormPageMixin, TemplateView):
+    model = Board
+    action = "change"
+    submit_label = "Save board"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.board = None
+
+    def get_board(self) -> Board:
+        if self.board is None:
+            self.board = get_object_or_404(
+                Board.objects.restrict(self.request.user, "change").select_related("partnership"),
+                pk=self.kwargs["pk"],
+            )
+        return self.board
+
+    def get_form(self, data=None):
+        return BoardForm(
+            data,
+            instance=self.get_board(),
+            partnerships=_granted_partnerships(self.request.user),
+            boards=Board.objects.restrict(self.request.user),
+        )
+
+    def page_context(self):
+        board = self.get_board()
+        return {
+            "page_title": f"Change {board.name}",
+            "caption": f"{board.partnership.name} · {board.code}",
+            "board": board,
+            "back": board.get_absolute_url(),
+        }
+
+    def save(self, form):
+        return services.board_update(board=self.get_board(), by=self.request.user, **form.cleaned_data)
+
+    def success_message(self, board):
+        return f"Board “{board.name}” saved."
+
+    def success_url(self, board):
+        return board.get_absolute_url()
+
+
+class MembershipCreateView(FormPageMixin, TemplateView):
+    model = Membership
+    action = "add"
+    submit_label = "Add member"
+
+    def get_board(self) -> Board:
+        if not hasattr(self, "_board"):
+            self._board = get_object_or_404(
+                Board.objects.restrict(self.request.user).select_related("partnership"), pk=self.kwargs["pk"]
+            )
+        return self._board
+
+    def get_form(self, data=None):
+        return MembershipForm(
+            data,
+            board=self.get_board(),
+            people=Person.objects.restrict(self.request.user).order_by("name"),
+            initial={"start": timezone.localdate(), "voting": True},
+        )
+
+    def page_context(self):
+        board = self.get_board()
+        return {
+            "page_title": f"Add a member to {board.name}",
+            "caption": f"{board.partnership.name} · {board.code}",
+            "board": board,
+            "back": board.get_absolute_url() + "#members",
+        }
+
+    def save(self, form):
+        return services.membership_add(board=self.get_board(), by=self.request.user, **form.cleaned_data)
+
+    def success_message(self, membership):
+        return f"{membership.person} added as {membership.get_role_display().lower()}."
+
+    def success_url(self, membership):
+        return membership.board.get_absolute_url() + "#members"
+
+
+class MembershipEditView(FormPageMixin, TemplateView):
+    model = Membership
+    action = "change"
+    submit_label = "Save membership"
+
+    def get_membership(self) -> Membership:
+        if not hasattr(self, "_membership"):
+            self._membership = get_object_or_404(
+                Membership.objects.restrict(self.request.user, "change").select_related(
+                    "board__partnership", "person"
+                ),
+                pk=self.kwargs["pk"],
+            )
+        return self._membership
+
+    def get_form(self, data=None):
+        membership = self.get_membership()
+        return MembershipForm(data, instance=membership, board=membership.board)
+
+    def page_context(self):
+        membership = self.get_membership()
+        return {
+            "page_title": f"Change the membership of {membership.person}",
+            "caption": membership.board.name,
+            "board": membership.board,
+            "back": membership.board.get_absolute_url() + "#members",
+        }
+
+    def save(self, form):
+        return services.membership_update(
+            membership=self.get_membership(), by=self.request.user, **form.cleaned_data
+        )
+
+    def success_message(self, membership):
+        return f"Membership of {membership.person} saved."
+
+    def success_url(self, membership):
+        return membership.board.get_absolute_url() + "#members"
+
+
+class ForwardPlanEntryView(FormPageMixin, TemplateView):
+    """Add an entry to a board's forward plan (``board_pk``) or change one (``pk``)."""
+
+    model = ForwardPlanEntry
+    submit_label = "Save entry"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.action = "change" if "pk" in kwargs else "add"
+
+    def get_entry(self) -> ForwardPlanEntry | None:
+        if "pk" not in self.kwargs:
+            return None
+        if not hasattr(self, "_entry"):
+            self._entry = get_object_or_404(
+                ForwardPlanEntry.objects.restrict(self.request.user, "change").select_related(
+                    "board__partnership"
+                ),
+                pk=self.kwargs["pk"],
+            )
+        return self._entry
+
+    def get_board(self) -> Board:
+        entry = self.get_entry()
+        if entry is not None:
+            return entry.board
+        if not hasattr(self, "_board"):
+            self._board = get_object_or_404(
+                Board.objects.restrict(self.request.user).select_related("partnership"),
+                pk=self.kwargs["board_pk"],
+            )
+        return self._board
+
+    def get_form(self, data=None):
+        entry = self.get_entry()
+        initial = None if entry else {"first_published_on": timezone.localdate(), "key_decision": True}
+        return ForwardPlanForm(data, instance=entry, board=self.get_board(), initial=initial)
+
+    def page_context(self):
+        board = self.get_board()
+        entry = self.get_entry()
+        return {
+            "page_title": f"Change “{entry.title}”" if entry else f"Add to the forward plan of {board.name}",
+            "caption": f"{board.name} · forward plan",
+            "board": board,
+            "back": board.get_absolute_url() + "#forward-plan",
+        }
+
+    def save(self, form):
+        return services.forward_plan_save(
+            board=self.get_board(), entry=self.get_entry(), by=self.request.user, **form.cleaned_data
+        )
+
+    def success_message(self, entry):
+        return f"Forward plan entry “{entry.title}” saved."
+
+    def success_url(self, entry):
+        return entry.board.get_absolute_url() + "#forward-plan"
+
+
+class ActionStatusView(GovernanceMixin, View):
+    """Mark an action done or dropped: it leaves the action log of the board's next meetings."""
+
+    model = Action
+    action = "change"
+
+    def post(self, request, pk):
+        action = get_object_or_404(Action.objects.restrict(request.user, "change"), pk=pk)
+        form = ActionStatusForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose open, done or dropped for the action.")
+        else:
+            action = services.action_set_status(
+                action=action, status=form.cleaned_data["status"], by=request.user
+            )
+            messages.success(request, f"Action marked {action.get_status_display().lower()}.")
+        back = request.POST.get("meeting")
+        meeting = (
+            Meeting.objects.restrict(request.user).filter(pk=back).first()
+            if back and back.isdigit()
+            else None
+        )
+        return redirect(reverse("governance:meeting", args=[(meeting or action.meeting).pk]) + "#action-log")
+
+
+# --- The register of interests --------------------------------------------------------------------
+
+
+def _register_people(user, partnerships):
+    """Whom the user may declare for: board secretaries, anyone on the partnerships' boards; others,
+    only themselves."""
+    people = Person.objects.filter(memberships__board__partnership__in=partnerships).distinct()
+    if not sees_all_exempt(user):
+        people = people.filter(user=user)
+    return people.order_by("name")
+
+
+class RegisterDeclareView(FormPageMixin, TemplateView):
+    """The annual declaration of interests (a nil return included)."""
+
+    model = RegisterEntry
+    action = "add"
+    submit_label = "Make declaration"
+
+    def get_form(self, data=None):
+        user = self.request.user
+        partnerships = _granted_partnerships(user).order_by("name")
+        people = _register_people(user, partnerships)
+        initial = {"person": people.first()} if people.count() == 1 else {}
+        if self.request.partnership:
+            initial["partnership"] = self.request.partnership
+        elif partnerships.count() == 1:
+            initial["partnership"] = partnerships.first()
+        return RegisterEntryForm(data, people=people, partnerships=partnerships, initial=initial)
+
+    def page_context(self):
+        year = selectors.register_year(timezone.localdate())
+        return {
+            "page_title": f"Declare interests for {year}/{str(year + 1)[2:]}",
+            "caption": "Register of interests",
+            "back": reverse("governance:register"),
+        }
+
+    def save(self, form):
+        data = form.cleaned_data
+        return services.register_entry_record(
+            person=data["person"],
+            partnership=data["partnership"],
+            year=selectors.register_year(timezone.localdate()),
+            nil_return=data["nil_return"],
+            interests=data["interests"],
+            by=self.request.user,
+        )
+
+    def success_message(self, entry):
+        return f"Declaration of {entry.person} recorded{' (nil return)' if entry.nil_return else ''}."
+
+    def success_url(self, entry):
+        return reverse("governance:register-person", args=[entry.person_id])
+
+
+class RegisterChangeView(RegisterDeclareView):
+    """A change to one's interests during the year, due within 28 days of arising."""
+
+    model = RegisterChange
+    submit_label = "Declare change"
+
+    def get_form(self, data=None):
+        base = super().get_form()
+        return RegisterChangeForm(
+            data,
+            people=base.fields["person"].queryset,
+            partnerships=base.fields["partnership"].queryset,
+            initial=base.initial,
+        )
+
+    def page_context(self):
+        return {**super().page_context(), "page_title": "Declare a change to your interests"}
+
+    def save(self, form):
+        return services.register_change_record(by=self.request.user, **form.cleaned_data)
+
+    def success_message(self, change):
+        if change.late:
+            return (
+                f"Change recorded for {change.person}. It was declared {change.days_to_declare} days after "
+                "it arose, later than the 28 days allowed, so the register flags it as late."
+            )
+        return f"Change recorded for {change.person}."
+
+
+class RegisterPersonView(GovernanceMixin, TemplateView):
+    """One person's register: annual declarations, changes during the year (late ones flagged) and
+    their declarations at meetings."""
+
+    model = RegisterEntry
+    template_name = "governance/register_person.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        partnerships = _granted_partnerships(user)
+        if self.request.partnership:
+            partnerships = partnerships.filter(pk=self.request.partnership.pk)
+        person = get_object_or_404(
+            Person.objects.filter(memberships__board__partnership__in=partnerships).distinct(),
+            pk=self.kwargs["pk"],
+        )
+        changes = list(
+            RegisterChange.objects.restrict(user)
+            .filter(person=person, partnership__in=partnerships)
+            .select_related("partnership")
+        )
+        return super().get_context_data(
+            page_title=f"Register of interests: {person.name}",
+            person=person,
+            memberships=Membership.objects.restrict(user)
+            .filter(person=person, board__partnership__in=partnerships)
+            .select_related("board"),
+            entries=RegisterEntry.objects.restrict(user)
+            .filter(person=person, partnership__in=partnerships)
+            .select_related("partnership"),
+            changes=changes,
+            late_count=sum(1 for c in changes if c.late),
+            declarations=InterestDeclaration.objects.restrict(user)
+            .filter(person=person, board__partnership__in=partnerships)
+            .select_related("board", "meeting", "agenda_item")
+            .order_by("-declared_on"),
+            can_declare=has_model_permission(user, RegisterEntry, "add"),
+            can_change=has_model_permission(user, RegisterChange, "add"),
             **kwargs,
         )
 
@@ -773,18 +1287,21 @@ class PublicMeetingView(TemplateView):
     def get_context_data(self, **kwargs):
         board = get_object_or_404(public_boards(), code=self.kwargs["code"].upper())
         meeting = get_object_or_404(board.meetings, pk=self.kwargs["pk"])
-        items = list(meeting.agenda_items.select_related("paper").order_by("order"))
+        public_appendices = PaperAppendix.objects.filter(exemption_regime=ExemptionRegime.NONE)
+        items = list(
+            meeting.agenda_items.select_related("paper")
+            .prefetch_related(
+                Prefetch("paper__appendices", public_appendices, to_attr="public_appendix_list")
+            )
+            .order_by("order")
+        )
         for item in items:
             item.public_paper = (
                 item.paper
                 if item.paper and not item.exempt and item.paper.session == Session.PUBLIC
                 else None
             )
-            item.public_appendices = (
-                list(item.public_paper.appendices.filter(exemption_regime=ExemptionRegime.NONE))
-                if item.public_paper
-                else []
-            )
+            item.public_appendices = item.public_paper.public_appendix_list if item.public_paper else []
         minutes = getattr(meeting, "minutes", None) if hasattr(meeting, "minutes") else None
         return super().get_context_data(
             page_title=f"{board.name}, {meeting.local_date:%-d %B %Y}",

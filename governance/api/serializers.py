@@ -366,7 +366,7 @@ class MinutesSerializer(serializers.ModelSerializer):
     meeting = VisiblePrimaryKeyRelatedField(model=Meeting, action="change")
     entries = MinuteEntryInSerializer(many=True, write_only=True, required=False)
     minute_entries = serializers.SerializerMethodField()
-    approved_at = serializers.PrimaryKeyRelatedField(read_only=True)
+    approved_at = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Minutes

@@ -4,6 +4,7 @@ serializer and calls the service the pages call."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -83,6 +84,17 @@ class MembershipViewSet(RestrictedModelViewSet):
     def create_object(self, serializer):
         return services.membership_add(by=self.request.user, **serializer.validated_data)
 
+    def update_object(self, serializer):
+        data = dict(serializer.validated_data)
+        membership = serializer.instance
+        for name in ("board", "person"):
+            value = data.pop(name, None)
+            if value is not None and value.pk != getattr(membership, f"{name}_id"):
+                raise DjangoValidationError(
+                    {name: [f"The {name} of a membership cannot change: add a new one."]}
+                )
+        return services.membership_update(membership=membership, by=self.request.user, **data)
+
 
 @extend_schema(tags=["governance"])
 class ForwardPlanViewSet(RestrictedModelViewSet):
@@ -92,6 +104,18 @@ class ForwardPlanViewSet(RestrictedModelViewSet):
     serializer_class = s.ForwardPlanEntrySerializer
     filterset_fields = ["board", "key_decision", "expected_meeting"]
     csv_filename = "forward-plan"
+
+    def create_object(self, serializer):
+        data = dict(serializer.validated_data)
+        return services.forward_plan_save(board=data.pop("board"), by=self.request.user, **data)
+
+    def update_object(self, serializer):
+        data = dict(serializer.validated_data)
+        entry = serializer.instance
+        board = data.pop("board", None)
+        if board is not None and board.pk != entry.board_id:
+            raise DjangoValidationError({"board": ["An entry stays on its board's forward plan."]})
+        return services.forward_plan_save(board=entry.board, entry=entry, by=self.request.user, **data)
 
 
 @extend_schema(tags=["governance"])
