@@ -1,0 +1,206 @@
+"""Background jobs that survive a broker outage and a worker killed mid-run.
+
+Every job's state lives in the database (a recharge run, an issued invoice without its PDF, a queued
+board pack); the broker message only says "go". So:
+
+- ``enqueue`` publishes a task when the current transaction commits. If the broker cannot be
+  reached the publish fails within a few seconds (the retry policies in settings), is logged, and is
+  remembered for this request so the page can say that the job is recorded and will start when the
+  task service is back; the user never sees a 500 for it.
+- ``recover_stalled_work`` finds jobs whose message is lost (never published, consumed by a worker
+  that was killed, or waiting for the broker's visibility timeout) and queues them again. It runs
+  when a worker starts (``worker_ready`` in ``commissioning/celery.py``) and every
+  ``JOB_RECOVERY_INTERVAL_SECONDS`` from beat. A job counts as stalled once it is older than
+  ``JOB_RECOVERY_GRACE_SECONDS`` and no live worker holds it: the recharge and pack tasks hold
+  PostgreSQL advisory locks, and the invoice PDF task a row lock, for as long as they work, and
+  PostgreSQL drops those locks when a worker's connection dies. Queuing a job twice is harmless:
+  every task is idempotent (a finished run, a kept PDF or a ready pack is left as it is).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from datetime import timedelta
+from functools import partial
+
+from celery import shared_task
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+logger = logging.getLogger(__name__)
+
+DEFERRED_MESSAGE = (
+    "The task service is not available at the moment. {what} is recorded and will start "
+    "automatically when the service is back; you do not need to do it again."
+)
+
+# Advisory lock class (the first key of pg_advisory_lock(int4, int4); the second is the pack id) held
+# by governance.tasks.generate_pack_now while it renders. Recharge runs hold
+# brokerage.finance_services.RECHARGE_LOCK_CLASS per issuer for the whole transaction of a run.
+PACK_LOCK_CLASS = 75_002
+
+# The tasks queued during this request that could not reach the broker (set by JobsMiddleware).
+_deferred: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("jobs_deferred", default=None)
+
+
+# --- Publishing ----------------------------------------------------------------------------------
+
+
+def enqueue(task, *args) -> None:
+    """Publish ``task(*args)`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(partial(publish, task, *args))
+
+
+def publish(task, *args) -> bool:
+    """Send the message now. False (logged, remembered for the request) if the broker is down: the
+    job's row is already committed, and ``recover_stalled_work`` queues it when the broker is back."""
+    if task.app.conf.task_always_eager:  # tests and development: errors of the task itself propagate
+        task.delay(*args)
+        return True
+    try:
+        task.delay(*args)
+    except (BrokerError, OSError, RuntimeError) as exc:
+        # kombu wraps connection errors of the broker as OperationalError; the Redis result
+        # backend raises RuntimeError when its (short) reconnect policy is exhausted.
+        logger.warning(
+            "could not queue %s%r (%s: %s); it will be queued again when the broker is back",
+            task.name,
+            args,
+            type(exc).__name__,
+            exc,
+        )
+        deferred = _deferred.get()
+        if deferred is not None:
+            deferred.append(task.name)
+        return False
+    return True
+
+
+def deferred() -> list[str]:
+    """Names of the tasks this request could not queue (empty outside a request)."""
+    return list(_deferred.get() or [])
+
+
+def deferred_message(what: str) -> str:
+    return DEFERRED_MESSAGE.format(what=what)
+
+
+class JobsMiddleware:
+    """Collects the publishes that failed during a request. Pages say so in their message (the views
+    ask ``deferred()``); API responses get a ``Warning`` header with the same sentence."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _deferred.set([])
+        try:
+            response = self.get_response(request)
+            if _deferred.get() and request.path.startswith("/api/"):
+                text = deferred_message("The job").replace('"', "'")
+                response["Warning"] = f'199 - "{text}"'
+            return response
+        finally:
+            _deferred.reset(token)
+
+
+# --- Recovery ------------------------------------------------------------------------------------
+
+
+def _held_advisory_locks(lock_class: int) -> set[int]:
+    """Second keys of the advisory locks of ``lock_class`` that some session holds right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+            "AND classid = %s AND granted",
+            [lock_class],
+        )
+        return {int(row[0]) for row in cursor.fetchall()}
+
+
+def stalled_recharge_runs(cutoff) -> list[int]:
+    from brokerage.finance_services import RECHARGE_LOCK_CLASS
+    from brokerage.models import RechargeRun, RechargeRunStatus
+
+    rows = RechargeRun.objects.filter(
+        Q(status=RechargeRunStatus.QUEUED, created_at__lt=cutoff)
+        | Q(status=RechargeRunStatus.RUNNING, started_at__lt=cutoff)
+    ).values_list("pk", "issuer_id")
+    busy = _held_advisory_locks(RECHARGE_LOCK_CLASS)
+    return sorted(pk for pk, issuer_id in rows if issuer_id not in busy)
+
+
+def stalled_invoice_pdfs(cutoff) -> list[int]:
+    """Issued invoices and credit notes without their PDF that no worker is rendering (the render
+    holds the invoice's row lock). An invoice has no time of issue, only a date, so the grace period
+    does not apply; queuing a PDF whose message is still waiting costs one no-op task."""
+    from brokerage.models import Invoice, InvoiceStatus
+
+    with transaction.atomic():
+        return list(
+            Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
+            .filter(pdf_checksum="")
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
+def stalled_packs(cutoff) -> list[int]:
+    from governance.models import BoardPack, PackStatus
+
+    rows = BoardPack.objects.filter(
+        Q(status=PackStatus.QUEUED, requested_at__lt=cutoff)
+        | Q(status=PackStatus.RENDERING, started_at__lt=cutoff)
+    ).values_list("pk", flat=True)
+    busy = _held_advisory_locks(PACK_LOCK_CLASS)
+    return sorted(pk for pk in rows if pk not in busy)
+
+
+def _kinds():
+    from brokerage.tasks import render_invoice_pdf, run_recharge
+    from governance.tasks import generate_pack
+
+    return (
+        ("recharge_runs", stalled_recharge_runs, run_recharge),
+        ("invoice_pdfs", stalled_invoice_pdfs, render_invoice_pdf),
+        ("packs", stalled_packs, generate_pack),
+    )
+
+
+def recover_stalled_work(*, grace_seconds: int | None = None, now=None) -> dict[str, int]:
+    """Queue again every stalled job; returns how many of each kind were queued, and ``deferred``
+    (jobs left for the next time because the broker is still down)."""
+    grace = settings.JOB_RECOVERY_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    cutoff = (now or timezone.now()) - timedelta(seconds=grace)
+    counts = {"recharge_runs": 0, "invoice_pdfs": 0, "packs": 0, "deferred": 0}
+    for kind, find, task in _kinds():
+        for pk in find(cutoff):
+            if counts["deferred"]:  # the broker is down: do not wait a timeout for each job
+                counts["deferred"] += 1
+            elif publish(task, pk):
+                counts[kind] += 1
+            else:
+                counts["deferred"] += 1
+    if any(counts.values()):
+        logger.info("recovered stalled work: %s", counts)
+    return counts
+
+
+@shared_task(name="commissioning.jobs.recover_stalled_work", ignore_result=True)
+def recover_stalled_work_task() -> dict[str, int]:
+    """Beat: every JOB_RECOVERY_INTERVAL_SECONDS."""
+    return recover_stalled_work()
+
+
+def recover_on_worker_start(**_kwargs) -> None:
+    """``worker_ready``: a worker that starts (or restarts after being killed) picks up what was lost.
+    A database that is not there yet must not stop the worker: log it, beat will try again."""
+    try:
+        recover_stalled_work()
+    except Exception:
+        logger.exception("recovering stalled work at worker start failed")
