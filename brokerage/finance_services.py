@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
+from commissioning import jobs
 from commissioning.models import Organisation, Partnership, User
 
 from . import rates, recharges
@@ -86,7 +87,7 @@ def recharge_run_request(
         if existing is None:  # it finished between the insert and this read
             raise ValidationError({"period": ["A run of this month has just finished; try again."]}) from None
         return existing
-    transaction.on_commit(lambda: run_recharge.delay(run.pk))
+    jobs.enqueue(run_recharge, run.pk)  # broker down: the run stays queued and is recovered later
     return run
 
 
@@ -338,7 +339,7 @@ def invoice_issue(*, invoice: Invoice, by: User, today: date | None = None) -> I
 def _queue_pdf(invoice_id: int) -> None:
     from .tasks import render_invoice_pdf
 
-    transaction.on_commit(lambda: render_invoice_pdf.delay(invoice_id))
+    jobs.enqueue(render_invoice_pdf, invoice_id)  # broker down: recovered later (commissioning/jobs.py)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ form, calls one service (the same as the API) and responds."""
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 
 from django.contrib import messages
@@ -12,12 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from commissioning import jobs
 from commissioning.audit import log_access
 from commissioning.exports import FORMATS, export_response
 from commissioning.forms import add_service_errors, style_filter_form
@@ -30,6 +32,8 @@ from . import finance_selectors, finance_services, invoice_pdf
 from .finance_filtersets import InvoiceFilterSet
 from .models import Dispute, DisputeStatus, Invoice, InvoiceLine, RechargeRun
 
+logger = logging.getLogger(__name__)
+
 
 class FinanceMixin(RestrictedViewMixin):
     model = Invoice
@@ -37,6 +41,12 @@ class FinanceMixin(RestrictedViewMixin):
     heading = ""
 
     def get_object_or_404(self, model=None, pk=None, action="view"):
+        # Subclasses fetch in dispatch() before RestrictedViewMixin checks the role: check it here
+        # first, so a role without the permission gets 403 whatever the id (not a 404).
+        if not has_model_permission(self.request.user, self.model, self.action):
+            raise PermissionDenied(
+                f"Your role does not allow you to {self.action} {self.model._meta.verbose_name_plural}."
+            )
         model = model or self.model
         pk = pk if pk is not None else self.kwargs["pk"]
         try:
@@ -128,7 +138,11 @@ class RunCreateView(FinanceMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"The run for {issuer.code} {run.period:%B %Y} has started.")
+        what = f"The run for {issuer.code} {run.period:%B %Y}"
+        if jobs.deferred():  # the broker is down: the run is recorded and starts when it is back
+            messages.warning(self.request, jobs.deferred_message(what))
+        else:
+            messages.success(self.request, f"{what} has started.")
         return redirect(run.get_absolute_url())
 
     def get_context_data(self, **kwargs):
@@ -229,6 +243,8 @@ class InvoiceActionView(FinanceMixin, View):
             messages.error(request, " ".join(error.messages))
             return redirect(invoice.get_absolute_url())
         messages.success(request, message)
+        if jobs.deferred():  # issued, but its PDF could not be queued: the broker is down
+            messages.warning(request, jobs.deferred_message("Rendering its PDF"))
         return redirect(target)
 
 
@@ -253,7 +269,11 @@ class InvoicePdfView(FinanceMixin, View):
             raise Http404("A draft has no PDF")
         if not invoice.pdf_checksum:
             invoice = finance_services.invoice_pdf_ensure(invoice_id=invoice.pk)
-        data = invoice_pdf.read_kept(invoice)
+        try:
+            data = invoice_pdf.read_kept(invoice)
+        except invoice_pdf.PdfMissing as exc:
+            logger.error("kept PDF of invoice %s (%s): %s", invoice.pk, invoice.number, exc)
+            return render(request, "brokerage/finance/pdf_missing.html", {"invoice": invoice}, status=503)
         log_access(request=request, obj=invoice, action=AccessLog.Action.DOWNLOAD)
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
@@ -358,6 +378,8 @@ class DisputeResolveView(FinanceMixin, View):
                 )
             else:
                 messages.success(request, "Upheld: the lines stand and can be paid.")
+            if jobs.deferred():
+                messages.warning(request, jobs.deferred_message("Rendering the credit note's PDF"))
         return redirect(dispute.invoice.get_absolute_url())
 
 

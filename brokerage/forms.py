@@ -30,13 +30,16 @@ class PercentField(forms.DecimalField):
             "widget", forms.TextInput(attrs={"inputmode": "decimal", "class": "govuk-input--width-5"})
         )
         super().__init__(label=label, **kwargs)
+        # Django formats the messages raised with parameters (all but "invalid") with ``%``: the
+        # "(%)" of a label must be escaped there, or an out-of-range share is a server error.
+        escaped = label.replace("%", "%%")
         self.error_messages.update(
             {
                 "invalid": f"{label} must be a number, like 50 or 33.33",
-                "min_value": f"{label} must be 0 or more",
-                "max_value": f"{label} must be 100 or less",
-                "max_decimal_places": f"{label} must not have more than 2 decimal places",
-                "max_digits": f"{label} must be 100 or less",
+                "min_value": f"{escaped} must be 0 or more",
+                "max_value": f"{escaped} must be 100 or less",
+                "max_decimal_places": f"{escaped} must not have more than 2 decimal places",
+                "max_digits": f"{escaped} must be 100 or less",
             }
         )
 

@@ -11,36 +11,17 @@ from collections import OrderedDict
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from commissioning import pdf
 from commissioning.money import format_money
 
 from .models import Invoice, InvoiceKind
 
-BASE_URL = "https://invoice.invalid/"
-STATIC_PREFIX = BASE_URL + "static/"
-_TYPES = {"css": "text/css", "png": "image/png", "svg": "image/svg+xml", "woff2": "font/woff2"}
-
-
-class StaticOnlyFetcher(URLFetcher):
-    """Serves ``<BASE_URL>static/<path>`` from the project's static files; refuses everything else."""
-
-    def fetch(self, url, headers=None):
-        if not url.startswith(STATIC_PREFIX):
-            raise ValueError(f"invoice rendering may not fetch {url[:80]!r}")
-        relative = url[len(STATIC_PREFIX) :].split("?")[0].split("#")[0]
-        if ".." in relative.split("/") or relative.startswith("/"):
-            raise ValueError("no parent or absolute paths")
-        path = finders.find(relative)
-        if not path:
-            raise ValueError(f"no static file {relative!r}")
-        suffix = relative.rsplit(".", 1)[-1].lower()
-        return URLFetcherResponse(
-            url, Path(path).read_bytes(), {"Content-Type": _TYPES.get(suffix, "application/octet-stream")}
-        )
+# Every render goes through commissioning.pdf: the one URL fetcher (static files only).
+BASE_URL = pdf.BASE_URL
+STATIC_PREFIX = pdf.STATIC_PREFIX
+StaticOnlyFetcher = pdf.StaticOnlyFetcher
 
 
 def _groups(invoice: Invoice) -> list[dict]:
@@ -75,7 +56,7 @@ def render(invoice: Invoice) -> bytes:
             "terms_days": (invoice.due_date - invoice.issue_date).days if invoice.due_date else None,
         },
     )
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    return pdf.html(html).write_pdf()
 
 
 def pdf_root() -> Path:
@@ -95,7 +76,8 @@ def render_and_store(invoice: Invoice) -> tuple[str, str]:
 
 
 class PdfMissing(Exception):
-    pass
+    """The kept PDF of an issued invoice is gone or altered: an incident, never re-rendered silently
+    (the kept file is the document that was sent; restore it from the backup)."""
 
 
 def read_kept(invoice: Invoice) -> bytes:
@@ -105,7 +87,10 @@ def read_kept(invoice: Invoice) -> bytes:
     path = (pdf_root() / invoice.pdf_path).resolve()
     if pdf_root().resolve() not in path.parents:
         raise PdfMissing("outside the PDF folder")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PdfMissing(f"the kept file cannot be read ({exc.__class__.__name__})") from exc
     if hashlib.sha256(data).hexdigest() != invoice.pdf_checksum:
         raise PdfMissing("the kept file does not match its checksum")
     return data

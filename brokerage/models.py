@@ -332,6 +332,7 @@ class Referral(models.Model):
         return self.urgency in URGENT
 
 
+@pghistory.track()
 class ReferralActivity(models.Model):
     """One step of a referral's timeline: what happened, who did it and when. Append-only."""
 
@@ -681,6 +682,7 @@ class RechargeRunStatus(models.TextChoices):
 ACTIVE_RUN_STATUSES = (RechargeRunStatus.QUEUED, RechargeRunStatus.RUNNING)
 
 
+@pghistory.track()
 class RechargeRun(models.Model):
     """A monthly true-up run of one paying organisation (the issuer) in one partnership."""
 
@@ -922,6 +924,7 @@ class InvoiceLine(models.Model):
         return f"{self.client_reference} {self.month:%Y-%m} {self.amount}"
 
 
+@pghistory.track()
 class Payment(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = money_field()

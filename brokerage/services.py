@@ -588,6 +588,7 @@ def package_update(*, package: Package, by: User, version: int | None = None, **
         setattr(locked, name, value)
     locked.full_clean()
     _validate_funder(locked.client, locked.paying_organisation, "paying_organisation")
+    locked.version += 1  # every change moves the version on, so an edit from the old one is stale
     with _context(by):
         locked.save()
     if end != locked.end:

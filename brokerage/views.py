@@ -59,6 +59,12 @@ class BrokerageMixin(RestrictedViewMixin):
         request.partnership = getattr(request, "partnership", None) or None
 
     def get_object_or_404(self, model=None, pk=None, action=None):
+        # Subclasses fetch in dispatch() before RestrictedViewMixin checks the role: check it here
+        # first, so a role without the permission gets 403 whatever the id (not a 404).
+        if not self.user_can(self.action):
+            raise PermissionDenied(
+                f"Your role does not allow you to {self.action} {self.model._meta.verbose_name_plural}."
+            )
         model = model or self.model
         qs = model.objects.restrict(self.request.user, action or "view")
         try:
@@ -666,12 +672,13 @@ class PackageStatusView(ActionView):
         wanted = self.request.POST.get("status")
         if wanted not in (PackageStatus.ACTIVE, PackageStatus.SUSPENDED):
             raise ValidationError("Choose to suspend or resume the package.")
-        version = self.request.POST.get("version")
+        version = self.request.POST.get("version") or ""
+        if not version.isdigit():
+            raise ValidationError(
+                "The form did not say which version of the package you changed: reload the page."
+            )
         services.package_set_status(
-            package=package,
-            status=wanted,
-            by=self.request.user,
-            version=int(version) if (version or "").isdigit() else None,
+            package=package, status=wanted, by=self.request.user, version=int(version)
         )
         return (
             f"Package {package.reference} {'suspended' if wanted == PackageStatus.SUSPENDED else 'resumed'}"

@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import cache
 
 from django.contrib.contenttypes.models import ContentType
@@ -76,6 +77,27 @@ class TrackedModel:
         for f in self.model._meta.concrete_fields:
             names[f.column] = str(f.verbose_name)
         return names
+
+    @property
+    def decimal_places(self) -> dict[str, int]:
+        """Snapshot column -> decimal places, for the model's decimal (money) columns."""
+        return {
+            f.column: f.decimal_places
+            for f in self.model._meta.concrete_fields
+            if isinstance(f, models.DecimalField)
+        }
+
+
+def audit_value(raw, decimal_places: int | None):
+    """A snapshot value as the audit trail shows it.
+
+    The history triggers store rows as jsonb, whose numbers Django's JSON decoder reads as floats,
+    so ``250000.00`` would read back as ``250000.0``. A float's repr is the shortest text that
+    round-trips, so for a decimal column it converts back to the exact amount at the column's scale.
+    """
+    if decimal_places is not None and isinstance(raw, int | float) and not isinstance(raw, bool):
+        return str(Decimal(repr(raw)).quantize(Decimal(1).scaleb(-decimal_places)))
+    return raw
 
 
 @cache
@@ -363,6 +385,7 @@ def history_rows(events: Iterable[Events]) -> list[HistoryRow]:
     for event in events:
         tracked = by_label.get(event.pgh_obj_model)
         columns = tracked.column_names if tracked else {}
+        places = tracked.decimal_places if tracked else {}
         actor = _actor_id(event.pgh_context)
         data = event.pgh_data or {}
         diff = event.pgh_diff or {}
@@ -378,11 +401,15 @@ def history_rows(events: Iterable[Events]) -> list[HistoryRow]:
                 label=event.pgh_label,
                 label_display=EVENT_LABELS.get(event.pgh_label, event.pgh_label),
                 changes=[
-                    (columns.get(key, key), pair[0], pair[1])
+                    (
+                        columns.get(key, key),
+                        audit_value(pair[0], places.get(key)),
+                        audit_value(pair[1], places.get(key)),
+                    )
                     for key, pair in sorted(diff.items())
                     if isinstance(pair, list) and len(pair) == 2
                 ],
-                values=[(columns.get(key, key), value) for key, value in data.items()],
+                values=[(columns.get(k, k), audit_value(v, places.get(k))) for k, v in data.items()],
             )
         )
     return rows

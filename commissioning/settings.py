@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "django_htmx",
     "commissioning.apps.CommissioningConfig",
@@ -62,11 +64,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "commissioning.mfa.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "commissioning.middleware.CurrentPartnershipMiddleware",
+    "commissioning.jobs.JobsMiddleware",
+    "commissioning.errors.DatabaseUnavailableMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -103,6 +109,11 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise RuntimeError("DATABASE_URL must point at PostgreSQL (postgres://...)")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# No JIT: PostgreSQL compiles plans it costs as expensive, and the audit trail's one query across
+# every history table spent ~25 s compiling to fetch a page of 50 events. Short OLTP queries gain
+# nothing from it.
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth and sessions --------------------------------------------------------------------------
@@ -139,6 +150,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# Two-factor sign-in (commissioning/mfa.py): optional for everyone; compulsory for administrators and
+# finance officers when REQUIRE_MFA is on. Wrong codes count towards the axes lockout above.
+REQUIRE_MFA = env_bool("REQUIRE_MFA", False)
+OTP_TOTP_ISSUER = env_str("SITE_NAME", "Joint Commissioning Office")
+
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous user row
 
 # --- Internationalisation -----------------------------------------------------------------------
@@ -166,6 +182,15 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 MEDIA_URL = "/media-not-served/"  # uploads are served only through permission-checked views
 PDF_ROOT = env_path("PDF_ROOT", VAR_DIR / "pdfs")
+# Uploads (commissioning/uploads.py): no file over MAX_UPLOAD_MB is accepted; the first handler
+# drops every byte past that limit, files up to FILE_UPLOAD_MAX_MEMORY_SIZE stay in memory and
+# larger ones go to a temporary file; DATA_UPLOAD_MAX_MEMORY_SIZE bounds the non-file fields.
+MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 10)
+FILE_UPLOAD_HANDLERS = [
+    "commissioning.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 STORAGES = {
@@ -194,6 +219,13 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # Redis down: a publish fails within seconds (the job stays recorded, commissioning/jobs.py
+    # queues it again when Redis is back) instead of hanging a page for 20 seconds or more.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 3
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+    }
 else:
     from commissioning.embedded import filesystem_broker_options
 
@@ -203,6 +235,18 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+# Jobs whose message was lost (worker killed, broker down) are queued again (commissioning/jobs.py).
+JOB_RECOVERY_GRACE_SECONDS = env_int("JOB_RECOVERY_GRACE_SECONDS", 300)
+JOB_RECOVERY_INTERVAL_SECONDS = env_int("JOB_RECOVERY_INTERVAL_SECONDS", 300)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
@@ -217,6 +261,10 @@ CELERY_BEAT_SCHEDULE = {
     "referrals-started": {
         "task": "brokerage.tasks.mark_started_referrals",
         "schedule": crontab(hour=0, minute=30),
+    },
+    "recover-stalled-work": {
+        "task": "commissioning.jobs.recover_stalled_work",
+        "schedule": JOB_RECOVERY_INTERVAL_SECONDS,
     },
 }
 
@@ -238,7 +286,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
         "commissioning.api.renderers.CSVRenderer",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "commissioning.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "commissioning.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DATE_FORMAT": "%Y-%m-%d",

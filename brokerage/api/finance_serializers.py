@@ -122,9 +122,21 @@ class RechargeRunCreateSerializer(serializers.Serializer):
         return attrs
 
 
+def _dated_as_from_to(fields: dict) -> dict:
+    """api.md names a line's dates ``from`` and ``to`` (Python keywords, so not declarable as
+    attributes): renamed here, so the schema documents the keys the API sends."""
+    renamed = {}
+    for name, field in fields.items():
+        if name in ("start", "end"):
+            field.source = name
+            name = "from" if name == "start" else "to"
+        renamed[name] = field
+    return renamed
+
+
 class InvoiceLineSerializer(serializers.ModelSerializer):
     month = PeriodField(read_only=True)
-    corrects_month = PeriodField(read_only=True)
+    corrects_month = PeriodField(read_only=True, allow_null=True)
     weekly_cost = MoneyField(read_only=True)
     amount = MoneyField(read_only=True, non_negative=False)
     package = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -153,11 +165,8 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["from"] = data.pop("start")
-        data["to"] = data.pop("end")
-        return data
+    def get_fields(self):
+        return _dated_as_from_to(super().get_fields())
 
     def get_dispute_status(self, line) -> str | None:
         """``open``, ``upheld``, ``credited`` (the latest dispute of the line), or null."""
@@ -294,11 +303,8 @@ class ReportLineSerializer(serializers.Serializer):
 
         return f"{signed_amount(line):.2f}"
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["from"] = data.pop("start")
-        data["to"] = data.pop("end")
-        return data
+    def get_fields(self):
+        return _dated_as_from_to(super().get_fields())
 
 
 class AgedDebtRowSerializer(serializers.Serializer):

@@ -4,12 +4,15 @@ through the permission gate, validates with a serializer, calls one service, res
 
 from __future__ import annotations
 
+import logging
+
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +25,17 @@ from .. import finance_selectors, finance_services, invoice_pdf
 from ..finance_filtersets import InvoiceFilterSet, RechargeRunFilterSet
 from ..models import Dispute, Invoice, InvoiceLine, RechargeRun
 from . import finance_serializers as s
+
+logger = logging.getLogger(__name__)
+
+
+class KeptFileMissing(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "The kept PDF of this invoice is missing or does not match its checksum. "
+        "It has been reported; an administrator must restore it from the backup."
+    )
+    default_code = "kept_file_missing"
 
 
 def _lines_prefetch():
@@ -105,6 +119,7 @@ class InvoiceViewSet(
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
             409: OpenApiResponse(description="A draft"),
+            503: OpenApiResponse(description="The kept file is missing or altered (restore from backup)"),
         },
         summary="The kept PDF",
     )
@@ -115,7 +130,11 @@ class InvoiceViewSet(
             raise Conflict("A draft has no PDF: issue it first.")
         if not invoice.pdf_checksum:  # the task has not run yet: render now (once)
             invoice = finance_services.invoice_pdf_ensure(invoice_id=invoice.pk)
-        data = invoice_pdf.read_kept(invoice)
+        try:
+            data = invoice_pdf.read_kept(invoice)
+        except invoice_pdf.PdfMissing as exc:
+            logger.error("kept PDF of invoice %s (%s): %s", invoice.pk, invoice.number, exc)
+            raise KeptFileMissing() from exc
         log_access(request=request, obj=invoice, action=AccessLog.Action.DOWNLOAD)
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'

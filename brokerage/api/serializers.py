@@ -138,7 +138,7 @@ class OfferSerializer(serializers.ModelSerializer):
     rate_card_rate = MoneyField(read_only=True, allow_null=True, source="get_rate_card_rate")
     rate_card_difference = MoneyField(read_only=True, allow_null=True, non_negative=False)
     needs_approval = serializers.BooleanField(read_only=True)
-    approved_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    approved_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Offer
@@ -197,7 +197,7 @@ class PackageSerializer(serializers.ModelSerializer):
     client = VisiblePrimaryKeyRelatedField(model=Client)
     provider = VisiblePrimaryKeyRelatedField(model=Provider)
     paying_organisation = OrganisationCodeField(kinds=_FUNDER_KINDS)
-    referral = serializers.PrimaryKeyRelatedField(read_only=True)
+    referral = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     version = _version_field()
 
     class Meta:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from commissioning import mfa
 from commissioning.models import ApiToken
 from commissioning.services import api_token_create, api_token_revoke
 
@@ -163,6 +164,8 @@ def _profile_context(request, *, token_form: ApiTokenForm | None = None, new_key
         "new_key": new_key,
         "new_token": new_token,
         "now": timezone.now(),
+        "mfa_enrolled": mfa.confirmed_device(user) is not None,
+        "mfa_required": mfa.mfa_required_for_role(user),
     }
 
 

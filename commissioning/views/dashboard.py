@@ -1,5 +1,5 @@
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import redirect
+from django.http import HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
@@ -31,4 +31,5 @@ class SwitchPartnershipView(LoginRequiredMixin, View):
         target = request.POST.get("next") or "/"
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = "/"
-        return redirect(target)
+        # A URL, never a view name: ``redirect("anything")`` would try to reverse it (a 500).
+        return HttpResponseRedirect(target)

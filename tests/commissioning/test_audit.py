@@ -1,6 +1,7 @@
 import csv
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 import pghistory
 import pytest
@@ -117,6 +118,19 @@ def test_history_shows_a_contract_change_with_the_acting_user(client, auditor, c
     assert "Home care framework" in html and "Home care (north)" in html
     assert '<span class="govuk-visually-hidden">was </span>(empty)</span>' in html  # notes were blank
     assert "<caption" in html
+
+
+def test_money_in_the_history_reads_as_the_exact_amount(client, auditor, commissioner, partnership):
+    contract = ContractFactory(partnership=partnership, annual_value=Decimal("250000.00"))
+    contract_update(contract=contract, by=commissioner, annual_value=Decimal("1234567.89"))
+    client.force_login(auditor)
+
+    response = client.get(HISTORY, {"model": "commissioning.Contract", "action": "update"})
+
+    [row] = response.context["rows"]
+    assert ("annual value", "250000.00", "1234567.89") in row.changes
+    html = response.content.decode()
+    assert "250000.00" in html and "250000.0<" not in html
 
 
 def test_history_shows_creation_with_the_values(client, auditor, partnership):

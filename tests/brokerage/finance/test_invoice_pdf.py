@@ -80,6 +80,29 @@ def test_a_tampered_file_is_refused(issued):
         invoice_pdf.read_kept(invoice)
 
 
+def test_a_deleted_kept_file_is_refused_not_a_crash(issued):
+    invoice = finance_services.invoice_pdf_ensure(invoice_id=issued.pk)
+    (invoice_pdf.pdf_root() / invoice.pdf_path).unlink()
+
+    with pytest.raises(invoice_pdf.PdfMissing):
+        invoice_pdf.read_kept(invoice)
+
+
+def test_a_missing_kept_file_gives_a_clear_page_and_api_error(issued, finance, client, api_as):
+    invoice = finance_services.invoice_pdf_ensure(invoice_id=issued.pk)
+    (invoice_pdf.pdf_root() / invoice.pdf_path).unlink()
+    client.force_login(finance)
+
+    page = client.get(f"/finance/invoices/{invoice.pk}/pdf/")
+    api = api_as(finance).get(f"/api/v1/invoices/{invoice.pk}/pdf/")
+
+    assert page.status_code == 503
+    assert f"The PDF of invoice {invoice.number} cannot be shown" in page.content.decode()
+    assert api.status_code == 503
+    assert "restore it from the backup" in api.json()["detail"]
+    assert not (invoice_pdf.pdf_root() / invoice.pdf_path).exists()  # never silently re-rendered
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -1,0 +1,77 @@
+"""The OpenAPI schema documents the error answers of api.md, not only the happy path.
+
+drf-spectacular documents the one success code of each operation. Clients (and the schemathesis
+tests) also meet: 400 for invalid input (``{"field": ["message"]}``, ``{"non_field_errors": [...]}``
+or ``{"detail": "..."}`` for a body that is not JSON), 401 without credentials, 403 when the role may
+not do it, 404 for what does not exist or is not visible (also an out-of-range ``?page=`` or an
+unknown ``?format=``), 409 for a stale edit or a delete of a record still in use, 415 for a body in
+a media type the endpoint does not read. ``AutoSchema`` adds each of them where it can happen, unless
+a view documents that code itself with ``extend_schema(responses=...)``.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework.permissions import AllowAny
+
+ERROR_DETAIL = {
+    "type": "object",
+    "description": "An error with one message.",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+
+VALIDATION_ERROR = {
+    "type": "object",
+    "description": (
+        'Messages by field name: {"field": ["message", ...]} (nested for fields holding rows), '
+        '{"non_field_errors": ["message", ...]} for the record as a whole, or {"detail": "message"} '
+        "when the request body cannot be read."
+    ),
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+}
+
+WRITE_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _error_ref(self, name: str, schema: dict) -> dict:
+        component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name)
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _is_public(self) -> bool:
+        return any(isinstance(p, AllowAny) for p in self.view.get_permissions())
+
+    def _error_codes(self) -> dict[str, tuple[str, dict, str]]:
+        detail = ("ErrorDetail", ERROR_DETAIL)
+        invalid = ("ValidationError", VALIDATION_ERROR)
+        codes: dict[str, tuple[str, dict, str]] = {}
+        # ``?format=`` alone cannot be invalid input: an unknown format is 404.
+        has_query = any(p.get("in") == "query" and p.get("name") != "format" for p in self._get_parameters())
+        if self.method in WRITE_METHODS or self.method == "DELETE" or has_query:
+            # A delete goes through a service that can refuse it (an issued invoice, for one).
+            codes["400"] = (*invalid, "Invalid input; nothing was changed.")
+        if not self._is_public():
+            codes["401"] = (*detail, "No valid credentials were given.")
+            codes["403"] = (*detail, "The role does not allow this.")
+        codes["404"] = (*detail, "Not found, or not visible to this user.")
+        if self.method in {"PATCH", "PUT", "DELETE"} or (self.method == "POST" and "{" in self.path):
+            codes["409"] = (*detail, "Changed by someone else since it was read, or still in use.")
+        if self.method in WRITE_METHODS:
+            codes["415"] = (*detail, "The request body is in a media type this endpoint does not read.")
+        return codes
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for code, (name, schema, description) in self._error_codes().items():
+            if code in responses:
+                continue
+            response = self._get_response_for_code(self._error_ref(name, schema), code, direction=direction)
+            response["description"] = description
+            responses[code] = response
+        return responses
