@@ -16,6 +16,18 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Users are made by the hundred; the production hasher (PBKDF2, a million rounds) would spend
+    minutes of the suite on it. Password checks behave the same with the fast hasher."""
+    from django.conf import settings as django_settings
+
+    saved = django_settings.PASSWORD_HASHERS
+    django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+    django_settings.PASSWORD_HASHERS = saved
+
+
 @pytest.fixture(autouse=True)
 def _private_file_roots(settings, tmp_path_factory):
     """Uploads and generated PDFs go to folders of this test's own, never to var/.
