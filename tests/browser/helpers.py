@@ -65,6 +65,9 @@ def _serve_axe(page) -> None:
 
 def axe_violations(page) -> list[dict]:
     _serve_axe(page)
+    # A click on a link returns once the navigation has started; the new document may not have a
+    # <head> yet to take the script tag. Check the page that has loaded, not the one in between.
+    page.wait_for_load_state("load")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=AXE_URL_PATH)
     return page.evaluate(

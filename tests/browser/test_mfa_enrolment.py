@@ -4,6 +4,7 @@
 Playwright instances in one process, as pytest-xdist can arrange, refuse to run.)"""
 
 import base64
+import time
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -44,6 +45,9 @@ def test_enrolment_in_a_browser_is_accessible_and_needs_no_inline_code(
     assert page.get_by_text("There is a problem").is_visible()
     assert_accessible(page, "two-factor set-up with an error")
 
+    # django-otp throttles a device for a second after a wrong code (then 2 s, 4 s...): a person
+    # re-typing takes longer than that; a test must wait it out, or the right code is refused too.
+    time.sleep(1.2)
     page.get_by_label("Code from your authenticator app").fill(right_code(device))
     page.get_by_role("button", name="Confirm and continue").click()
     page.wait_for_url(lambda url: "/two-factor/" not in url)
