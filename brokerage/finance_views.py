@@ -43,10 +43,7 @@ class FinanceMixin(RestrictedViewMixin):
     def get_object_or_404(self, model=None, pk=None, action="view"):
         # Subclasses fetch in dispatch() before RestrictedViewMixin checks the role: check it here
         # first, so a role without the permission gets 403 whatever the id (not a 404).
-        if not has_model_permission(self.request.user, self.model, self.action):
-            raise PermissionDenied(
-                f"Your role does not allow you to {self.action} {self.model._meta.verbose_name_plural}."
-            )
+        self.require_role()
         model = model or self.model
         pk = pk if pk is not None else self.kwargs["pk"]
         try:

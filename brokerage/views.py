@@ -61,10 +61,7 @@ class BrokerageMixin(RestrictedViewMixin):
     def get_object_or_404(self, model=None, pk=None, action=None):
         # Subclasses fetch in dispatch() before RestrictedViewMixin checks the role: check it here
         # first, so a role without the permission gets 403 whatever the id (not a 404).
-        if not self.user_can(self.action):
-            raise PermissionDenied(
-                f"Your role does not allow you to {self.action} {self.model._meta.verbose_name_plural}."
-            )
+        self.require_role()
         model = model or self.model
         qs = model.objects.restrict(self.request.user, action or "view")
         try:

@@ -462,8 +462,7 @@ class DeclarationRecordView(GovernanceMixin, View):
 
     def post(self, request, pk):
         # The role first (403 whatever the id), then the scope (hidden: 404).
-        if not has_model_permission(request.user, InterestDeclaration, "add"):
-            raise PermissionDenied("Your role does not allow you to record declarations.")
+        self.require_role("add", InterestDeclaration)
         item = get_object_or_404(AgendaItem.objects.restrict(request.user, "view"), pk=pk)
         board = item.meeting.board
         members = Person.objects.filter(
@@ -649,8 +648,8 @@ class AppendixDownloadView(GovernanceMixin, View):
     model = PaperAppendix
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not has_model_permission(request.user, Paper, "view"):
-            raise PermissionDenied("Your role does not allow you to view papers.")
+        if request.user.is_authenticated:
+            self.require_role("view", Paper)
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, pk):
@@ -739,8 +738,7 @@ class PaperDetailView(GovernanceMixin, DetailView):
         )
 
     def post(self, request, pk):
-        if not has_model_permission(request.user, Paper, "change"):  # the role first: 403, not 404
-            raise PermissionDenied("Your role does not allow you to change papers.")
+        self.require_role("change", Paper)
         self.object = paper = get_object_or_404(Paper.objects.restrict(request.user, "change"), pk=pk)
         form = PaperForm(request.POST, editing=True)
         if form.is_valid():

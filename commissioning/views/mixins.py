@@ -17,11 +17,18 @@ class RestrictedViewMixin(LoginRequiredMixin):
     narrow_to_current_partnership = True
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not has_model_permission(request.user, self.model, self.action):
-            raise PermissionDenied(
-                f"Your role does not allow you to {self.action} {self.model._meta.verbose_name_plural}."
-            )
+        if request.user.is_authenticated:
+            self.require_role()
         return super().dispatch(request, *args, **kwargs)
+
+    def require_role(self, action: str | None = None, model=None) -> None:
+        """403 unless the user's role holds the model permission: checked before any object is
+        looked up, so a role without it is refused whatever the id (never a 404 that leaks scope)."""
+        action, model = action or self.action, model or self.model
+        if not has_model_permission(self.request.user, model, action):
+            raise PermissionDenied(
+                f"Your role does not allow you to {action} {model._meta.verbose_name_plural}."
+            )
 
     def get_queryset(self):
         qs = self.model.objects.restrict(self.request.user, self.action)
