@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
 from commissioning import jobs
+from commissioning.bulk import copy_rows
 from commissioning.models import Organisation, Partnership, User
 
 from . import rates, recharges
@@ -33,6 +35,7 @@ from .models import (
     Dispute,
     DisputeOutcome,
     DisputeStatus,
+    FundingShare,
     FundingSplit,
     Invoice,
     InvoiceKind,
@@ -91,15 +94,46 @@ def recharge_run_request(
     return run
 
 
+@dataclass(frozen=True)
+class _PackageRow:
+    """What a run needs of a package: its facts' header and the details its lines carry."""
+
+    pk: int
+    start: date
+    end: date | None
+    payer: int
+    client_reference: str
+    nhs_number: str
+    provider: str
+    service_type: str
+
+    @property
+    def reference(self) -> str:
+        return f"P{self.pk:06d}"
+
+
+_PACKAGE_COLUMNS = (
+    "pk",
+    "start",
+    "end",
+    "paying_organisation_id",
+    "client__case_reference",
+    "client__nhs_number",
+    "provider__organisation__name",
+    "service_type",
+)
+
+
 def _load_facts(run: RechargeRun):
-    """Everything a run needs, in a handful of queries whatever the number of packages."""
+    """Everything a run needs, in a handful of queries whatever the number of packages.
+
+    Plain tuples (``values_list``), not model instances: a borough run reads about 6,000 packages,
+    20,000 costs and 30,000 shares, and building models for them cost more than the rule itself."""
     period_end = recharges.month_end(run.period)
     scope = {"client__partnership": run.partnership_id, "paying_organisation": run.issuer_id}
     packages = {
-        p.pk: p
-        for p in Package.objects.filter(start__lte=period_end, **scope).select_related(
-            "client", "provider__organisation"
-        )
+        row[0]: _PackageRow(*row)
+        for row in Package.objects.filter(start__lte=period_end, **scope).values_list(*_PACKAGE_COLUMNS)
     }
     sub = {f"package__{k}": v for k, v in scope.items()} | {"package__start__lte": period_end}
     costs: dict[int, list] = defaultdict(list)
@@ -107,47 +141,101 @@ def _load_facts(run: RechargeRun):
         "package_id", "effective_from", "effective_to", "unit_rate", "units_per_week"
     ):
         costs[c[0]].append(recharges.CostRow.of(c[1], c[2], c[3], c[4]))
-    splits: dict[int, list] = defaultdict(list)
-    for split in FundingSplit.objects.filter(effective_from__lte=period_end, **sub).prefetch_related(
-        "shares"
-    ):
-        shares = tuple((s.organisation_id, s.percent) for s in split.shares.all())
-        splits[split.package_id].append(
-            recharges.SplitRow(split.effective_from, split.effective_to, shares, split.pk)
+    shares: dict[int, list] = defaultdict(list)
+    for split_id, organisation_id, percent in (
+        FundingShare.objects.filter(
+            **{f"split__{k}": v for k, v in sub.items()}, split__effective_from__lte=period_end
         )
+        .order_by("split_id", "organisation__code")
+        .values_list("split_id", "organisation_id", "percent")
+    ):
+        shares[split_id].append((organisation_id, percent))
+    splits: dict[int, list] = defaultdict(list)
+    for split_id, package_id, start, end in FundingSplit.objects.filter(
+        effective_from__lte=period_end, **sub
+    ).values_list("pk", "package_id", "effective_from", "effective_to"):
+        splits[package_id].append(recharges.SplitRow(start, end, tuple(shares[split_id]), split_id))
     signed = Case(
         When(invoice__kind=InvoiceKind.CREDIT_NOTE, then=-F("amount")),
         default=F("amount"),
         output_field=DecimalField(max_digits=14, decimal_places=2),
     )
     billed = {
-        (row["package_id"], row["invoice__recipient_id"], row["month"]): row["net"]
-        for row in InvoiceLine.objects.filter(
+        (package_id, recipient_id, month): net
+        for package_id, recipient_id, month, net in InvoiceLine.objects.filter(
             invoice__issuer=run.issuer_id, invoice__partnership=run.partnership_id, month__lte=run.period
         )
         .values("package_id", "invoice__recipient_id", "month")
         .annotate(net=Sum(signed))
         .order_by()
+        .values_list("package_id", "invoice__recipient_id", "month", "net")
     }
     missing = {key[0] for key in billed} - set(packages)
     if missing:  # billed before, no longer paid by this issuer: their lines need the details
         packages.update(
-            (p.pk, p)
-            for p in Package.objects.filter(pk__in=missing).select_related("client", "provider__organisation")
+            (row[0], _PackageRow(*row))
+            for row in Package.objects.filter(pk__in=missing).values_list(*_PACKAGE_COLUMNS)
         )
     facts = [
         recharges.PackageFacts(
             package=p.pk,
             start=p.start,
             end=p.end,
-            payer=p.paying_organisation_id,
+            payer=p.payer,
             costs=tuple(sorted(costs[p.pk], key=lambda r: r.start)),
             splits=tuple(sorted(splits[p.pk], key=lambda r: r.start)),
         )
         for p in packages.values()
-        if p.paying_organisation_id == run.issuer_id
+        if p.payer == run.issuer_id
     ]
     return packages, facts, billed
+
+
+_LINE_COLUMNS = (
+    "invoice_id",
+    "package_id",
+    "client_reference",
+    "nhs_number",
+    "provider",
+    "service_type",
+    "month",
+    "start",
+    "end",
+    "days",
+    "weekly_cost",
+    "percent",
+    "amount",
+    "adjustment",
+    "corrects_month",
+    "previously_billed",
+    "position",
+)
+
+
+def _line_rows(documents, packages):
+    """The rows of ``_LINE_COLUMNS`` for each (invoice, sign, ordered lines) of a run."""
+    for invoice, sign, ordered in documents:
+        for position, line in enumerate(ordered):
+            package = packages[line.package]
+            yield (
+                invoice.pk,
+                package.pk,
+                package.client_reference,
+                package.nhs_number,
+                package.provider[:200],
+                package.service_type,
+                line.month,
+                line.start,
+                line.end,
+                line.days,
+                line.weekly_cost,
+                line.percent,
+                sign * line.amount,
+                line.adjustment,
+                line.corrects_month,
+                line.previously_billed,
+                position,
+            )
 
 
 def _issue_json(issue: recharges.Issue, packages) -> dict:
@@ -155,7 +243,7 @@ def _issue_json(issue: recharges.Issue, packages) -> dict:
     out = {
         "package": issue.package,
         "reference": package.reference if package else "",
-        "client_reference": package.client.case_reference if package else "",
+        "client_reference": package.client_reference if package else "",
         "from": issue.start.isoformat(),
         "to": issue.end.isoformat(),
     }
@@ -199,7 +287,8 @@ def _execute(run_id: int, issuer_id: int) -> RechargeRun:
     packages, facts, billed = _load_facts(run)
     result = recharges.true_up(facts, period=run.period, billed=billed)
     recipients = Organisation.objects.in_bulk([doc.recipient for doc in result.documents])
-    invoices, lines = [], []
+    invoices: list[Invoice] = []
+    lines: list[tuple[Invoice, int, list[recharges.Line]]] = []
     for doc in sorted(result.documents, key=lambda d: recipients[d.recipient].code):
         recipient = recipients[doc.recipient]
         sign = 1 if doc.kind == InvoiceKind.INVOICE else -1
@@ -218,43 +307,17 @@ def _execute(run_id: int, issuer_id: int) -> RechargeRun:
         ordered = sorted(
             doc.lines,
             key=lambda li: (
-                packages[li.package].client.case_reference,
+                packages[li.package].client_reference,
                 li.package,
                 li.month,
                 li.previously_billed,
                 li.start,
             ),
         )
-        for position, line in enumerate(ordered):
-            package = packages[line.package]
-            lines.append(
-                (
-                    invoice,
-                    InvoiceLine(
-                        package=package,
-                        client_reference=package.client.case_reference,
-                        nhs_number=package.client.nhs_number,
-                        provider=package.provider.organisation.name[:200],
-                        service_type=package.service_type,
-                        month=line.month,
-                        start=line.start,
-                        end=line.end,
-                        days=line.days,
-                        weekly_cost=line.weekly_cost,
-                        percent=line.percent,
-                        amount=sign * line.amount,
-                        adjustment=line.adjustment,
-                        corrects_month=line.corrects_month,
-                        previously_billed=line.previously_billed,
-                        position=position,
-                    ),
-                )
-            )
+        lines.append((invoice, sign, ordered))
     with _context(run.requested_by):
-        Invoice.objects.bulk_create(invoices)
-        for invoice, line in lines:
-            line.invoice = invoice
-        InvoiceLine.objects.bulk_create([line for _, line in lines], batch_size=2000)
+        Invoice.objects.bulk_create(invoices)  # also sets the history context for the COPY below
+        copy_rows(InvoiceLine._meta.db_table, _LINE_COLUMNS, _line_rows(lines, packages))
     run.package_count = len(facts)
     run.invoice_count = sum(1 for i in invoices if i.kind == InvoiceKind.INVOICE)
     run.credit_note_count = sum(1 for i in invoices if i.kind == InvoiceKind.CREDIT_NOTE)

@@ -874,7 +874,13 @@ class Invoice(models.Model):
         return f"{self.period:%B %Y}"
 
 
-@pghistory.track()
+# Statement-level history: a run writes thousands of lines in one INSERT, and a row-level trigger
+# would upsert the history context once per line (most of the run's time).
+@pghistory.track(
+    pghistory.InsertEvent(level=pghistory.Statement),
+    pghistory.UpdateEvent(level=pghistory.Statement),
+    pghistory.DeleteEvent(level=pghistory.Statement),
+)
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="invoice_lines")

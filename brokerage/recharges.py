@@ -24,6 +24,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from commissioning.money import round_half_up
 
@@ -154,21 +155,28 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
+@lru_cache(maxsize=4096)
 def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
+@lru_cache(maxsize=4096)
 def next_month(day: date) -> date:
     return (month_end(day) + ONE_DAY).replace(day=1)
 
 
 def months_between(first: date, last: date) -> list[date]:
     """First days of the months from ``first``'s month to ``last``'s month inclusive."""
-    out, cursor, stop = [], month_start(first), month_start(last)
+    return list(_months(month_start(first), month_start(last)))
+
+
+@lru_cache(maxsize=4096)
+def _months(first: date, stop: date) -> tuple[date, ...]:
+    out, cursor = [], first
     while cursor <= stop:
         out.append(cursor)
         cursor = next_month(cursor)
-    return out
+    return tuple(out)
 
 
 def parse_period(text: str) -> date:
@@ -190,8 +198,11 @@ def period_label(month: date) -> str:
 # --- The rule -----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
 def amount(weekly_cost: Decimal, days: int, percent: Decimal) -> Decimal:
-    """What a funder owes for a segment: one Decimal expression, rounded half up at the line."""
+    """What a funder owes for a segment: one Decimal expression, rounded half up at the line.
+
+    Cached: a package bills the same weekly cost, days and share month after month."""
     return round_half_up(Decimal(weekly_cost) * Decimal(days) * Decimal(percent) / Decimal(7 * 100))
 
 
@@ -199,55 +210,78 @@ def _covering(rows: Iterable, day: date) -> list:
     return [r for r in rows if r.start <= day and (r.end is None or day <= r.end)]
 
 
-def _bad_shares(split: SplitRow) -> bool:
-    return sum((p for _, p in split.shares), Decimal(0)) != HUNDRED
+@lru_cache(maxsize=4096)
+def _share_total(shares: tuple[tuple[Hashable, Decimal], ...]) -> Decimal:
+    return sum((p for _, p in shares), Decimal(0))
 
 
-def month_segments(facts: PackageFacts, month: date) -> MonthResult:
-    """The segments of one package in one month, and the days that cannot be billed."""
-    result = MonthResult()
-    lo = max(month_start(month), facts.start)
-    hi = month_end(month) if facts.end is None else min(month_end(month), facts.end)
+def segments_by_month(facts: PackageFacts, first: date, last: date) -> dict[date, MonthResult]:
+    """The segments and unbillable days of one package in each month from ``first`` to ``last``.
+
+    One sweep over the package's life: its days are cut at every change of cost or split and at
+    every month start; pieces are classified where a cost or split starts or ends, and pieces that
+    run on with the same weekly cost and shares are merged within their month. Months the package
+    is not live in are absent."""
+    out: dict[date, MonthResult] = {}
+    lo = max(month_start(first), facts.start)
+    hi = month_end(last) if facts.end is None else min(month_end(last), facts.end)
     if hi < lo:
-        return result
-    cuts = {lo, hi + ONE_DAY}
-    for row in (*facts.costs, *facts.splits):
-        if lo < row.start <= hi:
-            cuts.add(row.start)
-        if row.end is not None and lo <= row.end < hi:
-            cuts.add(row.end + ONE_DAY)
-    bounds = sorted(cuts)
+        return out
+    costs = [r for r in facts.costs if r.start <= hi and (r.end is None or lo <= r.end)]
+    splits = [r for r in facts.splits if r.start <= hi and (r.end is None or lo <= r.end)]
+    changes = {lo}  # the days on which the covering cost or split may change
+    for row in (*costs, *splits):
+        if lo < row.start:
+            changes.add(row.start)
+        if row.end is not None and row.end < hi:
+            changes.add(row.end + ONE_DAY)
+    bounds = sorted({*changes, hi + ONE_DAY, *_months(next_month(lo), month_start(hi))})
+    following, result, state = lo, MonthResult(), None  # ``following``: the next month's first day
     for a, b in zip(bounds, bounds[1:], strict=False):
         end = b - ONE_DAY
-        splits = _covering(facts.splits, a)
-        costs = _covering(facts.costs, a)
-        if not splits:
-            kind, message = "unfunded", "no funding split covers these days"
-        elif len(splits) > 1:
-            kind, message = "overlapping_splits", "two funding splits cover these days"
-        elif _bad_shares(splits[0]):
-            total = sum((p for _, p in splits[0].shares), Decimal(0))
-            kind, message = "shares_not_100", f"the shares sum to {total}, not 100"
-        elif len(costs) != 1:
-            kind = "no_cost" if not costs else "overlapping_costs"
-            message = "no cost covers these days" if not costs else "two costs cover these days"
-        else:
-            kind = ""
+        if a >= following:
+            month = a.replace(day=1)
+            following = next_month(month)
+            result = out[month] = MonthResult()
+        if a in changes:
+            state = _classify(costs, splits, a)
+        kind, message, weekly_cost, shares = state
         if kind:
             _add_issue(result.issues, Issue(facts.package, a, end, kind, message))
             continue
-        segment = Segment(a, end, costs[0].weekly_cost, splits[0].shares)
         previous = result.segments[-1] if result.segments else None
         if (
             previous
             and previous.end + ONE_DAY == a
-            and previous.weekly_cost == segment.weekly_cost
-            and previous.shares == segment.shares
+            and previous.weekly_cost == weekly_cost
+            and previous.shares == shares
         ):
-            result.segments[-1] = Segment(previous.start, end, previous.weekly_cost, previous.shares)
+            result.segments[-1] = Segment(previous.start, end, weekly_cost, shares)
         else:
-            result.segments.append(segment)
-    return result
+            result.segments.append(Segment(a, end, weekly_cost, shares))
+    return out
+
+
+def _classify(costs: list[CostRow], splits: list[SplitRow], day: date) -> tuple:
+    """(kind, message, weekly cost, shares) from ``day`` until the next change; kind "" is billable."""
+    covering_splits = _covering(splits, day)
+    covering_costs = _covering(costs, day)
+    if not covering_splits:
+        return "unfunded", "no funding split covers these days", None, None
+    if len(covering_splits) > 1:
+        return "overlapping_splits", "two funding splits cover these days", None, None
+    if (total := _share_total(covering_splits[0].shares)) != HUNDRED:
+        return "shares_not_100", f"the shares sum to {total}, not 100", None, None
+    if not covering_costs:
+        return "no_cost", "no cost covers these days", None, None
+    if len(covering_costs) > 1:
+        return "overlapping_costs", "two costs cover these days", None, None
+    return "", "", covering_costs[0].weekly_cost, covering_splits[0].shares
+
+
+def month_segments(facts: PackageFacts, month: date) -> MonthResult:
+    """The segments of one package in one month, and the days that cannot be billed."""
+    return segments_by_month(facts, month, month).get(month_start(month)) or MonthResult()
 
 
 def _add_issue(issues: list[Issue], issue: Issue) -> None:
@@ -260,28 +294,39 @@ def _add_issue(issues: list[Issue], issue: Issue) -> None:
     issues.append(issue)
 
 
+Owed = tuple[Segment, Hashable, Decimal, Decimal]  # (segment, funder, percent, amount)
+
+
+def _owed(facts: PackageFacts, segments: Iterable[Segment]) -> list[Owed]:
+    """(segment, funder, percent, amount) for each funder other than the payer with a share."""
+    return [
+        (segment, funder, percent, amount(segment.weekly_cost, segment.days, percent))
+        for segment in segments
+        for funder, percent in segment.shares
+        if funder != facts.payer and percent != 0
+    ]
+
+
+def _line(facts: PackageFacts, month: date, owed: Owed, *, adjustment: bool = False) -> Line:
+    segment, funder, percent, value = owed
+    return Line(
+        package=facts.package,
+        recipient=funder,
+        month=month,
+        start=segment.start,
+        end=segment.end,
+        days=segment.days,
+        weekly_cost=segment.weekly_cost,
+        percent=Decimal(percent),
+        amount=value,
+        adjustment=adjustment,
+    )
+
+
 def owed_lines(facts: PackageFacts, month: date) -> tuple[list[Line], list[Issue]]:
     """The lines each funder other than the payer owes the payer for one package month."""
     result = month_segments(facts, month)
-    lines = []
-    for segment in result.segments:
-        for funder, percent in segment.shares:
-            if funder == facts.payer or Decimal(percent) == 0:
-                continue
-            lines.append(
-                Line(
-                    package=facts.package,
-                    recipient=funder,
-                    month=month,
-                    start=segment.start,
-                    end=segment.end,
-                    days=segment.days,
-                    weekly_cost=segment.weekly_cost,
-                    percent=Decimal(percent),
-                    amount=amount(segment.weekly_cost, segment.days, percent),
-                )
-            )
-    return lines, result.issues
+    return [_line(facts, month_start(month), o) for o in _owed(facts, result.segments)], result.issues
 
 
 def true_up(
@@ -298,30 +343,35 @@ def true_up(
     period = month_start(period)
     result = RunResult()
     by_recipient: dict[Hashable, list[Line]] = defaultdict(list)
-    billed = {k: Decimal(v) for k, v in billed.items() if Decimal(v) != 0}
-    seen: set[tuple[Hashable, Hashable, date]] = set()
-    billed_recipients: dict[tuple[Hashable, date], set] = defaultdict(set)
+    billed = {k: d for k, v in billed.items() if (d := v if type(v) is Decimal else Decimal(v))}
+    billed_recipients: dict[Hashable, dict[date, set]] = defaultdict(lambda: defaultdict(set))
     for package, recipient, month in billed:
-        billed_recipients[(package, month)].add(recipient)
+        billed_recipients[package][month].add(recipient)
+    owed_so_far = result.owed  # (package, recipient, month) -> owed, for every month looked at
+    nothing: dict[date, set] = {}
     for facts in packages:
         if facts.start > month_end(period):
             continue
-        for month in months_between(facts.start, period):
-            lines, issues = owed_lines(facts, month)
-            result.issues.extend(issues)
-            grouped: dict[Hashable, list[Line]] = defaultdict(list)
-            for line in lines:
-                grouped[line.recipient].append(line)
-            for recipient in {*grouped, *billed_recipients.get((facts.package, month), ())}:
+        by_month = segments_by_month(facts, facts.start, period)
+        package_billed = billed_recipients.get(facts.package, nothing)
+        for month in _months(month_start(facts.start), period):
+            found = by_month.get(month)
+            owed_by: dict[Hashable, list[Owed]] = {}
+            if found is not None:
+                result.issues.extend(found.issues)
+                for item in _owed(facts, found.segments):
+                    owed_by.setdefault(item[1], []).append(item)
+            recipients = package_billed.get(month)
+            for recipient in {*owed_by, *recipients} if recipients else owed_by:
                 key = (facts.package, recipient, month)
-                seen.add(key)
-                owed = sum((line.amount for line in grouped.get(recipient, [])), ZERO)
-                result.owed[key] = owed
+                owed_items = owed_by.get(recipient, ())
+                owed = sum((item[3] for item in owed_items), ZERO)
+                owed_so_far[key] = owed
                 already = billed.get(key, ZERO)
                 if owed == already:
                     continue
                 adjustment = month < period
-                out = [_with(line, adjustment=adjustment) for line in grouped.get(recipient, [])]
+                out = [_line(facts, month, item, adjustment=adjustment) for item in owed_items]
                 if already:
                     lo = max(month, facts.start)
                     hi = month_end(month) if facts.end is None else max(lo, min(month_end(month), facts.end))
@@ -344,7 +394,7 @@ def true_up(
     # Billed package months the packages given no longer reach (e.g. a start date moved later).
     for key, already in billed.items():
         package, recipient, month = key
-        if key in seen or month > period:
+        if key in owed_so_far or month > period:
             continue
         result.owed[key] = ZERO
         by_recipient[recipient].append(
@@ -361,22 +411,6 @@ def true_up(
         # unbilled and are picked up by the first run whose net for this recipient is not zero;
         # the recipient's billed total already equals its owed total.
     return result
-
-
-def _with(line: Line, *, adjustment: bool) -> Line:
-    return Line(
-        line.package,
-        line.recipient,
-        line.month,
-        line.start,
-        line.end,
-        line.days,
-        line.weekly_cost,
-        line.percent,
-        line.amount,
-        adjustment=adjustment,
-        previously_billed=line.previously_billed,
-    )
 
 
 def billed_after(billed: Mapping, result: RunResult) -> dict:

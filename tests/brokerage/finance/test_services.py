@@ -182,6 +182,21 @@ def test_a_run_works_in_a_handful_of_queries_whatever_the_number_of_packages(
     assert run.package_count == 12 and run.invoices.get().lines.count() == 12 * 5
 
 
+def test_the_lines_a_run_writes_are_in_the_history_with_who_asked_for_the_run(
+    make_package, council, ccg, run_month, finance
+):
+    for _ in range(3):
+        make_package(date(2022, 1, 1), shares=[(council, 50), (ccg, 50)])
+
+    run = run_month(MAY)
+
+    lines = InvoiceLine.objects.filter(invoice__run=run)
+    events = InvoiceLine.pgh_event_model.objects.filter(pgh_obj__in=lines, pgh_label="insert")
+    assert lines.count() == events.count() == 3 * 5
+    assert {e.pgh_context.metadata.get("user") for e in events.select_related("pgh_context")} == {finance.pk}
+    assert {(e.pgh_obj_id, e.amount) for e in events} == {(li.pk, li.amount) for li in lines}
+
+
 # --- Issue and numbering ------------------------------------------------------------------------
 
 

@@ -1,0 +1,82 @@
+"""The sweep in ``brokerage.recharges`` against the plain one-month-at-a-time oracle (hypothesis).
+
+Histories here are rougher than real ones on purpose: overlapping costs and splits, shares that do
+not sum to 100, gaps, zero shares, ends before later rows, and random amounts already billed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from brokerage import recharges
+from brokerage.recharges import CostRow, PackageFacts, SplitRow
+
+from . import naive_rule1
+
+BASE = date(2021, 11, 20)
+FUNDERS = ("LA", "CCG", "ICB2")
+
+
+@st.composite
+def rough_rows(draw, kind):
+    rows = []
+    for _ in range(draw(st.integers(0, 5))):
+        start = BASE + timedelta(days=draw(st.integers(-40, 400)))
+        end = draw(st.one_of(st.none(), st.integers(0, 200).map(lambda n, s=start: s + timedelta(days=n))))
+        if kind == "cost":
+            rows.append(CostRow(start, end, draw(st.decimals(D("0"), D("4000"), places=3))))
+        else:
+            a = draw(st.sampled_from([D(0), D(25), D("33.33"), D(50), D(100), D(60)]))
+            b = draw(st.sampled_from([D(0), D(50), D("66.67"), D(40), D(100) - a]))
+            shares = tuple((f, p) for f, p in zip(FUNDERS, (a, b, D(100) - a - b), strict=True))
+            rows.append(SplitRow(start, end, shares))
+    return tuple(sorted(rows, key=lambda r: r.start))
+
+
+@st.composite
+def rough_packages(draw, key):
+    start = BASE + timedelta(days=draw(st.integers(0, 300)))
+    end = draw(st.one_of(st.none(), st.integers(-5, 400).map(lambda n: start + timedelta(days=n))))
+    payer = draw(st.sampled_from(FUNDERS))
+    return PackageFacts(key, start, end, payer, draw(rough_rows("cost")), draw(rough_rows("split")))
+
+
+@st.composite
+def runs(draw):
+    packages = [draw(rough_packages(key)) for key in range(draw(st.integers(1, 4)))]
+    period = date(2022, draw(st.integers(1, 12)), 1) if draw(st.booleans()) else date(2023, 2, 1)
+    billed = {}
+    for _ in range(draw(st.integers(0, 8))):
+        month = date(2021 + draw(st.integers(0, 1)), draw(st.integers(1, 12)), 1)
+        key = (draw(st.integers(0, 4)), draw(st.sampled_from(FUNDERS)), month)
+        billed[key] = draw(st.decimals(D("-500"), D("3000"), places=2))
+    return packages, period, billed
+
+
+def _shape(result):
+    """Documents in recipient order: the order of documents is not part of the rule."""
+    return (
+        sorted((d.recipient, d.kind, d.lines) for d in result.documents),
+        result.issues,
+        result.owed,
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(runs())
+def test_the_sweep_bills_exactly_what_the_plain_rule_bills(run):
+    packages, period, billed = run
+    assert _shape(recharges.true_up(packages, period=period, billed=billed)) == _shape(
+        naive_rule1.true_up(packages, period=period, billed=billed)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(rough_packages(1), st.integers(0, 20))
+def test_each_month_has_the_plain_rule_segments_and_lines(facts, n):
+    month = date(2021 + (10 + n) // 12, (10 + n) % 12 + 1, 1)
+    assert recharges.month_segments(facts, month) == naive_rule1.month_segments(facts, month)
+    assert recharges.owed_lines(facts, month) == naive_rule1.owed_lines(facts, month)
