@@ -340,7 +340,7 @@ class Server:
     def __init__(self, url: str):
         self.port = _free_port()
         self.url = url
-        self.sessions: dict[str, str] = {}
+        self.sessions: dict[str, list[str]] = {}  # user -> one session per concurrent client
         self.tokens: dict[str, str] = {}
         self.process = None
 
@@ -359,7 +359,9 @@ class Server:
             "--log-level",
             "warning",
         ]
-        self.process = subprocess.Popen(args, cwd=ROOT, env=_env(self.url))  # noqa: S603
+        # Production-shaped: gunicorn keeps its database connections (docker-compose sets the same).
+        env = _env(self.url) | {"DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "60")}
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env)  # noqa: S603
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -392,9 +394,11 @@ class Server:
         return response.status, seconds, int(response.getheader("X-Bench-Queries") or 0), body
 
     def load(self, paths: list[str], *, session=None, token=None, per_client: int = 10) -> dict:
-        """``CLIENTS`` threads, each with its own keep-alive connection, ``per_client`` requests."""
+        """``CLIENTS`` threads, each with its own keep-alive connection (and its own session when
+        ``session`` is a list of them), ``per_client`` requests."""
+        sessions = session if isinstance(session, list) else [session]
         for path in paths[:3]:  # warm up
-            status, _s, _q, body = self.get(path, session=session, token=token)
+            status, _s, _q, body = self.get(path, session=sessions[0], token=token)
             if status != 200:
                 raise RuntimeError(f"{path}: HTTP {status}: {body[:300]!r}")
         samples: list[float] = []
@@ -408,7 +412,8 @@ class Server:
                 if k and time.perf_counter() - started > PHASE_SECONDS:
                     break  # a slow endpoint: fewer samples rather than a bench that never ends
                 path = paths[(n * per_client + k) % len(paths)]
-                status, seconds, count, _body = self.get(path, session=session, token=token, conn=conn)
+                own = sessions[n % len(sessions)]
+                status, seconds, count, _body = self.get(path, session=own, token=token, conn=conn)
                 with lock:
                     samples.append(seconds)
                     queries.append(count)
@@ -442,12 +447,15 @@ def _credentials(server: Server) -> None:
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
     for user in User.objects.filter(username__startswith="bench_"):
-        session = store()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        server.sessions[user.username] = session.session_key
+        # Ten clients are ten people signed in: each has its own session (its row is written on
+        # every request for the idle timeout, and one shared row would serialise the clients).
+        for _ in range(CLIENTS):
+            session = store()
+            session[SESSION_KEY] = str(user.pk)
+            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            session.create()
+            server.sessions.setdefault(user.username, []).append(session.session_key)
         key = ApiToken.generate_key()
         ApiToken.objects.create(user=user, name="bench", prefix=key[:8], digest=ApiToken.hash_key(key))
         server.tokens[user.username] = key

@@ -105,7 +105,12 @@ if not DATABASE_URL:
 
 import dj_database_url  # noqa: E402
 
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+# Persistent connections (DB_CONN_MAX_AGE > 0) suit gunicorn; each is checked before it is reused.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True
+    )
+}
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise RuntimeError("DATABASE_URL must point at PostgreSQL (postgres://...)")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
