@@ -44,8 +44,10 @@ class ClientFilterSet(django_filters.FilterSet):
 
 
 class ReferralFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices)
-    urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices)
+    # Columns of the referral itself: no join can repeat a row, so no DISTINCT (which made the
+    # queue sort every open referral, all columns, before taking a page).
+    status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices, distinct=False)
+    urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices, distinct=False)
     service_type = django_filters.ChoiceFilter(choices=ServiceType.choices, label="Service type")
     cohort = django_filters.ChoiceFilter(field_name="client__cohort", choices=Cohort.choices)
     funder = django_filters.ModelChoiceFilter(

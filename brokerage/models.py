@@ -475,6 +475,8 @@ class Package(models.Model):
 
     class Meta:
         ordering = ["-start", "-pk"]
+        # The package lists (page and API) read the first page in this order.
+        indexes = [models.Index(fields=["start", "id"], name="package_start_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gte=F("start")), name="package_end_not_before_start"

@@ -58,12 +58,14 @@ class BrokerageMixin(RestrictedViewMixin):
         super().setup(request, *args, **kwargs)
         request.partnership = getattr(request, "partnership", None) or None
 
-    def get_object_or_404(self, model=None, pk=None, action=None):
+    def get_object_or_404(self, model=None, pk=None, action=None, select_related=()):
         # Subclasses fetch in dispatch() before RestrictedViewMixin checks the role: check it here
         # first, so a role without the permission gets 403 whatever the id (not a 404).
         self.require_role()
         model = model or self.model
         qs = model.objects.restrict(self.request.user, action or "view")
+        if select_related:
+            qs = qs.select_related(*select_related)
         try:
             return qs.get(pk=pk if pk is not None else self.kwargs["pk"])
         except model.DoesNotExist:
@@ -515,10 +517,14 @@ class PackageDetailView(BrokerageMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        package = self.get_object_or_404()
-        package = Package.objects.select_related(
-            "client__partnership", "provider__organisation", "paying_organisation", "referral"
-        ).get(pk=package.pk)
+        package = self.get_object_or_404(
+            select_related=(
+                "client__partnership",
+                "provider__organisation",
+                "paying_organisation",
+                "referral",
+            )
+        )
         show_client = has_model_permission(user, Client, "view")
         if show_client:
             log_access(request=self.request, obj=package.client)

@@ -8,6 +8,7 @@ the gate itself, and runs a fixed number of queries whatever the number of lines
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 from pghistory.models import Events
 
@@ -213,20 +214,28 @@ def _share(
 
 
 def monitor_many(
-    schedules: Sequence[Schedule], year: int, period: date | None = None
+    schedules: Sequence[Schedule],
+    year: int,
+    period: date | None = None,
+    *,
+    lines: Sequence[BudgetLine] | None = None,
+    fixed_shares: Sequence[ScheduleFixedShare] | None = None,
 ) -> dict[int, Monitoring]:
     """Monitoring of several schedules for one year, at ``period`` or else each schedule's latest
-    reported period. Three queries, whatever the number of schedules, lines and positions.
+    reported period. Three queries, whatever the number of schedules, lines and positions (one
+    when given the year's lines, as ``lines_of(schedules, year)``, and the fixed shares).
 
     The schedules must come with ``agreement__partnership__council`` and ``__nhs_commissioner``
     (``with_related``)."""
     schedules = list(schedules)
     if not schedules:
         return {}
-    lines = list(lines_of(schedules, year))
+    lines = list(lines_of(schedules, year)) if lines is None else list(lines)
     positions = _latest_positions([l.pk for l in lines], period)  # noqa: E741
     fixed: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for share in ScheduleFixedShare.objects.filter(schedule__in=schedules):
+    if fixed_shares is None:
+        fixed_shares = ScheduleFixedShare.objects.filter(schedule__in=schedules)
+    for share in fixed_shares:
         fixed[share.schedule_id][share.organisation_id] = share.percent
     lines_by_schedule: dict[int, list[BudgetLine]] = defaultdict(list)
     for line in lines:
@@ -310,12 +319,23 @@ def with_related(qs: models.QuerySet) -> models.QuerySet:
     )
 
 
-def monitor(schedule: Schedule, year: int, period: date | None = None) -> Monitoring:
-    return monitor_many([schedule], year, period)[schedule.pk]
+def monitor(
+    schedule: Schedule,
+    year: int,
+    period: date | None = None,
+    *,
+    lines: Sequence[BudgetLine] | None = None,
+    fixed_shares: Sequence[ScheduleFixedShare] | None = None,
+) -> Monitoring:
+    return monitor_many([schedule], year, period, lines=lines, fixed_shares=fixed_shares)[schedule.pk]
 
 
-def schedule_years(schedule: Schedule) -> list[int]:
-    with_lines = set(BudgetLine.objects.filter(schedule=schedule).values_list("year", flat=True))
+def schedule_years(schedule: Schedule, lines: Sequence[BudgetLine] | None = None) -> list[int]:
+    """The years of the agreement and of the schedule's lines (all its lines, when given them)."""
+    if lines is None:
+        with_lines = set(BudgetLine.objects.filter(schedule=schedule).values_list("year", flat=True))
+    else:
+        with_lines = {line.year for line in lines}
     return sorted(with_lines | set(schedule.agreement.years))
 
 
@@ -604,6 +624,23 @@ class HistoryEntry:
     summary: str
     changes: list[Change] = field(default_factory=list)
 
+    @property
+    def when_label(self) -> str:
+        """``when|date:"j F Y, H:i"`` in the current time zone (the day's part cached)."""
+        local = timezone.localtime(self.when) if timezone.is_aware(self.when) else self.when
+        return f"{_format_date(local.date(), 'j F Y')}{local:, %H:%M}"
+
+
+@functools.lru_cache(maxsize=2048)
+def _date_label(value: date, fmt: str, language: str | None) -> str:
+    return date_format(value, fmt)
+
+
+def _format_date(value: date, fmt: str) -> str:
+    """``date_format`` of a date, cached by language: a history names the same months again and
+    again, and each month name is a lazy translation, slow to resolve."""
+    return _date_label(value, fmt, translation.get_language())
+
 
 _SKIP = {"id", "version", "schedule_id", "proposed_at"}
 _LIMIT = 100
@@ -618,13 +655,18 @@ _NAMES = {
 }
 
 
+@functools.cache
+def _choices(field_obj: models.Field) -> dict:
+    return dict(field_obj.flatchoices)
+
+
 def _display(field_obj: models.Field, raw: Any, related: dict) -> Any:
     if raw is None or raw == "":
         return None
     if field_obj.is_relation:
         return related.get((field_obj.related_model, raw), f"#{raw}")
     if field_obj.choices:
-        return dict(field_obj.flatchoices).get(raw, raw)
+        return _choices(field_obj).get(raw, raw)
     if (
         isinstance(field_obj, models.DecimalField)
         and field_obj.decimal_places == 2
@@ -633,7 +675,7 @@ def _display(field_obj: models.Field, raw: Any, related: dict) -> Any:
         return format_money(Decimal(str(raw)))
     if isinstance(field_obj, models.DateField) and not isinstance(field_obj, models.DateTimeField):
         try:
-            return date_format(date.fromisoformat(raw), "F Y" if field_obj.name == "period" else "j F Y")
+            return _format_date(date.fromisoformat(raw), "F Y" if field_obj.name == "period" else "j F Y")
         except (TypeError, ValueError):
             return raw
     return raw
@@ -646,7 +688,7 @@ def _subject(model_label: str, data: dict, related: dict) -> str:
         line = related.get((BudgetLine, data.get("budget_line_id")))
         period = data.get("period", "")
         with contextlib.suppress(TypeError, ValueError):
-            period = date_format(date.fromisoformat(period), "F Y")
+            period = _format_date(date.fromisoformat(period), "F Y")
         return f"of “{line.name if line else '?'}” for {period}"
     if model_label == "budgets.ScheduleFixedShare":
         organisation = related.get((Organisation, data.get("organisation_id")))
@@ -660,10 +702,13 @@ def _subject(model_label: str, data: dict, related: dict) -> str:
     return ""
 
 
-def schedule_history(schedule: Schedule, user) -> list[HistoryEntry]:
+def schedule_history(
+    schedule: Schedule, user, lines: Sequence[BudgetLine] | None = None
+) -> list[HistoryEntry]:
     """Who changed what on a schedule, its fixed shares, lines, positions and virements, newest
-    first, with each field's before and after (django-pghistory's trigger rows). Four queries
-    plus one per kind of related object named."""
+    first, with each field's before and after (django-pghistory's trigger rows). Three queries
+    plus one per kind of related object named; one fewer when given the schedule's lines (all
+    years, as ``lines_of([schedule])``: the lines named need no query then)."""
     event = lambda name: apps.get_model("budgets", f"{name}Event")  # noqa: E731
     wanted = [event("Schedule"), event("ScheduleFixedShare"), event("BudgetLine")]
     if has_model_permission(user, Virement, "view"):
@@ -671,15 +716,15 @@ def schedule_history(schedule: Schedule, user) -> list[HistoryEntry]:
     events = list(
         Events.objects.references(schedule).across(*wanted).order_by("-pgh_created_at", "-pgh_id")[:_LIMIT]
     )
-    line_ids = list(BudgetLine.objects.filter(schedule=schedule).values_list("pk", flat=True))
-    if line_ids and has_model_permission(user, MonthlyPosition, "view"):
+    lines = list(BudgetLine.objects.filter(schedule=schedule) if lines is None else lines)
+    if lines and has_model_permission(user, MonthlyPosition, "view"):
         events += list(
-            Events.objects.references(list(BudgetLine.objects.filter(pk__in=line_ids)))
+            Events.objects.references(lines)
             .across(event("MonthlyPosition"))
             .order_by("-pgh_created_at", "-pgh_id")[:_LIMIT]
         )
     events.sort(key=lambda e: (e.pgh_created_at, e.pgh_id), reverse=True)
-    return _history_entries(events[:_LIMIT])
+    return _history_entries(events[:_LIMIT], known={(BudgetLine, line.pk): line for line in lines})
 
 
 def stream_history(stream) -> list[HistoryEntry]:
@@ -702,10 +747,15 @@ def agreement_history(agreement) -> list[HistoryEntry]:
     return _history_entries(events)
 
 
-def _history_entries(events: list) -> list[HistoryEntry]:
-    fields_by_model = {
-        label: {f.attname: f for f in apps.get_model(label)._meta.concrete_fields} for label in _NAMES
-    }
+@functools.cache
+def _fields_by_model() -> dict[str, dict[str, models.Field]]:
+    return {label: {f.attname: f for f in apps.get_model(label)._meta.concrete_fields} for label in _NAMES}
+
+
+def _history_entries(events: list, known: dict[tuple, Any] | None = None) -> list[HistoryEntry]:
+    """``known``: objects already loaded, by (model, pk), that the entries may name."""
+    fields_by_model = _fields_by_model()
+    known = known or {}
     needed: dict[type[models.Model], set] = defaultdict(set)
     for item in events:
         user_pk = (item.pgh_context or {}).get("user")
@@ -722,6 +772,10 @@ def _history_entries(events: list) -> list[HistoryEntry]:
                 needed[field_obj.related_model].update(v for v in (before, after) if v)
     related: dict[tuple, Any] = {}
     for model, pks in needed.items():
+        pks = {pk for pk in pks if (model, pk) not in known}
+        related.update({(model, pk): known[(model, pk)] for pk in needed[model] - pks})
+        if not pks:
+            continue
         qs = model._default_manager.filter(pk__in=pks)
         if model._meta.label == "governance.Decision":  # its str() names its agenda item
             qs = qs.select_related("agenda_item")

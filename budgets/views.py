@@ -389,13 +389,21 @@ class ScheduleDetailView(BudgetViewMixin, DetailView):
         context = super().get_context_data(**kwargs)
         schedule = self.object
         user = self.request.user
-        years = selectors.schedule_years(schedule)
+        # The lines (every year) and fixed shares are read once and handed to each selector.
+        lines = list(selectors.lines_of([schedule]))
+        fixed_shares = list(schedule.fixed_shares.select_related("organisation"))
+        years = selectors.schedule_years(schedule, lines=lines)
         year = _parse_year(self.request.GET.get("year"), years, selectors.current_year(schedule))
         period = _parse_period(self.request.GET.get("period"))
         if period is not None and financial_year_of(period) != year:
             period = None
-        lines = list(selectors.lines_of([schedule]))
-        monitoring = selectors.monitor(schedule, year, period)
+        monitoring = selectors.monitor(
+            schedule,
+            year,
+            period,
+            lines=[line for line in lines if line.year == year],
+            fixed_shares=fixed_shares,
+        )
         can_see_virements = has_model_permission(user, Virement, "view")
         virements = (
             list(
@@ -419,7 +427,7 @@ class ScheduleDetailView(BudgetViewMixin, DetailView):
                 "years": [(y, year_label(y)) for y in years],
                 "year": year,
                 "periods": [(p.strftime("%Y-%m"), f"{p:%B %Y}") for p in year_periods(year)],
-                "fixed_shares": list(schedule.fixed_shares.select_related("organisation")),
+                "fixed_shares": fixed_shares,
                 "virements": virements,
                 "virement_rows": [
                     (virement, virement_refs[virement.pk], virement_changes.get(virement.pk, []))
@@ -436,9 +444,11 @@ class ScheduleDetailView(BudgetViewMixin, DetailView):
                 and has_model_permission(user, MonthlyPosition, "change"),
                 "reports": selectors.reporting_by_period(schedule, year),
                 "can_report_positions": has_model_permission(user, MonthlyPosition, "change"),
-                "history": selectors.schedule_history(schedule, user),
+                "history": selectors.schedule_history(schedule, user, lines=lines),
+                # Only a proposed virement shows the approving decisions to choose from.
                 "decisions": VirementApproveForm(user=user, schedule=schedule).fields["decision"].queryset
                 if has_model_permission(user, Virement, "change")
+                and any(virement.status == "proposed" for virement in virements)
                 else [],
             }
         )

@@ -129,11 +129,12 @@ def action_log_for(meeting: Meeting):
 
 
 def decision_log(user, partnership: Partnership | None = None) -> QuerySet[Decision]:
+    """The decisions of the log (page and CSV; the CSV adds ``prefetch_related("links__...")``
+    for its "Changed" column, which the page does not show)."""
     return (
         Decision.objects.restrict(user, "view")
         .in_partnership(partnership)
         .select_related("agenda_item__meeting__board")
-        .prefetch_related("links__content_type")
     )
 
 

@@ -600,7 +600,7 @@ class DecisionLogExportView(DecisionLogMixin, View):
         return exports.export_response(
             fmt,
             columns=DECISION_COLUMNS,
-            rows=self.get_queryset(),
+            rows=self.get_queryset().prefetch_related("links__content_type"),
             filename=f"decisions-{timezone.localdate():%Y-%m-%d}",
             sheet_title="Decisions",
         )
