@@ -7,12 +7,13 @@ stay on: every generated row is checked by the database exactly as a row written
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
 
 from django.db import connection
+
+from commissioning.bulk import copy_rows, immediate_constraints
+
+__all__ = ["copy_checked", "copy_rows", "immediate_constraints", "reserve_ids", "verify"]
 
 
 def reserve_ids(table: str, count: int) -> int:
@@ -29,46 +30,13 @@ def reserve_ids(table: str, count: int) -> int:
     return first
 
 
-def _text(value) -> str:
-    if value is None:
-        return r"\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, (int, Decimal)):
-        return str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):  # a PostgreSQL array of plain words
-        return "{" + ",".join(f'"{v}"' for v in value) + "}"
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
-    """COPY ``rows`` (tuples in ``columns`` order) into ``table``; returns how many."""
-    buffer = io.StringIO()
-    count = 0
-    for row in rows:
-        buffer.write("\t".join(_text(v) for v in row))
-        buffer.write("\n")
-        count += 1
-    if not count:
-        return 0
-    buffer.seek(0)
-    cols = ", ".join(f'"{c}"' for c in columns)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN", buffer)
-    return count
-
-
-# Checks made once for the whole load instead of once per row. The per-row trigger queries of
-# brokerage (no overlapping cost or funding rows, shares summing to 100) plan as sequential scans
-# on tables that were empty when the session first used them, which makes a COPY of 20,000 rows
-# quadratic (minutes). The loader switches those triggers off for its own transaction (ALTER TABLE
-# is transactional and locks the table until commit), COPYs, switches them on again and runs the
-# same conditions as one set-based query each, failing the load if any row breaks them.
+# Checks made once for the whole load instead of once per row, for a condition that cannot hold
+# row by row while a COPY runs (a split's shares summing to 100: its deferred trigger would fire
+# before the shares are in, as copy_rows checks constraints when each COPY ends). The loader switches
+# those triggers off for its own transaction (ALTER TABLE is transactional and locks the table until
+# commit), COPYs, switches them on again and runs the same condition as one set-based query, failing
+# the load if any row breaks it. The no-overlap checks are here too but the generator leaves their
+# triggers on: with nothing deferred pending (immediate_constraints) they cost what a COPY costs.
 SET_CHECKS = {
     "brokerage_packagecost": (
         "package_costs_never_overlap",
@@ -120,14 +88,12 @@ def copy_checked(table: str, columns: Sequence[str], rows: Iterable[Sequence], *
         relation = "brokerage_fundingsplit" if key == "brokerage_fundingsplit_shares" else key
         targets += [(relation, trigger) for trigger in _triggers(relation, name)]
     with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        for relation, trigger in targets:
-            cursor.execute(f'ALTER TABLE {relation} DISABLE TRIGGER "{trigger}"')
+        # No pending trigger events (ALTER TABLE refuses a table with some): check them now.
+        with immediate_constraints(cursor):
+            for relation, trigger in targets:
+                cursor.execute(f'ALTER TABLE {relation} DISABLE TRIGGER "{trigger}"')
+        # copy_rows checks the foreign keys as the COPY ends, so none are pending here either.
         count = copy_rows(table, columns, rows)
-        # Django's foreign keys are deferred: check them now so the table can be altered again.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for relation, trigger in targets:
             cursor.execute(f'ALTER TABLE {relation} ENABLE TRIGGER "{trigger}"')
     return count

@@ -36,7 +36,7 @@ from commissioning import roles
 from commissioning.models import Organisation, Partnership, PartnershipGrant, User
 
 from . import reference
-from .copy import copy_checked, copy_rows, reserve_ids, verify
+from .copy import copy_checked, copy_rows, immediate_constraints, reserve_ids, verify
 
 PENNY = Decimal("0.01")
 
@@ -467,13 +467,13 @@ def _packages(b: Borough) -> None:
         ],
         packages,
     )
+    # The no-overlap triggers of costs and splits stay on (per row, as for a service's write); only
+    # the shares-sum-to-100 pair, which cannot hold until the shares are in, is checked set-based.
     cost_first = reserve_ids("brokerage_packagecost", len(costs))
-    copy_checked(
+    copy_rows(
         "brokerage_packagecost",
         ["id", "package_id", "effective_from", "effective_to", "unit_rate", "units_per_week", "unit"],
         [(cost_first + i, *row) for i, row in enumerate(costs)],
-        first_id=cost_first,
-        checks=["brokerage_packagecost"],
     )
     split_first = reserve_ids("brokerage_fundingsplit", len(splits))
     split_rows = []
@@ -485,7 +485,7 @@ def _packages(b: Borough) -> None:
         ["id", "package_id", "effective_from", "effective_to", "basis", "decision_reference"],
         split_rows,
         first_id=split_first,
-        checks=["brokerage_fundingsplit", "brokerage_fundingsplit_shares"],
+        checks=["brokerage_fundingsplit_shares"],
     )
     copy_checked(
         "brokerage_fundingshare",
@@ -494,8 +494,7 @@ def _packages(b: Borough) -> None:
         first_id=split_first,
         checks=["brokerage_fundingshare"],
     )
-    for check in ("brokerage_packagecost", "brokerage_fundingsplit", "brokerage_fundingshare"):
-        verify(check, first_id=cost_first if check == "brokerage_packagecost" else split_first)
+    verify("brokerage_fundingshare", first_id=split_first)
     b.counts = {"packages": len(packages), "costs": len(costs), "splits": len(splits), "shares": len(shares)}
 
 
@@ -988,12 +987,22 @@ def _budgets(b: Borough) -> None:
 
 # --- Invoices: every month before the period billed exactly, issued and numbered -----------------
 
-HISTORY_INVOICES = (  # constant SQL, values are parameters
-    reference.SEGMENTS  # noqa: S608
+# The lines rule 1 says every month before the period owed, computed once into a temporary table
+# (the invoices and their lines are both written from it; planned twice, the segment joins were
+# most of the statements' own time).
+HISTORY_SEGMENTS = (  # constant SQL, values are parameters
+    "CREATE TEMPORARY TABLE bench_history_line ON COMMIT DROP AS "
+    + reference.SEGMENTS  # noqa: S608
     + """
-, doc AS (
+SELECT partnership_id, payer, recipient, month, package_id, lo, hi, days, weekly_cost, percent, amount
+FROM line WHERE month < %(period)s
+"""
+)
+
+HISTORY_INVOICES = """
+WITH doc AS (
     SELECT partnership_id, payer, recipient, month, SUM(amount) AS total
-    FROM line WHERE month < %(period)s GROUP BY partnership_id, payer, recipient, month
+    FROM bench_history_line GROUP BY partnership_id, payer, recipient, month
     HAVING SUM(amount) > 0
 )
 INSERT INTO brokerage_invoice (partnership_id, kind, issuer_id, recipient_id, period, number, issue_date,
@@ -1006,11 +1015,9 @@ FROM doc JOIN commissioning_organisation i ON i.id = doc.payer
 JOIN commissioning_organisation r ON r.id = doc.recipient
 ORDER BY doc.month, doc.payer, doc.recipient
 """
-)
 
-HISTORY_LINES = (  # noqa: S608 - constant SQL, values are parameters
-    reference.SEGMENTS
-    + """
+# Written in invoice and position order (the order the ids and the invoice index want).
+HISTORY_LINES = """
 INSERT INTO brokerage_invoiceline (invoice_id, package_id, client_reference, nhs_number, provider,
     service_type, month, start, "end", days, weekly_cost, percent, amount, adjustment, corrects_month,
     previously_billed, position)
@@ -1018,16 +1025,16 @@ SELECT inv.id, line.package_id, c.case_reference, c.nhs_number, LEFT(po.name, 20
        line.month, line.lo, line.hi, line.days, line.weekly_cost, line.percent, line.amount,
        false, NULL, false,
        ROW_NUMBER() OVER (PARTITION BY inv.id ORDER BY c.case_reference, line.package_id, line.lo) - 1
-FROM line
+FROM bench_history_line line
 JOIN brokerage_invoice inv ON inv.partnership_id = line.partnership_id AND inv.issuer_id = line.payer
      AND inv.recipient_id = line.recipient AND inv.period = line.month AND inv.kind = 'invoice'
 JOIN brokerage_package p ON p.id = line.package_id
 JOIN brokerage_client c ON c.id = p.client_id
 JOIN commissioning_provider pr ON pr.id = p.provider_id
 JOIN commissioning_organisation po ON po.id = pr.organisation_id
-WHERE line.month < %(period)s AND line.amount <> 0 AND inv.partnership_id = ANY(%(partnerships)s)
+WHERE line.amount <> 0 AND inv.partnership_id = ANY(%(partnerships)s)
+ORDER BY inv.id, c.case_reference, line.package_id, line.lo
 """
-)
 
 # Issue in order: numbers per issuer and financial year, dated the 5th of the following month.
 HISTORY_ISSUE = """
@@ -1085,25 +1092,28 @@ def _invoice_history(b: Borough) -> None:
             "brokerage_invoice",
         ):
             cursor.execute(f"ANALYZE {table}")
-        cursor.execute(HISTORY_INVOICES, args)
-        cursor.execute("ANALYZE brokerage_invoice")  # else the lines' join re-reads the segments per invoice
-        # The lines go into drafts (issued just below), which is all the frozen-lines trigger checks;
-        # it is switched off for this one statement because, planned inside the loading
-        # transaction, its per-row lookup turns a few seconds into minutes.
-        frozen = _frozen_trigger()
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        cursor.execute(f'ALTER TABLE brokerage_invoiceline DISABLE TRIGGER "{frozen}"')
-        cursor.execute(HISTORY_LINES, args)
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        cursor.execute(f'ALTER TABLE brokerage_invoiceline ENABLE TRIGGER "{frozen}"')
-        cursor.execute(
-            "SELECT COUNT(*) FROM brokerage_invoiceline l JOIN brokerage_invoice i ON i.id = l.invoice_id "
-            "WHERE i.partnership_id = ANY(%(partnerships)s) AND i.status <> 'draft'",
-            args,
-        )
-        if cursor.fetchone()[0]:  # nothing was issued before its lines were written
-            raise RuntimeError("invoice lines written to an issued invoice")
-        cursor.execute(HISTORY_ISSUE, args)
-        cursor.execute(HISTORY_SEQUENCES, args)
+        cursor.execute("DROP TABLE IF EXISTS bench_history_line")
+        cursor.execute(HISTORY_SEGMENTS, args)
+        cursor.execute("ANALYZE bench_history_line")
+        # Foreign keys checked as each statement ends (benchmarks.copy.immediate_constraints: with
+        # the lines' checks queued until commit, their history triggers took a minute).
+        with immediate_constraints(cursor):
+            cursor.execute(HISTORY_INVOICES, args)
+            cursor.execute("ANALYZE brokerage_invoice")  # else the lines' join re-reads per invoice
+            # The lines go into drafts (issued just below), which is all the frozen-lines trigger
+            # checks; its per-row lookup is replaced by the one set-based check after the insert.
+            frozen = _frozen_trigger()
+            cursor.execute(f'ALTER TABLE brokerage_invoiceline DISABLE TRIGGER "{frozen}"')
+            cursor.execute(HISTORY_LINES, args)
+            cursor.execute(f'ALTER TABLE brokerage_invoiceline ENABLE TRIGGER "{frozen}"')
+            cursor.execute(
+                "SELECT COUNT(*) FROM brokerage_invoiceline l "
+                "JOIN brokerage_invoice i ON i.id = l.invoice_id "
+                "WHERE i.partnership_id = ANY(%(partnerships)s) AND i.status <> 'draft'",
+                args,
+            )
+            if cursor.fetchone()[0]:  # nothing was issued before its lines were written
+                raise RuntimeError("invoice lines written to an issued invoice")
+            cursor.execute(HISTORY_ISSUE, args)
+            cursor.execute(HISTORY_SEQUENCES, args)
+        cursor.execute("DROP TABLE bench_history_line")

@@ -9,9 +9,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 
+from benchmarks import generate as generator
 from benchmarks import reference
 from benchmarks.generate import generate, period_for
 from brokerage import finance_services, services
@@ -163,3 +164,22 @@ def test_sql_reference_agrees_after_a_backdated_split_change():
     assert _billed(partnership, council) == reference.owed(
         partnership=partnership.pk, issuer=council.pk, period=PERIOD
     )
+
+
+def _shares_short_of_100(plan):
+    (start, end, basis, ref, funders), *rest = plan
+    return [(start, end, basis, ref, [(funders[0][0], Decimal("90"))]), *rest]
+
+
+def _overlapping_splits(plan):
+    return [*plan, plan[-1]]
+
+
+@pytest.mark.parametrize("spoil", [_shares_short_of_100, _overlapping_splits])
+def test_a_generated_row_that_breaks_a_rule_fails_the_load(monkeypatch, spoil):
+    """The loader's short cuts (constraints checked per COPY, set-based share sums) still refuse bad rows."""
+    real = generator._split_plan
+    monkeypatch.setattr(generator, "_split_plan", lambda *args: spoil(real(*args)))
+    with pytest.raises(IntegrityError):
+        generate(size="tiny", seed=3, today=TODAY)
+    assert not Partnership.objects.filter(name="Scale borough 01").exists()
