@@ -12,7 +12,7 @@ CSS := var/assets/css/app.css
 help:
 	@echo "make run   - set up, migrate, load demo data, serve http://127.0.0.1:8000 with a Celery worker"
 	@echo "make test  - set up, lint, run the whole test suite"
-	@echo "make bench - borough-size benchmarks into var/bench.json (BENCH_REGION=1 adds the region size)"
+	@echo "make bench - borough and region benchmarks into var/bench.json (BENCH_REGION=0 skips the region)"
 	@echo "make backup / make restore ARCHIVE=... - database, uploads and PDFs (see README)"
 	@echo "make audit - known vulnerabilities in the installed packages (pip-audit)"
 

@@ -42,7 +42,7 @@ VAR = Path(os.environ.get("VAR_DIR", ROOT / "var"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 SEED = int(os.environ.get("BENCH_SEED", "1"))
 CLIENTS = 10
-PHASE_SECONDS = float(os.environ.get("BENCH_PHASE_SECONDS", "40"))
+PHASE_SECONDS = float(os.environ.get("BENCH_PHASE_SECONDS", "20"))
 
 
 def stats(samples: list[float]) -> dict:
@@ -667,8 +667,8 @@ def main() -> int:
         finally:
             server.stop()
         _save(results)
-        if os.environ.get("BENCH_REGION", "0") != "1":
-            log("the region size is skipped (BENCH_REGION=1 measures it; the load takes over 20 minutes)")
+        if os.environ.get("BENCH_REGION", "1") != "1":
+            log("the region size is skipped (BENCH_REGION=0)")
             return _finish(results, started)
         log("loading the region size (nine more boroughs)")
         loaded = generate(size="region", seed=SEED, today=today, log=log)
