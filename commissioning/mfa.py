@@ -126,9 +126,11 @@ class MfaRequiredMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or self._exempt(request):
+        if user is None or not user.is_authenticated:
             return self.get_response(request)
-        if request.session.get(NOT_NEEDED_KEY) == _not_needed_marker():
+        # The session marker is checked before ``_exempt``: both let the request through, and the
+        # marker is a dict lookup where ``_exempt`` resolves the URL a second time on every request.
+        if request.session.get(NOT_NEEDED_KEY) == _not_needed_marker() or self._exempt(request):
             return self.get_response(request)
         step = pending_step(user)
         if step is None:

@@ -91,9 +91,9 @@ def after(module, name, condition=lambda *a, **k: True):
 
 
 if stall == "recharge":  # the run's invoices and lines are inserted, its transaction still open
-    from django.db.models.query import QuerySet
+    from brokerage import finance_services
 
-    after(QuerySet, "bulk_create", lambda qs, *a, **k: qs.model._meta.label == "brokerage.InvoiceLine")
+    after(finance_services, "copy_rows", lambda table, *a, **k: table == "brokerage_invoiceline")
 elif stall == "invoice_pdf":  # the PDF file is written, the invoice row (locked) not yet updated
     from brokerage import invoice_pdf
 

@@ -837,6 +837,7 @@ API_LISTS: dict[str, Route] = {
     "funding-split-list": Route(packages),
     "recharge-run-list": Route(invoices),
     "invoice-list": Route(invoices),
+    "invoice-lines": Route(run_detail, kwargs=_pk("invoice")),
     "dispute-list": Route(invoices),
     "recharge-report": Route(invoices, query=REPORT_YEAR),
     "aged-debt": Route(invoices, query="?as_at=2023-06-30"),

@@ -1202,6 +1202,15 @@ def build_cases() -> list[Case]:  # noqa: PLR0915 - the table
             scope="home",
             data={},
         ),
+        api("invoice-lines", kwargs={"pk": "invoice"}, needs=[perm(K, v, "invoice")], scope="home"),
+        api(
+            "invoice-lines",
+            kwargs={"pk": "invoice"},
+            needs=[perm(K, v, "invoice")],
+            scope="home",
+            query={"format": ("csv",)},
+            label="csv",
+        ),
         api(
             "invoice-pdf",
             kwargs={"pk": "invoice"},

@@ -169,7 +169,181 @@ def test_the_invoice_list_is_bounded_in_queries(
     with django_assert_max_num_queries(12):
         response = client.get("/api/v1/invoices/")
 
-    assert response.status_code == 200 and len(response.json()["results"][0]["lines"]) == 18
+    (invoice,) = response.json()["results"]
+    assert response.status_code == 200 and invoice["line_count"] == 18 and "lines" not in invoice
+    with django_assert_max_num_queries(12):
+        lines = client.get(invoice["lines_url"] + "?page_size=5")
+    assert lines.status_code == 200 and lines.json()["count"] == 18 and len(lines.json()["results"]) == 5
+
+
+def test_the_list_carries_the_line_count_and_the_url_of_the_lines_not_the_lines(api_as, finance, draft):
+    body = api_as(finance).get("/api/v1/invoices/").json()
+
+    (invoice,) = body["results"]
+    assert "lines" not in invoice and invoice["line_count"] == 1
+    assert invoice["lines_url"] == f"http://testserver/api/v1/invoices/{draft.pk}/lines/"
+    detail = api_as(finance).get(f"/api/v1/invoices/{draft.pk}/").json()
+    assert {k: v for k, v in detail.items() if k != "lines"} == invoice  # the detail adds the lines
+
+
+def test_the_lines_endpoint_pages_the_lines_as_the_detail_shows_them(
+    api_as, finance, make_package, council, ccg, run_month
+):
+    for _ in range(4):
+        make_package(date(2022, 3, 1), shares=[(council, 50), (ccg, 50)])
+    invoice = run_month(MAY).invoices.get()
+    client = api_as(finance)
+    embedded = client.get(f"/api/v1/invoices/{invoice.pk}/").json()["lines"]
+
+    first = client.get(f"/api/v1/invoices/{invoice.pk}/lines/?page_size=5").json()
+    second = client.get(first["next"]).json()
+
+    assert len(embedded) == first["count"] == 12 and first["previous"] is None
+    assert first["results"] + second["results"] == embedded[:10]
+    assert list(embedded[0]) == [
+        "id",
+        "package",
+        "client_reference",
+        "nhs_number",
+        "provider",
+        "service_type",
+        "month",
+        "from",
+        "to",
+        "days",
+        "weekly_cost",
+        "percent",
+        "amount",
+        "adjustment",
+        "corrects_month",
+        "previously_billed",
+        "dispute_status",
+    ]
+    assert client.get(f"/api/v1/invoices/{invoice.pk}/lines/?page=9").status_code == 404
+
+
+def test_the_lines_as_csv_one_row_a_line_and_the_list_one_row_an_invoice(api_as, finance, draft):
+    client = api_as(finance)
+
+    lines = client.get(f"/api/v1/invoices/{draft.pk}/lines/?format=csv")
+    listed = client.get("/api/v1/invoices/?format=csv")
+
+    assert lines.status_code == 200 and lines["Content-Type"].startswith("text/csv")
+    rows = lines.content.decode().splitlines()
+    assert len(rows) == 2 and rows[0].startswith("id,package,client_reference,")
+    assert ",from,to," in rows[0] and "LAS000001" in rows[1] and "1552.02" in rows[1]
+    assert f'filename="invoice-{draft.pk}-lines.csv"' in lines["Content-Disposition"]
+    header, row = listed.content.decode().splitlines()
+    assert "line_count" in header and "lines_url" in header and "client_reference" not in header
+    assert f"/api/v1/invoices/{draft.pk}/lines/" in row
+
+
+def test_the_lines_of_an_invoice_with_no_lines_have_a_csv_header(api_as, finance, draft):
+    from brokerage.models import InvoiceLine
+
+    InvoiceLine.objects.filter(invoice=draft).delete()  # a draft: not frozen
+    response = api_as(finance).get(f"/api/v1/invoices/{draft.pk}/lines/?format=csv")
+    assert response.content.decode().splitlines()[0].startswith("id,package,client_reference,")
+    assert api_as(finance).get(f"/api/v1/invoices/{draft.pk}/lines/").json()["count"] == 0
+
+
+def test_the_lines_endpoint_has_the_gate_of_the_detail(
+    api_client, api_as, broker, finance, outsider_finance, auditor, draft
+):
+    url = f"/api/v1/invoices/{draft.pk}/lines/"
+    assert api_client.get(url).status_code == 401
+    assert api_as(broker).get(url).status_code == 403  # no invoices for the role
+    assert api_as(outsider_finance).get(url).status_code == 404  # another partnership's
+    assert api_as(outsider_finance).get(f"/api/v1/invoices/{draft.pk}/").status_code == 404
+    assert api_as(auditor).get(url).status_code == 200
+    assert api_as(auditor).get("/api/v1/invoices/999999/lines/").status_code == 404
+    assert api_as(finance).post(url).status_code == 405  # read-only
+
+
+def test_the_listed_invoices_are_what_drf_field_by_field_gave(api_as, finance, draft, issued_api):
+    """The list builds each invoice with a plain function: the JSON the declared fields give (an
+    issued invoice credited, its credit note, a draft)."""
+    from rest_framework import serializers
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from brokerage.api.finance_serializers import InvoiceSerializer
+    from brokerage.api.finance_views import _line_count
+
+    dispute = finance_services.dispute_raise(
+        invoice=issued_api, lines=list(issued_api.lines.all()), reason="other", note="", by=finance
+    )
+    finance_services.dispute_resolve(dispute=dispute, outcome="credited", by=finance)
+
+    listed = api_as(finance).get("/api/v1/invoices/").json()["results"]
+    request = Request(APIRequestFactory().get("/api/v1/invoices/"))
+    invoices = Invoice.objects.select_related("issuer", "recipient").annotate(line_count=_line_count())
+    serializer = InvoiceSerializer(context={"request": request})
+    field_by_field = {
+        i.pk: dict(serializers.ModelSerializer.to_representation(serializer, i)) for i in invoices
+    }
+
+    assert len(listed) == 3 and {x["kind"] for x in listed} == {"invoice", "credit_note"}
+    assert listed == [field_by_field[x["id"]] for x in listed]
+    assert [list(x) for x in listed] == [list(field_by_field[x["id"]]) for x in listed]
+
+
+def test_the_fast_lines_are_what_drf_field_by_field_gave(api_as, finance, draft):
+    """The lines are built by a plain function from ``.values()`` rows: key for key and string for
+    string what the declared DRF fields give from model instances, on awkward values (money of six
+    decimals rounded half even, nulls, adjustments, disputes raised at the same instant)."""
+    from datetime import UTC, datetime
+
+    from rest_framework import serializers
+
+    from brokerage.api.finance_serializers import InvoiceLineSerializer
+    from brokerage.models import InvoiceLine
+
+    (base,) = draft.lines.all()
+    odd = [
+        {"weekly_cost": D("1234.565000"), "percent": D("33.33"), "amount": D("-0.01")},
+        {"weekly_cost": D("1.015000"), "percent": D("100.00"), "amount": D("999999999999.99")},
+        {"weekly_cost": None, "days": None, "percent": None, "previously_billed": True},
+        {"adjustment": True, "corrects_month": date(2022, 4, 1), "month": date(2022, 4, 1)},
+    ]
+    made = []
+    for position, changes in enumerate(odd, start=1):
+        fields = {f.attname: getattr(base, f.attname) for f in InvoiceLine._meta.concrete_fields}
+        fields.update(id=None, position=position, **changes)
+        made.append(InvoiceLine.objects.create(**fields))
+    at = datetime(2022, 6, 1, 9, tzinfo=UTC)
+    for raised_at, status, outcome, line in [
+        (at, "resolved", "upheld", made[0]),
+        (at.replace(hour=10), "open", "", made[0]),  # the latest: open
+        (at, "resolved", "credited", made[1]),
+        (at, "open", "", made[1]),  # raised at the same instant, a higher id
+    ]:
+        Dispute.objects.create(
+            invoice=draft,
+            reason="other",
+            amount=D("1.00"),
+            status=status,
+            outcome=outcome,
+            raised_at=raised_at,
+        ).lines.add(line)
+
+    served = api_as(finance).get(f"/api/v1/invoices/{draft.pk}/").json()["lines"]
+    paged = api_as(finance).get(f"/api/v1/invoices/{draft.pk}/lines/").json()["results"]
+    instances = (
+        InvoiceLine.objects.filter(invoice=draft).order_by("position", "pk").prefetch_related("disputes")
+    )
+    field_by_field = [
+        dict(serializers.ModelSerializer.to_representation(InvoiceLineSerializer(), line))
+        for line in instances
+    ]
+
+    assert served == paged == field_by_field
+    assert [InvoiceLineSerializer(line).data for line in instances] == field_by_field
+    assert [(x["weekly_cost"], x["dispute_status"]) for x in served[1:3]] == [
+        ("1234.56", "open"),
+        ("1.02", "credited"),
+    ]
+    assert served[3]["weekly_cost"] is None and served[4]["corrects_month"] == "2022-04"
 
 
 def test_another_partnerships_finance_officer_gets_404(api_as, outsider_finance, draft):
