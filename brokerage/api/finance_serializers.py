@@ -14,7 +14,7 @@ from commissioning.api.fields import MoneyField, OrganisationCodeField, VisibleP
 from commissioning.choices import OrganisationKind
 from commissioning.models import Partnership
 
-from ..finance_selectors import LINE_VALUES, invoice_line_values, with_dispute_status
+from ..finance_selectors import LINE_VALUES, invoice_line_values, signed, signed_amount, with_dispute_status
 from ..models import Dispute, DisputeOutcome, DisputeReason, Invoice, InvoiceKind, InvoiceLine, RechargeRun
 from ..recharges import parse_period
 
@@ -158,6 +158,21 @@ def _date(value):
     return None if value is None else value.isoformat()
 
 
+def _line_terms(row: dict) -> dict:
+    """What a line of an invoice and a row of the recharge report send alike, in their order (from
+    ``provider`` to ``percent``), from a row of ``.values()``."""
+    return {
+        "provider": row["provider"],
+        "service_type": row["service_type"],
+        "month": _month(row["month"]),
+        "from": row["start"].isoformat(),
+        "to": row["end"].isoformat(),
+        "days": row["days"],
+        "weekly_cost": _decimal(row["weekly_cost"], _MONEY),
+        "percent": _decimal(row["percent"], _PERCENT),
+    }
+
+
 def invoice_line_representation(row: dict) -> dict:
     """One invoice line as the API sends it, from a row of ``finance_selectors.LINE_VALUES`` plus
     ``dispute_status``: the JSON ``InvoiceLineSerializer`` documents, key for key and string for
@@ -169,14 +184,7 @@ def invoice_line_representation(row: dict) -> dict:
         "package": row["package_id"],
         "client_reference": row["client_reference"],
         "nhs_number": row["nhs_number"],
-        "provider": row["provider"],
-        "service_type": row["service_type"],
-        "month": _month(row["month"]),
-        "from": row["start"].isoformat(),
-        "to": row["end"].isoformat(),
-        "days": row["days"],
-        "weekly_cost": _decimal(row["weekly_cost"], _MONEY),
-        "percent": _decimal(row["percent"], _PERCENT),
+        **_line_terms(row),
         "amount": _decimal(row["amount"], _MONEY),
         "adjustment": row["adjustment"],
         "corrects_month": _month(row["corrects_month"]),
@@ -435,7 +443,30 @@ class ReportQuerySerializer(serializers.Serializer):
         return attrs
 
 
+def report_line_representation(row: dict) -> dict:
+    """One row of the recharge report, from a row of ``finance_selectors.REPORT_VALUES``: the JSON
+    ``ReportLineSerializer`` documents, key for key and string for string (credit-note amounts
+    negative). A plain function, like ``invoice_line_representation``: a year is ~38,000 rows."""
+    return {
+        "invoice_number": row["invoice__number"],
+        "kind": row["invoice__kind"],
+        "issuer": row["invoice__issuer__code"],
+        "recipient": row["invoice__recipient__code"],
+        "period": _month(row["invoice__period"]),
+        "package": row["package_id"],
+        "client_reference": row["client_reference"],
+        **_line_terms(row),
+        "amount": f"{signed(row['invoice__kind'], row['amount']):.2f}",
+        "adjustment": row["adjustment"],
+        "corrects_month": _month(row["corrects_month"]),
+    }
+
+
 class ReportLineSerializer(serializers.Serializer):
+    # The declared fields document the shape (the schema); ``to_representation`` builds it with
+    # ``report_line_representation`` from a row of ``finance_selectors.recharge_report_values``
+    # (``get_amount`` serves the schema, and DRF's field-by-field path on an ``InvoiceLine``).
+
     invoice_number = serializers.CharField(source="invoice.number")
     kind = serializers.CharField(source="invoice.kind")
     issuer = serializers.CharField(source="invoice.issuer.code")
@@ -456,12 +487,13 @@ class ReportLineSerializer(serializers.Serializer):
     corrects_month = PeriodField(allow_null=True)
 
     def get_amount(self, line) -> str:
-        from ..finance_selectors import signed_amount
-
         return f"{signed_amount(line):.2f}"
 
     def get_fields(self):
         return _dated_as_from_to(super().get_fields())
+
+    def to_representation(self, row):
+        return report_line_representation(row)
 
 
 class AgedDebtRowSerializer(serializers.Serializer):

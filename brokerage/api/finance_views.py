@@ -287,7 +287,9 @@ class RechargeReportView(generics.ListAPIView):
     def get_queryset(self):
         query = s.ReportQuerySerializer(data=self.request.query_params, context={"request": self.request})
         query.is_valid(raise_exception=True)
-        return finance_selectors.recharge_report(self.request.user, **query.validated_data)
+        # Rows of ``.values()``, built by ``report_line_representation`` (the serializer's
+        # ``to_representation``), not model instances built field by field.
+        return finance_selectors.recharge_report_values(self.request.user, **query.validated_data)
 
 
 @extend_schema(

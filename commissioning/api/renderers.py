@@ -5,24 +5,30 @@ from __future__ import annotations
 import csv
 import io
 import json
+from itertools import chain
 
 from rest_framework.renderers import BaseRenderer
 
 
 def _flatten(row, prefix=""):
+    """A row's cells by column (nested keys joined by dots), each made safe (``_safe``)."""
     out = {}
     for key, value in row.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if value is None:
+            out[name] = ""
+        elif isinstance(value, str):
+            out[name] = _safe(value) if value[:1] in _FORMULA_START else value
+        elif isinstance(value, dict):
             out.update(_flatten(value, f"{name}."))
         elif isinstance(value, list):
-            out[name] = (
+            out[name] = _safe(
                 json.dumps(value, default=str)
                 if any(isinstance(v, dict) for v in value)
                 else "; ".join(str(v) for v in value)
             )
         else:
-            out[name] = "" if value is None else value
+            out[name] = value  # a number or a boolean: nothing to neutralise
     return out
 
 
@@ -42,22 +48,17 @@ class CSVRenderer(BaseRenderer):
             rows = data["rows"]
         else:
             rows = [data]
-        flat = [_flatten(r) if isinstance(r, dict) else {"value": r} for r in rows]
+        flat = [_flatten(r) if isinstance(r, dict) else {"value": _safe(r)} for r in rows]
         response = renderer_context.get("response") if renderer_context else None
         view = renderer_context.get("view") if renderer_context else None
-        header: list[str] = []
-        for r in flat:
-            for k in r:
-                if k not in header:
-                    header.append(k)
+        header: list[str] = list(dict.fromkeys(chain.from_iterable(flat)))  # every column, in order
         if not header and not rows:
             # An empty list still gets its header row, so a script reading columns does not break.
             header = _serializer_columns(view, response)
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
-        writer.writeheader()
-        for r in flat:
-            writer.writerow({k: _safe(v) for k, v in r.items()})
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows([r.get(k, "") for k in header] for r in flat)
         if response is not None and view is not None:
             name = getattr(view, "csv_filename", None) or getattr(view, "basename", None) or "export"
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
@@ -76,9 +77,12 @@ def _serializer_columns(view, response) -> list[str]:
     return [name for name, field in fields.items() if not field.write_only]
 
 
+_FORMULA_START = frozenset(("=", "+", "-", "@", "\t", "\r"))
+
+
 def _safe(value):
     """Neutralise spreadsheet formula injection in exported text (OWASP: = + - @ tab CR)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(value):
+    if isinstance(value, str) and value[:1] in _FORMULA_START and not _is_number(value):
         return "'" + value
     return value
 
