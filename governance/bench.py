@@ -26,7 +26,7 @@ def _pdf(pages: int, label: str) -> bytes:
     return pdf.html(f"<html><body>{body}</body></html>").write_pdf()
 
 
-def pack_benchmark(*, papers: int = 12, paragraphs: int = 30, appendix_pages: int = 4, runs: int = 3) -> dict:
+def pack_benchmark(*, papers: int = 14, paragraphs: int = 30, appendix_pages: int = 4, runs: int = 3) -> dict:
     from commissioning import pdf
     from governance import packs, services
     from governance.models import Board
