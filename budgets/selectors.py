@@ -702,29 +702,70 @@ def _subject(model_label: str, data: dict, related: dict) -> str:
     return ""
 
 
+_ORDER = ("-pgh_created_at", "-pgh_id", "-pgh_model")  # newest first; unique, so pages never overlap
+
+
+def _newest_first(event) -> tuple:
+    """The sort key of ``_ORDER`` (reversed), to merge events read by separate queries."""
+    return (event.pgh_created_at, event.pgh_id, event.pgh_model)
+
+
+@dataclass
+class HistoryPage:
+    """A slice of a history, newest first: ``entries`` from the ``offset``-th event on, at most
+    ``limit`` of them, and whether older events remain (no total is counted)."""
+
+    entries: list[HistoryEntry]
+    offset: int
+    limit: int
+    events: int  # read for this page: more than the entries when an update changed no shown field
+    has_more: bool
+
+
 def schedule_history(
     schedule: Schedule, user, lines: Sequence[BudgetLine] | None = None
 ) -> list[HistoryEntry]:
+    """The latest ``_LIMIT`` changes of a schedule (``schedule_history_page``)."""
+    return schedule_history_page(schedule, user, lines=lines, limit=_LIMIT).entries
+
+
+def schedule_history_page(
+    schedule: Schedule,
+    user,
+    lines: Sequence[BudgetLine] | None = None,
+    *,
+    offset: int = 0,
+    limit: int = _LIMIT,
+) -> HistoryPage:
     """Who changed what on a schedule, its fixed shares, lines, positions and virements, newest
-    first, with each field's before and after (django-pghistory's trigger rows). Three queries
-    plus one per kind of related object named; one fewer when given the schedule's lines (all
-    years, as ``lines_of([schedule])``: the lines named need no query then)."""
+    first, with each field's before and after (django-pghistory's trigger rows): the events from
+    the ``offset``-th, at most ``limit``, and whether there are older ones. Each source reads its
+    newest ``offset + limit + 1`` events, merged and sliced here (the extra one tells if more
+    remain). Three queries plus one per kind of related object named, whatever the offset; one
+    fewer when given the schedule's lines (all years, as ``lines_of([schedule])``: the lines named
+    need no query then). An update that changed no shown field has no entry, so a page may hold
+    fewer than ``limit`` entries."""
+    offset, limit = max(0, offset), max(0, limit)
+    wanted_count = offset + limit + 1
     event = lambda name: apps.get_model("budgets", f"{name}Event")  # noqa: E731
     wanted = [event("Schedule"), event("ScheduleFixedShare"), event("BudgetLine")]
     if has_model_permission(user, Virement, "view"):
         wanted.append(event("Virement"))
-    events = list(
-        Events.objects.references(schedule).across(*wanted).order_by("-pgh_created_at", "-pgh_id")[:_LIMIT]
-    )
+    events = list(Events.objects.references(schedule).across(*wanted).order_by(*_ORDER)[:wanted_count])
     lines = list(BudgetLine.objects.filter(schedule=schedule) if lines is None else lines)
     if lines and has_model_permission(user, MonthlyPosition, "view"):
         events += list(
-            Events.objects.references(lines)
-            .across(event("MonthlyPosition"))
-            .order_by("-pgh_created_at", "-pgh_id")[:_LIMIT]
+            Events.objects.references(lines).across(event("MonthlyPosition")).order_by(*_ORDER)[:wanted_count]
         )
-    events.sort(key=lambda e: (e.pgh_created_at, e.pgh_id), reverse=True)
-    return _history_entries(events[:_LIMIT], known={(BudgetLine, line.pk): line for line in lines})
+    events.sort(key=_newest_first, reverse=True)
+    window = events[offset:wanted_count]
+    return HistoryPage(
+        entries=_history_entries(window[:limit], known={(BudgetLine, line.pk): line for line in lines}),
+        offset=offset,
+        limit=limit,
+        events=len(window[:limit]),
+        has_more=len(window) > limit,
+    )
 
 
 def stream_history(stream) -> list[HistoryEntry]:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("streams/<int:pk>/edit/", views.FundingStreamUpdateView.as_view(), name="stream-edit"),
     path("schedules/<int:pk>/", views.ScheduleDetailView.as_view(), name="schedule-detail"),
     path("schedules/<int:pk>/edit/", views.ScheduleUpdateView.as_view(), name="schedule-edit"),
+    path("schedules/<int:pk>/history/", views.ScheduleHistoryView.as_view(), name="schedule-history"),
     path("schedules/<int:pk>/export.<slug:fmt>", views.ScheduleExportView.as_view(), name="schedule-export"),
     path("schedules/<int:pk>/lines/new/", views.BudgetLineCreateView.as_view(), name="line-create"),
     path("schedules/<int:pk>/lines/<int:line>/edit/", views.BudgetLineUpdateView.as_view(), name="line-edit"),

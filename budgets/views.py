@@ -373,6 +373,10 @@ class ScheduleUpdateView(ScheduleWriteMixin, FormView):
         )
 
 
+SCHEDULE_PAGE_HISTORY = 20  # the latest changes on the schedule page; the rest on its history page
+HISTORY_PAGE_SIZE = 50
+
+
 class ScheduleDetailView(BudgetViewMixin, DetailView):
     """The schedule page: the Bromley-style table, monitoring for a year and period (variance per
     line and schedule, risk share per partner), the chart, virements and who changed what."""
@@ -417,6 +421,7 @@ class ScheduleDetailView(BudgetViewMixin, DetailView):
         line_decisions = selectors.decision_refs(user, lines)
         virement_refs = selectors.decision_refs(user, virements)
         virement_changes = selectors.virement_line_changes(user, virements)
+        history = selectors.schedule_history_page(schedule, user, lines=lines, limit=SCHEDULE_PAGE_HISTORY)
         context.update(
             {
                 "page_title": f"Schedule {schedule.number}: {schedule.title}",
@@ -444,12 +449,50 @@ class ScheduleDetailView(BudgetViewMixin, DetailView):
                 and has_model_permission(user, MonthlyPosition, "change"),
                 "reports": selectors.reporting_by_period(schedule, year),
                 "can_report_positions": has_model_permission(user, MonthlyPosition, "change"),
-                "history": selectors.schedule_history(schedule, user, lines=lines),
+                "history": history.entries,
+                "history_has_more": history.has_more,
                 # Only a proposed virement shows the approving decisions to choose from.
                 "decisions": VirementApproveForm(user=user, schedule=schedule).fields["decision"].queryset
                 if has_model_permission(user, Virement, "change")
                 and any(virement.status == "proposed" for virement in virements)
                 else [],
+            }
+        )
+        return context
+
+
+class ScheduleHistoryView(BudgetViewMixin, DetailView):
+    """A schedule's whole change history, newest first, ``HISTORY_PAGE_SIZE`` a page, behind the
+    schedule page's gate. Pages by offset with Previous/Next links: no total is counted."""
+
+    model = Schedule
+    template_name = "budgets/schedule_history.html"
+    context_object_name = "schedule"
+    narrow_to_current_partnership = False
+
+    def get_queryset(self):
+        return selectors.with_related(super().get_queryset())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        schedule = self.object
+        try:
+            number = max(1, int(self.request.GET.get("page", 1)))
+        except (TypeError, ValueError):
+            number = 1
+        page = selectors.schedule_history_page(
+            schedule, self.request.user, offset=(number - 1) * HISTORY_PAGE_SIZE, limit=HISTORY_PAGE_SIZE
+        )
+        if number > 1 and not page.events:
+            raise Http404("No such page of the change history")
+        context.update(
+            {
+                "page_title": f"Change history of schedule {schedule.number}: {schedule.title}",
+                "agreement": schedule.agreement,
+                "history": page.entries,
+                "page_number": number,
+                "previous_page": number - 1 if number > 1 else None,
+                "next_page": number + 1 if page.has_more else None,
             }
         )
         return context

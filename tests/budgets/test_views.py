@@ -25,7 +25,10 @@ def test_the_schedule_page_shows_the_derived_totals_chart_and_history(client, br
     assert "£162,053.00" in html and "£220,679.00" in html
     assert "<svg" in html and 'role="img"' in html and "style=" not in html and "<script>" not in html
     assert "Forecast overspend" in html
-    assert "Budget line “Placements and Brokerage” 2021/22 added" in html
+    # The latest 20 changes here; the demo has more, the first of them on the full history's pages.
+    assert html.count("app-timeline__item") == 20 and "View the full change history" in html
+    history = client.get(f"/budgets/schedules/{schedule.pk}/history/").content.decode()
+    assert "Budget line “Placements and Brokerage” 2021/22 added" in history
 
 
 def test_the_positions_form_saves_a_whole_period(client, bromley_demo, bromley_users):

@@ -725,6 +725,7 @@ WEB_LISTS: dict[str, Route] = {
     "budgets:index": Route(agreements),
     "budgets:agreement-detail": Route(agreement_schedules, kwargs=_pk("agreement")),
     "budgets:schedule-detail": Route(schedule_lines, kwargs=_pk("schedule")),
+    "budgets:schedule-history": Route(schedule_lines, kwargs=_pk("schedule")),
     "budgets:schedule-export": Route(
         schedule_lines, kwargs=lambda s: {"pk": s.objects["schedule"].pk, "fmt": "csv"}
     ),

@@ -366,6 +366,12 @@ def build_cases() -> list[Case]:  # noqa: PLR0915 - the table
             "budgets:schedule-detail", kwargs={"pk": "schedule"}, needs=[perm(B, v, "schedule")], scope="home"
         ),
         web(
+            "budgets:schedule-history",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, v, "schedule")],
+            scope="home",
+        ),
+        web(
             "budgets:schedule-edit", kwargs={"pk": "schedule"}, needs=[perm(B, ch, "schedule")], scope="home"
         ),
         web(
