@@ -235,24 +235,7 @@ def recharge_report_values(user, **filters) -> ReportRows:
 
 # The columns of an invoice line the API sends (``brokerage.api.finance_serializers``), read with
 # ``.values()``: building thousands of model instances costs more than the rest of a request.
-LINE_VALUES = (
-    "id",
-    "package_id",
-    "client_reference",
-    "nhs_number",
-    "provider",
-    "service_type",
-    "month",
-    "start",
-    "end",
-    "days",
-    "weekly_cost",
-    "percent",
-    "amount",
-    "adjustment",
-    "corrects_month",
-    "previously_billed",
-)
+LINE_VALUES = ("id", *InvoiceLine.CONTENT_COLUMNS)
 
 
 def invoice_line_values(invoice):

@@ -191,25 +191,7 @@ def _load_facts(run: RechargeRun):
     return packages, facts, billed
 
 
-_LINE_COLUMNS = (
-    "invoice_id",
-    "package_id",
-    "client_reference",
-    "nhs_number",
-    "provider",
-    "service_type",
-    "month",
-    "start",
-    "end",
-    "days",
-    "weekly_cost",
-    "percent",
-    "amount",
-    "adjustment",
-    "corrects_month",
-    "previously_billed",
-    "position",
-)
+_LINE_COLUMNS = ("invoice_id", *InvoiceLine.CONTENT_COLUMNS, "position")
 
 
 def _line_rows(documents, packages):

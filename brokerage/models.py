@@ -904,6 +904,26 @@ class InvoiceLine(models.Model):
     )
     position = models.PositiveIntegerField(default=0)
 
+    # What a line says, as columns: a run writes them (with the invoice and position) and the API
+    # reads them (with the id), both as plain rows.
+    CONTENT_COLUMNS = (
+        "package_id",
+        "client_reference",
+        "nhs_number",
+        "provider",
+        "service_type",
+        "month",
+        "start",
+        "end",
+        "days",
+        "weekly_cost",
+        "percent",
+        "amount",
+        "adjustment",
+        "corrects_month",
+        "previously_billed",
+    )
+
     partnership_path = "invoice__partnership"
     objects = RestrictedManager()
 

@@ -257,7 +257,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
     `lines_url` (`invoices/{id}/lines/`) gives them a page at a time, or all with `?format=csv`.
     One invoice (`invoices/{id}/`) embeds all its lines."""
 
-    # Decision (issue 7, the lead's; reasons in ``finance_views``' docstring): the list stopped
+    # Decision (issue 7; reasons in ``finance_views``' docstring): the list stopped
     # embedding the lines api.md's invoices row shows, 27 MB a page at borough size.
 
     issuer = serializers.SlugRelatedField(slug_field="code", read_only=True)

@@ -2,7 +2,7 @@
 payments, disputes), dispute resolution, the recharge report and aged debt. Each one fetches
 through the permission gate, validates with a serializer, calls one service, responds.
 
-Decision (issue 7, the lead's): the invoice list no longer embeds each invoice's lines, which
+Decision (issue 7): the invoice list no longer embeds each invoice's lines, which
 api.md's invoices row has it do. At borough size one page held 100 invoices of ~736 lines each
 (73,635 lines, 27 MB): 11 s for one request alone, about a minute under 10 clients, against a
 target of p95 < 150 ms. Each invoice of the list carries every other api.md field plus
