@@ -9,12 +9,16 @@ folders under ``var/`` through kombu's filesystem transport.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
 
 def embedded_database_url(pgdata: Path) -> str:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # pgserver logs every pg_ctl call at INFO, the last one from an atexit hook after pytest or the
+    # server has closed its log streams ("--- Logging error ---"); its warnings still show.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pgserver

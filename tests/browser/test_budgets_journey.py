@@ -149,7 +149,13 @@ def test_a_commissioner_reports_a_months_positions_to_a_board_meeting(page, brom
     page.get_by_label("Name of the funding stream").fill("Improved Better Care Fund")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#streams-table")).to_contain_text("Improved Better Care Fund")
+    # The agreement page's success banner takes focus (and scrolls to the top) when GOV.UK
+    # Frontend starts; a click before the page has loaded can land where the link used to be.
+    page.wait_for_load_state()
     page.get_by_role("link", name="Change funding stream Improved Better Care Fund").click()
+    # The agreement page has a #history too: wait for the stream's own page first.
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("Change funding stream Improved Better Care Fund")
     expect(page.locator("#history")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Funding stream “Improved Better Care Fund” changed")
     assert_accessible(page, "funding stream page")
