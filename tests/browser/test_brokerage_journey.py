@@ -112,6 +112,7 @@ def test_a_broker_starts_a_package_above_the_rate_card_and_changes_the_funder_fr
     check(page, "case-received")
     page.get_by_role("button", name="Claim").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("You are now working on referral")
+    page.wait_for_load_state()  # the success banner takes focus once scripts run
     page.get_by_role("button", name="Start sourcing").click()
     expect(page.locator(".govuk-caption-l")).to_contain_text("Sourcing")
 

@@ -233,6 +233,7 @@ def test_a_commissioner_reviews_a_contract_and_changes_its_value(page, register,
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Review of 12 May 2025 added")
     expect(page.locator("#reviews ~ table .govuk-tag--orange")).to_have_text("Amber")
     assert ContractReview.objects.get(contract=contract).rag_rating == "amber"
+    page.wait_for_load_state()  # the success banner takes focus once scripts run
 
     # Change the contract's value.
     page.get_by_role("button", name="Change contract LBB-HC-01").click()

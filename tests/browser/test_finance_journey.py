@@ -142,6 +142,7 @@ def test_a_finance_officer_runs_month_end(page, bromley, packages):
     page.get_by_label("Note").fill("The rate was not agreed at panel")
     page.get_by_role("button", name="Raise the dispute").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Dispute raised")
+    page.wait_for_load_state()  # the success banner takes focus once scripts run
     page.get_by_role("link", name="Record a payment").click()
     check(page, "payment-form")
     page.get_by_label("Amount paid").fill("1552.02")
