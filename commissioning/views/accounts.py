@@ -1,8 +1,8 @@
 """Signing in and out, changing a password, and the profile page with the user's API keys.
 
 Sign-in is Django's ``LoginView``: it passes the request to ``authenticate()``, which django-axes
-needs to count failures and lock out (settings: ``AXES_*``). The idle timeout is settings only
-(``SESSION_COOKIE_AGE`` with ``SESSION_SAVE_EVERY_REQUEST``).
+needs to count failures and lock out (settings: ``AXES_*``). The idle timeout is
+``SESSION_COOKIE_AGE`` kept moving by ``commissioning.middleware.IdleTimeoutMiddleware``.
 """
 
 from __future__ import annotations

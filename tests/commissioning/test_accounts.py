@@ -1,14 +1,18 @@
 import hashlib
+import time
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from commissioning import roles
+from commissioning.middleware import IDLE_TOUCHED_KEY
 from commissioning.models import ApiToken
 from commissioning.services import api_token_create
 from tests.commissioning.factories import TEST_PASSWORD, OrganisationFactory, PartnershipFactory
@@ -243,26 +247,64 @@ def test_a_session_lasts_30_minutes_from_the_last_request(client, commissioner):
     assert 1800 - 30 < remaining <= 1800
 
 
+def _idle_for(client, minutes: int) -> None:
+    """As if the session was last written ``minutes`` ago: its deadline and its own stamp."""
+    session = client.session
+    session[IDLE_TOUCHED_KEY] = int(time.time()) - minutes * 60
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=timezone.now() + timedelta(minutes=30 - minutes)
+    )
+
+
 def test_each_request_pushes_the_idle_deadline_back(client, commissioner):
     client.force_login(commissioner)
     client.get(PROFILE)
-    # 29 minutes idle: one minute left.
-    Session.objects.filter(session_key=client.session.session_key).update(
-        expire_date=timezone.now() + timedelta(minutes=1)
-    )
+    _idle_for(client, 29)  # one minute left
 
     response = client.get(PROFILE)
 
     assert response.status_code == 200
     remaining = (_session_row(client).expire_date - timezone.now()).total_seconds()
     assert 1800 - 30 < remaining <= 1800
-    # The session cookie is sent again on every response (SESSION_SAVE_EVERY_REQUEST); it is a
-    # browser-session cookie (no max-age), so the server-side expiry above is the idle limit.
+    # The session cookie is sent again when the session is written; it is a browser-session
+    # cookie (no max-age), so the server-side expiry above is the idle limit.
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie.value == client.session.session_key
     assert cookie["max-age"] == ""
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
+
+
+def test_requests_within_a_minute_of_the_last_write_write_nothing(client, commissioner):
+    """The deadline moves at most once a minute: a page view is read-only, and the idle limit is
+    29 to 30 minutes, never more."""
+    client.force_login(commissioner)
+    client.get(PROFILE)
+    _idle_for(client, 0)
+    deadline = _session_row(client).expire_date
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(PROFILE)
+
+    assert response.status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert _session_row(client).expire_date == deadline
+
+    _idle_for(client, 1)
+    client.get(PROFILE)
+    assert (_session_row(client).expire_date - timezone.now()).total_seconds() > 1800 - 30
+
+
+def test_a_stale_cookie_does_not_start_a_session(client):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    before = Session.objects.count()
+
+    response = client.get(LOGIN)
+
+    assert response.status_code == 200
+    assert Session.objects.count() == before
 
 
 def test_an_idle_session_expires_and_asks_for_sign_in_again(client, commissioner):
