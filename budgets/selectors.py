@@ -902,7 +902,6 @@ def decision_refs(user, objects: Sequence[models.Model]) -> dict[int, list[Decis
     links = list(
         DecisionLink.objects.restrict(user)
         .filter(content_type=content_type, object_id__in=[o.pk for o in objects])
-        .filter(decision__in=Decision.objects.restrict(user).values("pk"))
         .select_related("decision__agenda_item__meeting__board")
     )
     by_object: dict[int, list] = defaultdict(list)
@@ -958,20 +957,18 @@ def virement_line_changes(user, virements: Sequence[Virement]) -> dict[int, list
     query; the virements come with their lines (``select_related``)."""
     from django.contrib.contenttypes.models import ContentType
 
-    from governance.models import Decision, DecisionLink
+    from governance.models import DecisionLink
 
     decided = [v for v in virements if v.decision_id]
     if not decided:
         return {}
     links = {
         (link.decision_id, link.object_id): link
-        for link in DecisionLink.objects.restrict(user)
-        .filter(
+        for link in DecisionLink.objects.restrict(user).filter(
             content_type=ContentType.objects.get_for_model(BudgetLine),
             decision_id__in={v.decision_id for v in decided},
             object_id__in={pk for v in decided for pk in (v.from_line_id, v.to_line_id)},
         )
-        .filter(decision__in=Decision.objects.restrict(user).values("pk"))
     }
     changes: dict[int, list[LineChange]] = {}
     for virement in decided:

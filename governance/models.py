@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from commissioning.models import Organisation, Partnership, Person, User
 from commissioning.money import money_field
-from commissioning.permissions import RestrictedManager
+from commissioning.permissions import RestrictedManager, has_model_permission
 from commissioning.roles import BOARD_SECRETARY
 
 
@@ -718,6 +718,15 @@ class DecisionLink(ExemptContentMixin, models.Model):
     @classmethod
     def exempt_q(cls) -> Q:
         return Q(decision__agenda_item__exemption_regime__in=EXEMPT_REGIMES)
+
+    @classmethod
+    def restrict_objects(cls, qs, user, action):
+        """A link is visible exactly where its decision is: the partnership and exemption rules
+        already follow the decision (the same paths), so only the decision's own model permission
+        is left to ask, here once rather than as a second subquery in every query."""
+        if not has_model_permission(user, Decision, "view"):
+            return qs.none()
+        return super().restrict_objects(qs, user, action)
 
 
 @pghistory.track()

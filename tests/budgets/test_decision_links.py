@@ -178,6 +178,25 @@ def test_another_partnerships_decision_links_are_not_shown(scene, make_user, oth
     assert selectors.decision_refs(outsider, scene["lines"]) == {line.pk: [] for line in scene["lines"]}
 
 
+def test_a_link_is_hidden_from_a_user_who_may_read_links_but_not_decisions(scene):
+    """DecisionLink.restrict asks for the decision's own model permission too: the partnership and
+    exemption rules follow the decision, so this is what keeps a link no wider than its decision."""
+    from django.contrib.auth.models import Permission
+
+    decision = decision_of(scene["board"])
+    link(decision, scene["lines"][0], D("1"), D("2"))
+    user = scene["user"]
+    assert selectors.decision_refs(user, scene["lines"])[scene["lines"][0].pk]
+    assert DecisionLink.objects.restrict(user).count() == 1
+
+    reader = type(user).objects.get(pk=user.pk)
+    reader.groups.clear()
+    reader.user_permissions.add(Permission.objects.get(codename="view_decisionlink"))
+    reader = type(user).objects.get(pk=user.pk)  # no cached permissions
+    assert reader.has_perm("governance.view_decisionlink") and not reader.has_perm("governance.view_decision")
+    assert not DecisionLink.objects.restrict(reader).exists()
+
+
 def test_decision_refs_orders_the_approving_decision_first_then_by_date(scene):
     line = scene["lines"][0]
     approving, earlier, later = (decision_of(scene["board"]) for _ in range(3))
