@@ -268,10 +268,14 @@ class ReferralQuerySet(RestrictedQuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def queue_order(self) -> ReferralQuerySet:
-        """Urgent referrals (hospital discharge, at risk) first, oldest first within each tier."""
-        return self.annotate(
-            urgency_rank=Case(When(urgency__in=URGENT, then=Value(0)), default=Value(1))
-        ).order_by("urgency_rank", "received_at", "pk")
+        """Urgent referrals (hospital discharge, at risk) first, oldest first within each tier.
+        The open referrals are indexed in this order (``referral_queue_order_idx``)."""
+        return self.annotate(urgency_rank=urgency_rank()).order_by("urgency_rank", "received_at", "pk")
+
+
+def urgency_rank() -> Case:
+    """0 for urgent referrals, 1 for the rest: the queue's first sort key."""
+    return Case(When(urgency__in=URGENT, then=Value(0)), default=Value(1))
 
 
 @pghistory.track()
@@ -311,7 +315,17 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-pk"]
-        indexes = [models.Index(fields=["status", "urgency", "received_at"], name="referral_queue_idx")]
+        indexes = [
+            models.Index(fields=["status", "urgency", "received_at"], name="referral_queue_idx"),
+            # The queue's page of open referrals read in order, without sorting them all first.
+            models.Index(
+                urgency_rank(),
+                F("received_at"),
+                F("id"),
+                condition=Q(status__in=OPEN_STATUSES),
+                name="referral_queue_order_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.get_service_type_display()}"

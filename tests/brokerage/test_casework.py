@@ -241,6 +241,25 @@ def test_the_queue_puts_urgent_referrals_first_then_the_oldest(client_record):
     assert list(Referral.objects.queue_order()) == [at_risk_old, urgent_new, routine_old]
 
 
+def test_the_queue_of_open_referrals_is_read_in_index_order(client_record):
+    """``referral_queue_order_idx`` must match ``queue_order``'s expression, or a borough's queue
+    sorts every open referral for each page. With sorting priced out, PostgreSQL reads the page
+    from the index only if the two agree."""
+    from django.db import connection, transaction
+
+    from brokerage.models import OPEN_STATUSES
+
+    ReferralFactory.create_batch(3, client=client_record)
+    sql, params = Referral.objects.filter(status__in=OPEN_STATUSES).queue_order()[:25].query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "referral_queue_order_idx" in plan, plan
+    assert "Sort" not in plan, plan
+
+
 def test_changing_an_approved_offers_price_needs_approval_again(referral, broker, manager, rate_card):
     offer = record(referral, broker, rate="26.00")
     services.offer_approve(offer=offer, by=manager)
