@@ -452,7 +452,7 @@ def _credentials(server: Server) -> None:
         for _ in range(CLIENTS):
             session = store()
             session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[BACKEND_SESSION_KEY] = "commissioning.auth_backends.PermissionBackend"
             session[HASH_SESSION_KEY] = user.get_session_auth_hash()
             session.create()
             server.sessions.setdefault(user.username, []).append(session.session_key)
