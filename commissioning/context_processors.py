@@ -44,7 +44,7 @@ def _nav(request):
 
 
 def _roles(user):
-    return [g.name for g in user.groups.all()] or (["Administrator"] if user.is_superuser else [])
+    return user.role_names or (["Administrator"] if user.is_superuser else [])
 
 
 def _granted_partnerships(user):

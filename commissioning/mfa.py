@@ -50,7 +50,7 @@ def mfa_required_for_role(user) -> bool:
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name__in=(roles.ADMINISTRATOR, roles.FINANCE_OFFICER)).exists()
+    return user.has_role(roles.ADMINISTRATOR) or user.has_role(roles.FINANCE_OFFICER)
 
 
 def confirmed_device(user) -> TOTPDevice | None:

@@ -130,10 +130,14 @@ class User(AbstractUser):
 
     @property
     def role_names(self) -> list[str]:
-        return sorted(g.name for g in self.groups.all())
+        """The user's roles (groups), read once per user object, as Django keeps permissions: the
+        page shell, the exempt-content rule and the MFA rule all ask within one request."""
+        if "_role_names" not in self.__dict__:
+            self._role_names = sorted(g.name for g in self.groups.all())
+        return self._role_names
 
     def has_role(self, role: str) -> bool:
-        return self.groups.filter(name=role).exists()
+        return role in self.role_names
 
 
 @pghistory.track()

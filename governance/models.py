@@ -148,11 +148,7 @@ def sees_all_exempt(user) -> bool:
     """Administrators, and board secretaries within their granted partnerships."""
     if user.is_superuser:
         return True
-    cached = getattr(user, "_governance_secretary", None)
-    if cached is None:
-        cached = user.groups.filter(name=BOARD_SECRETARY).exists()
-        user._governance_secretary = cached
-    return cached
+    return user.is_authenticated and user.has_role(BOARD_SECRETARY)
 
 
 class ExemptContentMixin:
