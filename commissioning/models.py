@@ -131,7 +131,8 @@ class User(AbstractUser):
     @property
     def role_names(self) -> list[str]:
         """The user's roles (groups), read once per user object, as Django keeps permissions: the
-        page shell, the exempt-content rule and the MFA rule all ask within one request."""
+        page shell, the exempt-content rule and the MFA rule all ask within one request. The
+        permission backend (``auth_backends``) fills it with the permissions' query."""
         if "_role_names" not in self.__dict__:
             self._role_names = sorted(g.name for g in self.groups.all())
         return self._role_names

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -49,10 +49,21 @@ def test_inactive_users_and_superusers_take_djangos_path(make_user, partnership)
     assert ours == django_answer and len(ours) == Permission.objects.count()
 
 
-def test_one_query_per_request_and_then_cached(make_user, partnership):
-    user = User.objects.get(pk=make_user(roles.COMMISSIONER, [partnership]).pk)
+def test_one_query_for_the_permissions_and_the_roles_then_cached(make_user, partnership):
+    made = make_user(roles.COMMISSIONER, [partnership])
+    made.groups.add(Group.objects.get(name=roles.BOARD_MEMBER))
+    user = User.objects.get(pk=made.pk)
     with CaptureQueriesContext(connection) as queries:
         assert user.has_perm("budgets.view_schedule")
         assert not user.has_perm("brokerage.view_invoice")
         user.get_all_permissions()
+        assert user.role_names == sorted([roles.BOARD_MEMBER, roles.COMMISSIONER])
+        assert user.has_role(roles.COMMISSIONER) and not user.has_role(roles.FINANCE_OFFICER)
     assert len(queries) == 1
+    assert User.objects.get(pk=made.pk).role_names == user.role_names  # read on its own: the same
+
+
+def test_a_user_without_roles_has_no_role_names(make_user, partnership):
+    user = User.objects.get(pk=make_user(None, [partnership]).pk)
+    assert user.get_all_permissions() == set()
+    assert user.role_names == []
