@@ -24,6 +24,7 @@ import csv
 import http.client
 import io
 import json
+import logging
 import os
 import socket
 import statistics
@@ -90,6 +91,7 @@ def bench_database():
             warnings.simplefilter("ignore")
             import pgserver
 
+            logging.getLogger("pgserver").setLevel(logging.WARNING)  # as commissioning.embedded
             server = pgserver.get_server(VAR / "pgdata", cleanup_mode="stop")
         base = server.get_uri(database="postgres")
         name = "commissioning"

@@ -152,7 +152,7 @@ class RunResult:
 
 
 def month_start(day: date) -> date:
-    return day.replace(day=1)
+    return day if day.day == 1 else day.replace(day=1)  # replace() is slow, and most days given are firsts
 
 
 @lru_cache(maxsize=4096)
@@ -240,7 +240,7 @@ def segments_by_month(facts: PackageFacts, first: date, last: date) -> dict[date
     for a, b in zip(bounds, bounds[1:], strict=False):
         end = b - ONE_DAY
         if a >= following:
-            month = a.replace(day=1)
+            month = month_start(a)
             following = next_month(month)
             result = out[month] = MonthResult()
         if a in changes:
@@ -348,6 +348,7 @@ def true_up(
     for package, recipient, month in billed:
         billed_recipients[package][month].add(recipient)
     owed_so_far = result.owed  # (package, recipient, month) -> owed, for every month looked at
+    billed_get = billed.get
     nothing: dict[date, set] = {}
     for facts in packages:
         if facts.start > month_end(period):
@@ -358,16 +359,23 @@ def true_up(
             found = by_month.get(month)
             owed_by: dict[Hashable, list[Owed]] = {}
             if found is not None:
-                result.issues.extend(found.issues)
+                if found.issues:
+                    result.issues.extend(found.issues)
                 for item in _owed(facts, found.segments):
-                    owed_by.setdefault(item[1], []).append(item)
+                    items = owed_by.get(item[1])
+                    if items is None:
+                        owed_by[item[1]] = [item]
+                    else:
+                        items.append(item)
             recipients = package_billed.get(month)
-            for recipient in {*owed_by, *recipients} if recipients else owed_by:
+            if recipients:
+                recipients = [*owed_by, *(r for r in recipients if r not in owed_by)]
+            for recipient in recipients or owed_by:
                 key = (facts.package, recipient, month)
                 owed_items = owed_by.get(recipient, ())
-                owed = sum((item[3] for item in owed_items), ZERO)
+                owed = owed_items[0][3] if len(owed_items) == 1 else sum((i[3] for i in owed_items), ZERO)
                 owed_so_far[key] = owed
-                already = billed.get(key, ZERO)
+                already = billed_get(key, ZERO)
                 if owed == already:
                     continue
                 adjustment = month < period
