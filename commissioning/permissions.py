@@ -35,6 +35,23 @@ def has_model_permission(user, model: type[models.Model], action: str) -> bool:
     return user.has_perm(permission_name(model, action))
 
 
+def granted_partnership_ids(user) -> list[int]:
+    """The partnerships granted to the user, read once per user object as Django keeps a user's
+    permissions (the permission backend reads them with the permissions). Restricted queries
+    carry them as a list of ids: PostgreSQL plans ``IN (1, 2)`` in about half the time it takes
+    to plan a subquery of the grants, and most pages run several restricted queries."""
+    ids = getattr(user, GRANTED_PARTNERSHIPS, None)  # getattr: request.user is a lazy proxy
+    if ids is None:
+        from commissioning.models import PartnershipGrant
+
+        ids = sorted(PartnershipGrant.objects.filter(user=user).values_list("partnership_id", flat=True))
+        setattr(user, GRANTED_PARTNERSHIPS, ids)
+    return ids
+
+
+GRANTED_PARTNERSHIPS = "_granted_partnership_ids"
+
+
 class RestrictedQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view") -> RestrictedQuerySet:
         model = self.model
@@ -47,10 +64,7 @@ class RestrictedQuerySet(models.QuerySet):
         path = getattr(model, "partnership_path", None)
         qs = self
         if path:
-            from commissioning.models import Partnership
-
-            granted = Partnership.objects.filter(grants__user=user).values("pk")
-            scope = Q(**{f"{path}__in": granted})
+            scope = Q(**{f"{path}__in": granted_partnership_ids(user)})
             if getattr(model, "guardian_object_permissions", False):
                 from guardian.shortcuts import get_objects_for_user
 

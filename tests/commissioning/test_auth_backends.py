@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from commissioning import roles
 from commissioning.auth_backends import PermissionBackend
 from commissioning.models import User
+from commissioning.permissions import granted_partnership_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +60,19 @@ def test_one_query_for_the_permissions_and_the_roles_then_cached(make_user, part
         user.get_all_permissions()
         assert user.role_names == sorted([roles.BOARD_MEMBER, roles.COMMISSIONER])
         assert user.has_role(roles.COMMISSIONER) and not user.has_role(roles.FINANCE_OFFICER)
+        assert granted_partnership_ids(user) == [partnership.pk]
     assert len(queries) == 1
-    assert User.objects.get(pk=made.pk).role_names == user.role_names  # read on its own: the same
+    alone = User.objects.get(pk=made.pk)  # each read on its own: the same answers
+    assert alone.role_names == user.role_names
+    assert granted_partnership_ids(alone) == [partnership.pk]
+
+
+def test_grants_in_several_partnerships_and_none(make_user, partnership, other_partnership):
+    both_places = User.objects.get(pk=make_user(roles.BROKER, [partnership, other_partnership]).pk)
+    assert both_places.has_perm("brokerage.view_referral")
+    assert granted_partnership_ids(both_places) == sorted([partnership.pk, other_partnership.pk])
+    nowhere = User.objects.get(pk=make_user(roles.BROKER, []).pk)
+    assert nowhere.has_perm("brokerage.view_referral") and granted_partnership_ids(nowhere) == []
 
 
 def test_a_user_without_roles_has_no_role_names(make_user, partnership):
