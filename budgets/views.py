@@ -377,17 +377,22 @@ SCHEDULE_PAGE_HISTORY = 20  # the latest changes on the schedule page; the rest 
 HISTORY_PAGE_SIZE = 50
 
 
-class ScheduleDetailView(BudgetViewMixin, DetailView):
-    """The schedule page: the Bromley-style table, monitoring for a year and period (variance per
-    line and schedule, risk share per partner), the chart, virements and who changed what."""
+class _ScheduleView(BudgetViewMixin, DetailView):
+    """One schedule, behind the budgets gate, with what its pages show about it read alongside."""
 
     model = Schedule
-    template_name = "budgets/schedule_detail.html"
     context_object_name = "schedule"
     narrow_to_current_partnership = False
 
     def get_queryset(self):
         return selectors.with_related(super().get_queryset())
+
+
+class ScheduleDetailView(_ScheduleView):
+    """The schedule page: the Bromley-style table, monitoring for a year and period (variance per
+    line and schedule, risk share per partner), the chart, virements and who changed what."""
+
+    template_name = "budgets/schedule_detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -461,17 +466,11 @@ class ScheduleDetailView(BudgetViewMixin, DetailView):
         return context
 
 
-class ScheduleHistoryView(BudgetViewMixin, DetailView):
+class ScheduleHistoryView(_ScheduleView):
     """A schedule's whole change history, newest first, ``HISTORY_PAGE_SIZE`` a page, behind the
     schedule page's gate. Pages by offset with Previous/Next links: no total is counted."""
 
-    model = Schedule
     template_name = "budgets/schedule_history.html"
-    context_object_name = "schedule"
-    narrow_to_current_partnership = False
-
-    def get_queryset(self):
-        return selectors.with_related(super().get_queryset())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

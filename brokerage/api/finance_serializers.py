@@ -209,25 +209,9 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InvoiceLine
-        fields = [
-            "id",
-            "package",
-            "client_reference",
-            "nhs_number",
-            "provider",
-            "service_type",
-            "month",
-            "start",
-            "end",
-            "days",
-            "weekly_cost",
-            "percent",
-            "amount",
-            "adjustment",
-            "corrects_month",
-            "previously_billed",
-            "dispute_status",
-        ]
+        # The line's own columns in their one order (InvoiceLine.CONTENT_COLUMNS), the package as
+        # its id under the name ``package``.
+        fields = ["id", "package", *InvoiceLine.CONTENT_COLUMNS[1:], "dispute_status"]
         read_only_fields = fields
 
     def get_fields(self):
