@@ -39,6 +39,7 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 check: setup
 	$(PY) manage.py makemigrations --check --dry-run

@@ -7,17 +7,29 @@ class BrokerageConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from commissioning.selectors import PANEL_PROVIDERS
+        from commissioning import registry
 
-        from . import finance_selectors, selectors
-
-        for panel in [*selectors.PANELS, *finance_selectors.PANELS]:
-            if panel not in PANEL_PROVIDERS:
-                PANEL_PROVIDERS.append(panel)
-
-        from commissioning.demo import DEMO_STEPS
-
+        from . import finance_selectors, selectors, tasks
         from .demo import demo_step
 
-        if demo_step not in DEMO_STEPS:
-            DEMO_STEPS.append(demo_step)
+        for panel in [*selectors.PANELS, *finance_selectors.PANELS]:
+            registry.add_panel(panel)
+        registry.add_demo_step(demo_step)
+        registry.add_section(
+            "brokerage",
+            label="Brokerage",
+            url_name="brokerage:index",
+            permission="brokerage.view_referral",
+            order=20,
+        )
+        registry.add_section(
+            "finance",
+            label="Finance",
+            url_name="finance:index",
+            permission="brokerage.view_invoice",
+            order=30,
+        )
+        registry.add_stalled_work("recharge_runs", find=tasks.stalled_recharge_runs, task=tasks.run_recharge)
+        registry.add_stalled_work(
+            "invoice_pdfs", find=tasks.stalled_invoice_pdfs, task=tasks.render_invoice_pdf
+        )

@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from celery import shared_task
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+
+from commissioning.jobs import held_advisory_locks
 
 from . import services
 
@@ -39,3 +43,36 @@ def render_invoice_pdf(invoice_id: int) -> dict:
 
     invoice = finance_services.invoice_pdf_ensure(invoice_id=invoice_id)
     return {"invoice": invoice.pk, "number": invoice.number, "checksum": invoice.pdf_checksum}
+
+
+# --- Stalled work (registered with the core's recovery in BrokerageConfig.ready) -------------------
+
+
+def stalled_recharge_runs(cutoff) -> list[int]:
+    """Runs queued or running since before ``cutoff`` whose issuer no worker holds (a run holds an
+    advisory lock per issuer for its whole transaction)."""
+    from .finance_services import RECHARGE_LOCK_CLASS
+    from .models import RechargeRun, RechargeRunStatus
+
+    rows = RechargeRun.objects.filter(
+        Q(status=RechargeRunStatus.QUEUED, created_at__lt=cutoff)
+        | Q(status=RechargeRunStatus.RUNNING, started_at__lt=cutoff)
+    ).values_list("pk", "issuer_id")
+    busy = held_advisory_locks(RECHARGE_LOCK_CLASS)
+    return sorted(pk for pk, issuer_id in rows if issuer_id not in busy)
+
+
+def stalled_invoice_pdfs(cutoff) -> list[int]:
+    """Issued invoices and credit notes without their PDF that no worker is rendering (the render
+    holds the invoice's row lock). An invoice has no time of issue, only a date, so the grace period
+    does not apply; queuing a PDF whose message is still waiting costs one no-op task."""
+    from .models import Invoice, InvoiceStatus
+
+    with transaction.atomic():
+        return list(
+            Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
+            .filter(pdf_checksum="")
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )

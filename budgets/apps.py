@@ -7,20 +7,39 @@ class BudgetsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from budgets.models import BudgetLine, Schedule, Virement
         from budgets.selectors import overspend_panel
-        from commissioning.selectors import PANEL_PROVIDERS
+        from commissioning import registry
 
-        if overspend_panel not in PANEL_PROVIDERS:
-            PANEL_PROVIDERS.append(overspend_panel)
-
-        from commissioning.demo import DEMO_STEPS
-
-        if load_budgets_demo not in DEMO_STEPS:
-            DEMO_STEPS.append(load_budgets_demo)
+        registry.add_panel(overspend_panel)
+        registry.add_demo_step(load_budgets_demo)
+        registry.add_linkable(
+            Schedule,
+            label="Schedule",
+            choices=lambda user: (
+                Schedule.objects.restrict(user, "view")
+                .select_related("agreement")
+                .order_by("agreement__reference", "number")
+            ),
+            # A decision about a schedule may be linked to the schedule, one of its lines or virements.
+            parts=lambda schedule: [
+                (BudgetLine, BudgetLine.objects.filter(schedule=schedule)),
+                (Virement, Virement.objects.filter(schedule=schedule)),
+            ],
+            filter_name="schedule",
+            filter_label="Linked schedule",
+        )
+        registry.add_section(
+            "budgets",
+            label="Budgets",
+            url_name="budgets:index",
+            permission="budgets.view_section75agreement",
+            order=10,
+        )
 
 
 def load_budgets_demo(ctx) -> None:
-    """The budgets part of the demo office, after the core's (commissioning.demo.DEMO_STEPS)."""
+    """The budgets part of the demo office, after the core's (commissioning.registry.DEMO_STEPS)."""
     from budgets import demo
 
     demo.load(partnerships=ctx.partnerships, users=ctx.users, seed=ctx.seed, today=ctx.today)

@@ -9,5 +9,26 @@ class CommissioningConfig(AppConfig):
 
     def ready(self) -> None:
         from commissioning.roles import sync_role_permissions
+        from commissioning.selectors import register_history
+
+        register_history()
+
+        from commissioning import registry
+
+        registry.add_section("dashboard", label="Home", url_name="dashboard", order=0)
+        registry.add_section(
+            "contracts",
+            label="Contracts",
+            url_name="contracts:list",
+            permission="commissioning.view_contract",
+            order=60,
+        )
+        registry.add_section(
+            "audit",
+            label="Audit",
+            url_name="audit:index",
+            permission="commissioning.view_audittrail",
+            order=70,
+        )
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="commissioning.sync_role_permissions")

@@ -2,45 +2,37 @@ from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 
-# Main navigation: (label, url name, section key). Sections whose issue has not landed yet are
-# added here when their app brings its pages.
-NAVIGATION = [
-    ("Home", "dashboard", "dashboard"),
-    ("Budgets", "budgets:index", "budgets"),
-    ("Brokerage", "brokerage:index", "brokerage"),
-    ("Finance", "finance:index", "finance"),
-    ("Governance", "governance:index", "governance"),
-    ("Contracts", "contracts:list", "contracts"),
-    ("Audit", "audit:index", "audit"),
-]
+from commissioning import registry
 
-# The installed sections' (label, url, section), reversed once per URL configuration and script
-# prefix (they never change while the process runs) instead of seven reverse() calls per page.
-_links_cache: dict[tuple, tuple[tuple[str, str, str], ...]] = {}
+# The installed sections' (section, url), reversed once per URL configuration and script prefix
+# (they never change while the process runs) instead of a reverse() per section per page.
+_links_cache: dict[tuple, tuple[tuple[registry.Section, str], ...]] = {}
 
 
-def _nav_links() -> tuple[tuple[str, str, str], ...]:
-    key = (get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+def _nav_links() -> tuple[tuple[registry.Section, str], ...]:
+    key = (get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, len(registry.SECTIONS))
     links = _links_cache.get(key)
     if links is None:
         found = []
-        for label, name, section in NAVIGATION:
+        for section in registry.sections():
             try:
-                found.append((label, reverse(name), section))
+                found.append((section, reverse(section.url_name)))
             except NoReverseMatch:
-                continue  # that part of the product is not installed yet
+                continue  # that part of the product is not installed
         links = _links_cache[key] = tuple(found)
     return links
 
 
 def _nav(request):
-    items = []
+    """The areas the user's role may open (a board member sees no Brokerage or Finance), the
+    current one marked."""
+    user = request.user
     current = getattr(getattr(request, "resolver_match", None), "namespace", "") or "dashboard"
-    for label, url, section in _nav_links():
-        if section == "audit" and not request.user.has_perm("commissioning.view_audittrail"):
-            continue
-        items.append({"label": label, "url": url, "current": current == section})
-    return items
+    return [
+        {"label": section.label, "url": url, "current": current == section.key}
+        for section, url in _nav_links()
+        if not section.permission or user.has_perm(section.permission)
+    ]
 
 
 def _roles(user):

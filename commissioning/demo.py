@@ -8,7 +8,7 @@ invented providers and about forty contracts with reviews. Everything generated 
 whenever the demo is loaded. Contracts and reviews are written through the core's services, so
 their history rows name an acting user.
 
-Domain apps add their own demo data by appending a step to ``DEMO_STEPS`` in their
+Domain apps add their own demo data by adding a step (``registry.add_demo_step``) in their
 ``AppConfig.ready()``: each step takes the ``DemoContext`` and should draw its randomness from
 ``ctx.rng("<step name>")`` so that adding a step never changes the rows of another, and wrap each
 service call in ``acting(user)`` so its history names that user.
@@ -37,7 +37,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from commissioning import choices, roles
+from commissioning import choices, registry, roles
 from commissioning.models import (
     Contract,
     Organisation,
@@ -54,7 +54,8 @@ DEFAULT_SEED = 2021
 DEMO_PASSWORD = "pooled-budget-demo"  # published on purpose: demo databases only, never production
 
 # Steps domain apps register (AppConfig.ready) to add their own demo data after the core's.
-DEMO_STEPS: list[Callable[[DemoContext], None]] = []
+# Each domain app adds its step in AppConfig.ready (``registry.add_demo_step``), in app order.
+DEMO_STEPS: list[Callable[[DemoContext], None]] = registry.DEMO_STEPS
 
 
 class DemoAlreadyLoaded(Exception):

@@ -5,6 +5,11 @@ taking a row, or a dotted attribute path (``"provider.organisation.name"``); a c
 the end of the path is called (``"get_status_display"``). Rows are any iterable, so a queryset can
 be streamed with ``.iterator()``.
 
+This is the one CSV writer of the product: web exports, the API's ``?format=csv``
+(``commissioning.api.renderers``) and the audit trail's streamed exports all write through
+``csv_lines``, so there is one dialect (api.md): UTF-8 with a byte-order mark, CRLF, ISO dates,
+plain numbers, and formula-like text neutralised.
+
 Values keep their types: numbers and dates stay numbers and dates in XLSX and are written plainly
 (ISO dates, plain decimals) in CSV. Text that a spreadsheet would run as a formula (a leading
 ``=``, ``+``, ``-``, ``@``, tab or carriage return; OWASP "CSV injection") is neutralised: in CSV
@@ -17,12 +22,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -33,7 +38,8 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
 
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _MONEY_FORMAT = "#,##0.00"
 _DATE_FORMAT = "dd/mm/yyyy"
@@ -55,10 +61,12 @@ def resolve(row: Any, accessor: Accessor) -> Any:
 
 
 def is_formula_like(text: str) -> bool:
-    """Would a spreadsheet treat this text as a formula (or DDE payload)?"""
+    """Would a spreadsheet treat this text as a formula (or DDE payload)? A plain number (``-250.91``)
+    is not; text whose first character, after any leading spaces and line breaks, is ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return is (api.md)."""
     if not text or _PLAIN_NUMBER.match(text):
         return False
-    return text[0] in _FORMULA_TRIGGERS or text.lstrip(" ")[:1] in _FORMULA_TRIGGERS
+    return text[0] in _FORMULA_TRIGGERS or text.lstrip(" \n\r")[:1] in _FORMULA_TRIGGERS
 
 
 def neutralise(text: str) -> str:
@@ -82,11 +90,14 @@ def table(columns: Sequence[Column], rows: Iterable[Any]) -> Iterable[list[Any]]
         yield [_plain(resolve(row, accessor)) for _, accessor in columns]
 
 
-def _csv_text(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """One value in the one CSV dialect (api.md): ISO dates, plain numbers (money with its two
+    places), ``True``/``False`` (what a spreadsheet reads as a boolean, as the XLSX cell is), and
+    text that could run as a formula neutralised."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return "True" if value else "False"
     if isinstance(value, datetime):
         return (
             timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else str(value)
@@ -95,16 +106,46 @@ def _csv_text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, int | float):
+        return str(value)
     return neutralise(str(value))
 
 
+class _Echo:
+    """A file-like object that hands back what csv.writer writes, for streaming."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """The CSV text of ``rows`` (the header first), a line at a time: a byte-order mark (so Excel
+    reads £ and accents as UTF-8), every cell through ``csv_cell``, CRLF line ends."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    yield BOM
+    for values in rows:
+        yield writer.writerow([csv_cell(v) for v in values])
+
+
 def to_csv(columns: Sequence[Column], rows: Iterable[Any]) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel reads £ and accents correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for values in table(columns, rows):
-        writer.writerow([_csv_text(v) for v in values])
-    return buffer.getvalue().encode("utf-8-sig")
+    return "".join(csv_lines(table(columns, rows))).encode("utf-8")
+
+
+def csv_response(filename: str, rows: Iterable[Sequence[Any]], *, stream: bool = False) -> HttpResponse:
+    """A CSV download of ``rows`` (header first); ``stream`` for long exports (memory stays flat)."""
+    if stream:
+        response = StreamingHttpResponse(
+            (line.encode("utf-8") for line in csv_lines(rows)), content_type=CSV_CONTENT_TYPE
+        )
+    else:
+        response = HttpResponse("".join(csv_lines(rows)).encode("utf-8"), content_type=CSV_CONTENT_TYPE)
+    return _attachment(response, filename if filename.endswith(".csv") else f"{filename}.csv")
+
+
+def _attachment(response: HttpResponse, name: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def to_xlsx(columns: Sequence[Column], rows: Iterable[Any], *, sheet_title: str = "Export") -> bytes:
@@ -151,6 +192,4 @@ def export_response(
         response = HttpResponse(
             to_xlsx(columns, rows, sheet_title=sheet_title), content_type=XLSX_CONTENT_TYPE
         )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return _attachment(response, name)

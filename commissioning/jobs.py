@@ -8,7 +8,9 @@ board pack); the broker message only says "go". So:
   remembered for this request so the page can say that the job is recorded and will start when the
   task service is back; the user never sees a 500 for it.
 - ``recover_stalled_work`` finds jobs whose message is lost (never published, consumed by a worker
-  that was killed, or waiting for the broker's visibility timeout) and queues them again. It runs
+  that was killed, or waiting for the broker's visibility timeout) and queues them again; each app
+  registers its kinds of job, with the function that finds the stalled ones, in its
+  ``AppConfig.ready`` (``registry.add_stalled_work``), so the core knows no domain. It runs
   when a worker starts (``worker_ready`` in ``commissioning/celery.py``) and every
   ``JOB_RECOVERY_INTERVAL_SECONDS`` from beat. A job counts as stalled once it is older than
   ``JOB_RECOVERY_GRACE_SECONDS`` and no live worker holds it: the recharge and pack tasks hold
@@ -27,9 +29,10 @@ from functools import partial
 from celery import shared_task
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
+
+from commissioning import registry
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +40,6 @@ DEFERRED_MESSAGE = (
     "The task service is not available at the moment. {what} is recorded and will start "
     "automatically when the service is back; you do not need to do it again."
 )
-
-# Advisory lock class (the first key of pg_advisory_lock(int4, int4); the second is the pack id) held
-# by governance.tasks.generate_pack_now while it renders. Recharge runs hold
-# brokerage.finance_services.RECHARGE_LOCK_CLASS per issuer for the whole transaction of a run.
-PACK_LOCK_CLASS = 75_002
 
 # The tasks queued during this request that could not reach the broker (set by JobsMiddleware).
 _deferred: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("jobs_deferred", default=None)
@@ -111,8 +109,9 @@ class JobsMiddleware:
 # --- Recovery ------------------------------------------------------------------------------------
 
 
-def _held_advisory_locks(lock_class: int) -> set[int]:
-    """Second keys of the advisory locks of ``lock_class`` that some session holds right now."""
+def held_advisory_locks(lock_class: int) -> set[int]:
+    """Second keys of the advisory locks of ``lock_class`` that some session holds right now (a
+    worker holds one for as long as it works on a job; PostgreSQL drops it when the worker dies)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
@@ -122,68 +121,20 @@ def _held_advisory_locks(lock_class: int) -> set[int]:
         return {int(row[0]) for row in cursor.fetchall()}
 
 
-def stalled_recharge_runs(cutoff) -> list[int]:
-    from brokerage.finance_services import RECHARGE_LOCK_CLASS
-    from brokerage.models import RechargeRun, RechargeRunStatus
-
-    rows = RechargeRun.objects.filter(
-        Q(status=RechargeRunStatus.QUEUED, created_at__lt=cutoff)
-        | Q(status=RechargeRunStatus.RUNNING, started_at__lt=cutoff)
-    ).values_list("pk", "issuer_id")
-    busy = _held_advisory_locks(RECHARGE_LOCK_CLASS)
-    return sorted(pk for pk, issuer_id in rows if issuer_id not in busy)
-
-
-def stalled_invoice_pdfs(cutoff) -> list[int]:
-    """Issued invoices and credit notes without their PDF that no worker is rendering (the render
-    holds the invoice's row lock). An invoice has no time of issue, only a date, so the grace period
-    does not apply; queuing a PDF whose message is still waiting costs one no-op task."""
-    from brokerage.models import Invoice, InvoiceStatus
-
-    with transaction.atomic():
-        return list(
-            Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
-            .filter(pdf_checksum="")
-            .select_for_update(skip_locked=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-
-
-def stalled_packs(cutoff) -> list[int]:
-    from governance.models import BoardPack, PackStatus
-
-    rows = BoardPack.objects.filter(
-        Q(status=PackStatus.QUEUED, requested_at__lt=cutoff)
-        | Q(status=PackStatus.RENDERING, started_at__lt=cutoff)
-    ).values_list("pk", flat=True)
-    busy = _held_advisory_locks(PACK_LOCK_CLASS)
-    return sorted(pk for pk in rows if pk not in busy)
-
-
-def _kinds():
-    from brokerage.tasks import render_invoice_pdf, run_recharge
-    from governance.tasks import generate_pack
-
-    return (
-        ("recharge_runs", stalled_recharge_runs, run_recharge),
-        ("invoice_pdfs", stalled_invoice_pdfs, render_invoice_pdf),
-        ("packs", stalled_packs, generate_pack),
-    )
-
-
 def recover_stalled_work(*, grace_seconds: int | None = None, now=None) -> dict[str, int]:
-    """Queue again every stalled job; returns how many of each kind were queued, and ``deferred``
-    (jobs left for the next time because the broker is still down)."""
+    """Queue again every stalled job of every registered kind (``registry.add_stalled_work``);
+    returns how many of each kind were queued, and ``deferred`` (jobs left for the next time because
+    the broker is still down)."""
     grace = settings.JOB_RECOVERY_GRACE_SECONDS if grace_seconds is None else grace_seconds
     cutoff = (now or timezone.now()) - timedelta(seconds=grace)
-    counts = {"recharge_runs": 0, "invoice_pdfs": 0, "packs": 0, "deferred": 0}
-    for kind, find, task in _kinds():
-        for pk in find(cutoff):
+    counts = dict.fromkeys(registry.STALLED_WORK, 0)
+    counts["deferred"] = 0
+    for work in registry.STALLED_WORK.values():
+        for pk in work.find(cutoff):
             if counts["deferred"]:  # the broker is down: do not wait a timeout for each job
                 counts["deferred"] += 1
-            elif publish(task, pk):
-                counts[kind] += 1
+            elif publish(work.task, pk):
+                counts[work.kind] += 1
             else:
                 counts["deferred"] += 1
     if any(counts.values()):

@@ -25,8 +25,18 @@ def round_half_up(value: Decimal) -> Decimal:
 
 
 def format_money(value: Decimal | None) -> str:
-    if value is None:
+    """``£1,552.02``; negative ``-£250.91``. The one money formatter of pages, PDFs and exports:
+    it rounds half up to the penny as rules.md says (12.01 x 2.5 = 30.025 shows £30.03)."""
+    if value is None or value == "":
         return ""
-    value = Decimal(value).quantize(PENNY)
+    value = round_half_up(Decimal(str(value)))
     sign = "-" if value < 0 else ""
     return f"{sign}£{abs(value):,.2f}"
+
+
+def money_text(value: Decimal | None) -> str | None:
+    """Money as the API and CSV write it: a plain number with two places, rounded half up
+    (``"30.03"``, ``"-250.91"``); None stays None."""
+    if value is None:
+        return None
+    return f"{round_half_up(Decimal(str(value))):f}"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
+from pghistory.models import Events
 
-from commissioning.models import Contract
+from commissioning import history, registry
+from commissioning.models import Contract, ContractReview
 from commissioning.permissions import has_model_permission
 
 
@@ -25,9 +26,9 @@ class Panel:
     attention: bool = False
 
 
-# Domain apps append their panel functions here in their AppConfig.ready():
+# Domain apps add their panel functions in their AppConfig.ready() (``registry.add_panel``):
 # each takes (user, partnership) and returns a Panel or None when it does not apply to the user.
-PANEL_PROVIDERS: list[Callable] = []
+PANEL_PROVIDERS = registry.PANEL_PROVIDERS
 
 
 def contracts_ending(user, partnership=None, *, months: int, today: date | None = None):
@@ -62,3 +63,38 @@ def dashboard_panels(user, partnership=None) -> list[Panel]:
         if panel is not None:
             panels.append(panel)
     return panels
+
+
+# --- Change history of a contract -----------------------------------------------------------------
+
+HISTORY_LIMIT = 100
+
+
+def contract_history(contract: Contract, user) -> list[history.HistoryEntry]:
+    """Changes to the contract and, if the user may see reviews, its reviews, newest first, with
+    who made each and every field's before and after (``commissioning.history``)."""
+    event_models = [history.event_model("commissioning.Contract")]
+    if has_model_permission(user, ContractReview, "view"):
+        event_models.append(history.event_model("commissioning.ContractReview"))
+    events = Events.objects.references(contract).across(*event_models).order_by(*history.ORDER)
+    return history.entries(events[:HISTORY_LIMIT], known={(Contract, contract.pk): contract})
+
+
+def _review_summary(verb: str, data: dict, names) -> str:
+    day = history.parse_date(data.get("review_date"))
+    when = history.format_date(day) if day else ""
+    if verb == "added":
+        rating = dict(ContractReview._meta.get_field("rag_rating").flatchoices).get(
+            data.get("rag_rating"), ""
+        )
+        return f"Review of {when} added, rated {rating}"
+    return f"Review of {when} {verb}"
+
+
+def register_history() -> None:
+    """How the core's tracked records read in a history (``CommissioningConfig.ready``)."""
+    from commissioning.models import Provider
+
+    history.register(Contract, noun="Contract")
+    history.register(ContractReview, summary=_review_summary, skip={"contract_id"})
+    history.name_with(Provider, "organisation")

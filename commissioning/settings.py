@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "governance.apps.GovernanceConfig",
     "budgets.apps.BudgetsConfig",
     "brokerage.apps.BrokerageConfig",
+    "benchmarks.apps.BenchmarksConfig",
 ]
 
 MIDDLEWARE = [

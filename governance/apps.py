@@ -7,20 +7,26 @@ class GovernanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from commissioning.selectors import PANEL_PROVIDERS
-        from governance.selectors import upcoming_meetings_panel
+        from commissioning import registry
+        from governance import tasks
+        from governance.selectors import register_history, upcoming_meetings_panel
 
-        if upcoming_meetings_panel not in PANEL_PROVIDERS:
-            PANEL_PROVIDERS.append(upcoming_meetings_panel)
+        register_history()
 
-        from commissioning.demo import DEMO_STEPS
-
-        if load_governance_demo not in DEMO_STEPS:
-            DEMO_STEPS.append(load_governance_demo)
+        registry.add_panel(upcoming_meetings_panel)
+        registry.add_demo_step(load_governance_demo)
+        registry.add_section(
+            "governance",
+            label="Governance",
+            url_name="governance:index",
+            permission="governance.view_board",
+            order=40,
+        )
+        registry.add_stalled_work("packs", find=tasks.stalled_packs, task=tasks.generate_pack)
 
 
 def load_governance_demo(ctx) -> None:
-    """The boards and meetings of the demo office, after the core's (commissioning.demo.DEMO_STEPS)."""
+    """The boards and meetings of the demo office, after the core's (commissioning.registry.DEMO_STEPS)."""
     from governance import demo
 
     demo.load(partnerships=ctx.partnerships, users=ctx.users, seed=ctx.seed, today=ctx.today)

@@ -198,106 +198,54 @@ def upcoming_meetings_panel(user, partnership):
 
 # --- Change history of a board (who changed its constitution, members and forward plan) -----------
 
-_HISTORY_SKIP = {"id", "version", "board_id", "partnership_id"}
 _HISTORY_LIMIT = 100
-_HISTORY_NOUNS = {
-    "governance.Board": "Board",
-    "governance.Membership": "Membership",
-    "governance.ForwardPlanEntry": "Forward plan entry",
-}
 
 
 def board_history(board: Board, user) -> list:
     """Changes to the board, its memberships and (if the user may see it) its forward plan, newest
-    first, with who made each and every field's before and after (django-pghistory's rows). Three
-    queries plus one per kind of related object named."""
-    from django.apps import apps
+    first, with who made each and every field's before and after (``commissioning.history``).
+    Three queries plus one per kind of related object named."""
     from pghistory.models import Events
 
-    from commissioning.models import User
+    from commissioning import history
     from commissioning.permissions import has_model_permission
-    from commissioning.views.contracts import Change, HistoryEntry, _display
     from governance.models import ForwardPlanEntry
 
-    wanted = [apps.get_model("governance", "BoardEvent"), apps.get_model("governance", "MembershipEvent")]
+    wanted = [history.event_model("governance.Board"), history.event_model("governance.Membership")]
     if has_model_permission(user, ForwardPlanEntry, "view"):
-        wanted.append(apps.get_model("governance", "ForwardPlanEntryEvent"))
+        wanted.append(history.event_model("governance.ForwardPlanEntry"))
     events = [
         event
         for event in Events.objects.references(board)
         .across(*wanted)
-        .order_by("-pgh_created_at", "-pgh_id")[:_HISTORY_LIMIT]
+        .order_by(*history.ORDER)[:_HISTORY_LIMIT]
         # A child board's events name this board as parent: they are the child's history.
         if not (event.pgh_obj_model == "governance.Board" and str(event.pgh_obj_id) != str(board.pk))
     ]
-    fields = {
-        label: {f.attname: f for f in apps.get_model(label)._meta.concrete_fields} for label in _HISTORY_NOUNS
-    }
-    needed: dict = {}
-    for event in events:
-        user_pk = (event.pgh_context or {}).get("user")
-        if user_pk:
-            needed.setdefault(User, set()).add(user_pk)
-        data = event.pgh_data or {}
-        if data.get("person_id"):
-            needed.setdefault(Person, set()).add(data["person_id"])
-        for column, pair in _event_changes(event).items():
-            field_obj = fields[event.pgh_obj_model].get(column)
-            if field_obj is not None and field_obj.is_relation and column not in _HISTORY_SKIP:
-                needed.setdefault(field_obj.related_model, set()).update(v for v in pair if v)
-    related = {
-        (model, obj.pk): obj
-        for model, pks in needed.items()
-        # A meeting is named after its board: fetch the board with it.
-        for obj in model._default_manager.filter(pk__in=pks).select_related(
-            *(["board"] if model._meta.label == "governance.Meeting" else [])
-        )
-    }
-    entries = []
-    for event in events:
-        data = event.pgh_data or {}
-        noun = _HISTORY_NOUNS[event.pgh_obj_model]
-        if event.pgh_obj_model == "governance.Membership":
-            noun = f"Membership of {related.get((Person, data.get('person_id')), 'a person')}"
-        elif event.pgh_obj_model == "governance.ForwardPlanEntry":
-            noun = f"Forward plan entry “{data.get('title', '')}”"
-        verb = {"insert": "added", "update": "changed", "delete": "deleted"}.get(
-            event.pgh_label, event.pgh_label
-        )
-        changes = []
-        for column, (before, after) in sorted(_event_changes(event).items()):
-            field_obj = fields[event.pgh_obj_model].get(column)
-            if field_obj is None or column in _HISTORY_SKIP or column == "person_id":
-                continue
-            label = str(field_obj.verbose_name)
-            changes.append(
-                Change(
-                    label=label[:1].upper() + label[1:],
-                    before=_display(field_obj, before, related),
-                    after=_display(field_obj, after, related),
-                )
-            )
-        if event.pgh_label == "update" and not changes:
-            continue
-        user_pk = (event.pgh_context or {}).get("user")
-        entries.append(
-            HistoryEntry(
-                when=event.pgh_created_at,
-                who=related.get((User, user_pk)) if user_pk else None,
-                summary=f"{noun} {verb}",
-                changes=changes,
-            )
-        )
-    return entries
+    return history.entries(events, known={(Board, board.pk): board})
 
 
-def _event_changes(event) -> dict:
-    """An update's diff; an insert's every value (from nothing)."""
-    if event.pgh_label == "update":
-        return event.pgh_diff or {}
-    if event.pgh_label == "insert":
-        return {k: (None, v) for k, v in (event.pgh_data or {}).items() if v not in (None, "", [])}
-    return {}
+def register_history() -> None:
+    """How governance's tracked records read in a history (``GovernanceConfig.ready``)."""
+    from commissioning import history
+    from governance.models import ForwardPlanEntry, Meeting
+
+    history.register(Board, noun="Board", skip={"partnership_id"})
+    history.register(
+        Membership,
+        summary=lambda verb, data, names: (
+            f"Membership of {names.name(Person, data.get('person_id'), 'a person')} {verb}"
+        ),
+        mentions=lambda data: [(Person, data.get("person_id"))],
+        skip={"board_id", "person_id"},
+    )
+    history.register(
+        ForwardPlanEntry,
+        summary=lambda verb, data, names: f"Forward plan entry “{data.get('title', '')}” {verb}",
+        skip={"board_id"},
+    )
+    # A meeting is named after its board.
+    history.name_with(Meeting, "board")
 
 
 def register_year(day: date) -> int:

@@ -8,15 +8,20 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from commissioning.jobs import PACK_LOCK_CLASS
+from commissioning.jobs import held_advisory_locks
 from governance import packs
 from governance.models import BoardPack, PackStatus
 
 logger = logging.getLogger(__name__)
 
 PACK_SOFT_TIME_LIMIT = 300  # seconds: a render has a time limit (security.md)
+
+# Advisory lock class (the first key of pg_advisory_lock(int4, int4); the second is the pack id) held
+# by generate_pack_now while it renders.
+PACK_LOCK_CLASS = 75_002
 
 
 def _progress(pack_id: int, percent: int) -> None:
@@ -88,3 +93,14 @@ def _fail(pack_id: int, message: str) -> None:
 @shared_task(soft_time_limit=PACK_SOFT_TIME_LIMIT, time_limit=PACK_SOFT_TIME_LIMIT + 30, acks_late=True)
 def generate_pack(pack_id: int) -> str:
     return generate_pack_now(pack_id)
+
+
+def stalled_packs(cutoff) -> list[int]:
+    """Packs queued or rendering since before ``cutoff`` that no worker holds (registered with the
+    core's stalled-work recovery in ``GovernanceConfig.ready``)."""
+    rows = BoardPack.objects.filter(
+        Q(status=PackStatus.QUEUED, requested_at__lt=cutoff)
+        | Q(status=PackStatus.RENDERING, started_at__lt=cutoff)
+    ).values_list("pk", flat=True)
+    busy = held_advisory_locks(PACK_LOCK_CLASS)
+    return sorted(pk for pk in rows if pk not in busy)

@@ -7,8 +7,8 @@ log also needs ``commissioning.view_accesslog``. What each user sees is decided 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -24,7 +24,7 @@ from django.views.generic import TemplateView
 from pghistory.models import Events
 
 from commissioning import audit_selectors as selectors
-from commissioning.api.renderers import _safe as csv_safe
+from commissioning import exports
 from commissioning.audit import client_ip
 from commissioning.models import AccessLog, AuditTrail
 
@@ -223,24 +223,9 @@ class AccessLogView(AuditTrailMixin, TemplateView):
 # --- CSV exports ----------------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_lines(header: list[str], rows: Iterator[list]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # byte-order mark: spreadsheet programs then read the file as UTF-8
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([csv_safe("" if value is None else value) for value in row])
-
-
 def _csv_response(filename: str, header: list[str], rows: Iterator[list]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(_csv_lines(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    """Streamed (memory flat in the rows), in the one CSV dialect of ``commissioning.exports``."""
+    return exports.csv_response(filename, chain([header], rows), stream=True)
 
 
 def _describe_filters(form: forms.Form) -> str:

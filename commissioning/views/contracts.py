@@ -1,48 +1,22 @@
 """The contract register: list (filter, sort, page, export), detail with reviews and change history,
-create and edit. Each view fetches through the permission gate (``RestrictedViewMixin``), validates
-with a form, calls one service and responds (conventions.md)."""
+create and edit, on the generic page layer (``commissioning.generic``)."""
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
-
-from django.apps import apps
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db import models, transaction
-from django.http import Http404
-from django.shortcuts import redirect
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.dateformat import format as date_format
-from django.views import View
-from django.views.generic import DetailView, FormView, ListView
-from django.views.generic.detail import SingleObjectMixin
-from pghistory.models import Events
 
-from commissioning import exports, services
+from commissioning import exports, selectors, services
 from commissioning.filtersets import ContractFilterSet
-from commissioning.forms import ContractForm, ContractReviewForm, add_service_errors, style_filter_form
-from commissioning.models import Contract, ContractReview, Partnership, Provider, User
-from commissioning.money import format_money
-from commissioning.permissions import has_model_permission
-from commissioning.views.mixins import RestrictedViewMixin
-
-PAGE_SIZE = 25
-
-# Sort keys offered to the user (anything else falls back to the default), each with its ordering.
-SORTS: dict[str, tuple[str, ...]] = {
-    "reference": ("reference",),
-    "provider": ("provider__organisation__name", "reference"),
-    "service": ("service", "reference"),
-    "value": ("annual_value", "reference"),
-    "end": ("end", "reference"),
-}
-DEFAULT_SORT = "end"
+from commissioning.forms import ContractForm, ContractReviewForm
+from commissioning.generic import (
+    ObjectExportView,
+    ObjectListMixin,
+    ObjectListView,
+    ObjectView,
+    ServiceFormView,
+)
+from commissioning.models import Contract, ContractReview, Partnership
 
 EXPORT_COLUMNS: list[exports.Column] = [
     ("Reference", "reference"),
@@ -65,238 +39,65 @@ EXPORT_COLUMNS: list[exports.Column] = [
 _RELATED = ("partnership", "provider__organisation", "lead_commissioner", "contract_manager")
 
 
-def parse_sort(value: str | None) -> str:
-    """A whitelisted sort (``end`` or ``-end``); anything else is the default."""
-    value = (value or "").strip()
-    key = value[1:] if value.startswith("-") else value
-    return value if key in SORTS else DEFAULT_SORT
-
-
-def ordering_for(sort: str) -> list[str]:
-    descending = sort.startswith("-")
-    fields = SORTS[sort.lstrip("-")]
-    return [f"-{name}" if descending else name for name in fields] + ["pk"]
-
-
-class _OutOfScope(Exception):
-    """The object written is not in the user's scope after the write: roll it back."""
-
-
-class ContractViewMixin(RestrictedViewMixin):
-    model = Contract
-
-
-class ContractRegisterMixin(ContractViewMixin):
+class ContractRegister(ObjectListMixin):
     """The filtered, sorted register, shared by the list page and its exports."""
 
-    def get_filterset(self) -> ContractFilterSet:
-        if not hasattr(self, "_filterset"):
-            base = super().get_queryset().select_related(*_RELATED)
-            filterset = ContractFilterSet(
-                self.request.GET or None, queryset=base, user=self.request.user, request=self.request
-            )
-            style_filter_form(filterset.form, checkboxes=("status",))
-            self._filterset = filterset
-        return self._filterset
+    model = Contract
+    filterset_class = ContractFilterSet
+    filter_checkboxes = ("status",)
+    sorts = {
+        "reference": ("reference",),
+        "provider": ("provider__organisation__name", "reference"),
+        "service": ("service", "reference"),
+        "value": ("annual_value", "reference"),
+        "end": ("end", "reference"),
+    }
+    default_sort = "end"
+    list_select_related = _RELATED
 
-    def get_sort(self) -> str:
-        return parse_sort(self.request.GET.get("sort"))
-
-    def get_queryset(self):
-        return self.get_filterset().qs.order_by(*ordering_for(self.get_sort()))
+    def filterset_kwargs(self) -> dict:
+        return {"request": self.request, "user": self.request.user}
 
 
-class ContractListView(ContractRegisterMixin, ListView):
+class ContractListView(ContractRegister, ObjectListView):
     template_name = "commissioning/contracts/list.html"
     context_object_name = "contracts"
-    paginate_by = PAGE_SIZE
-
-    def paginate_queryset(self, queryset, page_size):
-        # An out-of-range or malformed page shows the nearest page rather than an error.
-        paginator = Paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get("page"))
-        return paginator, page, page.object_list, page.has_other_pages()
+    title = "Contract register"
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        filterset = self.get_filterset()
-        without_page = self.request.GET.copy()
-        without_page.pop("page", None)
-        export_query = without_page.urlencode()
-        context.update(
-            {
-                "page_title": ("Error: " if filterset.form.errors else "") + "Contract register",
-                "filterset": filterset,
-                "filter_form": filterset.form,
-                "sort": self.get_sort(),
-                "can_add": self.user_can("add"),
-                "querystring_without_page": f"{export_query}&" if export_query else "",
-                "export_query": f"?{export_query}" if export_query else "",
-                "filtered": bool(
-                    filterset.is_bound
-                    and filterset.form.is_valid()
-                    and any(filterset.form.cleaned_data.values())
-                ),
-            }
-        )
-        return context
+        return super().get_context_data(can_add=self.user_can("add"), **kwargs)
 
 
-class ContractExportView(ContractRegisterMixin, View):
+class ContractExportView(ContractRegister, ObjectExportView):
     """Every row of the filtered register (not only one page), as CSV or XLSX."""
 
-    def get(self, request, fmt: str):
-        if fmt not in exports.FORMATS:
-            raise Http404("Unknown export format")
-        rows = self.get_queryset().prefetch_related("associate_commissioners")
-        today = timezone.localdate()
-        return exports.export_response(
-            fmt,
-            columns=EXPORT_COLUMNS,
-            rows=rows,
-            filename=f"contracts-{today:%Y-%m-%d}",
-            sheet_title="Contracts",
-        )
+    export_columns = EXPORT_COLUMNS
+    export_name = "contracts"
+    sheet_title = "Contracts"
+
+    def export_rows(self):
+        return super().export_rows().prefetch_related("associate_commissioners")
 
 
 # --- Detail -------------------------------------------------------------------------------------
 
 
-@dataclass
-class Change:
-    label: str
-    before: Any
-    after: Any
-
-
-@dataclass
-class HistoryEntry:
-    when: datetime
-    who: User | None
-    summary: str
-    changes: list[Change] = field(default_factory=list)
-
-
-_HISTORY_SKIP = {"id", "version", "created_at", "updated_at", "contract_id"}
-_HISTORY_LIMIT = 100
-
-
-def _display(field_obj: models.Field, raw: Any, related: dict) -> Any:
-    """A history value as people read it: choice labels, names, money, dates."""
-    if raw is None or raw == "":
-        return None
-    if field_obj.is_relation:
-        return related.get((field_obj.related_model, raw), f"#{raw}")
-    if field_obj.choices:
-        return dict(field_obj.flatchoices).get(raw, raw)
-    if isinstance(field_obj, models.DecimalField):
-        return format_money(Decimal(str(raw)))
-    if isinstance(field_obj, models.DateField) and not isinstance(field_obj, models.DateTimeField):
-        try:
-            return date_format(date.fromisoformat(raw), "j F Y")
-        except (TypeError, ValueError):
-            return raw
-    if isinstance(field_obj, models.BooleanField):
-        return "Yes" if raw else "No"
-    return raw
-
-
-def contract_history(contract: Contract, user) -> list[HistoryEntry]:
-    """Changes to the contract and, if the user may see reviews, its reviews, newest first, with
-    who made each and every field's before and after (from django-pghistory's trigger rows)."""
-    event_models = [apps.get_model("commissioning", "ContractEvent")]
-    if has_model_permission(user, ContractReview, "view"):
-        event_models.append(apps.get_model("commissioning", "ContractReviewEvent"))
-    events = list(
-        Events.objects.references(contract)
-        .across(*event_models)
-        .order_by("-pgh_created_at", "-pgh_id")[:_HISTORY_LIMIT]
-    )
-    fields = {
-        "commissioning.Contract": {f.attname: f for f in Contract._meta.concrete_fields},
-        "commissioning.ContractReview": {f.attname: f for f in ContractReview._meta.concrete_fields},
-    }
-
-    # Names for every foreign key and author mentioned, one query per related model.
-    wanted: dict[type[models.Model], set] = {}
-    for event in events:
-        user_pk = (event.pgh_context or {}).get("user")
-        if user_pk:
-            wanted.setdefault(User, set()).add(user_pk)
-        for column, (before, after) in (event.pgh_diff or {}).items():
-            field_obj = fields[event.pgh_obj_model].get(column)
-            if field_obj is not None and field_obj.is_relation and column not in _HISTORY_SKIP:
-                wanted.setdefault(field_obj.related_model, set()).update(v for v in (before, after) if v)
-    related: dict[tuple, Any] = {}
-    for model, pks in wanted.items():
-        qs = model._default_manager.filter(pk__in=pks)
-        if model is Provider:
-            qs = qs.select_related("organisation")
-        for obj in qs:
-            related[(model, obj.pk)] = obj
-
-    entries = []
-    for event in events:
-        data = event.pgh_data or {}
-        is_review = event.pgh_obj_model == "commissioning.ContractReview"
-        rag = dict(ContractReview._meta.get_field("rag_rating").flatchoices)
-        if is_review:
-            when = data.get("review_date", "")
-            with contextlib.suppress(TypeError, ValueError):
-                when = date_format(date.fromisoformat(when), "j F Y")
-            summary = {
-                "insert": f"Review of {when} added, rated {rag.get(data.get('rag_rating'), '')}",
-                "update": f"Review of {when} changed",
-                "delete": f"Review of {when} deleted",
-            }.get(event.pgh_label, f"Review {event.pgh_label}")
-        else:
-            summary = {
-                "insert": "Contract added",
-                "update": "Contract changed",
-                "delete": "Contract deleted",
-            }.get(event.pgh_label, f"Contract {event.pgh_label}")
-        changes = []
-        model_fields = fields[event.pgh_obj_model]
-        for column, (before, after) in sorted((event.pgh_diff or {}).items()):
-            field_obj = model_fields.get(column)
-            if field_obj is None or column in _HISTORY_SKIP:
-                continue
-            changes.append(
-                Change(
-                    label=str(field_obj.verbose_name)[:1].upper() + str(field_obj.verbose_name)[1:],
-                    before=_display(field_obj, before, related),
-                    after=_display(field_obj, after, related),
-                )
-            )
-        if event.pgh_label == "update" and not changes:
-            continue  # only bookkeeping columns changed
-        user_pk = (event.pgh_context or {}).get("user")
-        entries.append(
-            HistoryEntry(
-                when=event.pgh_created_at,
-                who=related.get((User, user_pk)) if user_pk else None,
-                summary=summary,
-                changes=changes,
-            )
-        )
-    return entries
-
-
-class ContractDetailView(ContractViewMixin, DetailView):
+class ContractDetailView(ObjectView):
+    model = Contract
     template_name = "commissioning/contracts/detail.html"
     context_object_name = "contract"
-    # A contract's own page opens from anywhere (a bookmark, a board paper) even when the header's
-    # switcher narrows lists to another partnership; the gate still decides.
-    narrow_to_current_partnership = False
 
-    def get_queryset(self):
-        return super().get_queryset().select_related(*_RELATED).prefetch_related("associate_commissioners")
+    def object_queryset(self, model, action):
+        qs = super().object_queryset(model, action)
+        if model is Contract:
+            qs = qs.select_related(*_RELATED).prefetch_related("associate_commissioners")
+        return qs
 
     def get_context_data(self, review_form=None, **kwargs):
         context = super().get_context_data(**kwargs)
         contract = self.object
         user = self.request.user
-        can_review = has_model_permission(user, ContractReview, "add")
+        can_review = self.user_can("add", ContractReview)
         if can_review and review_form is None:
             review_form = ContractReviewForm()
         context.update(
@@ -307,105 +108,84 @@ class ContractDetailView(ContractViewMixin, DetailView):
                 "reviews": ContractReview.objects.restrict(user, "view")
                 .filter(contract=contract)
                 .select_related("reviewed_by"),
-                "can_view_reviews": has_model_permission(user, ContractReview, "view"),
+                "can_view_reviews": self.user_can("view", ContractReview),
                 "review_form": review_form if can_review else None,
-                "can_change": Contract.objects.restrict(user, "change").filter(pk=contract.pk).exists(),
-                "history": contract_history(contract, user),
+                "can_change": self.may("change", contract),
+                "history": selectors.contract_history(contract, user),
             }
         )
         return context
 
 
-class ContractReviewAddView(ContractDetailView):
+class ContractReviewAddView(ServiceFormView):
     """POST a review from the contract's page; errors show on that page."""
 
+    model = ContractReview
+    action = "add"
+    form_class = ContractReviewForm
+    template_name = ContractDetailView.template_name
     http_method_names = ["post"]
+    out_of_scope_message = "You can add reviews only to contracts of your own partnerships."
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not has_model_permission(request.user, ContractReview, "add"):
-            raise PermissionDenied("Your role does not allow you to add contract reviews.")
-        return super().dispatch(request, *args, **kwargs)
+    def contract(self) -> Contract:
+        return self.get_object("view", model=Contract)
 
-    def post(self, request, *args, **kwargs):
-        self.object = contract = self.get_object()
-        form = ContractReviewForm(request.POST)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    review = services.contract_review_add(
-                        contract=contract, by=request.user, **form.cleaned_data
-                    )
-                    if not ContractReview.objects.restrict(request.user, "add").filter(pk=review.pk).exists():
-                        raise _OutOfScope
-            except ValidationError as error:
-                add_service_errors(form, error)
-            except _OutOfScope:
-                form.add_error(None, "You can add reviews only to contracts of your own partnerships.")
-            else:
-                messages.success(
-                    request,
-                    f"Review of {date_format(review.review_date, 'j F Y')} added to {contract.reference}",
-                )
-                return redirect(contract.get_absolute_url() + "#reviews")
-        return self.render_to_response(self.get_context_data(review_form=form))
+    def perform(self, form):
+        return services.contract_review_add(
+            contract=self.contract(), by=self.request.user, **form.cleaned_data
+        )
+
+    def get_success_message(self, review) -> str:
+        return f"Review of {date_format(review.review_date, 'j F Y')} added to {review.contract.reference}"
+
+    def get_success_url(self, review=None) -> str:
+        return review.contract.get_absolute_url() + "#reviews"
+
+    def form_invalid(self, form):
+        # The contract's own page, with the review form's errors on it.
+        detail = ContractDetailView()
+        detail.setup(self.request, **self.kwargs)
+        detail.object = self.contract()
+        return detail.render_to_response(detail.get_context_data(review_form=form))
 
 
 # --- Create and edit ----------------------------------------------------------------------------
 
 
-class ContractWriteMixin(ContractViewMixin):
+class ContractWriteView(ServiceFormView):
+    model = Contract
     form_class = ContractForm
     template_name = "commissioning/contracts/form.html"
-    narrow_to_current_partnership = False
+    out_of_scope_field = "partnership"
+    out_of_scope_message = "Choose one of your own partnerships"
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
-        kwargs["instance"] = getattr(self, "object", None) or Contract()
+        kwargs["instance"] = self.contract() or Contract()
         return kwargs
 
-    def write(self, form, **arguments) -> Contract:
-        raise NotImplementedError
+    def contract(self) -> Contract | None:
+        return None
 
-    def form_valid(self, form):
-        try:
-            with transaction.atomic():
-                contract = self.write(form, **form.service_arguments())
-                # Check again, inside the transaction, that what was written is in scope.
-                if (
-                    not Contract.objects.restrict(self.request.user, self.action)
-                    .filter(pk=contract.pk)
-                    .exists()
-                ):
-                    raise _OutOfScope
-        except services.StaleEdit as error:
-            for message in error.messages:
-                form.add_error(None, message)
-            return self.form_invalid(form)
-        except ValidationError as error:
-            add_service_errors(form, error)
-            return self.form_invalid(form)
-        except _OutOfScope:
-            form.add_error("partnership", "Choose one of your own partnerships")
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message(contract))
-        return redirect(contract)
+    def get_success_url(self, contract=None) -> str:
+        return contract.get_absolute_url()
+
+    def cancel_url(self) -> str:
+        contract = self.contract()
+        return contract.get_absolute_url() if contract else reverse("contracts:list")
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        form = context["form"]
-        context["page_title"] = ("Error: " if form.errors else "") + self.heading
-        context["heading"] = self.heading
-        return context
+        return super().get_context_data(contract=self.contract(), **kwargs)
 
 
-class ContractCreateView(ContractWriteMixin, FormView):
+class ContractCreateView(ContractWriteView):
     action = "add"
     heading = "Add a contract"
 
     def get_initial(self):
         initial = super().get_initial()
-        partnership = getattr(self.request, "partnership", None) or None  # a lazy object
+        partnership = self.request.partnership
         if partnership is None:
             granted = list(Partnership.objects.restrict(self.request.user, "view")[:2])
             partnership = granted[0] if len(granted) == 1 else None
@@ -413,40 +193,35 @@ class ContractCreateView(ContractWriteMixin, FormView):
             initial["partnership"] = partnership.pk
         return initial
 
-    def write(self, form, **arguments) -> Contract:
-        return services.contract_create(by=self.request.user, **arguments)
+    def perform(self, form) -> Contract:
+        return services.contract_create(by=self.request.user, **form.service_arguments())
 
-    def success_message(self, contract: Contract) -> str:
+    def get_success_message(self, contract: Contract) -> str:
         return f"Contract {contract.reference} added"
 
 
-class ContractUpdateView(ContractWriteMixin, SingleObjectMixin, FormView):
+class ContractUpdateView(ContractWriteView):
     action = "change"
-    context_object_name = "contract"
+    # A contract of another partnership shown through a django-guardian view grant is not offered
+    # for change at all: its edit page does not exist for this user.
+    hide_refused_objects = True
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("partnership")
+    def contract(self) -> Contract:
+        return self.get_object("change")
 
-    def dispatch(self, request, *args, **kwargs):
-        self.object = None
-        return super().dispatch(request, *args, **kwargs)
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("partnership")
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return super().get(request, *args, **kwargs)
+    def get_heading(self) -> str:
+        return f"Change contract {self.contract().reference}"
 
-    def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return super().post(request, *args, **kwargs)
-
-    @property
-    def heading(self) -> str:
-        return f"Change contract {self.object.reference}"
-
-    def write(self, form, **arguments) -> Contract:
+    def perform(self, form) -> Contract:
         return services.contract_update(
-            contract=self.object, by=self.request.user, version=form.cleaned_data["version"], **arguments
+            contract=self.contract(),
+            by=self.request.user,
+            version=form.cleaned_data["version"],
+            **form.service_arguments(),
         )
 
-    def success_message(self, contract: Contract) -> str:
+    def get_success_message(self, contract: Contract) -> str:
         return f"Contract {contract.reference} updated"

@@ -262,7 +262,7 @@ def test_csv_of_another_partnerships_contracts_is_empty_but_has_its_header(api_a
     response = api_as(commissioner).get(URL, {"format": "csv"})
 
     assert response.status_code == 200
-    assert response.content.decode().splitlines() == [
+    assert response.content.decode("utf-8-sig").splitlines() == [
         "id,partnership,reference,provider,lead_commissioner,service,service_type,annual_value,"
         "start,end,status,procurement_route,version"
     ]

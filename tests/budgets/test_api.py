@@ -295,7 +295,7 @@ def test_the_csv_format_returns_the_same_rows(api_as, commissioner, ipb):
     response = api_as(commissioner).get("/api/v1/budget-lines/?format=csv&year=2021")
 
     assert response.status_code == 200
-    lines = response.content.decode().strip().splitlines()
+    lines = response.content.decode("utf-8-sig").strip().splitlines()
     assert lines[0].startswith("id,schedule,name,year,funding_stream,amount")
     assert len(lines) == 3
 

@@ -229,11 +229,11 @@ def test_the_lines_as_csv_one_row_a_line_and_the_list_one_row_an_invoice(api_as,
     listed = client.get("/api/v1/invoices/?format=csv")
 
     assert lines.status_code == 200 and lines["Content-Type"].startswith("text/csv")
-    rows = lines.content.decode().splitlines()
+    rows = lines.content.decode("utf-8-sig").splitlines()
     assert len(rows) == 2 and rows[0].startswith("id,package,client_reference,")
     assert ",from,to," in rows[0] and "LAS000001" in rows[1] and "1552.02" in rows[1]
     assert f'filename="invoice-{draft.pk}-lines.csv"' in lines["Content-Disposition"]
-    header, row = listed.content.decode().splitlines()
+    header, row = listed.content.decode("utf-8-sig").splitlines()
     assert "line_count" in header and "lines_url" in header and "client_reference" not in header
     assert f"/api/v1/invoices/{draft.pk}/lines/" in row
 
@@ -243,7 +243,7 @@ def test_the_lines_of_an_invoice_with_no_lines_have_a_csv_header(api_as, finance
 
     InvoiceLine.objects.filter(invoice=draft).delete()  # a draft: not frozen
     response = api_as(finance).get(f"/api/v1/invoices/{draft.pk}/lines/?format=csv")
-    assert response.content.decode().splitlines()[0].startswith("id,package,client_reference,")
+    assert response.content.decode("utf-8-sig").splitlines()[0].startswith("id,package,client_reference,")
     assert api_as(finance).get(f"/api/v1/invoices/{draft.pk}/lines/").json()["count"] == 0
 
 
@@ -567,7 +567,7 @@ def test_the_fast_report_rows_are_what_drf_field_by_field_gave(api_as, finance, 
         "-1552.02",
         "0.00",
     }
-    text = client.get("/api/v1/recharge-report/?format=csv").content.decode()
+    text = client.get("/api/v1/recharge-report/?format=csv").content.decode("utf-8-sig")
     cells = [{k: "" if v is None else str(v) for k, v in row.items()} for row in field_by_field]
     assert list(csv.DictReader(io.StringIO(text))) == cells
     assert text.splitlines()[0] == ",".join(field_by_field[0])

@@ -1,0 +1,140 @@
+"""Where the domain apps plug into the core, so the core never imports them (conventions.md: "the
+core imports no domain app").
+
+Each app registers, in its ``AppConfig.ready``:
+
+- **navigation sections**: an area of the main navigation, shown to the roles that may open it;
+- **dashboard panels**: ``panel(user, partnership) -> Panel | None`` for the home page;
+- **demo steps**: ``step(ctx)`` that loads its part of the demo office, in app order;
+- **stalled-work finders**: background jobs whose state lives in the database, with the function
+  that finds the stalled ones and the task that does them (``commissioning.jobs`` queues them
+  again after a broker outage or a killed worker);
+- **linkable types**: records that decisions and papers can cite (a schedule, a contract), with the
+  records that belong to one (a schedule's budget lines), so governance can find "decisions linked
+  to this schedule" without importing budgets.
+
+Registering twice is harmless (``ready`` can run more than once in tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+# --- Dashboard panels and demo steps ------------------------------------------------------------
+
+PANEL_PROVIDERS: list[Callable] = []
+DEMO_STEPS: list[Callable] = []
+
+
+def add_panel(provider: Callable) -> None:
+    if provider not in PANEL_PROVIDERS:
+        PANEL_PROVIDERS.append(provider)
+
+
+def add_demo_step(step: Callable) -> None:
+    if step not in DEMO_STEPS:
+        DEMO_STEPS.append(step)
+
+
+# --- Main navigation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One area of the main navigation: shown to users whose role holds ``permission`` (a Django
+    permission name; empty for everyone signed in), in ``order``."""
+
+    key: str  # the URL namespace of its pages, so the current area is marked
+    label: str
+    url_name: str
+    permission: str = ""
+    order: int = 50
+
+
+SECTIONS: dict[str, Section] = {}
+
+
+def add_section(key: str, *, label: str, url_name: str, permission: str = "", order: int = 50) -> None:
+    SECTIONS[key] = Section(key=key, label=label, url_name=url_name, permission=permission, order=order)
+
+
+def sections() -> list[Section]:
+    return sorted(SECTIONS.values(), key=lambda section: (section.order, section.label))
+
+
+# --- Stalled work ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StalledWork:
+    """A kind of background job: ``find(cutoff)`` returns the ids of its stalled jobs, ``task`` (a
+    Celery task taking one id, idempotent) does one."""
+
+    kind: str
+    find: Callable[[Any], list[int]]
+    task: Any
+
+
+STALLED_WORK: dict[str, StalledWork] = {}
+
+
+def add_stalled_work(kind: str, *, find: Callable[[Any], list[int]], task: Any) -> None:
+    STALLED_WORK[kind] = StalledWork(kind=kind, find=find, task=task)
+
+
+# --- Linkable types -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Linkable:
+    """A kind of record that decisions and papers may cite.
+
+    - ``label``: how a form names it ("Schedule").
+    - ``choices(user)``: the records of this kind the user may pick (through the gate).
+    - ``parts(obj)``: ``(model, queryset)`` pairs of the records that belong to one, so a search for
+      decisions linked to a schedule also finds those linked to its lines and virements.
+    - ``filter_name``: the decision log's filter for it (``?schedule=<id>``), if it has one.
+    """
+
+    model: type[models.Model]
+    label: str
+    choices: Callable[[Any], models.QuerySet]
+    parts: Callable[[models.Model], Iterable[tuple[type[models.Model], models.QuerySet]]] | None = None
+    filter_name: str = ""
+    filter_label: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.model._meta.label_lower
+
+
+LINKABLE_TYPES: dict[str, Linkable] = {}
+
+
+def add_linkable(
+    model: type[models.Model],
+    *,
+    label: str,
+    choices: Callable[[Any], models.QuerySet],
+    parts: Callable[[models.Model], Iterable[tuple[type[models.Model], models.QuerySet]]] | None = None,
+    filter_name: str = "",
+    filter_label: str = "",
+) -> None:
+    linkable = Linkable(
+        model=model,
+        label=label,
+        choices=choices,
+        parts=parts,
+        filter_name=filter_name,
+        filter_label=filter_label,
+    )
+    LINKABLE_TYPES[linkable.key] = linkable
+
+
+def linkable(key: str) -> Linkable | None:
+    """The registered type by ``app_label.model`` (case-insensitive), or None."""
+    return LINKABLE_TYPES.get((key or "").lower())
