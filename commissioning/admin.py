@@ -1,6 +1,12 @@
-from django.contrib import admin
+"""Django admin of the shared core. Contracts are written through their services (the same rules,
+history and lost-update guard as the register's pages); reviews are added on the contract's page;
+the access log is append-only; API keys are created only by their owners (the key is shown once)
+and can be revoked here."""
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from commissioning.generic.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 from commissioning.models import (
     AccessLog,
     ApiToken,
@@ -14,6 +20,7 @@ from commissioning.models import (
     Provider,
     User,
 )
+from commissioning.services import CONTRACT_FIELDS, api_token_revoke, contract_create, contract_update
 
 
 @admin.register(Organisation)
@@ -60,13 +67,14 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ("organisation__name", "cqc_location_id")
 
 
-class ReviewInline(admin.TabularInline):
+class ReviewInline(ReadOnlyInline):
     model = ContractReview
-    extra = 0
+    fields = ("review_date", "rag_rating", "notes", "reviewed_by")
+    readonly_fields = fields
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(ServiceAdmin):
     list_display = (
         "reference",
         "service",
@@ -80,31 +88,53 @@ class ContractAdmin(admin.ModelAdmin):
     list_filter = ("partnership", "status", "service_type")
     list_select_related = ("partnership", "provider__organisation")
     search_fields = ("reference", "service", "provider__organisation__name")
+    readonly_fields = ("version",)
     inlines = [ReviewInline]
+
+    def _arguments(self, form) -> dict:
+        arguments = self.fields_of(form, CONTRACT_FIELDS)
+        if "associate_commissioners" in form.cleaned_data:
+            arguments["associate_commissioners"] = list(form.cleaned_data["associate_commissioners"])
+        return arguments
+
+    def create(self, request, form):
+        return contract_create(by=request.user, **self._arguments(form))
+
+    def update(self, request, obj, form):
+        return contract_update(
+            contract=obj, by=request.user, version=self.loaded_version(form), **self._arguments(form)
+        )
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdmin):
     """Read-only: the table is append-only in the database too."""
 
     list_display = ("at", "user", "action", "object_repr", "partnership", "ip_address")
     list_filter = ("action", "partnership")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
-    exclude = ()
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Keys are made by their owners on the profile page (the key is shown once and stored hashed);
+    an administrator can revoke one here, for example when a laptop is lost."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__username", "prefix")
+    actions = ["revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser  # the revoke action needs it; the form has no fields to change
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in ApiToken._meta.fields]
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(token=token, by=request.user)
+        messages.success(request, f"{queryset.count()} key(s) revoked.")
 
 
 @admin.register(DigestDelivery)

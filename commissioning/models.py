@@ -12,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -251,7 +252,7 @@ class Contract(models.Model):
     associate_commissioners = models.ManyToManyField(
         Organisation, blank=True, related_name="associate_contracts"
     )
-    annual_value = money_field()
+    annual_value = money_field(negative_message="The annual value cannot be negative.")
     start = models.DateField()
     end = models.DateField()
     extension_options = models.CharField(
@@ -287,6 +288,23 @@ class Contract(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("contracts:detail", args=[self.pk])
+
+    def clean(self) -> None:
+        """The rules of one contract, for pages, API, admin and commands alike (``full_clean``)."""
+        errors: dict[str, list[str]] = {}
+        if self.start and self.end and self.end <= self.start:
+            errors.setdefault("end", []).append("The end date must be after the start date.")
+        partnership = self.partnership if self.partnership_id else None
+        if (
+            partnership is not None
+            and self.lead_commissioner_id is not None
+            and self.lead_commissioner_id not in (partnership.council_id, partnership.nhs_commissioner_id)
+        ):
+            errors.setdefault("lead_commissioner", []).append(
+                f"The lead commissioner must be one of the partners of {partnership.name}."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     def months_remaining(self, today: date | None = None) -> int | None:
         today = today or timezone.localdate()

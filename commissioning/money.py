@@ -11,11 +11,19 @@ PENNY = Decimal("0.01")
 MONEY_MAX = Decimal("999999999999.99")
 
 
-def money_field(*, non_negative: bool = True, **kwargs) -> models.DecimalField:
-    """A DecimalField(14, 2); non-negative unless told otherwise (constraints still go in Meta)."""
+def money_field(
+    *, non_negative: bool = True, negative_message: str | None = None, **kwargs
+) -> models.DecimalField:
+    """A DecimalField(14, 2); non-negative unless told otherwise (constraints still go in Meta).
+    ``negative_message``: what a negative amount is told, in the field's own words."""
     validators = list(kwargs.pop("validators", []))
     validators.append(MaxValueValidator(MONEY_MAX))
-    validators.append(MinValueValidator(Decimal("0.00") if non_negative else -MONEY_MAX))
+    minimum = Decimal("0.00") if non_negative else -MONEY_MAX
+    validators.append(
+        MinValueValidator(minimum, message=negative_message)
+        if negative_message
+        else MinValueValidator(minimum)
+    )
     return models.DecimalField(max_digits=14, decimal_places=2, validators=validators, **kwargs)
 
 

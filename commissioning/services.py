@@ -4,7 +4,6 @@ is what the web views, the API, tasks and commands all call."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import pghistory
@@ -67,31 +66,6 @@ def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
 # --- Contracts ----------------------------------------------------------------------------------
 
 
-def _validate_contract(contract: Contract) -> None:
-    errors: dict[str, list[str]] = {}
-    if contract.start and contract.end and contract.end <= contract.start:
-        errors.setdefault("end", []).append("The end date must be after the start date.")
-    if contract.annual_value is not None and contract.annual_value < Decimal("0"):
-        errors.setdefault("annual_value", []).append("The annual value cannot be negative.")
-    partnership = getattr(contract, "partnership", None)
-    lead = getattr(contract, "lead_commissioner", None)
-    if (
-        partnership is not None
-        and lead is not None
-        and lead.pk
-        not in (
-            partnership.council_id,
-            partnership.nhs_commissioner_id,
-        )
-    ):
-        errors.setdefault("lead_commissioner", []).append(
-            f"The lead commissioner must be one of the partners of {partnership.name}."
-        )
-    if errors:
-        raise ValidationError(errors)
-    contract.full_clean(exclude=["associate_commissioners"])
-
-
 @transaction.atomic
 def contract_create(
     *, by: User, associate_commissioners: list[Organisation] | None = None, **fields: Any
@@ -101,7 +75,7 @@ def contract_create(
         raise TypeError(f"unknown contract fields: {sorted(unknown)}")
     with pghistory.context(user=by.pk):
         contract = Contract(**fields)
-        _validate_contract(contract)
+        contract.full_clean(exclude=["associate_commissioners"])
         contract.save()
         if associate_commissioners:
             contract.associate_commissioners.set(associate_commissioners)
@@ -129,7 +103,7 @@ def contract_update(
         )
     for name, value in fields.items():
         setattr(locked, name, value)
-    _validate_contract(locked)
+    locked.full_clean(exclude=["associate_commissioners"])
     locked.version += 1
     with pghistory.context(user=by.pk):
         locked.save()

@@ -26,6 +26,9 @@ class GateMixin(LoginRequiredMixin):
 
     model: type[models.Model] | None = None
     action = "view"
+    # Further (model, action) pairs the page's role needs, checked with the view's own before
+    # anything is looked up: a page about a schedule that records its monthly positions needs both.
+    requires: tuple[tuple[type[models.Model], str], ...] = ()
     # Lists show the partnership chosen in the header's switcher; an object's own page opens from
     # anywhere (a bookmark, a board paper, a link in an e-mail), and the gate alone decides.
     narrow_to_current_partnership = True
@@ -40,8 +43,11 @@ class GateMixin(LoginRequiredMixin):
         self._objects: dict[tuple, models.Model] = {}
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and self.model is not None:
-            self.require_role()
+        if request.user.is_authenticated:
+            if self.model is not None:
+                self.require_role()
+            for model, action in self.requires:
+                self.require_role(action, model)
         return super().dispatch(request, *args, **kwargs)
 
     # --- Roles -----------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ class _ServiceWrite(GateMixin):
         """The object whose scope is checked after the write: the service's result when it is a
         model instance of ``scope_model`` (or the view's model), else nothing to check."""
         model = self.scope_model or self.model
-        return result if isinstance(result, models.Model) and isinstance(result, model) else None
+        return result if model is not None and isinstance(result, model) else None
 
     def write(self, perform: Callable[[], Any]):
         return write_in_scope(
@@ -154,7 +154,8 @@ class ServiceActionView(_ServiceWrite, View):
         raise ImproperlyConfigured(f"{type(self).__name__} must define act(obj) to call its service.")
 
     def written_object(self, result):
-        return self._target if isinstance(self._target, self.scope_model or self.model) else None
+        model = self.scope_model or self.model
+        return self._target if model is not None and isinstance(self._target, model) else None
 
     def post(self, request, *args, **kwargs):
         obj = self._target = self.get_target()

@@ -16,13 +16,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from commissioning import mfa
+from commissioning.generic import ServiceActionView
 from commissioning.models import ApiToken
 from commissioning.services import api_token_create, api_token_revoke
 
@@ -202,9 +203,16 @@ class ApiTokenCreateView(LoginRequiredMixin, View):
         )
 
 
-class ApiTokenRevokeView(LoginRequiredMixin, View):
-    def post(self, request, pk: int):
-        token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)  # others' keys: 404
-        api_token_revoke(token=token, by=request.user)
-        messages.success(request, f"The key ‘{token.name}’ ({token.prefix}…) has been revoked.")
-        return redirect("accounts:profile")
+class ApiTokenRevokeView(ServiceActionView):
+    """Revoke one of the user's own keys (anyone else's: 404)."""
+
+    def get_target(self):
+        # A key is its owner's alone: no role is needed, and nobody else's key exists here.
+        return get_object_or_404(ApiToken.objects.filter(user=self.request.user), pk=self.kwargs["pk"])
+
+    def act(self, token) -> str:
+        api_token_revoke(token=token, by=self.request.user)
+        return f"The key ‘{token.name}’ ({token.prefix}…) has been revoked."
+
+    def back(self, token) -> str:
+        return reverse("accounts:profile")

@@ -11,9 +11,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from django import forms
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
@@ -26,6 +24,7 @@ from pghistory.models import Events
 from commissioning import audit_selectors as selectors
 from commissioning import exports
 from commissioning.audit import client_ip
+from commissioning.generic import GateMixin
 from commissioning.models import AccessLog, AuditTrail
 
 PAGE_SIZE = 50
@@ -133,22 +132,14 @@ class AccessLogFilterForm(_AuditFilterForm):
 # --- Views ----------------------------------------------------------------------------------------
 
 
-class AuditTrailMixin(LoginRequiredMixin):
+class AuditTrailMixin(GateMixin):
     """Anonymous: sign in. Without the audit permission: 403 (the page's existence is no secret)."""
 
-    needs_access_log = False
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            if not selectors.can_read_audit_trail(request.user):
-                raise PermissionDenied("Only auditors and administrators can read the audit trail.")
-            if self.needs_access_log and not selectors.can_read_access_log(request.user):
-                raise PermissionDenied("Your role does not allow you to read the access log.")
-        return super().dispatch(request, *args, **kwargs)
+    model = AuditTrail
 
     @property
     def partnership(self):
-        return getattr(self.request, "partnership", None) or None
+        return self.request.partnership
 
 
 def _querystring_without_page(request) -> str:
@@ -192,7 +183,7 @@ class HistoryView(AuditTrailMixin, TemplateView):
 
 class AccessLogView(AuditTrailMixin, TemplateView):
     template_name = "commissioning/audit/access_log.html"
-    needs_access_log = True
+    requires = ((AccessLog, "view"),)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -291,7 +282,7 @@ class HistoryExportView(AuditTrailMixin, View):
 
 
 class AccessLogExportView(AuditTrailMixin, View):
-    needs_access_log = True
+    requires = ((AccessLog, "view"),)
     HEADER = [
         "When",
         "User ID",

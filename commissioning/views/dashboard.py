@@ -5,11 +5,12 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from commissioning import selectors
+from commissioning.generic import GateMixin
 from commissioning.middleware import SESSION_KEY
 from commissioning.models import Partnership
 
 
-class DashboardView(LoginRequiredMixin, TemplateView):
+class DashboardView(GateMixin, TemplateView):
     """Home page per role: panels of what needs attention. Each app adds its own panels."""
 
     template_name = "commissioning/dashboard.html"
