@@ -63,18 +63,21 @@ class BoardAdmin(ServiceAdmin):
         return services.board_update(board=board, by=request.user, **data)
 
     def save_formset(self, request, form, formset, change):
-        """Members through ``membership_add`` and ``membership_update``."""
+        """Members through ``membership_add`` and ``membership_update`` (and what the admin's change
+        message lists: ``new_objects``, ``changed_objects``, ``deleted_objects``)."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for member_form in formset.forms:
             if not member_form.has_changed():
                 continue
             data = {name: member_form.cleaned_data[name] for name in MEMBERSHIP_FIELDS}
             membership = member_form.instance
             if membership.pk:
-                services.membership_update(membership=membership, by=request.user, **data)
+                saved = services.membership_update(membership=membership, by=request.user, **data)
+                formset.changed_objects.append((saved, member_form.changed_data))
             else:
-                services.membership_add(
-                    board=form.instance, person=member_form.cleaned_data["person"], by=request.user, **data
-                )
+                person = member_form.cleaned_data["person"]
+                saved = services.membership_add(board=form.instance, person=person, by=request.user, **data)
+                formset.new_objects.append(saved)
 
 
 @admin.register(models.Meeting)

@@ -222,6 +222,11 @@ class DeclarationViewSet(RestrictedModelViewSet):
     def create_object(self, serializer):
         return services.declaration_record(by=self.request.user, **serializer.validated_data)
 
+    def update_object(self, serializer):
+        return services.declaration_update(
+            declaration=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
 
 @extend_schema(tags=["governance"])
 @extend_schema_view(
@@ -279,8 +284,13 @@ class ActionViewSet(RestrictedModelViewSet):
 
     def create_object(self, serializer):
         data = dict(serializer.validated_data)
-        data.pop("status", None)
+        data.pop("status", None)  # a new action is open
         return services.action_add(by=self.request.user, **data)
+
+    def update_object(self, serializer):
+        return services.action_update(
+            action=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
 
 @extend_schema(tags=["governance"])

@@ -25,6 +25,7 @@ from governance.services.decisions import (
 )
 from governance.services.interests import (
     declaration_record,
+    declaration_update,
     register_change_record,
     register_entry_record,
 )
@@ -39,7 +40,13 @@ from governance.services.meetings import (
     meeting_set_status,
     meeting_update,
 )
-from governance.services.minutes import action_add, action_set_status, minutes_approve, minutes_write
+from governance.services.minutes import (
+    action_add,
+    action_set_status,
+    action_update,
+    minutes_approve,
+    minutes_write,
+)
 from governance.services.numbering import (
     allocate_decision_reference,
     allocate_minute_number,
@@ -66,6 +73,7 @@ __all__ = [
     "VoteOutcome",
     "action_add",
     "action_set_status",
+    "action_update",
     "agenda_item_add",
     "agenda_item_move",
     "agenda_item_update",
@@ -81,6 +89,7 @@ __all__ = [
     "decision_record",
     "decision_update",
     "declaration_record",
+    "declaration_update",
     "forward_plan_save",
     "item_minute_number",
     "may_generate_members_pack",

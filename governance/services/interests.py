@@ -20,7 +20,7 @@ from governance.models import (
     RegisterEntry,
     sees_all_exempt,
 )
-from governance.services.common import validated_save
+from governance.services.common import check_fields, validated_save
 
 
 def _own_person_or_secretary(person: Person, by: User | None) -> None:
@@ -63,6 +63,36 @@ def declaration_record(
         ),
         by=by,
     )
+
+
+DECLARATION_FIELDS = {
+    "person",
+    "board",
+    "meeting",
+    "agenda_item",
+    "nature",
+    "description",
+    "action",
+    "dispensation",
+    "declared_on",
+}
+
+
+@transaction.atomic
+def declaration_update(*, declaration: InterestDeclaration, by: User | None, **fields) -> InterestDeclaration:
+    """Correct a declaration, by the same rules as recording one (one's own, or a secretary's; the
+    meeting, or the item's meeting, one of the board's)."""
+    check_fields(fields, DECLARATION_FIELDS, "declaration")
+    locked = InterestDeclaration.objects.select_for_update().get(pk=declaration.pk)
+    _own_person_or_secretary(locked.person, by)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    _own_person_or_secretary(locked.person, by)
+    if locked.agenda_item_id is not None:
+        locked.meeting = locked.agenda_item.meeting
+    if locked.meeting_id is not None and locked.meeting.board_id != locked.board_id:
+        raise ValidationError({"meeting": ["The meeting is not one of this board's."]})
+    return validated_save(locked, by=by)
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from governance.models import (
     MinuteEntry,
     Minutes,
 )
-from governance.services.common import acting, validated_save
+from governance.services.common import acting, check_fields, validated_save
 from governance.services.numbering import item_minute_number
 
 
@@ -50,14 +50,31 @@ def action_add(
     )
 
 
+ACTION_FIELDS = {"meeting", "description", "owner", "due", "decision", "agenda_item", "status"}
+
+
+@transaction.atomic
+def action_update(*, action: Action, by: User | None, **fields) -> Action:
+    """Change an action: what, who, when it falls due (on or after its meeting), its status."""
+    check_fields(fields, ACTION_FIELDS, "action")
+    status = fields.get("status")
+    if status is not None and status not in ActionStatus.values:
+        raise ValidationError({"status": [f"Choose one of: {', '.join(ActionStatus.labels)}."]})
+    locked = Action.objects.select_for_update().select_related("meeting").get(pk=action.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    rescheduled = ("due" in fields or "meeting" in fields) and locked.due is not None
+    if rescheduled and locked.due < timezone.localtime(locked.meeting.starts_at).date():
+        raise ValidationError({"due": ["An action falls due on or after the meeting that set it."]})
+    return validated_save(locked, by=by)
+
+
 @transaction.atomic
 def action_set_status(*, action: Action, status: str, by: User | None) -> Action:
     """Mark an action done or dropped (it leaves the next meetings' action log), or reopen it."""
     if status not in ActionStatus.values:
         raise ValidationError({"status": [f"Choose one of: {', '.join(ActionStatus.labels)}."]})
-    locked = Action.objects.select_for_update().get(pk=action.pk)
-    locked.status = status
-    return validated_save(locked, by=by)
+    return action_update(action=action, status=status, by=by)
 
 
 @transaction.atomic

@@ -83,9 +83,11 @@ class PaperDetailView(GovernanceFormView):
     form_class = PaperForm
     success_message = "Paper saved."
 
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
+    def dispatch(self, request, *args, **kwargs):
+        # Set here, not in setup: shown again by another form's view (an appendix refused), the
+        # page is read, not changed.
         self.action = "change" if request.method == "POST" else "view"
+        return super().dispatch(request, *args, **kwargs)
 
     def object_queryset(self, model, action):
         qs = super().object_queryset(model, action)
