@@ -235,14 +235,13 @@ def board_history(board: Board, user) -> list:
     wanted = [history.event_model("governance.Board"), history.event_model("governance.Membership")]
     if has_model_permission(user, ForwardPlanEntry, "view"):
         wanted.append(history.event_model("governance.ForwardPlanEntry"))
-    events = [
-        event
-        for event in Events.objects.references(board)
+    events = (
+        Events.objects.references(board)
         .across(*wanted)
-        .order_by(*history.ORDER)[:_HISTORY_LIMIT]
         # A child board's events name this board as parent: they are the child's history.
-        if not (event.pgh_obj_model == "governance.Board" and str(event.pgh_obj_id) != str(board.pk))
-    ]
+        .exclude(Q(pgh_obj_model="governance.Board") & ~Q(pgh_obj_id=str(board.pk)))
+        .order_by(*history.ORDER)[:_HISTORY_LIMIT]
+    )
     return history.entries(events, known={(Board, board.pk): board})
 
 

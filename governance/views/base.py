@@ -46,10 +46,18 @@ class FormOnPage(ServiceFormView):
 
 
 class ButtonForm(ServiceFormView):
-    """POST only; an invalid choice says ``invalid_message`` and goes back to ``back()``."""
+    """POST only. ``target()`` is the object the button acts on (fetched through the gate before
+    the choice is read); an invalid choice says ``invalid_message`` and goes back to ``back()``."""
 
     http_method_names = ["post"]
     invalid_message = ""
+
+    def target(self):
+        raise ImproperlyConfigured(f"{type(self).__name__} must say what its button acts on.")
+
+    def post(self, request, *args, **kwargs):
+        self.target()  # the role, then the scope: 403 or 404 before the input is read
+        return super().post(request, *args, **kwargs)
 
     def back(self) -> str:
         raise ImproperlyConfigured(f"{type(self).__name__} must say where to go back to.")

@@ -237,13 +237,12 @@ class ActionStatusView(ButtonForm):
     def object_queryset(self, model, action):
         return super().object_queryset(model, action).select_related("meeting")
 
-    def post(self, request, *args, **kwargs):
-        self.get_object()  # the role, then the scope, before the choice is read
-        return super().post(request, *args, **kwargs)
+    def target(self) -> Action:
+        return self.get_object()
 
     def perform(self, form) -> Action:
         return services.action_set_status(
-            action=self.get_object(), status=form.cleaned_data["status"], by=self.request.user
+            action=self.target(), status=form.cleaned_data["status"], by=self.request.user
         )
 
     def get_success_message(self, action: Action) -> str:
@@ -254,4 +253,4 @@ class ActionStatusView(ButtonForm):
         meeting = (
             self.restricted("view", Meeting).filter(pk=back).first() if back and back.isdigit() else None
         )
-        return reverse("governance:meeting", args=[(meeting or self.get_object().meeting).pk]) + "#action-log"
+        return reverse("governance:meeting", args=[(meeting or self.target().meeting).pk]) + "#action-log"

@@ -22,17 +22,13 @@ class PackRequestView(ButtonForm):
     form_class = PackRequestForm
     invalid_message = "Choose the members' or the public pack."
 
-    def meeting(self) -> Meeting:
+    def target(self) -> Meeting:
         return self.get_object("view", model=Meeting)
-
-    def post(self, request, *args, **kwargs):
-        self.meeting()  # the role, then the scope, before the choice is read
-        return super().post(request, *args, **kwargs)
 
     def perform(self, form) -> BoardPack:
         # The service refuses the members' pack (403) to anyone but the board's members and secretaries.
         return services.pack_request(
-            meeting=self.meeting(), audience=form.cleaned_data["audience"], by=self.request.user
+            meeting=self.target(), audience=form.cleaned_data["audience"], by=self.request.user
         )
 
     def get_success_message(self, pack: BoardPack) -> str:
@@ -43,11 +39,11 @@ class PackRequestView(ButtonForm):
         return f"{what} is being generated."
 
     def back(self) -> str:
-        return reverse("governance:meeting", args=[self.meeting().pk]) + "#packs"
+        return reverse("governance:meeting", args=[self.target().pk]) + "#packs"
 
     def form_invalid(self, form):
         messages.error(self.request, self.invalid_message)
-        return redirect(self.meeting())
+        return redirect(self.target())
 
 
 class PackDownloadView(GateMixin, View):
