@@ -318,7 +318,7 @@ def bench_report(server, partnership, period) -> dict:
 
 
 def bench_pack() -> dict:
-    from governance.bench import pack_benchmark
+    from benchmarks.governance import pack_benchmark
 
     figures = pack_benchmark(runs=max(3, REPEAT))
     return {

@@ -5,32 +5,64 @@ from __future__ import annotations
 import django_filters
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
+from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from commissioning import registry
 from governance.models import Action, Board, Decision, Meeting, Outcome, Paper
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class ScheduleFilter(django_filters.ModelChoiceFilter):
-    """A budget schedule, by id."""
+class LinkedObjectFilter(django_filters.ModelChoiceFilter):
+    """Decisions linked to one record of a registered linkable type (a budget schedule, by id), or
+    to any record that belongs to it (its budget lines and virements): ``commissioning.registry``
+    says which, so governance never imports the app that owns them."""
+
+    def __init__(self, *args, linkable: registry.Linkable, **kwargs):
+        self.linkable = linkable
+        kwargs.setdefault("label", linkable.filter_label or f"Linked {linkable.label.lower()}")
+        super().__init__(*args, queryset=self.choices, **kwargs)
+
+    def choices(self, request):
+        """The records of the type the user may see (through the gate)."""
+        if request is None:
+            return self.linkable.model.objects.none()
+        return self.linkable.choices(request.user)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        for_model = ContentType.objects.get_for_model
+        linked = Q(links__content_type=for_model(type(value)), links__object_id=value.pk)
+        for model, rows in self.linkable.parts(value) if self.linkable.parts else ():
+            linked |= Q(links__content_type=for_model(model), links__object_id__in=rows.values("pk"))
+        return qs.filter(pk__in=qs.model.objects.filter(linked).values("pk"))
 
 
-def _schedules(request):
-    """The budget schedules the user may see (looked up by name: governance never imports budgets)."""
-    schedule = apps.get_model("budgets", "Schedule")
-    if request is None:
-        return schedule.objects.none()
-    return (
-        schedule.objects.restrict(request.user)
-        .select_related("agreement")
-        .order_by("agreement__reference", "number")
-    )
+def linkable_filters() -> dict[str, LinkedObjectFilter]:
+    """One filter per linkable type registered with a ``filter_name`` (``?schedule=<id>``).
+
+    The types are registered in the apps' ``AppConfig.ready``, so the list is complete only once
+    every app is ready (before any URL module is imported): built earlier, the FilterSet would
+    silently lack filters, so it refuses."""
+    if not apps.ready:
+        raise ImproperlyConfigured(
+            "governance.filtersets was imported before every app was ready: the decision log's "
+            "filters come from the linkable types the apps register in AppConfig.ready. Import it "
+            "from views, API or URL modules, not from an AppConfig.ready or a models module."
+        )
+    return {
+        linkable.filter_name: LinkedObjectFilter(linkable=linkable)
+        for linkable in registry.LINKABLE_TYPES.values()
+        if linkable.filter_name
+    }
 
 
-class DecisionFilterSet(django_filters.FilterSet):
-    """The decision log: text, board, date, outcome, key decision and linked object (e.g. schedule)."""
+class DecisionFilters(django_filters.FilterSet):
+    """The decision log: text, board, date, outcome, key decision and linked object."""
 
     q = django_filters.CharFilter(method="filter_text", label="Search")
     board = django_filters.CharFilter(
@@ -44,7 +76,6 @@ class DecisionFilterSet(django_filters.FilterSet):
         method="filter_linked_type", label="Linked object type (app.model, e.g. budgets.schedule)"
     )
     linked_id = django_filters.NumberFilter(field_name="links__object_id", label="Linked object id")
-    schedule = ScheduleFilter(label="Linked schedule", queryset=_schedules, method="filter_schedule")
 
     class Meta:
         model = Decision
@@ -55,7 +86,6 @@ class DecisionFilterSet(django_filters.FilterSet):
             "decided_to",
             "outcome",
             "key_decision",
-            "schedule",
             "linked_type",
             "linked_id",
         ]
@@ -78,24 +108,27 @@ class DecisionFilterSet(django_filters.FilterSet):
             return queryset.none()
         return queryset.filter(links__content_type=content_type).distinct()
 
-    def filter_schedule(self, queryset, name, value):
-        """Decisions linked to the schedule itself, to one of its budget lines or its virements."""
-        if value is None:
-            return queryset
-        for_model = ContentType.objects.get_for_model
-        line, virement = apps.get_model("budgets", "BudgetLine"), apps.get_model("budgets", "Virement")
-        linked = (
-            Q(links__content_type=for_model(type(value)), links__object_id=value.pk)
-            | Q(
-                links__content_type=for_model(line),
-                links__object_id__in=line.objects.filter(schedule=value).values("pk"),
-            )
-            | Q(
-                links__content_type=for_model(virement),
-                links__object_id__in=virement.objects.filter(schedule=value).values("pk"),
-            )
-        )
-        return queryset.filter(pk__in=queryset.model.objects.filter(linked).values("pk"))
+
+def _decision_filterset() -> type[DecisionFilters]:
+    """``DecisionFilters`` with a filter per registered linkable type, before ``linked_type`` (so the
+    page's form, the export and the API schema, which reads ``base_filters``, all offer them)."""
+    linked = linkable_filters()
+    fields = list(DecisionFilters.Meta.fields)
+    at = fields.index("linked_type")
+    meta = type("Meta", (DecisionFilters.Meta,), {"fields": [*fields[:at], *linked, *fields[at:]]})
+    return type(
+        "DecisionFilterSet",
+        (DecisionFilters,),
+        {
+            "__module__": __name__,
+            "__doc__": DecisionFilters.__doc__,
+            "Meta": meta,
+            **linked,
+        },
+    )
+
+
+DecisionFilterSet = _decision_filterset()
 
 
 class MeetingFilterSet(django_filters.FilterSet):

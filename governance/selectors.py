@@ -20,8 +20,9 @@ from governance.models import (
     Meeting,
     Membership,
     RegisterEntry,
+    sees_all_exempt,
 )
-from governance.quorum import Attendee, QuorumResult, assess_quorum
+from governance.quorum import Attendee, QuorumResult, assess_quorum, counts_towards_quorum
 
 PRESENT = (AttendanceStatus.PRESENT, AttendanceStatus.PRESENT_VIRTUALLY)
 CONFLICTED_ACTIONS = (InterestAction.WITHDREW, InterestAction.DID_NOT_VOTE)
@@ -89,6 +90,11 @@ def attendees_for_item(item: AgendaItem) -> list[Attendee]:
     return list(attendees.values())
 
 
+def voters_for_item(item: AgendaItem) -> list[Attendee]:
+    """Who may vote on this item: present, voting and not conflicted (``quorum``'s rule)."""
+    return [attendee for attendee in attendees_for_item(item) if counts_towards_quorum(attendee)]
+
+
 def quorum_for_item(item: AgendaItem) -> QuorumResult:
     board = item.meeting.board
     return assess_quorum(
@@ -126,6 +132,21 @@ def action_log_for(meeting: Meeting):
         .select_related("owner", "meeting")
         .order_by("due", "pk")
     )
+
+
+def board_people(board: Board, meeting: Meeting) -> QuerySet[Person]:
+    """Everyone on the board, and anyone who attended the meeting: who may own an action."""
+    return (
+        Person.objects.filter(memberships__board=board).distinct()
+        | Person.objects.filter(attendance__meeting=meeting).distinct()
+    ).order_by("name")
+
+
+def granted_partnerships(user) -> QuerySet[Partnership]:
+    """The partnerships granted to the user (every one, for an administrator)."""
+    if user.is_superuser:
+        return Partnership.objects.all()
+    return Partnership.objects.filter(grants__user=user).distinct()
 
 
 def decision_log(user, partnership: Partnership | None = None) -> QuerySet[Decision]:
@@ -214,14 +235,13 @@ def board_history(board: Board, user) -> list:
     wanted = [history.event_model("governance.Board"), history.event_model("governance.Membership")]
     if has_model_permission(user, ForwardPlanEntry, "view"):
         wanted.append(history.event_model("governance.ForwardPlanEntry"))
-    events = [
-        event
-        for event in Events.objects.references(board)
+    events = (
+        Events.objects.references(board)
         .across(*wanted)
-        .order_by(*history.ORDER)[:_HISTORY_LIMIT]
         # A child board's events name this board as parent: they are the child's history.
-        if not (event.pgh_obj_model == "governance.Board" and str(event.pgh_obj_id) != str(board.pk))
-    ]
+        .exclude(Q(pgh_obj_model="governance.Board") & ~Q(pgh_obj_id=str(board.pk)))
+        .order_by(*history.ORDER)[:_HISTORY_LIMIT]
+    )
     return history.entries(events, known={(Board, board.pk): board})
 
 
@@ -246,6 +266,21 @@ def register_history() -> None:
     )
     # A meeting is named after its board.
     history.name_with(Meeting, "board")
+
+
+def register_people(user, partnerships) -> QuerySet[Person]:
+    """Whom the user may declare interests for: board secretaries, anyone on the partnerships'
+    boards; others, only themselves."""
+    people = Person.objects.filter(memberships__board__partnership__in=partnerships).distinct()
+    if not sees_all_exempt(user):
+        people = people.filter(user=user)
+    return people.order_by("name")
+
+
+def register_person(partnerships, pk) -> Person | None:
+    """A member of the partnerships' boards, whose register may be read, or None."""
+    people = Person.objects.filter(memberships__board__partnership__in=partnerships).distinct()
+    return people.filter(pk=pk).first()
 
 
 def register_year(day: date) -> int:

@@ -125,15 +125,6 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["order", "item_number", "enclosure_number", "standing_kind", "supplement_number"]
 
-    def validate(self, attrs):
-        if (
-            self.instance is not None
-            and "meeting" in attrs
-            and attrs["meeting"].pk != self.instance.meeting_id
-        ):
-            raise serializers.ValidationError({"meeting": ["An item cannot move to another meeting."]})
-        return attrs
-
 
 class AppendixSerializer(serializers.ModelSerializer):
     exempt = serializers.BooleanField(read_only=True)
@@ -191,10 +182,8 @@ class PaperSerializer(serializers.ModelSerializer):
         return AppendixSerializer(rows, many=True).data
 
     def validate(self, attrs):
-        if self.instance is None:
+        if self.instance is None:  # the version a change was made from: nothing to say on create
             attrs.pop("version", None)
-        elif "board" in attrs and attrs["board"].pk != self.instance.board_id:
-            raise serializers.ValidationError({"board": ["A paper cannot move to another board."]})
         return attrs
 
 

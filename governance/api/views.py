@@ -4,9 +4,6 @@ serializer and calls the service the pages call."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
@@ -16,9 +13,7 @@ from rest_framework.views import APIView
 
 from commissioning.api.base import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from commissioning.api.exceptions import Conflict
-from commissioning.audit import log_access
-from commissioning.models import AccessLog
-from governance import packs, services
+from governance import downloads, public, services
 from governance.api import serializers as s
 from governance.filtersets import (
     ActionFilterSet,
@@ -34,21 +29,14 @@ from governance.models import (
     Board,
     BoardPack,
     Decision,
-    ExemptionRegime,
     ForwardPlanEntry,
     InterestDeclaration,
     Meeting,
     Membership,
     Minutes,
-    PackAudience,
-    PackStatus,
     Paper,
     PaperAppendix,
-    Session,
-    entitled_board_ids,
-    sees_all_exempt,
 )
-from governance.services import CastVote
 
 
 @extend_schema(tags=["governance"])
@@ -85,15 +73,9 @@ class MembershipViewSet(RestrictedModelViewSet):
         return services.membership_add(by=self.request.user, **serializer.validated_data)
 
     def update_object(self, serializer):
-        data = dict(serializer.validated_data)
-        membership = serializer.instance
-        for name in ("board", "person"):
-            value = data.pop(name, None)
-            if value is not None and value.pk != getattr(membership, f"{name}_id"):
-                raise DjangoValidationError(
-                    {name: [f"The {name} of a membership cannot change: add a new one."]}
-                )
-        return services.membership_update(membership=membership, by=self.request.user, **data)
+        return services.membership_update(
+            membership=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
 
 @extend_schema(tags=["governance"])
@@ -112,10 +94,9 @@ class ForwardPlanViewSet(RestrictedModelViewSet):
     def update_object(self, serializer):
         data = dict(serializer.validated_data)
         entry = serializer.instance
-        board = data.pop("board", None)
-        if board is not None and board.pk != entry.board_id:
-            raise DjangoValidationError({"board": ["An entry stays on its board's forward plan."]})
-        return services.forward_plan_save(board=entry.board, entry=entry, by=self.request.user, **data)
+        return services.forward_plan_save(
+            board=data.pop("board", entry.board), entry=entry, by=self.request.user, **data
+        )
 
 
 @extend_schema(tags=["governance"])
@@ -133,15 +114,9 @@ class MeetingViewSet(RestrictedModelViewSet):
         return services.meeting_create(by=self.request.user, **serializer.validated_data)
 
     def update_object(self, serializer):
-        data = dict(serializer.validated_data)
-        meeting = serializer.instance
-        if "status" in data:
-            meeting = services.meeting_set_status(
-                meeting=meeting, status=data.pop("status"), by=self.request.user
-            )
-        for name, value in data.items():
-            setattr(meeting, name, value)
-        return services._save(meeting, by=self.request.user)
+        return services.meeting_update(
+            meeting=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
 
 @extend_schema(tags=["governance"])
@@ -160,9 +135,9 @@ class AgendaItemViewSet(RestrictedModelViewSet):
         return services.agenda_item_add(by=self.request.user, **serializer.validated_data)
 
     def update_object(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("meeting", None)
-        return services.agenda_item_update(item=serializer.instance, by=self.request.user, **data)
+        return services.agenda_item_update(
+            item=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
     @extend_schema(
         request={
@@ -206,10 +181,9 @@ class PaperViewSet(RestrictedModelViewSet):
         return services.paper_create(by=self.request.user, **serializer.validated_data)
 
     def update_object(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("board", None)
-        version = data.pop("version", None)
-        return services.paper_update(paper=serializer.instance, by=self.request.user, version=version, **data)
+        return services.paper_update(
+            paper=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
 
 @extend_schema(tags=["governance"])
@@ -248,6 +222,11 @@ class DeclarationViewSet(RestrictedModelViewSet):
     def create_object(self, serializer):
         return services.declaration_record(by=self.request.user, **serializer.validated_data)
 
+    def update_object(self, serializer):
+        return services.declaration_update(
+            declaration=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
 
 @extend_schema(tags=["governance"])
 @extend_schema_view(
@@ -281,23 +260,12 @@ class DecisionViewSet(RestrictedModelViewSet):
 
     def create_object(self, serializer):
         data = dict(serializer.validated_data)
-        votes = [CastVote(person=v["person"], choice=v["choice"]) for v in data.pop("votes", [])]
+        votes = [services.CastVote(person=v["person"], choice=v["choice"]) for v in data.pop("votes", [])]
         return services.decision_record(by=self.request.user, votes=votes, **data)
 
     def update_object(self, serializer):
-        data = serializer.validated_data
-        unexpected = set(data) - {"published_on"}
-        if unexpected:
-            raise exceptions.ValidationError(
-                {
-                    name: ["A recorded decision cannot change; record a new decision instead."]
-                    for name in sorted(unexpected)
-                }
-            )
-        if not data.get("published_on"):
-            raise exceptions.ValidationError({"published_on": ["Give the publication date."]})
-        return services.decision_publish(
-            decision=serializer.instance, published_on=data["published_on"], by=self.request.user
+        return services.decision_update(
+            decision=serializer.instance, by=self.request.user, **serializer.validated_data
         )
 
     def destroy_object(self, instance):
@@ -316,8 +284,13 @@ class ActionViewSet(RestrictedModelViewSet):
 
     def create_object(self, serializer):
         data = dict(serializer.validated_data)
-        data.pop("status", None)
+        data.pop("status", None)  # a new action is open
         return services.action_add(by=self.request.user, **data)
+
+    def update_object(self, serializer):
+        return services.action_update(
+            action=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
 
 @extend_schema(tags=["governance"])
@@ -405,15 +378,10 @@ class MeetingPacksView(generics.ListCreateAPIView):
         meeting = self.get_meeting()
         body = s.PackRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        audience = body.validated_data["audience"]
-        if audience == PackAudience.MEMBERS and not (
-            sees_all_exempt(request.user)
-            or entitled_board_ids(request.user).filter(board_id=meeting.board_id).exists()
-        ):
-            raise exceptions.PermissionDenied(
-                "Only the board's members and secretaries may generate the members' pack."
-            )
-        pack = services.pack_request(meeting=meeting, audience=audience, by=request.user)
+        # The service refuses the members' pack (403) to anyone but the board's members and secretaries.
+        pack = services.pack_request(
+            meeting=meeting, audience=body.validated_data["audience"], by=request.user
+        )
         return Response(s.BoardPackSerializer(pack).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -434,127 +402,18 @@ class BoardPackViewSet(RestrictedReadOnlyViewSet):
     )
     @action(detail=True, methods=["get"], url_path="pdf", url_name="pdf")
     def pdf(self, request, pk=None):
-        return pack_download(request, self.get_object())
+        return pack_pdf(request, self.get_object())
 
 
-def pack_download(request, pack: BoardPack):
-    """The PDF of a ready pack; every download of a members' pack is logged (security.md)."""
-    if pack.status != PackStatus.READY:
-        raise Conflict("The pack is not ready yet.")
+def pack_pdf(request, pack: BoardPack):
+    """The PDF of a ready pack (``governance.downloads``); not ready yet: 409."""
     try:
-        path = packs.pack_file(pack)
-        handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
-    except FileNotFoundError as exc:
-        raise Http404("The pack file is missing.") from exc
-    if pack.audience == PackAudience.MEMBERS:
-        log_access(request=request, obj=pack, action=AccessLog.Action.DOWNLOAD)
-    local = pack.meeting.local_date
-    name = f"{pack.meeting.board.code}-{local:%Y-%m-%d}-{pack.audience}-v{pack.version}.pdf"
-    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/pdf")
+        return downloads.pack_response(request, pack)
+    except downloads.PackNotReady as not_ready:
+        raise Conflict(str(not_ready)) from not_ready
 
 
 # --- Public ---------------------------------------------------------------------------------------
-
-
-def public_board_data(board: Board) -> dict:
-    """What anyone may read about a board that meets in public: meetings with their agendas (exempt
-    items by title and reason only), public papers and appendices, decisions on public items, the
-    public forward plan. Built only from public rows, never from a user's scope."""
-    exempt = (ExemptionRegime.SCHEDULE_12A, ExemptionRegime.ACT_1960)
-    meetings = board.meetings.order_by("-starts_at").prefetch_related(
-        Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("paper").order_by("order")),
-        Prefetch(
-            "agenda_items__paper__appendices",
-            queryset=PaperAppendix.objects.filter(exemption_regime=ExemptionRegime.NONE).order_by("order"),
-        ),
-        Prefetch(
-            "packs",
-            queryset=BoardPack.objects.filter(audience=PackAudience.PUBLIC, status=PackStatus.READY).order_by(
-                "-version"
-            ),
-        ),
-    )
-    decisions = (
-        Decision.objects.filter(agenda_item__meeting__board=board)
-        .exclude(agenda_item__exemption_regime__in=exempt)
-        .select_related("agenda_item__meeting")
-        .order_by("-decided_on", "-reference")
-    )
-    out_meetings = []
-    for meeting in meetings:
-        items = []
-        for item in meeting.agenda_items.all():
-            row = {
-                "item_number": item.item_number,
-                "title": item.title,
-                "purpose": item.purpose,
-                "exempt": item.exempt,
-            }
-            if item.exempt:
-                row["exemption"] = {
-                    "regime": item.exemption_regime,
-                    "paragraph": item.exemption_paragraph,
-                    "reason": item.exemption_reason,
-                }
-            elif item.paper is not None and item.paper.session == Session.PUBLIC:
-                paper = item.paper
-                row["paper"] = {
-                    "title": paper.title,
-                    "executive_summary": paper.executive_summary,
-                    "recommendations": paper.recommendations,
-                    "authors": paper.authors,
-                    "appendices": [a.title for a in paper.appendices.all()],
-                }
-            items.append(row)
-        packs_ready = list(meeting.packs.all())
-        out_meetings.append(
-            {
-                "id": meeting.pk,
-                "starts_at": meeting.starts_at.isoformat(),
-                "venue": meeting.venue,
-                "status": meeting.status,
-                "agenda": items,
-                "public_pack": packs_ready[0].pk if packs_ready else None,
-            }
-        )
-    return {
-        "code": board.code,
-        "name": board.name,
-        "partnership": board.partnership.name,
-        "meetings": out_meetings,
-        "decisions": [
-            {
-                "reference": d.reference,
-                "minute_number": d.minute_number,
-                "title": d.agenda_item.title,
-                "resolution": d.resolution,
-                "reasons": d.reasons,
-                "alternatives_rejected": d.alternatives_rejected,
-                "outcome": d.outcome,
-                "key_decision": d.key_decision,
-                "decided_on": d.decided_on.isoformat(),
-                "published_on": d.published_on.isoformat() if d.published_on else None,
-                "call_in_ends": d.call_in_ends.isoformat() if d.call_in_ends else None,
-                "effective_from": d.effective_from.isoformat() if d.effective_from else None,
-            }
-            for d in decisions
-        ],
-        "forward_plan": [
-            {
-                "title": e.title if not e.exempt else e.title,
-                "key_decision": e.key_decision,
-                "exempt": e.exempt,
-                "exemption_reason": e.exemption_reason if e.exempt else "",
-                "first_published_on": e.first_published_on.isoformat(),
-                "expected_meeting": e.expected_meeting_id,
-            }
-            for e in board.forward_plan.order_by("first_published_on")
-        ],
-    }
-
-
-def public_boards():
-    return Board.objects.filter(meets_in_public=True).select_related("partnership")
 
 
 @extend_schema(
@@ -567,8 +426,7 @@ class PublicBoardView(APIView):
     permission_classes = [permissions.AllowAny]
 
     def get(self, request, code: str):
-        board = get_object_or_404(public_boards(), code=code.upper())
-        return Response(public_board_data(board))
+        return Response(public.public_board_data(public.public_board(code)))
 
 
 @extend_schema(
@@ -583,10 +441,5 @@ class PublicPackView(APIView):
     permission_classes = [permissions.AllowAny]
 
     def get(self, request, code: str, pack_pk: int):
-        pack = get_object_or_404(
-            BoardPack.objects.select_related("meeting__board"),
-            pk=pack_pk,
-            meeting__board__in=public_boards().filter(code=code.upper()),
-            audience=PackAudience.PUBLIC,
-        )
-        return pack_download(request, pack)
+        # Any public pack of the board (a version not ready yet answers 409, as for members).
+        return pack_pdf(request, public.public_pack(code, pack_pk, ready_only=False))

@@ -11,8 +11,8 @@ from django.urls import reverse
 from commissioning import roles
 from commissioning.models import AccessLog
 from governance import services
+from governance.downloads import appendix_download_name
 from governance.models import ExemptionRegime, Membership, PaperAppendix, Session
-from governance.views import appendix_download_name
 from tests.commissioning.factories import PersonFactory
 from tests.governance.factories import PaperFactory, pdf_bytes
 

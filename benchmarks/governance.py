@@ -29,7 +29,6 @@ def _pdf(pages: int, label: str) -> bytes:
 def pack_benchmark(*, papers: int = 14, paragraphs: int = 30, appendix_pages: int = 4, runs: int = 3) -> dict:
     from commissioning import pdf
     from governance import packs, services
-    from governance.models import Board
 
     result: dict = {}
     try:
@@ -39,7 +38,7 @@ def pack_benchmark(*, papers: int = 14, paragraphs: int = 30, appendix_pages: in
             partnership = Partnership.objects.create(
                 name="Bench place", council=council, nhs_commissioner=nhs
             )
-            board = Board.objects.create(partnership=partnership, name="Bench Board", code="BENCH")
+            board = services.board_create(partnership=partnership, name="Bench Board", code="BENCH", by=None)
             meeting = services.meeting_create(
                 board=board, starts_at=datetime(2021, 9, 2, 14, tzinfo=ZoneInfo("Europe/London")), by=None
             )

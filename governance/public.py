@@ -1,0 +1,184 @@
+"""The public record of boards that meet in public (no login): what the public pages and the public
+API read. Built only from public rows, never from a user's scope: exempt items keep their title and
+reason only; private papers, exempt appendices, decisions on exempt items and members' packs are
+never read here."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from governance.models import (
+    EXEMPT_REGIMES,
+    AgendaItem,
+    Board,
+    BoardPack,
+    Decision,
+    ExemptionRegime,
+    Meeting,
+    MinuteEntry,
+    PackAudience,
+    PackStatus,
+    PaperAppendix,
+    Session,
+)
+
+
+def public_boards() -> QuerySet[Board]:
+    return Board.objects.filter(meets_in_public=True).select_related("partnership")
+
+
+def public_board(code: str) -> Board:
+    """The public board with this code (any case), or 404."""
+    return get_object_or_404(public_boards(), code=code.upper())
+
+
+def public_meeting(board: Board, pk) -> Meeting:
+    """A meeting of the public board, or 404."""
+    return get_object_or_404(board.meetings, pk=pk)
+
+
+def public_decisions(board: Board) -> QuerySet[Decision]:
+    """The board's decisions on public items, newest first."""
+    return (
+        Decision.objects.filter(agenda_item__meeting__board=board)
+        .exclude(agenda_item__exemption_regime__in=EXEMPT_REGIMES)
+        .select_related("agenda_item__meeting")
+        .order_by("-decided_on", "-reference")
+    )
+
+
+def public_pack(code: str, pk: int, *, ready_only: bool = True) -> BoardPack:
+    """A public pack of a meeting of the public board ``code``, or 404 (a members' pack always)."""
+    packs = BoardPack.objects.select_related("meeting__board").filter(
+        audience=PackAudience.PUBLIC, meeting__board__in=public_boards().filter(code=code.upper())
+    )
+    if ready_only:
+        packs = packs.filter(status=PackStatus.READY)
+    return get_object_or_404(packs, pk=pk)
+
+
+def public_agenda(meeting: Meeting) -> list[AgendaItem]:
+    """Every item of the meeting; each with ``public_paper`` (a public paper of a public item, else
+    None) and ``public_appendices`` (its appendices that are not exempt)."""
+    public_appendices = PaperAppendix.objects.filter(exemption_regime=ExemptionRegime.NONE)
+    items = list(
+        meeting.agenda_items.select_related("paper")
+        .prefetch_related(Prefetch("paper__appendices", public_appendices, to_attr="public_appendix_list"))
+        .order_by("order")
+    )
+    for item in items:
+        item.public_paper = (
+            item.paper if item.paper and not item.exempt and item.paper.session == Session.PUBLIC else None
+        )
+        item.public_appendices = item.public_paper.public_appendix_list if item.public_paper else []
+    return items
+
+
+def public_minutes(meeting: Meeting):
+    """The meeting's minutes (or None) and their entries on public items."""
+    minutes = getattr(meeting, "minutes", None) if hasattr(meeting, "minutes") else None
+    if minutes is None:
+        return None, []
+    entries = MinuteEntry.objects.filter(
+        minutes=minutes, agenda_item__exemption_regime=ExemptionRegime.NONE
+    ).select_related("agenda_item")
+    return minutes, entries
+
+
+def latest_public_pack(meeting: Meeting) -> BoardPack | None:
+    return (
+        meeting.packs.filter(audience=PackAudience.PUBLIC, status=PackStatus.READY)
+        .order_by("-version")
+        .first()
+    )
+
+
+def public_board_data(board: Board) -> dict:
+    """What anyone may read about a board that meets in public, as the public API answers it:
+    meetings with their agendas (exempt items by title and reason only), public papers and
+    appendices, decisions on public items, the public forward plan."""
+    meetings = board.meetings.order_by("-starts_at").prefetch_related(
+        Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("paper").order_by("order")),
+        Prefetch(
+            "agenda_items__paper__appendices",
+            queryset=PaperAppendix.objects.filter(exemption_regime=ExemptionRegime.NONE).order_by("order"),
+        ),
+        Prefetch(
+            "packs",
+            queryset=BoardPack.objects.filter(audience=PackAudience.PUBLIC, status=PackStatus.READY).order_by(
+                "-version"
+            ),
+        ),
+    )
+    out_meetings = []
+    for meeting in meetings:
+        items = []
+        for item in meeting.agenda_items.all():
+            row = {
+                "item_number": item.item_number,
+                "title": item.title,
+                "purpose": item.purpose,
+                "exempt": item.exempt,
+            }
+            if item.exempt:
+                row["exemption"] = {
+                    "regime": item.exemption_regime,
+                    "paragraph": item.exemption_paragraph,
+                    "reason": item.exemption_reason,
+                }
+            elif item.paper is not None and item.paper.session == Session.PUBLIC:
+                paper = item.paper
+                row["paper"] = {
+                    "title": paper.title,
+                    "executive_summary": paper.executive_summary,
+                    "recommendations": paper.recommendations,
+                    "authors": paper.authors,
+                    "appendices": [a.title for a in paper.appendices.all()],
+                }
+            items.append(row)
+        packs_ready = list(meeting.packs.all())
+        out_meetings.append(
+            {
+                "id": meeting.pk,
+                "starts_at": meeting.starts_at.isoformat(),
+                "venue": meeting.venue,
+                "status": meeting.status,
+                "agenda": items,
+                "public_pack": packs_ready[0].pk if packs_ready else None,
+            }
+        )
+    return {
+        "code": board.code,
+        "name": board.name,
+        "partnership": board.partnership.name,
+        "meetings": out_meetings,
+        "decisions": [
+            {
+                "reference": d.reference,
+                "minute_number": d.minute_number,
+                "title": d.agenda_item.title,
+                "resolution": d.resolution,
+                "reasons": d.reasons,
+                "alternatives_rejected": d.alternatives_rejected,
+                "outcome": d.outcome,
+                "key_decision": d.key_decision,
+                "decided_on": d.decided_on.isoformat(),
+                "published_on": d.published_on.isoformat() if d.published_on else None,
+                "call_in_ends": d.call_in_ends.isoformat() if d.call_in_ends else None,
+                "effective_from": d.effective_from.isoformat() if d.effective_from else None,
+            }
+            for d in public_decisions(board)
+        ],
+        "forward_plan": [
+            {
+                "title": e.title,
+                "key_decision": e.key_decision,
+                "exempt": e.exempt,
+                "exemption_reason": e.exemption_reason if e.exempt else "",
+                "first_published_on": e.first_published_on.isoformat(),
+                "expected_meeting": e.expected_meeting_id,
+            }
+            for e in board.forward_plan.order_by("first_published_on")
+        ],
+    }

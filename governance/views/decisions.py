@@ -1,0 +1,164 @@
+"""Decisions: recording one on an item, the decision notice and its publication, and the decision
+log (one FilterSet for the page, its export and the API)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from commissioning import exports
+from commissioning.generic import ObjectExportView, ObjectListMixin, ObjectListView, ObjectView
+from commissioning.models import Person
+from commissioning.money import format_money
+from governance import selectors, services
+from governance.filtersets import DecisionFilterSet
+from governance.forms import DecisionForm, PublishForm
+from governance.models import Decision
+from governance.views.base import FormOnPage
+from governance.views.items import OnItemPage
+
+
+class DecisionRecordView(OnItemPage):
+    """Record a decision on an item, with the votes of those present, voting and not conflicted."""
+
+    model = Decision
+    action = "add"
+    item_action = "change"
+    form_class = DecisionForm
+    form_name = "decision_form"
+
+    def voters(self):
+        if not hasattr(self, "_voters"):
+            self._voters = selectors.voters_for_item(self.page_object())
+        return self._voters
+
+    def get_form_kwargs(self):
+        casting = self.page_object().meeting.board.chair_has_casting_vote
+        return {**super().get_form_kwargs(), "voters": self.voters(), "casting": casting}
+
+    def perform(self, form) -> Decision:
+        people = Person.objects.in_bulk([attendee.person_id for attendee in self.voters()])
+        data = form.cleaned_data
+        return services.decision_record(
+            agenda_item=self.page_object(),
+            resolution=data["resolution"],
+            reasons=data["reasons"],
+            alternatives_rejected=data["alternatives_rejected"],
+            outcome=data["outcome"],
+            financial_value=data["financial_value"],
+            urgent=data["urgent"],
+            urgent_reason=data["urgent_reason"],
+            casting_vote=data.get("casting_vote") or None,
+            votes=[services.CastVote(person=people[pk], choice=choice) for pk, choice in form.votes()],
+            by=self.request.user,
+        )
+
+    def get_success_message(self, decision: Decision) -> str:
+        return f"Decision {decision.reference} recorded: {decision.get_outcome_display()}."
+
+
+class DecisionDetailView(ObjectView):
+    """The decision notice: everything rule 3 lists."""
+
+    model = Decision
+    template_name = "governance/decision_detail.html"
+    context_object_name = "decision"
+
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("agenda_item__meeting__board__parent")
+
+    def get_context_data(self, **kwargs):
+        decision = self.object
+        kwargs.setdefault("publish_form", PublishForm(initial={"published_on": timezone.localdate()}))
+        return super().get_context_data(
+            page_title=f"Decision {decision.reference}",
+            item=decision.agenda_item,
+            meeting=decision.agenda_item.meeting,
+            board=decision.agenda_item.meeting.board,
+            votes=decision.votes.select_related("person", "representing").order_by("casting", "person__name"),
+            interests=decision.agenda_item.declarations.select_related("person"),
+            links=decision.links.select_related("content_type").prefetch_related("target"),
+            can_publish=self.user_can("change") and not decision.published_on,
+            **kwargs,
+        )
+
+
+class DecisionPublishView(FormOnPage):
+    model = Decision
+    action = "change"
+    form_class = PublishForm
+    page_view = DecisionDetailView
+    form_name = "publish_form"
+
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("agenda_item__meeting__board__parent")
+
+    def page_object(self) -> Decision:
+        return self.get_object()
+
+    def perform(self, form) -> Decision:
+        return services.decision_publish(
+            decision=self.page_object(), published_on=form.cleaned_data["published_on"], by=self.request.user
+        )
+
+    def get_success_message(self, decision: Decision) -> str:
+        return f"Decision {decision.reference} published."
+
+
+# --- The decision log -----------------------------------------------------------------------------
+
+
+def _link_text(link) -> str:
+    """What a decision changed, for the CSV: "Placements (2022/23): £1,000.00 -> £990.00"."""
+    text = link.description or f"{link.content_type.model} {link.object_id}"
+    if link.amount_before is not None or link.amount_after is not None:
+        before = format_money(link.amount_before) or "(none)"
+        after = format_money(link.amount_after) or "(none)"
+        text += f": {before} -> {after}"
+    return text
+
+
+DECISION_COLUMNS: list[exports.Column] = [
+    ("Reference", "reference"),
+    ("Minute", "minute_number"),
+    ("Board", "agenda_item.meeting.board.name"),
+    ("Item", "agenda_item.title"),
+    ("Resolution", "resolution"),
+    ("Outcome", "get_outcome_display"),
+    ("Quorate", "quorate"),
+    ("Financial value", "financial_value"),
+    ("Key decision", "key_decision"),
+    ("Notice flag", lambda d: d.notice_note if d.flagged else ""),
+    ("Decided on", "decided_on"),
+    ("Published on", "published_on"),
+    ("Effective from", lambda d: timezone.localtime(d.effective_from).date() if d.effective_from else None),
+    ("Changed", lambda d: "; ".join(_link_text(link) for link in d.links.all())),
+]
+
+
+class DecisionLog(ObjectListMixin):
+    """The filtered decision log, newest first, shared by the page and its exports."""
+
+    model = Decision
+    filterset_class = DecisionFilterSet
+    filter_checkboxes = ("outcome",)
+
+    def base_queryset(self):
+        return selectors.decision_log(self.request.user, self.request.partnership)
+
+    def ordering(self) -> list[str]:
+        return ["-decided_on", "-reference"]
+
+
+class DecisionLogView(DecisionLog, ObjectListView):
+    template_name = "governance/decision_log.html"
+    context_object_name = "decisions"
+    title = "Decision log"
+
+
+class DecisionLogExportView(DecisionLog, ObjectExportView):
+    export_columns = DECISION_COLUMNS
+    export_name = "decisions"
+    sheet_title = "Decisions"
+
+    def export_rows(self):
+        return super().export_rows().prefetch_related("links__content_type")
