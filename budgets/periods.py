@@ -9,7 +9,7 @@ values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -52,7 +52,7 @@ def choose(
     *,
     year: str | None,
     period: str | None,
-    years: Sequence[int],
+    years: Sequence[int] | Callable[[], Sequence[int]],
     default: int,
     covering: str,
 ) -> Choice:
@@ -62,10 +62,15 @@ def choose(
     - a year: one of ``years``; a period then falls within it;
     - a period alone: its financial year must be one of ``years``.
 
-    ``covering`` names what ``years`` are ("the years of agreement BR-S75"). Raises a
-    ``ValidationError`` naming ``year`` and/or ``period``."""
+    ``covering`` names what ``years`` are ("the years of agreement BR-S75"); ``years`` may be a
+    function, called only when a year or period is asked for. Raises a ``ValidationError`` naming
+    ``year`` and/or ``period``."""
     errors: dict[str, list[str]] = {}
     chosen = default
+    if year in (None, "") and period in (None, ""):
+        return Choice(year=default)
+    if callable(years):
+        years = years()
     if year not in (None, ""):
         try:
             chosen = parse_year(year)

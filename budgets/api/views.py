@@ -132,7 +132,7 @@ class ScheduleViewSet(_VersionedViewSet):
         choice = periods.choose(
             year=request.query_params.get("year"),
             period=request.query_params.get("period"),
-            years=selectors.schedule_years(schedule),
+            years=lambda: selectors.schedule_years(schedule),
             default=selectors.current_year(schedule),
             covering=f"the years of agreement {schedule.agreement.reference}",
         )

@@ -171,7 +171,8 @@ def register_history() -> None:
         noun="Monthly position",
         describe=_position,
         mentions=lambda data: [(BudgetLine, data.get("budget_line_id"))],
-        skip={"budget_line_id"},
+        # Who submitted a position is who made the change: the entry says so already.
+        skip={"budget_line_id", "submitted_by_id"},
     )
     history.register(
         Virement,

@@ -49,12 +49,13 @@ class YearPeriodMixin:
             return None
 
     def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)  # the page's form, if any, is built first
         errors = getattr(self, "choice_errors", {})
         # By field; a field without errors reads as none (templates ask for each field by name).
-        kwargs["choice_errors"] = defaultdict(list, errors)
-        kwargs["choice_summary"] = [
+        context["choice_errors"] = defaultdict(list, errors)
+        context["choice_summary"] = [
             (self.choice_ids.get(field, ""), message)
             for field, messages in errors.items()
             for message in messages
         ]
-        return super().get_context_data(**kwargs)
+        return context
