@@ -11,7 +11,7 @@ read-only here. Totals, variances and risk shares are derived, shown read-only, 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.db.models import Count
 
@@ -51,9 +51,11 @@ class _ServiceAdmin(admin.ModelAdmin):
 
     def check_rules(self, instance) -> None:
         """Raise the service's ValidationError for ``instance`` (each admin names its service)."""
+        raise ImproperlyConfigured(f"{type(self).__name__} must check with its service's rules.")
 
     def delete_record(self, obj, by) -> None:
         """Delete through the service (each admin names its service)."""
+        raise ImproperlyConfigured(f"{type(self).__name__} must delete through its service.")
 
     def delete_model(self, request, obj):
         self.delete_record(obj, request.user)

@@ -9,6 +9,7 @@ values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,12 +20,14 @@ from budgets.models import financial_year_of, year_label
 
 YEAR_FORMAT = "Give the financial year as its starting year, e.g. 2022."
 PERIOD_FORMAT = "Give the period as YYYY-MM, e.g. 2022-05."
+_YEAR = re.compile(r"[0-9]{4}")
+_PERIOD = re.compile(r"[0-9]{4}-[0-9]{2}")
 
 
 def parse_year(value: str) -> int:
     """``"2022"`` -> 2022; ValueError for anything else."""
     text = str(value).strip()
-    if not (len(text) == 4 and text.isascii() and text.isdigit()):
+    if not _YEAR.fullmatch(text):
         raise ValueError(YEAR_FORMAT)
     return int(text)
 
@@ -32,7 +35,7 @@ def parse_year(value: str) -> int:
 def parse_period(value) -> date:
     """``"2022-05"`` -> 1 May 2022; ValueError for anything else."""
     text = value.strip() if isinstance(value, str) else ""
-    if len(text) != 7 or not text.isascii():
+    if not _PERIOD.fullmatch(text):
         raise ValueError(PERIOD_FORMAT)
     try:
         return date.fromisoformat(f"{text}-01")

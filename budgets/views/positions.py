@@ -242,7 +242,8 @@ class ReportPositionsView(YearPeriodMixin, ScheduleMixin, ServiceFormView):
         failed = bool(context["form"].errors or context["choice_errors"])
         context.update(
             {
-                "page_title": ("Error: " if failed else "") + f"{self.heading}, {year_label(year)}",
+                "page_title": ("Error: " if failed else "")
+                + (self.heading if context["choice_errors"] else f"{self.heading}, {year_label(year)}"),
                 "year": year,
                 "year_label": year_label(year),
                 "years": [(y, year_label(y)) for y in selectors.schedule_years(self.get_schedule())],
