@@ -46,8 +46,8 @@ class PositionsView(YearPeriodMixin, ScheduleMixin, ServiceFormView):
         return self._years
 
     def get_period(self) -> date | None:
-        """The period asked for, or this month (the agreement's first covered April when it covers
-        no month of this year); None when the period asked for is not valid."""
+        """The period asked for, or this month (April of the agreement's nearest year when it does not
+        cover this month); None when the period asked for is not valid."""
         if not hasattr(self, "_period"):
             schedule = self.get_schedule()
             raw = self.request.GET.get("period") or self.request.POST.get("period")
