@@ -10,9 +10,9 @@ read-only here. Totals, variances and risk shares are derived, shown read-only, 
 
 from __future__ import annotations
 
-import pghistory
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import transaction
 from django.db.models import Count
 
 from budgets import services
@@ -30,7 +30,8 @@ from commissioning.money import format_money
 
 
 class _ServiceAdmin(admin.ModelAdmin):
-    """Validate with the service's rules in the form and save through the service."""
+    """Validate with the service's rules in the form (``check_rules``: the service's own
+    ``<entity>_validate``) and save and delete through the services."""
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -48,16 +49,21 @@ class _ServiceAdmin(admin.ModelAdmin):
 
         return ServiceForm
 
-    def check_rules(self, instance) -> None:  # pragma: no cover - each subclass defines it
-        raise NotImplementedError
+    def check_rules(self, instance) -> None:
+        """Raise the service's ValidationError for ``instance`` (each admin names its service)."""
+        raise ImproperlyConfigured(f"{type(self).__name__} must check with its service's rules.")
+
+    def delete_record(self, obj, by) -> None:
+        """Delete through the service (each admin names its service)."""
+        raise ImproperlyConfigured(f"{type(self).__name__} must delete through its service.")
 
     def delete_model(self, request, obj):
-        with pghistory.context(user=request.user.pk):
-            super().delete_model(request, obj)
+        self.delete_record(obj, request.user)
 
     def delete_queryset(self, request, queryset):
-        with pghistory.context(user=request.user.pk):
-            super().delete_queryset(request, queryset)
+        with transaction.atomic():
+            for obj in queryset.order_by("pk"):
+                self.delete_record(obj, request.user)
 
     def _fields(self, form, names) -> dict:
         return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
@@ -123,7 +129,10 @@ class AgreementAdmin(_ServiceAdmin):
         return f"{year_label(years[0])} to {year_label(years[-1])}"
 
     def check_rules(self, instance):
-        services._validate_agreement(instance)
+        services.agreement_validate(agreement=instance)
+
+    def delete_record(self, obj, by):
+        services.agreement_delete(agreement=obj, by=by)
 
     def save_model(self, request, obj, form, change):
         fields = self._fields(form, services.AGREEMENT_FIELDS)
@@ -194,10 +203,11 @@ class ScheduleAdmin(_ServiceAdmin):
         return ", ".join(shares) or "None (change them on the schedule page)"
 
     def check_rules(self, instance):
-        fixed = None
-        if instance.pk:
-            fixed = [services.FixedShare(s.organisation, s.percent) for s in instance.fixed_shares.all()]
-        services._validate_schedule(instance, fixed)
+        fixed = services.stored_fixed_shares(instance) if instance.pk else None
+        services.schedule_validate(schedule=instance, fixed_shares=fixed)
+
+    def delete_record(self, obj, by):
+        services.schedule_delete(schedule=obj, by=by)
 
     def save_model(self, request, obj, form, change):
         fields = self._fields(form, services.SCHEDULE_FIELDS)
@@ -244,14 +254,10 @@ class FundingStreamAdmin(_ServiceAdmin):
         return obj.line_count
 
     def check_rules(self, instance):
-        if instance.pk:
-            stored = FundingStream.objects.get(pk=instance.pk)
-            if stored.organisation_id != instance.organisation_id and stored.lines.exists():
-                raise ValidationError(
-                    {"organisation": ["Budget lines use this stream: its partner cannot change."]}
-                )
-        instance.name = (instance.name or "").strip()
-        services._validate_stream(instance)
+        services.funding_stream_validate(stream=instance)
+
+    def delete_record(self, obj, by):
+        services.funding_stream_delete(stream=obj, by=by)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -284,14 +290,7 @@ class BudgetLineAdmin(_ServiceAdmin):
         return format_money(obj.amount)
 
     def check_rules(self, instance):
-        instance.name = (instance.name or "").strip()
-        errors = services.budget_line_errors(instance)
-        if instance.pk:
-            stored = BudgetLine.objects.get(pk=instance.pk)
-            if stored.year != instance.year and stored.positions.exists():
-                errors.setdefault("year", []).append("A line with monthly positions cannot change its year.")
-        if errors:
-            raise ValidationError(errors)
+        services.budget_line_validate(line=instance)
 
     def save_model(self, request, obj, form, change):
         fields = self._fields(form, services.LINE_FIELDS)
@@ -302,8 +301,8 @@ class BudgetLineAdmin(_ServiceAdmin):
             saved = services.budget_line_create(by=request.user, **fields)
         obj.pk, obj.version = saved.pk, saved.version
 
-    def delete_model(self, request, obj):
-        services.budget_line_delete(line=obj, by=request.user)
+    def delete_record(self, obj, by):
+        services.budget_line_delete(line=obj, by=by)
 
 
 # --- Monitoring and virements (read-only) ---------------------------------------------------------

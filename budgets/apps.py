@@ -9,8 +9,10 @@ class BudgetsConfig(AppConfig):
     def ready(self) -> None:
         from budgets.models import BudgetLine, Schedule, Virement
         from budgets.selectors import overspend_panel
+        from budgets.selectors.history import register_history
         from commissioning import registry
 
+        register_history()
         registry.add_panel(overspend_panel)
         registry.add_demo_step(load_budgets_demo)
         registry.add_linkable(

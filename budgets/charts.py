@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -45,12 +45,17 @@ def _nice_max(value: Decimal) -> Decimal:
 
 
 def _short_money(value: Decimal) -> str:
+    """An axis label: ``£1.5m``, ``£200k``, ``£750``, rounded half up as every amount shown is."""
     value = Decimal(value)
+
+    def rounded(amount: Decimal, places: str) -> str:
+        return f"{amount.quantize(Decimal(places), rounding=ROUND_HALF_UP):,}"
+
     if value >= 1_000_000:
-        return f"£{value / 1_000_000:,.1f}m".replace(".0m", "m")
+        return f"£{rounded(value / 1_000_000, '0.1')}m".replace(".0m", "m")
     if value >= 1_000:
-        return f"£{value / 1_000:,.0f}k"
-    return f"£{value:,.0f}"
+        return f"£{rounded(value / 1_000, '1')}k"
+    return f"£{rounded(value, '1')}"
 
 
 def budget_forecast_svg(points: Sequence[ChartPoint], *, title: str, chart_id: str = "chart") -> SafeString:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import django_filters
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
 
+from budgets import periods
 from budgets.models import (
     AgreementStatus,
     Arrangement,
@@ -19,20 +18,24 @@ from budgets.models import (
 )
 
 
+def _period(value: str) -> None:
+    try:
+        periods.parse_period(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
 class PeriodFilter(django_filters.CharFilter):
-    """A period as ``YYYY-MM``."""
+    """A period as ``YYYY-MM`` (``budgets.periods``, as everywhere a period is asked for)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault(
-            "validators",
-            [RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", "Give the period as YYYY-MM, e.g. 2022-05.")],
-        )
+        kwargs.setdefault("validators", [_period])
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
         if not value:
             return qs
-        return qs.filter(**{self.field_name: date.fromisoformat(f"{value}-01")})
+        return qs.filter(**{self.field_name: periods.parse_period(value)})
 
 
 class AgreementFilterSet(django_filters.FilterSet):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from django import forms
@@ -18,10 +19,17 @@ from budgets.models import (
     year_label,
     year_periods,
 )
-from budgets.services import FixedShare
+from budgets.services import FixedShare, PositionEntry
 from commissioning import uploads
-from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField, ServiceModelForm
+from commissioning.forms import (
+    GovukDateField,
+    GovukFormMixin,
+    MoneyField,
+    ServiceModelForm,
+    add_service_errors,
+)
 from commissioning.models import Organisation, Partnership, User
+from commissioning.money import format_money
 
 
 def _decisions(user, partnership_ids):
@@ -242,7 +250,92 @@ class PositionForm(GovukFormMixin, forms.Form):
         return data
 
 
-PositionFormSet = forms.formset_factory(PositionForm, extra=0, can_delete=False)
+class BasePositionFormSet(forms.BaseFormSet):
+    """The whole-schedule positions form for one period: a ``PositionForm`` for each of the period's
+    budget ``lines`` (their stored ``positions`` by line pk as the initial values), labelled with
+    the line, and ``rows`` to show them. A formset with no ``data`` is never valid: a page given a
+    bad period shows it unbound, and nothing is saved."""
+
+    def __init__(self, *args, lines: Sequence[BudgetLine] = (), positions: dict | None = None, **kwargs):
+        self.lines = list(lines)
+        self.positions = positions or {}
+        kwargs.setdefault("prefix", "lines")
+        kwargs["initial"] = [
+            {
+                "line": line.pk,
+                "version": position.version if position else None,
+                "actual_to_date": position.actual_to_date if position else None,
+                "forecast_outturn": position.forecast_outturn if position else None,
+                "commentary": position.commentary if position else "",
+            }
+            for line in self.lines
+            for position in [self.positions.get(line.pk)]
+        ]
+        super().__init__(*args, **kwargs)
+        for line, form in zip(self.lines, self.forms, strict=False):
+            for name in ("actual_to_date", "forecast_outturn", "commentary"):
+                field = form.fields[name]
+                field.label = f"{field.label} for {line.name} ({line.funding_stream.name})"
+
+    @property
+    def rows(self) -> list[dict]:
+        rows = []
+        for line, form in zip(self.lines, self.forms, strict=False):
+            position = self.positions.get(line.pk)
+            rows.append(
+                {
+                    "line": line,
+                    "form": form,
+                    "position": position,
+                    "locked": bool(position and position.is_locked),
+                }
+            )
+        return rows
+
+    def row_errors(self) -> list[tuple[dict, str, str]]:
+        """(row, field name, message) of every error on a line's form, for the error summary."""
+        return [
+            (row, name, error)
+            for row in self.rows
+            for name, field_errors in row["form"].errors.items()
+            for error in field_errors
+        ]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        posted = sorted(form.cleaned_data.get("line") for form in self.forms)
+        if posted != sorted(line.pk for line in self.lines):
+            raise forms.ValidationError(
+                "The lines of this schedule changed while you were typing: check the form and save again."
+            )
+
+    def entries(self) -> list[PositionEntry]:
+        """The figures entered, one entry per line (``services.monthly_positions_save_period``)."""
+        by_pk = {line.pk: line for line in self.lines}
+        return [
+            PositionEntry(
+                budget_line=by_pk[form.cleaned_data["line"]],
+                actual_to_date=form.cleaned_data["actual_to_date"],
+                forecast_outturn=form.cleaned_data["forecast_outturn"],
+                commentary=form.cleaned_data["commentary"],
+                version=form.cleaned_data["version"],
+            )
+            for form in self.forms
+        ]
+
+    def add_service_errors(self, error: forms.ValidationError) -> None:
+        """The service's errors on the lines they are about (``PositionErrors``), the rest above."""
+        by_line = getattr(error, "by_line", None)
+        if by_line is None:
+            self._non_form_errors = self.error_class(error.messages)
+            return
+        for form in self.forms:
+            if form.cleaned_data.get("line") in by_line:
+                add_service_errors(form, by_line[form.cleaned_data["line"]])
+
+
+PositionFormSet = forms.formset_factory(PositionForm, formset=BasePositionFormSet, extra=0, can_delete=False)
 
 
 class ImportForm(GovukFormMixin, forms.Form):
@@ -274,7 +367,7 @@ class VirementForm(ServiceModelForm):
         for name in ("from_line", "to_line"):
             self.fields[name].queryset = lines
             self.fields[name].label_from_instance = lambda line: (
-                f"{line.name}, {line.funding_stream.name}, {line.year_label} (£{line.amount:,.2f})"
+                f"{line.name}, {line.funding_stream.name}, {line.year_label} ({format_money(line.amount)})"
             )
 
     def service_arguments(self) -> dict:

@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from commissioning.models import Organisation, Partnership, User
-from commissioning.money import money_field
+from commissioning.money import format_money, money_field
 from commissioning.permissions import RestrictedManager
 
 HELD_STATUSES = ("held", "minutes_approved")  # governance.MeetingStatus values after a meeting
@@ -378,4 +378,4 @@ class Virement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Virement of £{self.amount:,.2f} from {self.from_line.name} to {self.to_line.name}"
+        return f"Virement of {format_money(self.amount)} from {self.from_line.name} to {self.to_line.name}"

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from budgets import periods
 from budgets.models import (
     YEAR_MAX,
     YEAR_MIN,
@@ -44,16 +45,14 @@ def _version_field():
 class PeriodField(serializers.Field):
     """A calendar month as ``YYYY-MM``; stored as its first day."""
 
-    default_error_messages = {"invalid": "Give the period as YYYY-MM, e.g. 2022-05."}
+    default_error_messages = {"invalid": periods.PERIOD_FORMAT}
 
     def to_representation(self, value: date) -> str:
         return value.strftime("%Y-%m")
 
     def to_internal_value(self, data) -> date:
-        if not isinstance(data, str) or len(data.strip()) != 7:
-            self.fail("invalid")
         try:
-            return date.fromisoformat(f"{data.strip()}-01")
+            return periods.parse_period(data)
         except ValueError:
             self.fail("invalid")
 

@@ -3,14 +3,12 @@ validates with a serializer and calls the same service as the pages."""
 
 from __future__ import annotations
 
-import pghistory
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from budgets import selectors, services
+from budgets import periods, selectors, services
 from budgets.api import serializers
 from budgets.filtersets import (
     AgreementFilterSet,
@@ -25,7 +23,6 @@ from budgets.models import (
     MonthlyPosition,
     Schedule,
     Section75Agreement,
-    financial_year_of,
 )
 from commissioning.api.base import RestrictedModelViewSet
 
@@ -33,10 +30,6 @@ CONFLICT = OpenApiResponse(description="The record changed since the given versi
 
 
 class _VersionedViewSet(RestrictedModelViewSet):
-    def destroy_object(self, instance) -> None:
-        with pghistory.context(user=self.request.user.pk):
-            instance.delete()
-
     @staticmethod
     def split_version(serializer) -> tuple[dict, int | None]:
         fields = dict(serializer.validated_data)
@@ -73,6 +66,9 @@ class AgreementViewSet(_VersionedViewSet):
         return services.agreement_update(
             agreement=serializer.instance, by=self.request.user, version=version, **fields
         )
+
+    def destroy_object(self, instance) -> None:
+        services.agreement_delete(agreement=instance, by=self.request.user)
 
 
 def _fixed_shares(data) -> list[services.FixedShare] | None:
@@ -113,6 +109,9 @@ class ScheduleViewSet(_VersionedViewSet):
             schedule=serializer.instance, by=self.request.user, version=version, fixed_shares=shares, **fields
         )
 
+    def destroy_object(self, instance) -> None:
+        services.schedule_delete(schedule=instance, by=self.request.user)
+
     @extend_schema(
         summary="Derived figures of a schedule",
         description=(
@@ -130,35 +129,14 @@ class ScheduleViewSet(_VersionedViewSet):
     def summary(self, request, pk=None):
         schedule = self.get_object()
         schedule = selectors.with_related(Schedule.objects.filter(pk=schedule.pk)).get()
-        errors = {}
-        year = selectors.current_year(schedule)
-        raw_year = request.query_params.get("year")
-        if raw_year:
-            try:
-                year = int(raw_year)
-            except ValueError:
-                errors["year"] = ["Give the financial year as its starting year, e.g. 2022."]
-            else:
-                if year not in selectors.schedule_years(schedule):
-                    errors["year"] = [
-                        f"{year} is outside the years of agreement {schedule.agreement.reference}."
-                    ]
-        period = None
-        raw_period = request.query_params.get("period")
-        if raw_period:
-            try:
-                period = serializers.PeriodField().to_internal_value(raw_period)
-            except exceptions.ValidationError:
-                errors["period"] = ["Give the period as YYYY-MM, e.g. 2022-05."]
-            else:
-                if "year" not in errors and financial_year_of(period) != year:
-                    if raw_year:
-                        errors["period"] = [f"{period:%B %Y} is outside the financial year {year}."]
-                    else:
-                        year = financial_year_of(period)
-        if errors:
-            raise exceptions.ValidationError(errors)
-        data = selectors.summary_data(selectors.monitor(schedule, year, period))
+        choice = periods.choose(
+            year=request.query_params.get("year"),
+            period=request.query_params.get("period"),
+            years=lambda: selectors.schedule_years(schedule),
+            default=selectors.current_year(schedule),
+            covering=f"the years of agreement {schedule.agreement.reference}",
+        )
+        data = selectors.summary_data(selectors.monitor(schedule, choice.year, choice.period))
         return Response(serializers.ScheduleSummarySerializer(data).data)
 
 
@@ -187,6 +165,9 @@ class FundingStreamViewSet(_VersionedViewSet):
         return services.funding_stream_update(
             stream=serializer.instance, by=self.request.user, **serializer.validated_data
         )
+
+    def destroy_object(self, instance) -> None:
+        services.funding_stream_delete(stream=instance, by=self.request.user)
 
 
 @extend_schema(tags=["budgets"])
@@ -255,8 +236,4 @@ class MonthlyPositionViewSet(_VersionedViewSet):
         )
 
     def destroy_object(self, instance) -> None:
-        if instance.is_locked:
-            raise exceptions.ValidationError(
-                {"non_field_errors": ["A position reported to a held meeting is locked."]}
-            )
-        super().destroy_object(instance)
+        services.monthly_position_delete(position=instance, by=self.request.user)

@@ -115,3 +115,20 @@ def test_a_duplicate_stream_name_is_refused_in_the_admin(admin_client, line, bro
     assert response.status_code == 200
     assert "already has a funding stream of this name" in response.content.decode()
     assert FundingStream.objects.filter(partnership=bromley).count() == 1
+
+
+def test_an_admin_delete_goes_through_the_service_and_history_names_the_admin(admin_client, bromley):
+    from tests.budgets.factories import FundingStreamFactory
+
+    stream = FundingStreamFactory(partnership=bromley, name="Unused")
+
+    response = admin_client.post(f"/admin/budgets/fundingstream/{stream.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not FundingStream.objects.filter(pk=stream.pk).exists()
+    event = Events.objects.filter(pgh_obj_model="budgets.FundingStream", pgh_obj_id=str(stream.pk)).order_by(
+        "-pgh_id"
+    )[0]
+    from commissioning.models import User
+
+    assert event.pgh_label == "delete" and event.pgh_context["user"] == User.objects.get(username="root").pk

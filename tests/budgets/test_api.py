@@ -459,3 +459,21 @@ def test_the_summary_runs_a_bounded_number_of_queries(
         MonthlyPositionFactory(budget_line=line, period=date(2021, 9, 1))
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_a_locked_position_cannot_be_deleted_and_an_open_one_can(api_as, make_user, bromley, ipb):
+    from tests.budgets.governance import meeting_of
+
+    administrator = make_user(roles.ADMINISTRATOR, [bromley])
+    locked = MonthlyPositionFactory(budget_line=ipb["line"], period=date(2021, 9, 1))
+    locked.reported_at = meeting_of(bromley, status="held")
+    locked.save()
+    open_ = MonthlyPositionFactory(budget_line=ipb["line"], period=date(2021, 10, 1))
+    client = api_as(administrator)
+
+    refused = client.delete(f"/api/v1/monthly-positions/{locked.pk}/")
+    deleted = client.delete(f"/api/v1/monthly-positions/{open_.pk}/")
+
+    assert refused.status_code == 400 and "can no longer be changed" in refused.json()["non_field_errors"][0]
+    assert deleted.status_code == 204
+    assert list(MonthlyPosition.objects.values_list("pk", flat=True)) == [locked.pk]

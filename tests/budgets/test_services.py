@@ -373,3 +373,69 @@ def test_history_names_who_changed_what(setup):
     assert history[0].summary == "Budget line “Placements and Brokerage” 2021/22 changed"
     assert history[0].who == setup["by"]
     assert [(c.label, c.before, c.after) for c in history[0].changes] == [("Amount", "£110,340.00", "£1.00")]
+
+
+def test_history_names_a_position_by_its_line_and_month(setup):
+    enter(setup, "pb", D("120340"))
+    history = selectors.schedule_history(setup["schedule"], setup["by"])
+
+    [added] = [e for e in history if e.summary.startswith("Monthly position")]
+    assert added.summary == "Monthly position of “Placements and Brokerage” for September 2021 added"
+    assert added.who == setup["by"]
+    assert [(c.label, c.after) for c in added.changes] == [
+        ("Actual to date", "£0.00"),
+        ("Forecast outturn", "£120,340.00"),
+        ("Period", "September 2021"),
+    ]
+
+
+def test_a_created_agreement_lists_its_values_by_name_never_by_id(bromley, bromley_users):
+    agreement = services.agreement_create(
+        by=bromley_users["commissioner"],
+        partnership=bromley,
+        reference="BR-S75-2021",
+        title="Bromley section 75",
+        host=bromley.council,
+        start=date(2021, 4, 1),
+        end=date(2024, 3, 31),
+        status="signed",
+        decision=None,
+    )
+
+    [created] = selectors.agreement_history(agreement)
+
+    changes = {c.label: str(c.after) for c in created.changes}
+    assert created.summary == "Agreement BR-S75-2021 added"
+    assert changes["Host"] == str(bromley.council) and bromley.council.name in changes["Host"]
+    assert changes["Partnership"] == "Bromley"
+    assert changes["Start"] == "1 April 2021" and changes["Status"] == "Signed"
+    assert not any(value.startswith("#") for value in changes.values())
+
+
+def test_a_position_reported_to_a_held_meeting_cannot_be_deleted(setup):
+    from tests.budgets.governance import meeting_of
+
+    position = enter(setup, "pb", D("120340"))
+    meeting = meeting_of(setup["partnership"], status="held")
+    services.positions_report(
+        schedule=setup["schedule"], period=date(2021, 9, 1), meeting=meeting, by=setup["by"]
+    )
+
+    with pytest.raises(ValidationError, match="can no longer be changed"):
+        services.monthly_position_delete(position=position, by=setup["by"])
+    assert MonthlyPosition.objects.filter(pk=position.pk).exists()
+
+
+def test_the_delegated_limit_is_governances_rule(setup):
+    """Above the limit (not at it) a virement needs a decision; no board, every one; no limit, none."""
+    from tests.budgets.governance import board_of
+
+    virement = Virement(schedule=setup["schedule"], amount=D("5000.00"))
+    setup["schedule"].board = board_of(setup["partnership"], limit=D("5000.00"))
+    assert not services.virement_needs_decision(virement)
+    virement.amount = D("5000.01")
+    assert services.virement_needs_decision(virement)
+    setup["schedule"].board = board_of(setup["partnership"], limit=None)
+    assert not services.virement_needs_decision(virement)
+    setup["schedule"].board = None
+    assert services.virement_needs_decision(virement)

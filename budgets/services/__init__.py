@@ -1,0 +1,95 @@
+"""Writes of the budgets app. Each service is one transaction, takes keyword-only arguments, checks
+the rules that span rows (and names the field in its ``ValidationError``), records who acted in the
+history (``pghistory.context``) and is what the pages, the API, the admin, the import and the demo
+all call. ``<entity>_validate`` is the check a service makes before it saves, for the admin's form.
+
+Stale edits (a ``version`` older than the stored one) raise ``StaleEdit`` (409 in the API).
+"""
+
+from budgets.services.agreements import (
+    AGREEMENT_FIELDS,
+    agreement_create,
+    agreement_delete,
+    agreement_update,
+    agreement_validate,
+)
+from budgets.services.lines import (
+    LINE_FIELDS,
+    budget_line_create,
+    budget_line_delete,
+    budget_line_errors,
+    budget_line_update,
+    budget_line_validate,
+    budget_lines_create_many,
+)
+from budgets.services.positions import (
+    PositionEntry,
+    PositionErrors,
+    monthly_position_create,
+    monthly_position_delete,
+    monthly_position_save,
+    monthly_position_update,
+    monthly_positions_save_period,
+    positions_report,
+    positions_report_periods,
+)
+from budgets.services.schedules import (
+    SCHEDULE_FIELDS,
+    FixedShare,
+    schedule_create,
+    schedule_delete,
+    schedule_update,
+    schedule_validate,
+    stored_fixed_shares,
+)
+from budgets.services.streams import (
+    funding_stream_create,
+    funding_stream_delete,
+    funding_stream_update,
+    funding_stream_validate,
+)
+from budgets.services.virements import (
+    virement_apply,
+    virement_approve,
+    virement_needs_decision,
+    virement_propose,
+)
+
+__all__ = [
+    "AGREEMENT_FIELDS",
+    "LINE_FIELDS",
+    "SCHEDULE_FIELDS",
+    "FixedShare",
+    "PositionEntry",
+    "PositionErrors",
+    "agreement_create",
+    "agreement_delete",
+    "agreement_update",
+    "agreement_validate",
+    "budget_line_create",
+    "budget_line_delete",
+    "budget_line_errors",
+    "budget_line_update",
+    "budget_line_validate",
+    "budget_lines_create_many",
+    "funding_stream_create",
+    "funding_stream_delete",
+    "funding_stream_update",
+    "funding_stream_validate",
+    "monthly_position_create",
+    "monthly_position_delete",
+    "monthly_position_save",
+    "monthly_position_update",
+    "monthly_positions_save_period",
+    "positions_report",
+    "positions_report_periods",
+    "schedule_create",
+    "schedule_delete",
+    "schedule_update",
+    "schedule_validate",
+    "stored_fixed_shares",
+    "virement_apply",
+    "virement_approve",
+    "virement_needs_decision",
+    "virement_propose",
+]

@@ -1,0 +1,142 @@
+"""The budgets landing page, and section 75 agreements: their page, added and changed."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.utils import timezone
+from django.views.generic import ListView
+
+from budgets import selectors, services
+from budgets.forms import AgreementForm
+from budgets.models import FundingStream, Schedule, Section75Agreement, financial_year_of, year_label
+from commissioning.generic import GateMixin, ObjectView, ServiceFormView
+from commissioning.models import Partnership
+
+
+class IndexView(GateMixin, ListView):
+    """Every agreement of the header's partnership (or of all granted ones), with its schedules."""
+
+    model = Section75Agreement
+    template_name = "budgets/index.html"
+    context_object_name = "agreements"
+
+    def get_queryset(self):
+        return (
+            self.scoped_queryset()
+            .select_related("partnership", "host")
+            .prefetch_related("schedules")
+            .order_by("partnership__name", "reference")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, partnership = self.request.user, self.request.partnership
+        context.update(
+            {
+                "page_title": "Section 75 budgets",
+                "can_add": self.user_can("add"),
+                "partnerships": list(self.restricted("view", Partnership).in_partnership(partnership)),
+                "current_year": financial_year_of(timezone.localdate()),
+                "overspending": selectors.overspending_schedules(user, partnership),
+            }
+        )
+        return context
+
+
+class AgreementDetailView(ObjectView):
+    """An agreement: its schedules' figures this year, its partnership's funding streams, the
+    decisions behind it and who changed it."""
+
+    model = Section75Agreement
+    template_name = "budgets/agreement_detail.html"
+    context_object_name = "agreement"
+
+    def object_queryset(self, model, action):
+        return (
+            super()
+            .object_queryset(model, action)
+            .select_related("partnership__council", "partnership__nhs_commissioner", "host", "decision")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        agreement = self.object
+        user = self.request.user
+        schedules = list(
+            selectors.with_related(self.restricted("view", Schedule).filter(agreement=agreement))
+        )
+        year = min(max(financial_year_of(timezone.localdate()), agreement.years[0]), agreement.years[-1])
+        monitored = selectors.monitor_many(schedules, year)
+        context.update(
+            {
+                "page_title": f"{agreement.reference}: {agreement.title}",
+                "schedules": [monitored[s.pk] for s in schedules],
+                "year_label": year_label(year),
+                "streams": self.restricted("view", FundingStream)
+                .filter(partnership=agreement.partnership)
+                .select_related("organisation")
+                .annotate(line_count=Count("lines"))
+                .order_by("name"),
+                "can_change_stream": self.user_can("change", FundingStream),
+                "decision_refs": selectors.decision_refs(user, [agreement])[agreement.pk],
+                "history": selectors.agreement_history(agreement),
+                "can_change": self.may("change", agreement),
+                "can_add_schedule": self.user_can("add", Schedule),
+                "can_add_stream": self.user_can("add", FundingStream),
+            }
+        )
+        return context
+
+
+class AgreementWriteView(ServiceFormView):
+    model = Section75Agreement
+    form_class = AgreementForm
+    template_name = "budgets/agreement_form.html"
+
+    def agreement(self) -> Section75Agreement | None:
+        return None
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        kwargs["instance"] = self.agreement() or Section75Agreement()
+        return kwargs
+
+    def get_success_message(self, agreement) -> str:
+        return f"Agreement {agreement.reference} saved"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(agreement=self.agreement(), **kwargs)
+
+
+class AgreementCreateView(AgreementWriteView):
+    action = "add"
+    heading = "Add a section 75 agreement"
+
+    def get_initial(self):
+        partnership = self.request.partnership
+        if partnership is None:
+            granted = list(self.restricted("view", Partnership)[:2])
+            partnership = granted[0] if len(granted) == 1 else None
+        return {"partnership": partnership.pk} if partnership else {}
+
+    def perform(self, form) -> Section75Agreement:
+        return services.agreement_create(by=self.request.user, **form.service_arguments())
+
+
+class AgreementUpdateView(AgreementWriteView):
+    action = "change"
+
+    def agreement(self) -> Section75Agreement:
+        return self.get_object("change")
+
+    def get_heading(self) -> str:
+        return f"Change agreement {self.agreement().reference}"
+
+    def perform(self, form) -> Section75Agreement:
+        return services.agreement_update(
+            agreement=self.agreement(),
+            by=self.request.user,
+            version=form.cleaned_data["version"],
+            **form.service_arguments(),
+        )

@@ -1,0 +1,235 @@
+"""Schedules: the schedule page (table, monitoring, chart, reporting, virements, latest changes),
+its full change history and export, and adding and changing a schedule."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.views import View
+
+from budgets import selectors, services, tables
+from budgets.forms import ScheduleForm, VirementApproveForm
+from budgets.models import (
+    BudgetLine,
+    MonthlyPosition,
+    Schedule,
+    Section75Agreement,
+    Virement,
+    year_label,
+    year_periods,
+)
+from budgets.views.base import YearPeriodMixin
+from commissioning import exports
+from commissioning.generic import GateMixin, ObjectView, ServiceFormView
+
+SCHEDULE_PAGE_HISTORY = 20  # the latest changes on the schedule page; the rest on its history page
+HISTORY_PAGE_SIZE = 50
+
+
+class ScheduleView(ObjectView):
+    """One schedule, behind the budgets gate, with its agreement, partnership, host and board."""
+
+    model = Schedule
+    context_object_name = "schedule"
+
+    def object_queryset(self, model, action):
+        qs = super().object_queryset(model, action)
+        return selectors.with_related(qs) if model is Schedule else qs
+
+
+class ScheduleDetailView(YearPeriodMixin, ScheduleView):
+    """The schedule page: the Bromley-style table, monitoring for a year and period (variance per
+    line and schedule, risk share per partner), the chart, virements and who changed what."""
+
+    template_name = "budgets/schedule_detail.html"
+    choice_ids = {"year": "monitoring-year", "period": "monitoring-period"}
+
+    def get_context_data(self, **kwargs):
+        schedule = self.object
+        user = self.request.user
+        # The lines (every year) and fixed shares are read once and handed to each selector.
+        lines = list(selectors.lines_of([schedule]))
+        fixed_shares = list(schedule.fixed_shares.select_related("organisation"))
+        years = selectors.schedule_years(schedule, lines=lines)
+        default = selectors.current_year(schedule)
+        choice = self.choose(
+            year=self.request.GET.get("year"),
+            period=self.request.GET.get("period"),
+            years=years,
+            default=default,
+            covering=f"the years of agreement {schedule.agreement.reference}",
+        )
+        year = choice.year if choice else default
+        monitoring = (
+            selectors.monitor(
+                schedule,
+                year,
+                choice.period,
+                lines=[line for line in lines if line.year == year],
+                fixed_shares=fixed_shares,
+            )
+            if choice
+            else None
+        )
+        can_see_virements = self.user_can("view", Virement)
+        can_approve = self.user_can("change", Virement)
+        virements = (
+            list(
+                self.restricted("view", Virement)
+                .filter(schedule=schedule)
+                .select_related("from_line", "to_line", "decision", "proposed_by")
+            )
+            if can_see_virements
+            else []
+        )
+        line_decisions = selectors.decision_refs(user, lines)
+        virement_refs = selectors.decision_refs(user, virements)
+        virement_changes = selectors.virement_line_changes(user, virements)
+        history = selectors.schedule_history_page(schedule, user, lines=lines, limit=SCHEDULE_PAGE_HISTORY)
+        return super().get_context_data(
+            page_title=("Error: " if monitoring is None else "")
+            + f"Schedule {schedule.number}: {schedule.title}",
+            agreement=schedule.agreement,
+            table=selectors.schedule_table(schedule, lines),
+            monitoring=monitoring,
+            chart=monitoring.chart() if monitoring else "",
+            years=[(y, year_label(y)) for y in years],
+            year=year,
+            periods=[(p.strftime("%Y-%m"), f"{p:%B %Y}") for p in year_periods(year)],
+            fixed_shares=fixed_shares,
+            virements=virements,
+            virement_rows=[
+                (virement, virement_refs[virement.pk], virement_changes.get(virement.pk, []))
+                for virement in virements
+            ],
+            line_decisions=[(line, refs) for line in lines if (refs := line_decisions[line.pk])],
+            can_see_virements=can_see_virements,
+            can_propose_virement=self.user_can("add", Virement),
+            can_approve_virement=can_approve,
+            can_change=self.may("change", schedule),
+            can_add_line=self.user_can("add", BudgetLine),
+            can_change_line=self.user_can("change", BudgetLine),
+            can_enter_positions=self.user_can("add", MonthlyPosition)
+            and self.user_can("change", MonthlyPosition),
+            reports=selectors.reporting_by_period(schedule, year) if monitoring else [],
+            can_report_positions=self.user_can("change", MonthlyPosition),
+            history=history.entries,
+            history_has_more=history.has_more,
+            # Only a proposed virement shows the approving decisions to choose from.
+            decisions=VirementApproveForm(user=user, schedule=schedule).fields["decision"].queryset
+            if can_approve and any(virement.status == "proposed" for virement in virements)
+            else [],
+            **kwargs,
+        )
+
+
+class ScheduleHistoryView(ScheduleView):
+    """A schedule's whole change history, newest first, ``HISTORY_PAGE_SIZE`` a page, behind the
+    schedule page's gate. Pages by offset with Previous/Next links: no total is counted."""
+
+    template_name = "budgets/schedule_history.html"
+
+    def get_context_data(self, **kwargs):
+        schedule = self.object
+        try:
+            number = max(1, int(self.request.GET.get("page", 1)))
+        except (TypeError, ValueError):
+            number = 1
+        page = selectors.schedule_history_page(
+            schedule, self.request.user, offset=(number - 1) * HISTORY_PAGE_SIZE, limit=HISTORY_PAGE_SIZE
+        )
+        if number > 1 and not page.events:
+            raise Http404("No such page of the change history")
+        return super().get_context_data(
+            page_title=f"Change history of schedule {schedule.number}: {schedule.title}",
+            agreement=schedule.agreement,
+            history=page.entries,
+            page_number=number,
+            previous_page=number - 1 if number > 1 else None,
+            next_page=number + 1 if page.has_more else None,
+            **kwargs,
+        )
+
+
+class ScheduleExportView(GateMixin, View):
+    """The schedule's table as CSV or XLSX."""
+
+    model = Schedule
+
+    def get(self, request, pk: int, fmt: str):
+        if fmt not in exports.FORMATS:
+            raise Http404("Unknown export format")
+        schedule = self.get_object("view", queryset=selectors.with_related(self.restricted("view")))
+        table = selectors.schedule_table(schedule)
+        return exports.export_response(
+            fmt,
+            columns=tables.export_columns(table),
+            rows=tables.export_rows(table),
+            filename=f"{schedule.agreement.reference}-schedule-{schedule.number}",
+            sheet_title=f"Schedule {schedule.number}",
+        )
+
+
+class ScheduleWriteView(ServiceFormView):
+    model = Schedule
+    form_class = ScheduleForm
+    template_name = "budgets/schedule_form.html"
+
+    def schedule(self) -> Schedule | None:
+        return None
+
+    def agreement(self) -> Section75Agreement:
+        return self.schedule().agreement
+
+    def object_queryset(self, model, action):
+        qs = super().object_queryset(model, action)
+        if model is Schedule:
+            return selectors.with_related(qs)
+        return qs.select_related("partnership__council", "partnership__nhs_commissioner")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.update(
+            user=self.request.user,
+            agreement=self.agreement(),
+            instance=self.schedule() or Schedule(agreement=self.agreement()),
+        )
+        return kwargs
+
+    def get_success_message(self, schedule) -> str:
+        return f"Schedule {schedule.number} saved"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(agreement=self.agreement(), schedule=self.schedule(), **kwargs)
+
+
+class ScheduleCreateView(ScheduleWriteView):
+    """Add a schedule to an agreement the user may change."""
+
+    action = "add"
+    heading = "Add a schedule"
+
+    def agreement(self) -> Section75Agreement:
+        return self.get_object("change", model=Section75Agreement)
+
+    def perform(self, form) -> Schedule:
+        return services.schedule_create(
+            by=self.request.user, agreement=self.agreement(), **form.service_arguments()
+        )
+
+
+class ScheduleUpdateView(ScheduleWriteView):
+    action = "change"
+
+    def schedule(self) -> Schedule:
+        return self.get_object("change")
+
+    def get_heading(self) -> str:
+        return f"Change schedule {self.schedule().number}"
+
+    def perform(self, form) -> Schedule:
+        return services.schedule_update(
+            schedule=self.schedule(),
+            by=self.request.user,
+            version=form.cleaned_data["version"],
+            **form.service_arguments(),
+        )
