@@ -334,7 +334,7 @@ FORM_MODULES = (
     "commissioning.views.mfa",
     "budgets.forms",
     "brokerage.forms",
-    "brokerage.finance_forms",
+    "brokerage.finance.forms",
     "governance.forms",
 )
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from brokerage import finance_services
+from brokerage.finance import services as finance_services
 from brokerage.models import Dispute, Invoice, Payment, RechargeRun
 from commissioning import roles
 from commissioning.models import AccessLog
@@ -267,8 +267,8 @@ def test_the_listed_invoices_are_what_drf_field_by_field_gave(api_as, finance, d
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    from brokerage.api.finance_serializers import InvoiceSerializer
-    from brokerage.api.finance_views import _line_count
+    from brokerage.finance.api.serializers import InvoiceSerializer
+    from brokerage.finance.api.views import _line_count
 
     dispute = finance_services.dispute_raise(
         invoice=issued_api, lines=list(issued_api.lines.all()), reason="other", note="", by=finance
@@ -296,7 +296,7 @@ def test_the_fast_lines_are_what_drf_field_by_field_gave(api_as, finance, draft)
 
     from rest_framework import serializers
 
-    from brokerage.api.finance_serializers import InvoiceLineSerializer
+    from brokerage.finance.api.serializers import InvoiceLineSerializer
     from brokerage.models import InvoiceLine
 
     (base,) = draft.lines.all()
@@ -526,8 +526,8 @@ def test_the_fast_report_rows_are_what_drf_field_by_field_gave(api_as, finance, 
 
     from rest_framework import serializers
 
-    from brokerage.api.finance_serializers import ReportLineSerializer
-    from brokerage.finance_selectors import recharge_report
+    from brokerage.finance.api.serializers import ReportLineSerializer
+    from brokerage.finance.selectors import recharge_report
     from brokerage.models import InvoiceLine
 
     (base,) = draft.lines.all()

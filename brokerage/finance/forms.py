@@ -1,4 +1,4 @@
-"""Forms of the finance pages. They check shapes; ``finance_services`` applies the rules."""
+"""Forms of the finance pages. They check shapes; ``brokerage.finance.services`` applies the rules."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from django import forms
 from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField
 from commissioning.models import Organisation
 
-from .models import DisputeOutcome, DisputeReason
-from .recharges import parse_period
+from ..models import DisputeOutcome, DisputeReason
+from ..recharges import parse_period
 
 
 class PeriodField(forms.CharField):

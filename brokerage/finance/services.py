@@ -29,8 +29,8 @@ from commissioning import jobs
 from commissioning.bulk import copy_rows
 from commissioning.models import Organisation, Partnership, User
 
-from . import rates, recharges
-from .models import (
+from .. import rates, recharges
+from ..models import (
     ACTIVE_RUN_STATUSES,
     Dispute,
     DisputeOutcome,
@@ -77,7 +77,7 @@ def recharge_run_request(
     """Queue a run (the task starts when this transaction commits). If a run of this issuer and
     month is already queued or running, that run is the answer: asking twice starts one run."""
     recharge_run_validate(partnership=partnership, issuer=issuer, period=period)
-    from .tasks import run_recharge
+    from ..tasks import run_recharge
 
     active = RechargeRun.objects.filter(issuer=issuer, period=period, status__in=ACTIVE_RUN_STATUSES)
     try:
@@ -382,7 +382,7 @@ def invoice_issue(*, invoice: Invoice, by: User, today: date | None = None) -> I
 
 
 def _queue_pdf(invoice_id: int) -> None:
-    from .tasks import render_invoice_pdf
+    from ..tasks import render_invoice_pdf
 
     jobs.enqueue(render_invoice_pdf, invoice_id)  # broker down: recovered later (commissioning/jobs.py)
 
@@ -390,7 +390,7 @@ def _queue_pdf(invoice_id: int) -> None:
 @transaction.atomic
 def invoice_pdf_ensure(*, invoice_id: int) -> Invoice:
     """Render and keep the PDF of an issued invoice once (idempotent; the lock makes a retry wait)."""
-    from . import invoice_pdf
+    from .. import invoice_pdf
 
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_id)
     if invoice.is_draft or invoice.pdf_checksum:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from commissioning.permissions import has_model_permission
 from commissioning.selectors import Panel
 
-from .models import (
+from ..models import (
     Dispute,
     DisputeStatus,
     Invoice,
@@ -156,8 +156,8 @@ def recharge_report(user, *, issuer=None, recipient=None, period_from=None, peri
     return qs
 
 
-# The columns of a report row the API sends (``finance_serializers.report_line_representation``),
-# read with ``.values()``: a year of a borough is ~38,000 rows.
+# The columns of a report row the API sends (``api.serializers.report_line_representation``), read
+# with ``.values()``: a year of a borough is ~38,000 rows.
 REPORT_VALUES = (
     "invoice__number",
     "invoice__kind",
@@ -233,7 +233,7 @@ def recharge_report_values(user, **filters) -> ReportRows:
     return ReportRows(recharge_report(user, **filters))
 
 
-# The columns of an invoice line the API sends (``brokerage.api.finance_serializers``), read with
+# The columns of an invoice line the API sends (``brokerage.finance.api.serializers``), read with
 # ``.values()``: building thousands of model instances costs more than the rest of a request.
 LINE_VALUES = ("id", *InvoiceLine.CONTENT_COLUMNS)
 

@@ -27,10 +27,10 @@ from commissioning.models import AccessLog, Partnership
 from commissioning.permissions import has_model_permission
 from commissioning.views.mixins import RestrictedViewMixin
 
-from . import finance_forms as forms
-from . import finance_selectors, finance_services, invoice_pdf
-from .finance_filtersets import InvoiceFilterSet
-from .models import Dispute, DisputeStatus, Invoice, InvoiceLine, RechargeRun
+from .. import invoice_pdf
+from ..models import Dispute, DisputeStatus, Invoice, InvoiceLine, RechargeRun
+from . import forms, selectors, services
+from .filtersets import InvoiceFilterSet
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class RunCreateView(FinanceMixin, FormView):
         partnership, issuer = form.cleaned_data["issuer"]
         try:
             with transaction.atomic():
-                run = finance_services.recharge_run_request(
+                run = services.recharge_run_request(
                     partnership=partnership,
                     issuer=issuer,
                     period=form.cleaned_data["period"],
@@ -247,7 +247,7 @@ class InvoiceActionView(FinanceMixin, View):
 
 class InvoiceIssueView(InvoiceActionView):
     def act(self, invoice):
-        issued = finance_services.invoice_issue(invoice=invoice, by=self.request.user)
+        issued = services.invoice_issue(invoice=invoice, by=self.request.user)
         return f"Issued {issued.number}, due {issued.due_date:%-d %B %Y}.", issued.get_absolute_url()
 
 
@@ -255,7 +255,7 @@ class InvoiceDeleteView(InvoiceActionView):
     action = "delete"
 
     def act(self, invoice):
-        finance_services.invoice_delete_draft(invoice=invoice, by=self.request.user)
+        services.invoice_delete_draft(invoice=invoice, by=self.request.user)
         return "The draft was deleted; the next run will bill its amounts again.", reverse("finance:index")
 
 
@@ -265,7 +265,7 @@ class InvoicePdfView(FinanceMixin, View):
         if invoice.is_draft:
             raise Http404("A draft has no PDF")
         if not invoice.pdf_checksum:
-            invoice = finance_services.invoice_pdf_ensure(invoice_id=invoice.pk)
+            invoice = services.invoice_pdf_ensure(invoice_id=invoice.pk)
         try:
             data = invoice_pdf.read_kept(invoice)
         except invoice_pdf.PdfMissing as exc:
@@ -313,7 +313,7 @@ class PaymentCreateView(InvoiceFormView):
     submit = "Record the payment"
 
     def perform(self, form):
-        payment = finance_services.invoice_record_payment(
+        payment = services.invoice_record_payment(
             invoice=self.invoice,
             amount=form.cleaned_data["amount"],
             paid_on=form.cleaned_data["date"],
@@ -335,7 +335,7 @@ class DisputeCreateView(InvoiceFormView):
 
     def perform(self, form):
         lines = list(self.invoice.lines.filter(pk__in=form.cleaned_data["lines"]))
-        dispute = finance_services.dispute_raise(
+        dispute = services.dispute_raise(
             invoice=self.invoice,
             lines=lines,
             reason=form.cleaned_data["reason"],
@@ -361,7 +361,7 @@ class DisputeResolveView(FinanceMixin, View):
             return redirect(dispute.invoice.get_absolute_url())
         try:
             with transaction.atomic():
-                resolved = finance_services.dispute_resolve(
+                resolved = services.dispute_resolve(
                     dispute=dispute, outcome=form.cleaned_data["outcome"], by=request.user
                 )
         except ValidationError as error:
@@ -409,7 +409,7 @@ class ReportView(FinanceMixin, TemplateView):
         form = forms.ReportForm(request.GET or None, organisations=forms.partner_organisations(partnerships))
         rows = None
         if form.is_bound and form.is_valid():
-            rows = finance_selectors.recharge_report(
+            rows = selectors.recharge_report(
                 request.user,
                 partnership=getattr(request, "partnership", None),
                 **{k: v for k, v in form.cleaned_data.items() if v},
@@ -418,7 +418,7 @@ class ReportView(FinanceMixin, TemplateView):
             if fmt in FORMATS:
                 return export_response(
                     fmt,
-                    columns=finance_selectors.REPORT_COLUMNS,
+                    columns=selectors.REPORT_COLUMNS,
                     rows=rows.iterator(),
                     filename="recharge-report",
                     sheet_title="Recharge report",
@@ -445,12 +445,12 @@ class AgedDebtView(FinanceMixin, TemplateView):
         )
         rows = totals = None
         if as_at:
-            rows = finance_selectors.aged_debt(
+            rows = selectors.aged_debt(
                 request.user, as_at=as_at, partnership=getattr(request, "partnership", None)
             )
-            totals = finance_selectors.aged_debt_totals(rows)
+            totals = selectors.aged_debt_totals(rows)
         context = self.get_context_data(form=form, rows=rows, totals=totals, as_at=as_at)
-        context["bucket_labels"] = finance_selectors.BUCKET_LABELS
+        context["bucket_labels"] = selectors.BUCKET_LABELS
         if form.errors:
             context["page_title"] = "Error: " + self.heading
         return self.render_to_response(context)
@@ -467,7 +467,7 @@ class BalancesView(FinanceMixin, TemplateView):
         )
         balances = None
         if form.is_bound and form.is_valid():
-            balances = finance_selectors.agreement_of_balances(request.user, **form.cleaned_data)
+            balances = selectors.agreement_of_balances(request.user, **form.cleaned_data)
         context = self.get_context_data(form=form, balances=balances)
         if form.errors:
             context["page_title"] = "Error: " + self.heading

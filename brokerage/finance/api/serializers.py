@@ -1,5 +1,5 @@
 """Serializers of the finance API (api.md: recharge-runs, invoices and their actions, reports).
-They check shapes; ``brokerage.finance_services`` applies the rules."""
+They check shapes; ``brokerage.finance.services`` applies the rules."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from commissioning.api.fields import MoneyField, OrganisationCodeField, VisibleP
 from commissioning.choices import OrganisationKind
 from commissioning.models import Partnership
 
-from ..finance_selectors import LINE_VALUES, invoice_line_values, signed, signed_amount, with_dispute_status
-from ..models import Dispute, DisputeOutcome, DisputeReason, Invoice, InvoiceKind, InvoiceLine, RechargeRun
-from ..recharges import parse_period
+from ...models import Dispute, DisputeOutcome, DisputeReason, Invoice, InvoiceKind, InvoiceLine, RechargeRun
+from ...recharges import parse_period
+from ..selectors import LINE_VALUES, invoice_line_values, signed, signed_amount, with_dispute_status
 
 _FUNDER_KINDS = [OrganisationKind.COUNCIL, OrganisationKind.NHS_COMMISSIONER]
 
@@ -174,7 +174,7 @@ def _line_terms(row: dict) -> dict:
 
 
 def invoice_line_representation(row: dict) -> dict:
-    """One invoice line as the API sends it, from a row of ``finance_selectors.LINE_VALUES`` plus
+    """One invoice line as the API sends it, from a row of ``selectors.LINE_VALUES`` plus
     ``dispute_status``: the JSON ``InvoiceLineSerializer`` documents, key for key and string for
     string (money and percent with exactly two decimals, dates ``YYYY-MM-DD``, months ``YYYY-MM``).
     A plain function: DRF's field-by-field machinery cost ~100 microseconds a line, and an invoice
@@ -197,7 +197,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
     """One line of an invoice or credit note."""
 
     # The declared fields document the shape (the schema); ``to_representation`` builds it with
-    # ``invoice_line_representation`` from a row of ``finance_selectors.invoice_line_values``
+    # ``invoice_line_representation`` from a row of ``selectors.invoice_line_values``
     # (``with_dispute_status`` applied), or from an ``InvoiceLine`` (its ``disputes`` prefetched).
 
     month = PeriodField(read_only=True)
@@ -241,7 +241,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
     `lines_url` (`invoices/{id}/lines/`) gives them a page at a time, or all with `?format=csv`.
     One invoice (`invoices/{id}/`) embeds all its lines."""
 
-    # Decision (issue 7; reasons in ``finance_views``' docstring): the list stopped
+    # Decision (issue 7; reasons in ``brokerage.finance.api.views``' docstring): the list stopped
     # embedding the lines api.md's invoices row shows, 27 MB a page at borough size.
 
     issuer = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -351,7 +351,7 @@ class InvoiceDetailSchema(OpenApiSerializerExtension):
     Two components each declaring ``kind`` and ``status`` would cost their enums their names
     (``InvoiceKindEnum``, ``InvoiceStatusEnum``) for hashed ones, and a schema warning."""
 
-    target_class = "brokerage.api.finance_serializers.InvoiceDetailSerializer"
+    target_class = "brokerage.finance.api.serializers.InvoiceDetailSerializer"
 
     def map_serializer(self, auto_schema, direction):
         listed = auto_schema.resolve_serializer(InvoiceSerializer, direction)
@@ -428,7 +428,7 @@ class ReportQuerySerializer(serializers.Serializer):
 
 
 def report_line_representation(row: dict) -> dict:
-    """One row of the recharge report, from a row of ``finance_selectors.REPORT_VALUES``: the JSON
+    """One row of the recharge report, from a row of ``selectors.REPORT_VALUES``: the JSON
     ``ReportLineSerializer`` documents, key for key and string for string (credit-note amounts
     negative). A plain function, like ``invoice_line_representation``: a year is ~38,000 rows."""
     return {
@@ -448,7 +448,7 @@ def report_line_representation(row: dict) -> dict:
 
 class ReportLineSerializer(serializers.Serializer):
     # The declared fields document the shape (the schema); ``to_representation`` builds it with
-    # ``report_line_representation`` from a row of ``finance_selectors.recharge_report_values``
+    # ``report_line_representation`` from a row of ``selectors.recharge_report_values``
     # (``get_amount`` serves the schema, and DRF's field-by-field path on an ``InvoiceLine``).
 
     invoice_number = serializers.CharField(source="invoice.number")
