@@ -98,3 +98,8 @@ ROLE_PERMISSIONS = {
         "dispute": _WORK,
     },
 }
+
+
+def sees_personal_details(user) -> bool:
+    """Dates of birth and needs are for casework roles and auditors, not finance (security.md)."""
+    return bool(user and (user.is_superuser or user.has_perm("brokerage.view_referral")))

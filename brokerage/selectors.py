@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commissioning.choices import OrganisationKind, ServiceType
+from commissioning.money import round_half_up
 from commissioning.permissions import has_model_permission
 from commissioning.selectors import Panel
 
@@ -60,7 +61,7 @@ class PriceSpread:
         return cls(
             len(ordered),
             ordered[0],
-            Decimal(statistics.median(ordered)).quantize(Decimal("0.01")),
+            round_half_up(statistics.median(ordered)),
             ordered[-1],
         )
 
@@ -84,7 +85,7 @@ class MarketRow:
     def average_rate(self) -> Decimal | None:
         if not self.rates:
             return None
-        return (sum(self.rates) / len(self.rates)).quantize(Decimal("0.01"))
+        return round_half_up(sum(self.rates) / len(self.rates))
 
     @property
     def difference(self) -> Decimal | None:

@@ -6,6 +6,7 @@ from django import forms
 
 from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField
 from commissioning.models import Organisation
+from commissioning.money import format_money
 
 from ..models import DisputeOutcome, DisputeReason
 from ..recharges import parse_period
@@ -65,7 +66,8 @@ class DisputeForm(GovukFormMixin, forms.Form):
         self.fields["lines"].choices = [
             (
                 str(li.pk),
-                f"{li.client_reference} {li.month:%b %Y} {li.start:%d %b}–{li.end:%d %b}: £{li.amount:,.2f}",
+                f"{li.client_reference} {li.month:%b %Y} {li.start:%d %b}–{li.end:%d %b}: "
+                f"{format_money(li.amount)}",
             )
             for li in lines
         ]

@@ -28,6 +28,7 @@ from django.utils import timezone
 from commissioning import jobs
 from commissioning.bulk import copy_rows
 from commissioning.models import Organisation, Partnership, User
+from commissioning.money import format_money
 
 from .. import rates, recharges
 from ..models import (
@@ -451,7 +452,11 @@ def invoice_record_payment(
     payable = locked.outstanding - _open_disputed(locked)
     if amount > payable:
         raise ValidationError(
-            {"amount": [f"Only £{payable:,.2f} is payable now (outstanding less any lines in dispute)."]}
+            {
+                "amount": [
+                    f"Only {format_money(payable)} is payable now (outstanding less any lines in dispute)."
+                ]
+            }
         )
     if paid_on < locked.issue_date:
         raise ValidationError({"date": ["A payment cannot be dated before the invoice was issued."]})

@@ -1,87 +1,98 @@
-"""Finance pages: the finance officer's overview, recharge runs (start, progress, result), invoice
-review, issue, PDF, payments and disputes, and the reports (recharge report with CSV/XLSX, aged
-debt, agreement of balances). Each view fetches through the permission gate, validates with a
-form, calls one service (the same as the API) and responds."""
+"""Finance pages, on the generic page layer (``commissioning.generic``): the finance officer's
+overview, recharge runs (start, progress, result), invoice review, issue, PDF, payments and disputes,
+and the reports (recharge report with CSV/XLSX, aged debt, agreement of balances). Each page fetches
+through the gate, validates with a form, calls one service (the same as the API) and responds."""
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
-from django.views.generic import FormView, TemplateView
+from django.views.generic import TemplateView
 
 from commissioning import jobs
 from commissioning.audit import log_access
 from commissioning.exports import FORMATS, export_response
-from commissioning.forms import add_service_errors, style_filter_form
+from commissioning.generic import GateMixin, ObjectListMixin, ObjectView, ServiceActionView, ServiceFormView
 from commissioning.models import AccessLog, Partnership
-from commissioning.permissions import has_model_permission
-from commissioning.views.mixins import RestrictedViewMixin
+from commissioning.money import format_money
 
 from .. import invoice_pdf
-from ..models import Dispute, DisputeStatus, Invoice, InvoiceLine, RechargeRun
+from ..models import Dispute, DisputeStatus, Invoice, InvoiceLine, Payment, RechargeRun
 from . import forms, selectors, services
 from .filtersets import InvoiceFilterSet
 
 logger = logging.getLogger(__name__)
 
+SHOWN = 200
 
-class FinanceMixin(RestrictedViewMixin):
+# The section's sub-navigation: (key, label, URL name).
+SECTIONS = [
+    ("index", "Overview", "finance:index"),
+    ("invoices", "Invoices", "finance:invoices"),
+    ("disputes", "Disputes", "finance:disputes"),
+    ("report", "Recharge report", "finance:report"),
+    ("aged-debt", "Aged debt", "finance:aged-debt"),
+    ("balances", "Agreement of balances", "finance:balances"),
+]
+
+
+class FinanceMixin(GateMixin):
+    """The gate, plus the section's sub-navigation, the page's heading and what the user may do."""
+
     model = Invoice
     section = ""
     heading = ""
 
-    def get_object_or_404(self, model=None, pk=None, action="view"):
-        # Subclasses fetch in dispatch() before RestrictedViewMixin checks the role: check it here
-        # first, so a role without the permission gets 403 whatever the id (not a 404).
-        self.require_role()
-        model = model or self.model
-        pk = pk if pk is not None else self.kwargs["pk"]
-        try:
-            return model.objects.restrict(self.request.user, action).get(pk=pk)
-        except model.DoesNotExist:
-            if action != "view" and model.objects.restrict(self.request.user, "view").filter(pk=pk).exists():
-                raise PermissionDenied(
-                    f"You may see this {model._meta.verbose_name} but not change it."
-                ) from None
-            raise Http404(f"No {model._meta.verbose_name} found") from None
-
     def partnerships(self):
-        qs = Partnership.objects.restrict(self.request.user, "view").select_related(
-            "council", "nhs_commissioner"
-        )
-        current = getattr(self.request, "partnership", None)
-        pk = getattr(current, "pk", None)
-        return qs.filter(pk=pk) if pk else qs
+        """The partnerships the user may see (the one chosen in the header, if any)."""
+        qs = self.restricted("view", Partnership).select_related("council", "nhs_commissioner")
+        partnership = self.request.partnership
+        return qs.filter(pk=partnership.pk) if partnership else qs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        links = [
-            ("index", "Overview", "finance:index"),
-            ("invoices", "Invoices", "finance:invoices"),
-            ("disputes", "Disputes", "finance:disputes"),
-            ("report", "Recharge report", "finance:report"),
-            ("aged-debt", "Aged debt", "finance:aged-debt"),
-            ("balances", "Agreement of balances", "finance:balances"),
-        ]
         context["subnav"] = [
             {"label": label, "url": reverse(name), "current": key == self.section}
-            for key, label, name in links
+            for key, label, name in SECTIONS
         ]
         context.setdefault("page_title", self.heading)
         context.setdefault("heading", self.heading)
-        context["can_change"] = has_model_permission(self.request.user, Invoice, "change")
-        context["can_run"] = has_model_permission(self.request.user, RechargeRun, "add")
+        context["can_change"] = self.user_can("change", Invoice)
+        context["can_run"] = self.user_can("add", RechargeRun)
         return context
+
+
+class FinanceFormView(FinanceMixin, ServiceFormView):
+    """A finance form (``brokerage/finance/form.html``: the section's navigation)."""
+
+    template_name = "brokerage/finance/form.html"
+
+    def get_heading(self) -> str:
+        return self.heading
+
+
+class FinanceActionView(ServiceActionView):
+    """A finance button (POST only). A job the service queued that the task service could not take
+    (the broker is down) is said to be recorded, to start when the service is back."""
+
+    deferred_job = ""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        if self.deferred_job and jobs.deferred():
+            messages.warning(request, jobs.deferred_message(self.deferred_job))
+        return response
+
+
+# --- Overview and recharge runs -------------------------------------------------------------------
 
 
 class IndexView(FinanceMixin, TemplateView):
@@ -91,28 +102,26 @@ class IndexView(FinanceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user, partnership = self.request.user, getattr(self.request, "partnership", None)
+        partnership = self.request.partnership
         context["runs"] = (
-            RechargeRun.objects.restrict(user, "view")
-            .in_partnership(partnership)
-            .select_related("issuer")[:10]
+            self.restricted("view", RechargeRun).in_partnership(partnership).select_related("issuer")[:10]
         )
         context["drafts"] = self.get_queryset().drafts().select_related("issuer", "recipient", "run")[:50]
         context["disputes"] = (
-            Dispute.objects.restrict(user, "view")
+            self.restricted("view", Dispute)
             .filter(status=DisputeStatus.OPEN, invoice__in=self.get_queryset())
             .select_related("invoice__recipient")[:20]
         )
         return context
 
 
-class RunCreateView(FinanceMixin, FormView):
+class RunCreateView(FinanceFormView):
     model = RechargeRun
     action = "add"
-    template_name = "brokerage/finance/form.html"
     form_class = forms.RunForm
     section = "index"
     heading = "Start a recharge run"
+    submit = "Start the run"
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -122,39 +131,33 @@ class RunCreateView(FinanceMixin, FormView):
             kwargs["initial"] = {"period": f"{last:%Y-%m}"}
         return kwargs
 
-    def form_valid(self, form):
+    def perform(self, form):
         partnership, issuer = form.cleaned_data["issuer"]
-        try:
-            with transaction.atomic():
-                run = services.recharge_run_request(
-                    partnership=partnership,
-                    issuer=issuer,
-                    period=form.cleaned_data["period"],
-                    by=self.request.user,
-                )
-        except ValidationError as error:
-            add_service_errors(form, error)
-            return self.form_invalid(form)
-        what = f"The run for {issuer.code} {run.period:%B %Y}"
+        return services.recharge_run_request(
+            partnership=partnership, issuer=issuer, period=form.cleaned_data["period"], by=self.request.user
+        )
+
+    def get_success_message(self, run) -> str:
+        what = f"The run for {run.issuer.code} {run.period:%B %Y}"
         if jobs.deferred():  # the broker is down: the run is recorded and starts when it is back
             messages.warning(self.request, jobs.deferred_message(what))
-        else:
-            messages.success(self.request, f"{what} has started.")
-        return redirect(run.get_absolute_url())
+            return ""  # a warning instead of "has started"
+        return f"{what} has started."
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["cancel_url"] = reverse("finance:index")
-        context["submit"] = "Start the run"
-        if context["form"].errors:
-            context["page_title"] = "Error: " + self.heading
-        return context
+    def cancel_url(self) -> str:
+        return reverse("finance:index")
 
 
-class RunDetailView(FinanceMixin, TemplateView):
+class RunDetailView(FinanceMixin, ObjectView):
+    """A run's progress (the page polls its status fragment while it works) and its result."""
+
     model = RechargeRun
     template_name = "brokerage/finance/run.html"
+    context_object_name = "run"
     section = "index"
+
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("issuer")
 
     def get_template_names(self):
         if self.request.headers.get("HX-Request"):
@@ -162,106 +165,89 @@ class RunDetailView(FinanceMixin, TemplateView):
         return [self.template_name]
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        run = self.get_object_or_404()
-        context.update(
-            run=run,
+        run = self.object
+        return super().get_context_data(
             heading=f"Recharge run: {run.issuer.name}, {run.period:%B %Y}",
             page_title=f"Recharge run {run.issuer.code} {run.period:%B %Y}",
             documents=run.invoices.select_related("recipient").order_by("recipient__code"),
+            **kwargs,
         )
-        return context
 
 
-class InvoiceListView(FinanceMixin, TemplateView):
+# --- Invoices and credit notes --------------------------------------------------------------------
+
+
+class InvoiceListView(FinanceMixin, ObjectListMixin, TemplateView):
     template_name = "brokerage/finance/invoices.html"
     section = "invoices"
     heading = "Invoices and credit notes"
+    filterset_class = InvoiceFilterSet
+    list_select_related = ("issuer", "recipient")
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        filterset = InvoiceFilterSet(self.request.GET or None, queryset=self.get_queryset())
-        style_filter_form(filterset.form)
-        qs = filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
-        context["filter_form"] = filterset.form
-        context["invoices"] = qs.select_related("issuer", "recipient")[:200]
-        return context
-
-
-def grouped_lines(invoice: Invoice) -> list[dict]:
-    groups: OrderedDict[int, dict] = OrderedDict()
-    lines = invoice.lines.select_related("package").prefetch_related("disputes").order_by("position", "pk")
-    for line in lines:
-        group = groups.setdefault(
-            line.package_id, {"package": line.package, "first": line, "lines": [], "total": 0}
+        return super().get_context_data(
+            page_title=("Error: " if self.filter_errors else "") + self.heading,
+            filter_form=self.get_filterset().form,
+            invoices=self.filtered_queryset()[:SHOWN],
+            **kwargs,
         )
-        disputes = sorted(line.disputes.all(), key=lambda d: d.raised_at)
-        line.dispute_label = (disputes[-1].get_outcome_display() or "In dispute") if disputes else ""
-        group["lines"].append(line)
-        group["total"] += line.amount
-    return list(groups.values())
 
 
-class InvoiceDetailView(FinanceMixin, TemplateView):
+class InvoiceDetailView(FinanceMixin, ObjectView):
     template_name = "brokerage/finance/invoice.html"
+    context_object_name = "invoice"
     section = "invoices"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        invoice = self.get_object_or_404()
-        invoice = Invoice.objects.select_related("issuer", "recipient", "run", "credit_note_for").get(
-            pk=invoice.pk
+    def object_queryset(self, model, action):
+        return (
+            super()
+            .object_queryset(model, action)
+            .select_related("issuer", "recipient", "run", "credit_note_for")
         )
-        context.update(
-            invoice=invoice,
+
+    def get_context_data(self, **kwargs):
+        invoice = self.object
+        return super().get_context_data(
             heading=str(invoice),
-            groups=grouped_lines(invoice),
+            groups=selectors.invoice_line_groups(invoice),
             payments=invoice.payments.all(),
             disputes=invoice.disputes.prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.all())),
             credit_notes=invoice.credit_notes.all(),
             payable=invoice.outstanding,
+            **kwargs,
         )
-        return context
 
 
-class InvoiceActionView(FinanceMixin, View):
-    http_method_names = ["post"]
-    action = "change"
+class InvoiceIssueView(FinanceActionView):
+    model = Invoice
+    deferred_job = "Rendering its PDF"
 
-    def act(self, invoice) -> str:
-        raise NotImplementedError
-
-    def post(self, request, pk):
-        invoice = self.get_object_or_404(action=self.action)
-        try:
-            with transaction.atomic():
-                message, target = self.act(invoice)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect(invoice.get_absolute_url())
-        messages.success(request, message)
-        if jobs.deferred():  # issued, but its PDF could not be queued: the broker is down
-            messages.warning(request, jobs.deferred_message("Rendering its PDF"))
-        return redirect(target)
-
-
-class InvoiceIssueView(InvoiceActionView):
     def act(self, invoice):
         issued = services.invoice_issue(invoice=invoice, by=self.request.user)
-        return f"Issued {issued.number}, due {issued.due_date:%-d %B %Y}.", issued.get_absolute_url()
+        return f"Issued {issued.number}, due {issued.due_date:%-d %B %Y}."
 
 
-class InvoiceDeleteView(InvoiceActionView):
+class InvoiceDeleteView(FinanceActionView):
+    model = Invoice
     action = "delete"
 
     def act(self, invoice):
         services.invoice_delete_draft(invoice=invoice, by=self.request.user)
-        return "The draft was deleted; the next run will bill its amounts again.", reverse("finance:index")
+        self.deleted = True
+        return "The draft was deleted; the next run will bill its amounts again."
+
+    def back(self, invoice):
+        return reverse("finance:index") if getattr(self, "deleted", False) else invoice.get_absolute_url()
 
 
-class InvoicePdfView(FinanceMixin, View):
+class InvoicePdfView(GateMixin, View):
+    """The kept PDF of an issued invoice or credit note (rendered now if its task has not run yet).
+    A kept file gone or altered is an incident: 503 with a page saying so, never re-rendered."""
+
+    model = Invoice
+
     def get(self, request, pk):
-        invoice = self.get_object_or_404()
+        invoice = self.get_object()
         if invoice.is_draft:
             raise Http404("A draft has no PDF")
         if not invoice.pdf_checksum:
@@ -277,107 +263,99 @@ class InvoicePdfView(FinanceMixin, View):
         return response
 
 
-class InvoiceFormView(FinanceMixin, FormView):
-    action = "change"
-    template_name = "brokerage/finance/form.html"
+# --- Payments and disputes ------------------------------------------------------------------------
+
+
+class InvoiceFormView(FinanceFormView):
+    """A form about one issued invoice (a payment, a dispute): back to the invoice after."""
+
+    action = "add"
     section = "invoices"
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.invoice = self.get_object_or_404(action="change")
-        return super().dispatch(request, *args, **kwargs)
+    def invoice(self) -> Invoice:
+        return self.get_object("change", model=Invoice)
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(
-            caption=str(self.invoice), cancel_url=self.invoice.get_absolute_url(), submit=self.submit
-        )
-        if context["form"].errors:
-            context["page_title"] = "Error: " + self.heading
-        return context
+    def get_caption(self) -> str:
+        return str(self.invoice())
 
-    def form_valid(self, form):
-        try:
-            with transaction.atomic():
-                message = self.perform(form)
-        except ValidationError as error:
-            add_service_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, message)
-        return redirect(self.invoice.get_absolute_url())
+    def cancel_url(self) -> str:
+        return self.invoice().get_absolute_url()
+
+    def get_success_url(self, result=None) -> str:
+        return self.invoice().get_absolute_url()
 
 
 class PaymentCreateView(InvoiceFormView):
+    model = Payment
     form_class = forms.PaymentForm
     heading = "Record a payment"
     submit = "Record the payment"
 
     def perform(self, form):
-        payment = services.invoice_record_payment(
-            invoice=self.invoice,
+        return services.invoice_record_payment(
+            invoice=self.invoice(),
             amount=form.cleaned_data["amount"],
             paid_on=form.cleaned_data["date"],
             reference=form.cleaned_data["reference"],
             by=self.request.user,
         )
-        return f"Payment of £{payment.amount:,.2f} recorded."
+
+    def get_success_message(self, payment) -> str:
+        return f"Payment of {format_money(payment.amount)} recorded."
 
 
 class DisputeCreateView(InvoiceFormView):
+    model = Dispute
     form_class = forms.DisputeForm
     heading = "Dispute lines"
     submit = "Raise the dispute"
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["lines"] = list(self.invoice.lines.order_by("position", "pk"))
+        kwargs["lines"] = list(self.invoice().lines.order_by("position", "pk"))
         return kwargs
 
     def perform(self, form):
-        lines = list(self.invoice.lines.filter(pk__in=form.cleaned_data["lines"]))
-        dispute = services.dispute_raise(
-            invoice=self.invoice,
+        lines = list(self.invoice().lines.filter(pk__in=form.cleaned_data["lines"]))
+        self.lines_disputed = len(lines)
+        return services.dispute_raise(
+            invoice=self.invoice(),
             lines=lines,
             reason=form.cleaned_data["reason"],
             note=form.cleaned_data["note"],
             by=self.request.user,
         )
+
+    def get_success_message(self, dispute) -> str:
         return (
-            f"Dispute raised on {len(lines)} line(s), £{dispute.amount:,.2f}. "
+            f"Dispute raised on {self.lines_disputed} line(s), {format_money(dispute.amount)}. "
             "The other lines can still be paid."
         )
 
 
-class DisputeResolveView(FinanceMixin, View):
+class DisputeResolveView(FinanceActionView):
     model = Dispute
-    action = "change"
-    http_method_names = ["post"]
+    deferred_job = "Rendering the credit note's PDF"
 
-    def post(self, request, pk):
-        dispute = self.get_object_or_404(action="change")
-        form = forms.ResolveForm(request.POST)
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("invoice")
+
+    def act(self, dispute):
+        form = forms.ResolveForm(self.request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose upheld or credited.")
-            return redirect(dispute.invoice.get_absolute_url())
-        try:
-            with transaction.atomic():
-                resolved = services.dispute_resolve(
-                    dispute=dispute, outcome=form.cleaned_data["outcome"], by=request.user
-                )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            if resolved.credit_note_id:
-                messages.success(
-                    request,
-                    f"Credited: credit note {resolved.credit_note.number} issued. Correct the package's "
-                    "cost or funding too, or the next run will bill these amounts again.",
-                )
-            else:
-                messages.success(request, "Upheld: the lines stand and can be paid.")
-            if jobs.deferred():
-                messages.warning(request, jobs.deferred_message("Rendering the credit note's PDF"))
-        return redirect(dispute.invoice.get_absolute_url())
+            raise ValidationError("Choose upheld or credited.")
+        resolved = services.dispute_resolve(
+            dispute=dispute, outcome=form.cleaned_data["outcome"], by=self.request.user
+        )
+        if resolved.credit_note_id:
+            return (
+                f"Credited: credit note {resolved.credit_note.number} issued. Correct the package's "
+                "cost or funding too, or the next run will bill these amounts again."
+            )
+        return "Upheld: the lines stand and can be paid."
+
+    def back(self, dispute):
+        return dispute.invoice.get_absolute_url()
 
 
 class DisputeListView(FinanceMixin, TemplateView):
@@ -387,19 +365,23 @@ class DisputeListView(FinanceMixin, TemplateView):
     heading = "Disputes"
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        partnership = getattr(self.request, "partnership", None)
-        invoices = Invoice.objects.restrict(self.request.user, "view").in_partnership(partnership)
-        context["disputes"] = (
-            Dispute.objects.restrict(self.request.user, "view")
+        invoices = self.restricted("view", Invoice).in_partnership(self.request.partnership)
+        disputes = (
+            self.restricted("view", Dispute)
             .filter(invoice__in=invoices)
             .select_related("invoice__issuer", "invoice__recipient")
-            .order_by("status", "-raised_at")[:200]
+            .order_by("status", "-raised_at")[:SHOWN]
         )
-        return context
+        return super().get_context_data(disputes=disputes, **kwargs)
+
+
+# --- Reports --------------------------------------------------------------------------------------
 
 
 class ReportView(FinanceMixin, TemplateView):
+    """The recharge report: the lines of issued invoices and credit notes in range, on the page (the
+    first 500) or every row as CSV or XLSX (``?format=``)."""
+
     template_name = "brokerage/finance/report.html"
     section = "report"
     heading = "Recharge report"
@@ -411,7 +393,7 @@ class ReportView(FinanceMixin, TemplateView):
         if form.is_bound and form.is_valid():
             rows = selectors.recharge_report(
                 request.user,
-                partnership=getattr(request, "partnership", None),
+                partnership=request.partnership,
                 **{k: v for k, v in form.cleaned_data.items() if v},
             )
             fmt = request.GET.get("format")
@@ -445,9 +427,7 @@ class AgedDebtView(FinanceMixin, TemplateView):
         )
         rows = totals = None
         if as_at:
-            rows = selectors.aged_debt(
-                request.user, as_at=as_at, partnership=getattr(request, "partnership", None)
-            )
+            rows = selectors.aged_debt(request.user, as_at=as_at, partnership=request.partnership)
             totals = selectors.aged_debt_totals(rows)
         context = self.get_context_data(form=form, rows=rows, totals=totals, as_at=as_at)
         context["bucket_labels"] = selectors.BUCKET_LABELS

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pghistory
 import pgtrigger
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils import timezone
 
@@ -225,6 +226,24 @@ class Invoice(models.Model):
         return f"{self.period:%B %Y}"
 
 
+class InvoiceLineQuerySet(RestrictedQuerySet):
+    def with_dispute_status(self) -> InvoiceLineQuerySet:
+        """Annotate ``dispute_status``: the status of the line's latest dispute, by ``raised_at`` (of
+        disputes raised at the same instant, the one with the lowest id): its outcome once resolved
+        (``upheld``, ``credited``), else ``open``; None for a line never disputed.
+
+        The one place a line's dispute status is worked out: the invoice page, the API's lines (JSON
+        and CSV) and the line serializer all read it from here. One correlated subquery, so the
+        lines of a whole invoice or of one page are read with their statuses in one query."""
+        latest = (
+            Dispute.objects.filter(lines=OuterRef("pk"))
+            .order_by("-raised_at", "pk")
+            .annotate(line_status=Coalesce(NullIf("outcome", Value("")), "status"))
+            .values("line_status")[:1]
+        )
+        return self.annotate(dispute_status=Subquery(latest, output_field=models.CharField()))
+
+
 # Statement-level history: a run writes thousands of lines in one INSERT, and a row-level trigger
 # would upsert the history context once per line (most of the run's time).
 @pghistory.track(
@@ -274,7 +293,7 @@ class InvoiceLine(models.Model):
     )
 
     partnership_path = "invoice__partnership"
-    objects = RestrictedManager()
+    objects = RestrictedManager.from_queryset(InvoiceLineQuerySet)()
 
     class Meta:
         ordering = ["invoice", "position", "pk"]

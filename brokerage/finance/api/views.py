@@ -37,6 +37,7 @@ from commissioning.api.base import RestrictedViewSetMixin
 from commissioning.api.exceptions import Conflict
 from commissioning.audit import log_access
 from commissioning.models import AccessLog
+from commissioning.money import money_text
 
 from ... import invoice_pdf
 from ...models import Dispute, Invoice, InvoiceLine, RechargeRun
@@ -161,11 +162,7 @@ class InvoiceViewSet(
         self.csv_filename = f"invoice-{invoice.pk}-lines"
         lines = selectors.invoice_line_values(invoice)
         page = self.paginate_queryset(lines)
-        if page is None:  # ?format=csv: every line
-            rows = selectors.with_dispute_status(lines, invoice=invoice)
-        else:
-            rows = selectors.with_dispute_status(page)
-        data = s.InvoiceLineSerializer(rows, many=True).data
+        data = s.InvoiceLineSerializer(lines if page is None else page, many=True).data  # CSV: every line
         return Response(data) if page is None else self.get_paginated_response(data)
 
     @extend_schema(request=None, responses={200: s.InvoiceDetailSerializer}, summary="Issue a draft")
@@ -314,6 +311,6 @@ class AgedDebtView(APIView):
             {
                 "as_at": query.validated_data["as_at"],
                 "results": [row.as_dict() for row in rows],
-                "totals": {k: f"{v:.2f}" for k, v in totals.items()},
+                "totals": {k: money_text(v) for k, v in totals.items()},
             }
         )

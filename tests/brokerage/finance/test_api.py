@@ -291,7 +291,7 @@ def test_the_listed_invoices_are_what_drf_field_by_field_gave(api_as, finance, d
 def test_the_fast_lines_are_what_drf_field_by_field_gave(api_as, finance, draft):
     """The lines are built by a plain function from ``.values()`` rows: key for key and string for
     string what the declared DRF fields give from model instances, on awkward values (money of six
-    decimals rounded half even, nulls, adjustments, disputes raised at the same instant)."""
+    decimals rounded half up, nulls, adjustments, disputes raised at the same instant)."""
     from datetime import UTC, datetime
 
     from rest_framework import serializers
@@ -340,7 +340,7 @@ def test_the_fast_lines_are_what_drf_field_by_field_gave(api_as, finance, draft)
     assert served == paged == field_by_field
     assert [InvoiceLineSerializer(line).data for line in instances] == field_by_field
     assert [(x["weekly_cost"], x["dispute_status"]) for x in served[1:3]] == [
-        ("1234.56", "open"),
+        ("1234.57", "open"),  # 1234.565: half up, as every amount is shown (rules.md)
         ("1.02", "credited"),
     ]
     assert served[3]["weekly_cost"] is None and served[4]["corrects_month"] == "2022-04"
@@ -519,7 +519,7 @@ def test_the_recharge_report_as_csv(api_as, finance, issued_api):
 def test_the_fast_report_rows_are_what_drf_field_by_field_gave(api_as, finance, draft, issued_api):
     """The report builds each row with a plain function from ``.values()`` rows, and pages by
     invoice: key for key and string for string what the declared DRF fields give from model
-    instances (money of six decimals rounded half even, nulls, adjustments, a credit note's
+    instances (money of six decimals rounded half up, nulls, adjustments, a credit note's
     negative amounts, a zero one), in the same order on every page, and the same as CSV."""
     import csv
     import io
