@@ -31,6 +31,7 @@ from .models import (
     Unit,
     Urgency,
 )
+from .roles import is_manager
 
 # --- Packages -------------------------------------------------------------------------------------
 
@@ -334,7 +335,7 @@ def panel_reviews_panel(user, partnership) -> Panel | None:
 
 
 def timeliness_panel(user, partnership) -> Panel | None:
-    if not (user.is_superuser or user.has_perm("brokerage.approve_offer")):
+    if not is_manager(user):
         return None
     rows = timeliness(user, partnership or None, since=timezone.localdate() - timedelta(days=90))
     ages = open_referrals_by_age(user, partnership or None)

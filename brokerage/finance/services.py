@@ -402,6 +402,21 @@ def invoice_pdf_ensure(*, invoice_id: int) -> Invoice:
     return invoice
 
 
+def invoice_pdf_read(*, invoice: Invoice) -> bytes:
+    """The kept PDF of an issued invoice, rendered and kept first if its task has not run yet (the
+    page and the API serve this). ``invoice_pdf.PdfMissing`` if the kept file is gone or does not
+    match its checksum: an incident, logged, never re-rendered silently."""
+    from .. import invoice_pdf
+
+    if not invoice.pdf_checksum:
+        invoice = invoice_pdf_ensure(invoice_id=invoice.pk)
+    try:
+        return invoice_pdf.read_kept(invoice)
+    except invoice_pdf.PdfMissing as exc:
+        logger.error("kept PDF of invoice %s (%s): %s", invoice.pk, invoice.number, exc)
+        raise
+
+
 # --- Payments and disputes ----------------------------------------------------------------------
 
 

@@ -5,8 +5,6 @@ through the gate, validates with a form, calls one service (the same as the API)
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -28,8 +26,6 @@ from .. import invoice_pdf
 from ..models import Dispute, DisputeStatus, Invoice, InvoiceLine, Payment, RechargeRun
 from . import forms, selectors, services
 from .filtersets import InvoiceFilterSet
-
-logger = logging.getLogger(__name__)
 
 SHOWN = 200
 
@@ -250,12 +246,9 @@ class InvoicePdfView(GateMixin, View):
         invoice = self.get_object()
         if invoice.is_draft:
             raise Http404("A draft has no PDF")
-        if not invoice.pdf_checksum:
-            invoice = services.invoice_pdf_ensure(invoice_id=invoice.pk)
         try:
-            data = invoice_pdf.read_kept(invoice)
-        except invoice_pdf.PdfMissing as exc:
-            logger.error("kept PDF of invoice %s (%s): %s", invoice.pk, invoice.number, exc)
+            data = services.invoice_pdf_read(invoice=invoice)
+        except invoice_pdf.PdfMissing:
             return render(request, "brokerage/finance/pdf_missing.html", {"invoice": invoice}, status=503)
         log_access(request=request, obj=invoice, action=AccessLog.Action.DOWNLOAD)
         response = HttpResponse(data, content_type="application/pdf")

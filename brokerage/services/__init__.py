@@ -10,7 +10,8 @@ the acting user in the change history, and is what the pages, the API, tasks and
 
 The finance services (runs, invoices, payments, disputes) are ``brokerage.finance.services``."""
 
-from .base import APPROVE_PERMISSION, HUNDRED, Share
+from ..roles import APPROVE_PERMISSION
+from .base import HUNDRED, Share
 from .clients import CLIENT_FIELDS, client_create, client_update, rate_card_save
 from .offers import offer_accept, offer_approve, offer_decline, offer_record, offer_update
 from .packages import (

@@ -18,7 +18,6 @@ from commissioning.services import StaleEdit
 
 from ..models import Client, FundingShare, FundingSplit, Package, Referral, ReferralActivity
 
-APPROVE_PERMISSION = "brokerage.approve_offer"
 HUNDRED = Decimal("100")
 
 

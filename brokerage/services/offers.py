@@ -27,8 +27,8 @@ from ..models import (
     ReferralActivity,
     ReferralStatus,
 )
+from ..roles import is_manager
 from .base import (
-    APPROVE_PERMISSION,
     HUNDRED,
     Share,
     create_split,
@@ -136,7 +136,7 @@ def offer_update(*, offer: Offer, by: User, **fields: Any) -> Offer:
 @transaction.atomic
 def offer_approve(*, offer: Offer, by: User) -> Offer:
     """A brokerage manager approves an offer above the rate card (who and when are kept)."""
-    if not (by.is_superuser or by.has_perm(APPROVE_PERMISSION)):
+    if not is_manager(by):
         raise PermissionDenied("Only a brokerage manager can approve offers above the rate card.")
     locked = _lock_offer(offer)
     if locked.status != OfferStatus.RECEIVED:

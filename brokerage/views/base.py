@@ -11,7 +11,7 @@ from django.urls import reverse
 from commissioning.generic import GateMixin, ServiceActionView, ServiceFormView
 
 from ..models import Client, Package, PanelDecision, RateCard, Referral
-from ..services import APPROVE_PERMISSION
+from ..roles import is_manager
 
 PAGE_SIZE = 25
 
@@ -25,12 +25,6 @@ SECTIONS = [
     ("market", "Market", "brokerage:market", RateCard),
     ("timeliness", "Timeliness", "brokerage:timeliness", Referral),
 ]
-
-
-def is_manager(user) -> bool:
-    """A brokerage manager: approves offers above the rate card, assigns referrals to others and
-    applies panel decisions."""
-    return user.is_superuser or user.has_perm(APPROVE_PERMISSION)
 
 
 class BrokerageMixin(GateMixin):

@@ -15,7 +15,8 @@ from commissioning.money import format_money
 from .. import forms, selectors, services
 from ..filtersets import PackageFilterSet
 from ..models import Client, FundingShare, Package, PackageStatus, PanelDecision
-from .base import PAGE_SIZE, BrokerageActionView, BrokerageFormView, BrokerageMixin, is_manager
+from ..roles import is_manager
+from .base import PAGE_SIZE, BrokerageActionView, BrokerageFormView, BrokerageMixin
 
 
 class PackageListView(BrokerageMixin, ObjectListView):

@@ -13,7 +13,8 @@ from commissioning.generic import ObjectListMixin, ServiceFormView
 from .. import forms, services
 from ..filtersets import PanelDecisionFilterSet
 from ..models import Client, PanelDecision
-from .base import BrokerageFormView, BrokerageMixin, is_manager
+from ..roles import is_manager
+from .base import BrokerageFormView, BrokerageMixin
 
 SHOWN = 200
 

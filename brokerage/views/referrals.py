@@ -13,8 +13,8 @@ from commissioning.generic import ObjectListView, ObjectView
 from .. import forms, services
 from ..filtersets import ReferralFilterSet
 from ..models import OPEN_STATUSES, Client, Offer, Package, Referral
-from ..roles import sees_personal_details
-from .base import PAGE_SIZE, BrokerageActionView, BrokerageFormView, BrokerageMixin, is_manager
+from ..roles import is_manager, sees_personal_details
+from .base import PAGE_SIZE, BrokerageActionView, BrokerageFormView, BrokerageMixin
 
 
 class QueueView(BrokerageMixin, ObjectListView):

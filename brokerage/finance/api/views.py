@@ -20,8 +20,6 @@ index-only scan, ~7 ms for 73,720 lines): a column kept on the invoice would rem
 
 from __future__ import annotations
 
-import logging
-
 from django.db.models import Func, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
@@ -44,8 +42,6 @@ from ...models import Dispute, Invoice, InvoiceLine, RechargeRun
 from .. import selectors, services
 from ..filtersets import InvoiceFilterSet, RechargeRunFilterSet
 from . import serializers as s
-
-logger = logging.getLogger(__name__)
 
 
 class KeptFileMissing(APIException):
@@ -186,12 +182,9 @@ class InvoiceViewSet(
         invoice = self.get_object()
         if invoice.is_draft:
             raise Conflict("A draft has no PDF: issue it first.")
-        if not invoice.pdf_checksum:  # the task has not run yet: render now (once)
-            invoice = services.invoice_pdf_ensure(invoice_id=invoice.pk)
         try:
-            data = invoice_pdf.read_kept(invoice)
+            data = services.invoice_pdf_read(invoice=invoice)  # rendered now (once) if not yet
         except invoice_pdf.PdfMissing as exc:
-            logger.error("kept PDF of invoice %s (%s): %s", invoice.pk, invoice.number, exc)
             raise KeptFileMissing() from exc
         log_access(request=request, obj=invoice, action=AccessLog.Action.DOWNLOAD)
         response = HttpResponse(data, content_type="application/pdf")
