@@ -154,7 +154,7 @@ def rolled_back():
 
 def _run_once(partnership, issuer, period) -> dict:
     """One recharge run through the service, rolled back; returns its figures."""
-    from brokerage import finance_services
+    from brokerage.finance import services as finance_services
     from brokerage.models import InvoiceLine, RechargeRun
 
     out = {}

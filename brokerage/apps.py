@@ -9,8 +9,9 @@ class BrokerageConfig(AppConfig):
     def ready(self):
         from commissioning import registry
 
-        from . import finance_selectors, selectors, tasks
+        from . import selectors, tasks
         from .demo import demo_step
+        from .finance import selectors as finance_selectors
 
         for panel in [*selectors.PANELS, *finance_selectors.PANELS]:
             registry.add_panel(panel)

@@ -74,10 +74,13 @@ class ReferralFilterSet(django_filters.FilterSet):
                 .distinct()
                 .order_by("last_name", "first_name")
             )
-            self.filters["funder"].queryset = _FUNDERS.filter(
+            # Set on this instance's form fields, not on the filters' arguments: a filter's field is
+            # built once and kept, and one built before (the API schema reads the class's filters)
+            # would keep the class's choices: none for ``assigned_to``, every funder for ``funder``.
+            self.filters["funder"].field.queryset = _FUNDERS.filter(
                 Q(council_partnerships__grants__user=user) | Q(nhs_partnerships__grants__user=user)
             ).distinct()
-        self.filters["assigned_to"].extra["choices"] = [
+        self.filters["assigned_to"].field.choices = [
             ("me", "Assigned to me"),
             ("none", "Not assigned"),
             *[(str(u.pk), str(u)) for u in brokers],

@@ -12,7 +12,7 @@ from commissioning.choices import ServiceType
 from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField, ServiceModelForm
 from commissioning.models import Organisation, Partnership, Provider, User
 
-from .models import Client, FundingBasis, Package, RateCard, Referral, Unit, Urgency
+from .models import Client, FundingBasis, Package, PackageStatus, RateCard, Referral, Unit, Urgency
 from .nhs_number import normalise, validate_nhs_number
 
 
@@ -256,6 +256,27 @@ class FundingChangeForm(GovukFormMixin, forms.Form):
 class EndForm(GovukFormMixin, forms.Form):
     end = GovukDateField(label="Last day of the package")
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+_SUSPEND_OR_RESUME = "Choose to suspend or resume the package."
+_NO_VERSION = "The form did not say which version of the package you changed: reload the page."
+
+
+class PackageStatusForm(forms.Form):
+    """The suspend and resume buttons of a package's page, with the version the page showed."""
+
+    status = forms.ChoiceField(
+        choices=[(PackageStatus.ACTIVE, "Resume"), (PackageStatus.SUSPENDED, "Suspend")],
+        error_messages={"required": _SUSPEND_OR_RESUME, "invalid_choice": _SUSPEND_OR_RESUME},
+    )
+    version = forms.IntegerField(
+        min_value=1,
+        error_messages={"required": _NO_VERSION, "invalid": _NO_VERSION, "min_value": _NO_VERSION},
+    )
+
+    def first_error(self) -> str:
+        """The first field's first error (the status before the version)."""
+        return next(self.errors[name][0] for name in self.fields if name in self.errors)
 
 
 class PanelDecisionForm(GovukFormMixin, forms.Form):

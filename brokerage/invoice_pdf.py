@@ -14,7 +14,6 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from commissioning import pdf
-from commissioning.money import format_money
 
 from .models import Invoice, InvoiceKind
 
@@ -39,7 +38,6 @@ def _groups(invoice: Invoice) -> list[dict]:
                 "total": 0,
             },
         )
-        line.amount_text = format_money(line.amount)
         group["lines"].append(line)
         group["total"] += line.amount
     return list(groups.values())
@@ -52,7 +50,6 @@ def render(invoice: Invoice) -> bytes:
             "invoice": invoice,
             "is_credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
             "groups": _groups(invoice),
-            "total_text": format_money(invoice.total),
             "terms_days": (invoice.due_date - invoice.issue_date).days if invoice.due_date else None,
         },
     )

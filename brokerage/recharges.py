@@ -12,7 +12,7 @@
 - **Unfunded days** (live, no split) and **split errors** (shares not summing to 100, overlapping
   splits, live days with no cost) are reported and never billed.
 
-Nothing here touches the database: ``finance_services.recharge_run_execute`` loads the facts in bulk
+Nothing here touches the database: ``brokerage.finance.services.recharge_run_execute`` loads the facts in bulk
 and writes what ``true_up`` returns.
 """
 

@@ -98,3 +98,17 @@ ROLE_PERMISSIONS = {
         "dispute": _WORK,
     },
 }
+
+# Brokerage managers approve offers above the rate card, assign referrals to others and apply panel
+# decisions: the role holding this permission (administrators are superusers).
+APPROVE_PERMISSION = "brokerage.approve_offer"
+
+
+def is_manager(user) -> bool:
+    """A brokerage manager (or an administrator)."""
+    return bool(user and (user.is_superuser or user.has_perm(APPROVE_PERMISSION)))
+
+
+def sees_personal_details(user) -> bool:
+    """Dates of birth and needs are for casework roles and auditors, not finance (security.md)."""
+    return bool(user and (user.is_superuser or user.has_perm("brokerage.view_referral")))

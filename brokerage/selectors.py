@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commissioning.choices import OrganisationKind, ServiceType
+from commissioning.money import round_half_up
 from commissioning.permissions import has_model_permission
 from commissioning.selectors import Panel
 
@@ -30,6 +31,7 @@ from .models import (
     Unit,
     Urgency,
 )
+from .roles import is_manager
 
 # --- Packages -------------------------------------------------------------------------------------
 
@@ -60,7 +62,7 @@ class PriceSpread:
         return cls(
             len(ordered),
             ordered[0],
-            Decimal(statistics.median(ordered)).quantize(Decimal("0.01")),
+            round_half_up(statistics.median(ordered)),
             ordered[-1],
         )
 
@@ -84,7 +86,7 @@ class MarketRow:
     def average_rate(self) -> Decimal | None:
         if not self.rates:
             return None
-        return (sum(self.rates) / len(self.rates)).quantize(Decimal("0.01"))
+        return round_half_up(sum(self.rates) / len(self.rates))
 
     @property
     def difference(self) -> Decimal | None:
@@ -333,7 +335,7 @@ def panel_reviews_panel(user, partnership) -> Panel | None:
 
 
 def timeliness_panel(user, partnership) -> Panel | None:
-    if not (user.is_superuser or user.has_perm("brokerage.approve_offer")):
+    if not is_manager(user):
         return None
     rows = timeliness(user, partnership or None, since=timezone.localdate() - timedelta(days=90))
     ages = open_referrals_by_age(user, partnership or None)

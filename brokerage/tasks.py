@@ -23,9 +23,9 @@ def mark_started_referrals(today: str | None = None) -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_recharge(run_id: int) -> dict:
-    """Compute a recharge run (queued on commit by ``finance_services.recharge_run_request``).
+    """Compute a recharge run (queued on commit by ``brokerage.finance.services.recharge_run_request``).
     Safe to run twice: a finished run is left as it is; a half-done one left nothing behind."""
-    from . import finance_services
+    from .finance import services as finance_services
 
     run = finance_services.recharge_run_execute(run_id=run_id)
     return {
@@ -39,7 +39,7 @@ def run_recharge(run_id: int) -> dict:
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=120, time_limit=150)
 def render_invoice_pdf(invoice_id: int) -> dict:
     """Render and keep an issued invoice's PDF once (queued on commit by the issue services)."""
-    from . import finance_services
+    from .finance import services as finance_services
 
     invoice = finance_services.invoice_pdf_ensure(invoice_id=invoice_id)
     return {"invoice": invoice.pk, "number": invoice.number, "checksum": invoice.pdf_checksum}
@@ -51,7 +51,7 @@ def render_invoice_pdf(invoice_id: int) -> dict:
 def stalled_recharge_runs(cutoff) -> list[int]:
     """Runs queued or running since before ``cutoff`` whose issuer no worker holds (a run holds an
     advisory lock per issuer for its whole transaction)."""
-    from .finance_services import RECHARGE_LOCK_CLASS
+    from .finance.services import RECHARGE_LOCK_CLASS
     from .models import RechargeRun, RechargeRunStatus
 
     rows = RechargeRun.objects.filter(

@@ -12,7 +12,7 @@ urlpatterns = [
     path("audit/", include("commissioning.urls_audit")),
     path("budgets/", include("budgets.urls")),
     path("brokerage/", include("brokerage.urls")),
-    path("finance/", include("brokerage.finance_urls")),
+    path("finance/", include("brokerage.finance.urls")),
     path("governance/", include("governance.urls")),
     path("api/v1/", include("commissioning.api.urls")),
     path("api/v1/", include("budgets.api.urls")),

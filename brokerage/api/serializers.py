@@ -23,13 +23,9 @@ from ..models import (
     Unit,
 )
 from ..nhs_number import normalise
+from ..roles import sees_personal_details
 
 _FUNDER_KINDS = [OrganisationKind.COUNCIL, OrganisationKind.NHS_COMMISSIONER]
-
-
-def sees_personal_details(user) -> bool:
-    """Dates of birth and needs are for casework roles and auditors, not finance (security.md)."""
-    return bool(user and (user.is_superuser or user.has_perm("brokerage.view_referral")))
 
 
 def _version_field() -> serializers.IntegerField:

@@ -1,9 +1,10 @@
-"""Brokerage resources of API v1 (api.md), included at ``/api/v1/``."""
+"""Brokerage resources of API v1 (api.md), included at ``/api/v1/``; the finance resources
+(recharge runs, invoices, disputes, reports) are routed by ``brokerage.finance.api.urls``."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import finance_views, views
+from . import views
 
 router = SimpleRouter()
 router.register("clients", views.ClientViewSet, basename="client")
@@ -14,12 +15,7 @@ router.register("packages", views.PackageViewSet, basename="package")
 router.register("package-costs", views.PackageCostViewSet, basename="package-cost")
 router.register("funding-splits", views.FundingSplitViewSet, basename="funding-split")
 
-router.register("recharge-runs", finance_views.RechargeRunViewSet, basename="recharge-run")
-router.register("invoices", finance_views.InvoiceViewSet, basename="invoice")
-router.register("disputes", finance_views.DisputeViewSet, basename="dispute")
-
 urlpatterns = [
     *router.urls,
-    path("recharge-report/", finance_views.RechargeReportView.as_view(), name="recharge-report"),
-    path("aged-debt/", finance_views.AgedDebtView.as_view(), name="aged-debt"),
+    path("", include("brokerage.finance.api.urls")),
 ]

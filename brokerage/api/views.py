@@ -24,6 +24,7 @@ from ..filtersets import (
     ReferralFilterSet,
 )
 from ..models import Client, FundingShare, FundingSplit, Offer, Package, PackageCost, RateCard, Referral
+from ..roles import is_manager
 from . import serializers
 
 READ_AND_ADD = ["get", "post", "head", "options"]
@@ -114,9 +115,9 @@ class OfferViewSet(RestrictedModelViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """A brokerage manager approves an offer above the rate card (who and when are kept)."""
-        offer = self.get_object()
-        if not (request.user.is_superuser or request.user.has_perm(services.APPROVE_PERMISSION)):
+        if not is_manager(request.user):  # the role, before the offer is looked up
             raise PermissionDenied("Only a brokerage manager can approve offers above the rate card.")
+        offer = self.get_object()
         return self._respond(services.offer_approve(offer=offer, by=request.user))
 
     @extend_schema(request=serializers.OfferDeclineSerializer, responses={200: serializers.OfferSerializer})
@@ -135,9 +136,9 @@ class OfferViewSet(RestrictedModelViewSet):
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """Creates the package, its first cost and funding split, and closes the referral."""
-        offer = self.get_object()
-        if not has_model_permission(request.user, Package, "add"):
+        if not has_model_permission(request.user, Package, "add"):  # the role, before the lookup
             raise PermissionDenied("Your role does not allow you to start packages.")
+        offer = self.get_object()
         data = serializers.OfferAcceptSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         package = services.offer_accept(offer=offer, by=request.user, **data.validated_data)

@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from commissioning.choices import OrganisationKind, ServiceType
 from commissioning.models import Organisation
-from commissioning.money import MONEY_MAX
+from commissioning.money import MONEY_MAX, money_text
 
 
 def _request_user(field: serializers.Field):
@@ -23,8 +23,8 @@ def _request_user(field: serializers.Field):
 
 
 class MoneyField(serializers.DecimalField):
-    """Money: a string with exactly two decimals out (``"1552.02"``); in, at most two decimals,
-    bounded, and non-negative unless ``non_negative=False``."""
+    """Money: a string with exactly two decimals out (``"1552.02"``, rounded half up); in, at most two
+    decimals, bounded, and non-negative unless ``non_negative=False``."""
 
     def __init__(self, *, non_negative: bool = True, **kwargs):
         kwargs.setdefault("max_digits", 14)
@@ -33,6 +33,10 @@ class MoneyField(serializers.DecimalField):
         kwargs.setdefault("max_value", MONEY_MAX)
         kwargs.setdefault("min_value", Decimal("0.00") if non_negative else -MONEY_MAX)
         super().__init__(**kwargs)
+
+    def to_representation(self, value) -> str:
+        # Rounded half up to the penny like every amount shown (commissioning.money), not half even.
+        return money_text(value)
 
 
 class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):

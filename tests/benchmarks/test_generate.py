@@ -15,7 +15,8 @@ from django.db.models import Count, Sum
 from benchmarks import generate as generator
 from benchmarks import reference
 from benchmarks.generate import generate, period_for
-from brokerage import finance_services, services
+from brokerage import services
+from brokerage.finance import services as finance_services
 from brokerage.models import (
     Client,
     FundingSplit,

@@ -89,6 +89,24 @@ def test_the_queue_filters_by_urgency_and_assignment(client, broker, client_reco
     assert [r.urgency for r in response.context["referrals"]] == ["routine"]
 
 
+def test_the_assignment_filter_works_after_the_api_schema_was_read(client, broker, client_record, referral):
+    """Reading the API schema builds the class's filter fields; the queue's own choices ("me",
+    "none", the brokers) must still be offered and accepted afterwards."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    SchemaGenerator().get_schema(request=None, public=True)
+    services.referral_claim(referral=referral, by=broker)
+    waiting = ReferralFactory(client=client_record, urgency="routine")
+    web = signed_in(client, broker)
+
+    mine = web.get(reverse("brokerage:index"), {"assigned_to": "me"})
+    nobodys = web.get(reverse("brokerage:index"), {"assigned_to": "none"})
+
+    assert not mine.context["filter_form"].errors and not nobodys.context["filter_form"].errors
+    assert [r.pk for r in mine.context["referrals"]] == [referral.pk]
+    assert [r.pk for r in nobodys.context["referrals"]] == [waiting.pk]
+
+
 def test_a_referral_of_another_partnership_is_404(client, broker, hidden):
     assert signed_in(client, broker).get(reverse("brokerage:referral", args=[hidden.pk])).status_code == 404
 

@@ -35,7 +35,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from brokerage import finance_services
+from brokerage.finance import services as finance_services
 from brokerage.models import (
     Invoice,
     InvoiceLine,
@@ -91,7 +91,7 @@ def after(module, name, condition=lambda *a, **k: True):
 
 
 if stall == "recharge":  # the run's invoices and lines are inserted, its transaction still open
-    from brokerage import finance_services
+    from brokerage.finance import services as finance_services
 
     after(finance_services, "copy_rows", lambda table, *a, **k: table == "brokerage_invoiceline")
 elif stall == "invoice_pdf":  # the PDF file is written, the invoice row (locked) not yet updated

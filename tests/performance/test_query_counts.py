@@ -33,8 +33,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from brokerage import finance_services
 from brokerage import services as brokerage_services
+from brokerage.finance import services as finance_services
 from brokerage.models import PanelDecision, ReferralActivity
 from brokerage.services import Share
 from budgets.models import financial_year_of

@@ -18,8 +18,8 @@ D = Decimal
 
 
 def _build(tmp):  # noqa: PLR0915 - one scene, read top to bottom
-    from brokerage import finance_services
     from brokerage import services as brokerage_services
+    from brokerage.finance import services as finance_services
     from brokerage.models import Dispute, FundingSplit, Invoice, InvoiceKind, PackageCost
     from brokerage.services import Share
     from budgets import services as budget_services

@@ -120,7 +120,7 @@ def _budgets(w: dict, partnership, by, *, prefix: str) -> None:
 
 
 def _finance(w: dict, partnership, finance) -> None:
-    from brokerage import finance_services
+    from brokerage.finance import services as finance_services
     from brokerage.models import Dispute
 
     council = partnership.council

@@ -16,7 +16,7 @@ import pytest
 from django.apps import apps
 from django.db import DatabaseError, connection, models, transaction
 
-from brokerage import finance_services
+from brokerage.finance import services as finance_services
 from brokerage.models import Invoice, InvoiceLine, Payment
 from commissioning.audit import log_access
 from commissioning.models import AccessLog

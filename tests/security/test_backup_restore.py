@@ -20,7 +20,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from psycopg2 import sql
 
-from brokerage import finance_services
+from brokerage.finance import services as finance_services
 from brokerage.models import Invoice
 from commissioning.audit import log_access
 from commissioning.backups import Target

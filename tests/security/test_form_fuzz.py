@@ -163,7 +163,11 @@ FORMS = [
     Form("brokerage:package-change-funding", "broker", kwargs=pk("package"), classes=("FundingChangeForm",)),
     Form("brokerage:package-end", "broker", kwargs=pk("package"), classes=("EndForm",)),
     Form(
-        "brokerage:package-status", "broker", kwargs=pk("package"), page=page("brokerage:package", "package")
+        "brokerage:package-status",
+        "broker",
+        kwargs=pk("package"),
+        page=page("brokerage:package", "package"),
+        classes=("PackageStatusForm",),
     ),
     Form("brokerage:panel-decision-create", "brokerage_manager", classes=("PanelDecisionForm",)),
     Form(
@@ -334,7 +338,7 @@ FORM_MODULES = (
     "commissioning.views.mfa",
     "budgets.forms",
     "brokerage.forms",
-    "brokerage.finance_forms",
+    "brokerage.finance.forms",
     "governance.forms",
 )
 

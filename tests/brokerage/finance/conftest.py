@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from brokerage import finance_services, services
+from brokerage import services
+from brokerage.finance import services as finance_services
 from brokerage.models import RechargeRun
 from brokerage.services import Share
 from commissioning import roles

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from brokerage import finance_services
+from brokerage.finance import services as finance_services
 from brokerage.models import Dispute, Invoice, Payment, RechargeRun
 from commissioning import roles
 from commissioning.models import AccessLog
@@ -267,8 +267,8 @@ def test_the_listed_invoices_are_what_drf_field_by_field_gave(api_as, finance, d
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    from brokerage.api.finance_serializers import InvoiceSerializer
-    from brokerage.api.finance_views import _line_count
+    from brokerage.finance.api.serializers import InvoiceSerializer
+    from brokerage.finance.api.views import _line_count
 
     dispute = finance_services.dispute_raise(
         invoice=issued_api, lines=list(issued_api.lines.all()), reason="other", note="", by=finance
@@ -291,12 +291,12 @@ def test_the_listed_invoices_are_what_drf_field_by_field_gave(api_as, finance, d
 def test_the_fast_lines_are_what_drf_field_by_field_gave(api_as, finance, draft):
     """The lines are built by a plain function from ``.values()`` rows: key for key and string for
     string what the declared DRF fields give from model instances, on awkward values (money of six
-    decimals rounded half even, nulls, adjustments, disputes raised at the same instant)."""
+    decimals rounded half up, nulls, adjustments, disputes raised at the same instant)."""
     from datetime import UTC, datetime
 
     from rest_framework import serializers
 
-    from brokerage.api.finance_serializers import InvoiceLineSerializer
+    from brokerage.finance.api.serializers import InvoiceLineSerializer
     from brokerage.models import InvoiceLine
 
     (base,) = draft.lines.all()
@@ -340,7 +340,7 @@ def test_the_fast_lines_are_what_drf_field_by_field_gave(api_as, finance, draft)
     assert served == paged == field_by_field
     assert [InvoiceLineSerializer(line).data for line in instances] == field_by_field
     assert [(x["weekly_cost"], x["dispute_status"]) for x in served[1:3]] == [
-        ("1234.56", "open"),
+        ("1234.57", "open"),  # 1234.565: half up, as every amount is shown (rules.md)
         ("1.02", "credited"),
     ]
     assert served[3]["weekly_cost"] is None and served[4]["corrects_month"] == "2022-04"
@@ -519,15 +519,15 @@ def test_the_recharge_report_as_csv(api_as, finance, issued_api):
 def test_the_fast_report_rows_are_what_drf_field_by_field_gave(api_as, finance, draft, issued_api):
     """The report builds each row with a plain function from ``.values()`` rows, and pages by
     invoice: key for key and string for string what the declared DRF fields give from model
-    instances (money of six decimals rounded half even, nulls, adjustments, a credit note's
+    instances (money of six decimals rounded half up, nulls, adjustments, a credit note's
     negative amounts, a zero one), in the same order on every page, and the same as CSV."""
     import csv
     import io
 
     from rest_framework import serializers
 
-    from brokerage.api.finance_serializers import ReportLineSerializer
-    from brokerage.finance_selectors import recharge_report
+    from brokerage.finance.api.serializers import ReportLineSerializer
+    from brokerage.finance.selectors import recharge_report
     from brokerage.models import InvoiceLine
 
     (base,) = draft.lines.all()

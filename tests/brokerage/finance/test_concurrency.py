@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
-from brokerage import finance_services
+from brokerage.finance import services as finance_services
 from brokerage.models import Invoice, InvoiceLine, RechargeRun
 from tests.brokerage.test_concurrency import run_together
 

@@ -5,7 +5,8 @@ from datetime import date
 
 import pytest
 
-from brokerage import demo, finance_services
+from brokerage import demo
+from brokerage.finance import services as finance_services
 from brokerage.models import InvoiceLine, Package, RechargeRun
 from commissioning import demo as core_demo
 

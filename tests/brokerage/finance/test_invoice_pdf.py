@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from brokerage import finance_services, invoice_pdf
+from brokerage import invoice_pdf
+from brokerage.finance import services as finance_services
 from brokerage.models import Invoice
 
 

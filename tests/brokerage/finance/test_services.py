@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InternalError, transaction
 from django.db.utils import DatabaseError
 
-from brokerage import finance_services, services
+from brokerage import services
+from brokerage.finance import services as finance_services
 from brokerage.models import Invoice, InvoiceLine, InvoiceStatus, Payment, RechargeRun
 from brokerage.services import Share
 

@@ -32,7 +32,8 @@ def test_the_pdf_task_keeps_one_file(issued):
 
 
 def test_a_failing_run_is_marked_failed_and_can_be_asked_for_again(partnership, council, monkeypatch):
-    from brokerage import finance_services, recharges
+    from brokerage import recharges
+    from brokerage.finance import services as finance_services
 
     def boom(*args, **kwargs):
         raise RuntimeError("the rule broke")

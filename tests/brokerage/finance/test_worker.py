@@ -13,7 +13,8 @@ import pytest
 from django.db import transaction
 from pypdf import PdfReader
 
-from brokerage import finance_services, invoice_pdf
+from brokerage import invoice_pdf
+from brokerage.finance import services as finance_services
 from brokerage.models import Invoice, RechargeRun
 from tests.integration.test_celery_worker import (  # noqa: F401 - fixtures
     WAIT_SECONDS,

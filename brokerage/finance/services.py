@@ -28,9 +28,10 @@ from django.utils import timezone
 from commissioning import jobs
 from commissioning.bulk import copy_rows
 from commissioning.models import Organisation, Partnership, User
+from commissioning.money import format_money
 
-from . import rates, recharges
-from .models import (
+from .. import rates, recharges
+from ..models import (
     ACTIVE_RUN_STATUSES,
     Dispute,
     DisputeOutcome,
@@ -77,7 +78,7 @@ def recharge_run_request(
     """Queue a run (the task starts when this transaction commits). If a run of this issuer and
     month is already queued or running, that run is the answer: asking twice starts one run."""
     recharge_run_validate(partnership=partnership, issuer=issuer, period=period)
-    from .tasks import run_recharge
+    from ..tasks import run_recharge
 
     active = RechargeRun.objects.filter(issuer=issuer, period=period, status__in=ACTIVE_RUN_STATUSES)
     try:
@@ -382,7 +383,7 @@ def invoice_issue(*, invoice: Invoice, by: User, today: date | None = None) -> I
 
 
 def _queue_pdf(invoice_id: int) -> None:
-    from .tasks import render_invoice_pdf
+    from ..tasks import render_invoice_pdf
 
     jobs.enqueue(render_invoice_pdf, invoice_id)  # broker down: recovered later (commissioning/jobs.py)
 
@@ -390,7 +391,7 @@ def _queue_pdf(invoice_id: int) -> None:
 @transaction.atomic
 def invoice_pdf_ensure(*, invoice_id: int) -> Invoice:
     """Render and keep the PDF of an issued invoice once (idempotent; the lock makes a retry wait)."""
-    from . import invoice_pdf
+    from .. import invoice_pdf
 
     invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_id)
     if invoice.is_draft or invoice.pdf_checksum:
@@ -399,6 +400,21 @@ def invoice_pdf_ensure(*, invoice_id: int) -> Invoice:
     Invoice.objects.filter(pk=invoice.pk, pdf_checksum="").update(pdf_path=path, pdf_checksum=checksum)
     invoice.refresh_from_db()
     return invoice
+
+
+def invoice_pdf_read(*, invoice: Invoice) -> bytes:
+    """The kept PDF of an issued invoice, rendered and kept first if its task has not run yet (the
+    page and the API serve this). ``invoice_pdf.PdfMissing`` if the kept file is gone or does not
+    match its checksum: an incident, logged, never re-rendered silently."""
+    from .. import invoice_pdf
+
+    if not invoice.pdf_checksum:
+        invoice = invoice_pdf_ensure(invoice_id=invoice.pk)
+    try:
+        return invoice_pdf.read_kept(invoice)
+    except invoice_pdf.PdfMissing as exc:
+        logger.error("kept PDF of invoice %s (%s): %s", invoice.pk, invoice.number, exc)
+        raise
 
 
 # --- Payments and disputes ----------------------------------------------------------------------
@@ -451,7 +467,11 @@ def invoice_record_payment(
     payable = locked.outstanding - _open_disputed(locked)
     if amount > payable:
         raise ValidationError(
-            {"amount": [f"Only £{payable:,.2f} is payable now (outstanding less any lines in dispute)."]}
+            {
+                "amount": [
+                    f"Only {format_money(payable)} is payable now (outstanding less any lines in dispute)."
+                ]
+            }
         )
     if paid_on < locked.issue_date:
         raise ValidationError({"date": ["A payment cannot be dated before the invoice was issued."]})

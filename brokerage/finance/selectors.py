@@ -13,11 +13,13 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from commissioning.money import format_money, money_text, round_half_up
 from commissioning.permissions import has_model_permission
 from commissioning.selectors import Panel
 
-from .models import (
+from ..models import (
     Dispute,
+    DisputeOutcome,
     DisputeStatus,
     Invoice,
     InvoiceKind,
@@ -89,9 +91,9 @@ class DebtRow:
         return {
             "recipient": self.recipient.code,
             "recipient_name": self.recipient.name,
-            **{k: f"{v:.2f}" for k, v in self.buckets.items()},
-            "total": f"{self.total:.2f}",
-            "disputed": {k: f"{v:.2f}" for k, v in sorted(self.disputed.items())},
+            **{k: money_text(v) for k, v in self.buckets.items()},
+            "total": money_text(self.total),
+            "disputed": {k: money_text(v) for k, v in sorted(self.disputed.items())},
         }
 
 
@@ -156,8 +158,8 @@ def recharge_report(user, *, issuer=None, recipient=None, period_from=None, peri
     return qs
 
 
-# The columns of a report row the API sends (``finance_serializers.report_line_representation``),
-# read with ``.values()``: a year of a borough is ~38,000 rows.
+# The columns of a report row the API sends (``api.serializers.report_line_representation``), read
+# with ``.values()``: a year of a borough is ~38,000 rows.
 REPORT_VALUES = (
     "invoice__number",
     "invoice__kind",
@@ -233,42 +235,43 @@ def recharge_report_values(user, **filters) -> ReportRows:
     return ReportRows(recharge_report(user, **filters))
 
 
-# The columns of an invoice line the API sends (``brokerage.api.finance_serializers``), read with
+# The columns of an invoice line the API sends (``brokerage.finance.api.serializers``), read with
 # ``.values()``: building thousands of model instances costs more than the rest of a request.
-LINE_VALUES = ("id", *InvoiceLine.CONTENT_COLUMNS)
+LINE_VALUES = ("id", *InvoiceLine.CONTENT_COLUMNS, "dispute_status")
 
 
 def invoice_line_values(invoice):
     """The lines of one invoice (already fetched through the gate) as dicts of ``LINE_VALUES``, in
-    invoice order. A queryset, so a paginator can slice it; add ``dispute_status`` with
-    ``with_dispute_status`` to the rows it yields."""
-    return InvoiceLine.objects.filter(invoice=invoice).order_by("position", "pk").values(*LINE_VALUES)
+    invoice order, each with its ``dispute_status`` (``InvoiceLine.objects.with_dispute_status``),
+    in one query. A queryset, so a paginator can slice it."""
+    return (
+        InvoiceLine.objects.filter(invoice=invoice)
+        .order_by("position", "pk")
+        .with_dispute_status()
+        .values(*LINE_VALUES)
+    )
 
 
-def with_dispute_status(rows, *, invoice=None) -> list[dict]:
-    """Sets ``dispute_status`` on each line row, in one query: the outcome of the line's latest
-    dispute (by ``raised_at``) or its status while open (``open``, ``upheld``, ``credited``), else
-    None. Of disputes raised at the same instant the one with the lowest id counts, as the model
-    ordering (``-raised_at, -pk``) sorted stably by ``raised_at`` always gave. ``invoice``: the rows
-    are all the lines of that invoice (asks by invoice rather than by thousands of ids)."""
-    rows = list(rows)
-    latest: dict[int, tuple] = {}
-    if rows:
-        through = InvoiceLine.disputes.through.objects.all()
-        if invoice is not None:
-            through = through.filter(invoiceline__invoice=invoice)
-        else:
-            through = through.filter(invoiceline_id__in=[r["id"] for r in rows])
-        for line_id, raised_at, pk, status, outcome in through.values_list(
-            "invoiceline_id", "dispute__raised_at", "dispute_id", "dispute__status", "dispute__outcome"
-        ):
-            key = (raised_at, -pk)
-            if line_id not in latest or key > latest[line_id][0]:
-                latest[line_id] = (key, outcome or status)
-    for row in rows:
-        found = latest.get(row["id"])
-        row["dispute_status"] = found[1] if found else None
-    return rows
+def dispute_label(status: str | None) -> str:
+    """What the invoice page says of a line's dispute status: nothing, "In dispute", or the outcome."""
+    if status is None:
+        return ""
+    return "In dispute" if status == DisputeStatus.OPEN else DisputeOutcome(status).label
+
+
+def invoice_line_groups(invoice: Invoice) -> list[dict]:
+    """The lines of one invoice for its page, grouped by package in invoice order, each with its
+    ``dispute_label``; each group with its first line and its total."""
+    groups: dict[int, dict] = {}
+    lines = invoice.lines.select_related("package").with_dispute_status().order_by("position", "pk")
+    for line in lines:
+        group = groups.setdefault(
+            line.package_id, {"package": line.package, "first": line, "lines": [], "total": ZERO}
+        )
+        line.dispute_label = dispute_label(line.dispute_status)
+        group["lines"].append(line)
+        group["total"] += line.amount
+    return list(groups.values())
 
 
 def signed(kind: str, amount: Decimal) -> Decimal:
@@ -295,7 +298,7 @@ REPORT_COLUMNS = [
     ("From", "start"),
     ("To", "end"),
     ("Days", "days"),
-    ("Weekly cost", lambda li: None if li.weekly_cost is None else li.weekly_cost.quantize(Decimal("0.01"))),
+    ("Weekly cost", lambda li: None if li.weekly_cost is None else round_half_up(li.weekly_cost)),
     ("Percent", "percent"),
     ("Amount", signed_amount),
     ("Adjustment", lambda li: "yes" if li.adjustment else "no"),
@@ -351,7 +354,7 @@ def drafts_panel(user, partnership) -> Panel | None:
         count=count,
         link=reverse("finance:index"),
         link_text=f"Review {count} draft invoices and credit notes",
-        rows=[f"{i} — £{i.total:,.2f}" for i in qs[:5]],
+        rows=[f"{i} — {format_money(i.total)}" for i in qs[:5]],
         attention=count > 0,
     )
 
@@ -371,7 +374,7 @@ def disputes_panel(user, partnership) -> Panel | None:
         count=count,
         link=reverse("finance:disputes"),
         link_text=f"View {count} open disputes",
-        rows=[f"{d.invoice.number}: {d.get_reason_display()} — £{d.amount:,.2f}" for d in qs[:5]],
+        rows=[f"{d.invoice.number}: {d.get_reason_display()} — {format_money(d.amount)}" for d in qs[:5]],
         attention=count > 0,
     )
 
@@ -387,8 +390,8 @@ def old_debt_panel(user, partnership) -> Panel | None:
         title="Debt over 90 days",
         count=len(over),
         link=reverse("finance:aged-debt"),
-        link_text=f"£{total:,.2f} owed for more than 90 days",
-        rows=[f"{r.recipient.code}: £{r.buckets['over_90']:,.2f}" for r in over[:5]],
+        link_text=f"{format_money(total)} owed for more than 90 days",
+        rows=[f"{r.recipient.code}: {format_money(r.buckets['over_90'])}" for r in over[:5]],
         attention=total > 0,
     )
 

@@ -1,9 +1,8 @@
 """Serializers of the finance API (api.md: recharge-runs, invoices and their actions, reports).
-They check shapes; ``brokerage.finance_services`` applies the rules."""
+They check shapes; ``brokerage.finance.services`` applies the rules."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Context, Decimal
 from types import SimpleNamespace
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -13,10 +12,11 @@ from rest_framework import serializers
 from commissioning.api.fields import MoneyField, OrganisationCodeField, VisiblePrimaryKeyRelatedField
 from commissioning.choices import OrganisationKind
 from commissioning.models import Partnership
+from commissioning.money import money_text
 
-from ..finance_selectors import LINE_VALUES, invoice_line_values, signed, signed_amount, with_dispute_status
-from ..models import Dispute, DisputeOutcome, DisputeReason, Invoice, InvoiceKind, InvoiceLine, RechargeRun
-from ..recharges import parse_period
+from ...models import Dispute, DisputeOutcome, DisputeReason, Invoice, InvoiceKind, InvoiceLine, RechargeRun
+from ...recharges import parse_period
+from ..selectors import LINE_VALUES, invoice_line_values, signed, signed_amount
 
 _FUNDER_KINDS = [OrganisationKind.COUNCIL, OrganisationKind.NHS_COMMISSIONER]
 
@@ -139,15 +139,9 @@ def _dated_as_from_to(fields: dict) -> dict:
     return renamed
 
 
-# What DRF's DecimalField(max_digits=m, decimal_places=2) sends, without a context copy per value:
-# quantized to cents in a context of m digits, the default rounding (half even), fixed notation.
-_CENT = Decimal("0.01")
-_MONEY = Context(prec=14, rounding=ROUND_HALF_EVEN)
-_PERCENT = Context(prec=5, rounding=ROUND_HALF_EVEN)
-
-
-def _decimal(value, context):
-    return None if value is None else f"{value.quantize(_CENT, context=context):f}"
+def _percent(value):
+    """A percentage as DRF's DecimalField(5, 2) sends it (kept with two places, so never rounded)."""
+    return None if value is None else f"{value:.2f}"
 
 
 def _month(value):
@@ -168,15 +162,16 @@ def _line_terms(row: dict) -> dict:
         "from": row["start"].isoformat(),
         "to": row["end"].isoformat(),
         "days": row["days"],
-        "weekly_cost": _decimal(row["weekly_cost"], _MONEY),
-        "percent": _decimal(row["percent"], _PERCENT),
+        "weekly_cost": money_text(row["weekly_cost"]),
+        "percent": _percent(row["percent"]),
     }
 
 
 def invoice_line_representation(row: dict) -> dict:
-    """One invoice line as the API sends it, from a row of ``finance_selectors.LINE_VALUES`` plus
-    ``dispute_status``: the JSON ``InvoiceLineSerializer`` documents, key for key and string for
-    string (money and percent with exactly two decimals, dates ``YYYY-MM-DD``, months ``YYYY-MM``).
+    """One invoice line as the API sends it, from a row of ``selectors.LINE_VALUES`` (its
+    ``dispute_status`` included): the JSON ``InvoiceLineSerializer`` documents, key for key and
+    string for string (money and percent with exactly two decimals, money rounded half up as
+    everywhere, dates ``YYYY-MM-DD``, months ``YYYY-MM``).
     A plain function: DRF's field-by-field machinery cost ~100 microseconds a line, and an invoice
     of a borough's month has thousands."""
     return {
@@ -185,7 +180,7 @@ def invoice_line_representation(row: dict) -> dict:
         "client_reference": row["client_reference"],
         "nhs_number": row["nhs_number"],
         **_line_terms(row),
-        "amount": _decimal(row["amount"], _MONEY),
+        "amount": money_text(row["amount"]),
         "adjustment": row["adjustment"],
         "corrects_month": _month(row["corrects_month"]),
         "previously_billed": row["previously_billed"],
@@ -197,8 +192,8 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
     """One line of an invoice or credit note."""
 
     # The declared fields document the shape (the schema); ``to_representation`` builds it with
-    # ``invoice_line_representation`` from a row of ``finance_selectors.invoice_line_values``
-    # (``with_dispute_status`` applied), or from an ``InvoiceLine`` (its ``disputes`` prefetched).
+    # ``invoice_line_representation`` from a row of ``selectors.invoice_line_values``, or from an
+    # ``InvoiceLine`` (read ``with_dispute_status()``, or its status is asked for).
 
     month = PeriodField(read_only=True)
     corrects_month = PeriodField(read_only=True, allow_null=True)
@@ -223,17 +218,17 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         return invoice_line_representation(instance)
 
     def _row(self, line: InvoiceLine) -> dict:
-        row = {name: getattr(line, name) for name in LINE_VALUES}
+        row = {name: getattr(line, name) for name in LINE_VALUES if name != "dispute_status"}
         row["dispute_status"] = self.get_dispute_status(line)
         return row
 
     def get_dispute_status(self, line) -> str | None:
         """``open``, ``upheld``, ``credited`` (the latest dispute of the line), or null."""
-        disputes = sorted(line.disputes.all(), key=lambda d: d.raised_at)
-        if not disputes:
-            return None
-        latest = disputes[-1]
-        return latest.outcome or latest.status
+        if hasattr(line, "dispute_status"):  # read with InvoiceLine.objects.with_dispute_status()
+            return line.dispute_status
+        return (
+            InvoiceLine.objects.with_dispute_status().values_list("dispute_status", flat=True).get(pk=line.pk)
+        )
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
@@ -241,7 +236,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
     `lines_url` (`invoices/{id}/lines/`) gives them a page at a time, or all with `?format=csv`.
     One invoice (`invoices/{id}/`) embeds all its lines."""
 
-    # Decision (issue 7; reasons in ``finance_views``' docstring): the list stopped
+    # Decision (issue 7; reasons in ``brokerage.finance.api.views``' docstring): the list stopped
     # embedding the lines api.md's invoices row shows, 27 MB a page at borough size.
 
     issuer = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -301,10 +296,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "issue_date": _date(invoice.issue_date),
             "due_date": _date(invoice.due_date),
             "status": invoice.status,
-            "total": _decimal(invoice.total, _MONEY),
-            "amount_paid": _decimal(invoice.amount_paid, _MONEY),
-            "amount_credited": _decimal(invoice.amount_credited, _MONEY),
-            "outstanding": _decimal(invoice.outstanding, _MONEY),
+            "total": money_text(invoice.total),
+            "amount_paid": money_text(invoice.amount_paid),
+            "amount_credited": money_text(invoice.amount_credited),
+            "outstanding": money_text(invoice.outstanding),
             "run": invoice.run_id,
             "credit_note_for": invoice.credit_note_for_id,
             "pdf_ready": bool(invoice.pdf_checksum),
@@ -338,7 +333,7 @@ class InvoiceDetailSerializer(InvoiceSerializer):
 
     def to_representation(self, instance):
         if not hasattr(instance, "line_rows"):
-            instance.line_rows = with_dispute_status(invoice_line_values(instance), invoice=instance)
+            instance.line_rows = list(invoice_line_values(instance))
         if not hasattr(instance, "line_count"):
             instance.line_count = len(instance.line_rows)
         data = super().to_representation(instance)
@@ -351,7 +346,7 @@ class InvoiceDetailSchema(OpenApiSerializerExtension):
     Two components each declaring ``kind`` and ``status`` would cost their enums their names
     (``InvoiceKindEnum``, ``InvoiceStatusEnum``) for hashed ones, and a schema warning."""
 
-    target_class = "brokerage.api.finance_serializers.InvoiceDetailSerializer"
+    target_class = "brokerage.finance.api.serializers.InvoiceDetailSerializer"
 
     def map_serializer(self, auto_schema, direction):
         listed = auto_schema.resolve_serializer(InvoiceSerializer, direction)
@@ -428,7 +423,7 @@ class ReportQuerySerializer(serializers.Serializer):
 
 
 def report_line_representation(row: dict) -> dict:
-    """One row of the recharge report, from a row of ``finance_selectors.REPORT_VALUES``: the JSON
+    """One row of the recharge report, from a row of ``selectors.REPORT_VALUES``: the JSON
     ``ReportLineSerializer`` documents, key for key and string for string (credit-note amounts
     negative). A plain function, like ``invoice_line_representation``: a year is ~38,000 rows."""
     return {
@@ -440,7 +435,7 @@ def report_line_representation(row: dict) -> dict:
         "package": row["package_id"],
         "client_reference": row["client_reference"],
         **_line_terms(row),
-        "amount": f"{signed(row['invoice__kind'], row['amount']):.2f}",
+        "amount": money_text(signed(row["invoice__kind"], row["amount"])),
         "adjustment": row["adjustment"],
         "corrects_month": _month(row["corrects_month"]),
     }
@@ -448,7 +443,7 @@ def report_line_representation(row: dict) -> dict:
 
 class ReportLineSerializer(serializers.Serializer):
     # The declared fields document the shape (the schema); ``to_representation`` builds it with
-    # ``report_line_representation`` from a row of ``finance_selectors.recharge_report_values``
+    # ``report_line_representation`` from a row of ``selectors.recharge_report_values``
     # (``get_amount`` serves the schema, and DRF's field-by-field path on an ``InvoiceLine``).
 
     invoice_number = serializers.CharField(source="invoice.number")
@@ -471,7 +466,7 @@ class ReportLineSerializer(serializers.Serializer):
     corrects_month = PeriodField(allow_null=True)
 
     def get_amount(self, line) -> str:
-        return f"{signed_amount(line):.2f}"
+        return money_text(signed_amount(line))
 
     def get_fields(self):
         return _dated_as_from_to(super().get_fields())

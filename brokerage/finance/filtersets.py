@@ -5,8 +5,8 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
-from .models import Invoice, InvoiceKind, InvoiceStatus, RechargeRun, RechargeRunStatus
-from .recharges import parse_period
+from ..models import Invoice, InvoiceKind, InvoiceStatus, RechargeRun, RechargeRunStatus
+from ..recharges import parse_period
 
 
 class PeriodFilter(django_filters.CharFilter):

@@ -11,7 +11,7 @@ fields as api.md (and the extra ones the line serializer had: id, nhs_number, co
 previously_billed, dispute_status), paginated like every list, ``?format=csv`` included. One
 invoice (``invoices/{id}/``, and the answer of ``issue``) still embeds all its lines, as api.md
 says; those are read with ``.values()`` and built by a plain function
-(``finance_serializers.invoice_line_representation``), not by DRF field by field (about five
+(``serializers.invoice_line_representation``), not by DRF field by field (about five
 times faster; the JSON is unchanged, string for string, which tests compare). The listed
 invoices are built the same way (``InvoiceSerializer.to_representation``). The list's CSV has one
 row per invoice. ``line_count`` still reads the index of every line of the page's invoices (an
@@ -19,8 +19,6 @@ index-only scan, ~7 ms for 73,720 lines): a column kept on the invoice would rem
 """
 
 from __future__ import annotations
-
-import logging
 
 from django.db.models import Func, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -37,13 +35,13 @@ from commissioning.api.base import RestrictedViewSetMixin
 from commissioning.api.exceptions import Conflict
 from commissioning.audit import log_access
 from commissioning.models import AccessLog
+from commissioning.money import money_text
 
-from .. import finance_selectors, finance_services, invoice_pdf
-from ..finance_filtersets import InvoiceFilterSet, RechargeRunFilterSet
-from ..models import Dispute, Invoice, InvoiceLine, RechargeRun
-from . import finance_serializers as s
-
-logger = logging.getLogger(__name__)
+from ... import invoice_pdf
+from ...models import Dispute, Invoice, InvoiceLine, RechargeRun
+from .. import selectors, services
+from ..filtersets import InvoiceFilterSet, RechargeRunFilterSet
+from . import serializers as s
 
 
 class KeptFileMissing(APIException):
@@ -89,7 +87,7 @@ class RechargeRunViewSet(
     def create(self, request, *args, **kwargs):
         data = s.RechargeRunCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        run = finance_services.recharge_run_request(by=request.user, **data.validated_data)
+        run = services.recharge_run_request(by=request.user, **data.validated_data)
         run = self.get_queryset().get(pk=run.pk)
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
 
@@ -143,7 +141,7 @@ class InvoiceViewSet(
         return super().get_serializer_class()
 
     def perform_destroy(self, instance):
-        finance_services.invoice_delete_draft(invoice=instance, by=self.request.user)
+        services.invoice_delete_draft(invoice=instance, by=self.request.user)
 
     def _respond(self, invoice, code=status.HTTP_200_OK):
         return Response(self.get_serializer(self.get_queryset().get(pk=invoice.pk)).data, status=code)
@@ -158,13 +156,9 @@ class InvoiceViewSet(
         `?page_size=`); `?format=csv` gives every line. An invoice the user may not see: 404."""
         invoice = self.get_object()
         self.csv_filename = f"invoice-{invoice.pk}-lines"
-        lines = finance_selectors.invoice_line_values(invoice)
+        lines = selectors.invoice_line_values(invoice)
         page = self.paginate_queryset(lines)
-        if page is None:  # ?format=csv: every line
-            rows = finance_selectors.with_dispute_status(lines, invoice=invoice)
-        else:
-            rows = finance_selectors.with_dispute_status(page)
-        data = s.InvoiceLineSerializer(rows, many=True).data
+        data = s.InvoiceLineSerializer(lines if page is None else page, many=True).data  # CSV: every line
         return Response(data) if page is None else self.get_paginated_response(data)
 
     @extend_schema(request=None, responses={200: s.InvoiceDetailSerializer}, summary="Issue a draft")
@@ -172,7 +166,7 @@ class InvoiceViewSet(
     def issue(self, request, pk=None):
         """Assigns the next number, sets the issue and due dates, freezes the invoice and renders
         and keeps its PDF (in the background). Issuing again changes nothing."""
-        invoice = finance_services.invoice_issue(invoice=self.get_object(), by=request.user)
+        invoice = services.invoice_issue(invoice=self.get_object(), by=request.user)
         return self._respond(invoice)
 
     @extend_schema(
@@ -188,12 +182,9 @@ class InvoiceViewSet(
         invoice = self.get_object()
         if invoice.is_draft:
             raise Conflict("A draft has no PDF: issue it first.")
-        if not invoice.pdf_checksum:  # the task has not run yet: render now (once)
-            invoice = finance_services.invoice_pdf_ensure(invoice_id=invoice.pk)
         try:
-            data = invoice_pdf.read_kept(invoice)
+            data = services.invoice_pdf_read(invoice=invoice)  # rendered now (once) if not yet
         except invoice_pdf.PdfMissing as exc:
-            logger.error("kept PDF of invoice %s (%s): %s", invoice.pk, invoice.number, exc)
             raise KeptFileMissing() from exc
         log_access(request=request, obj=invoice, action=AccessLog.Action.DOWNLOAD)
         response = HttpResponse(data, content_type="application/pdf")
@@ -208,7 +199,7 @@ class InvoiceViewSet(
         invoice = self.get_object()
         data = s.PaymentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = finance_services.invoice_record_payment(
+        payment = services.invoice_record_payment(
             invoice=invoice,
             amount=data.validated_data["amount"],
             paid_on=data.validated_data["date"],
@@ -228,7 +219,7 @@ class InvoiceViewSet(
         lines = list(InvoiceLine.objects.filter(invoice=invoice, pk__in=data.validated_data["lines"]))
         if len(lines) != len(set(data.validated_data["lines"])):
             return Response({"lines": ["Choose lines of this invoice."]}, status=status.HTTP_400_BAD_REQUEST)
-        dispute = finance_services.dispute_raise(
+        dispute = services.dispute_raise(
             invoice=invoice,
             lines=lines,
             reason=data.validated_data["reason"],
@@ -260,7 +251,7 @@ class DisputeViewSet(
         dispute = self.get_object()
         data = s.DisputeResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        dispute = finance_services.dispute_resolve(
+        dispute = services.dispute_resolve(
             dispute=dispute, outcome=data.validated_data["outcome"], by=request.user
         )
         return Response(s.DisputeSerializer(self.get_queryset().get(pk=dispute.pk)).data)
@@ -289,7 +280,7 @@ class RechargeReportView(generics.ListAPIView):
         query.is_valid(raise_exception=True)
         # Rows of ``.values()``, built by ``report_line_representation`` (the serializer's
         # ``to_representation``), not model instances built field by field.
-        return finance_selectors.recharge_report_values(self.request.user, **query.validated_data)
+        return selectors.recharge_report_values(self.request.user, **query.validated_data)
 
 
 @extend_schema(
@@ -307,12 +298,12 @@ class AgedDebtView(APIView):
     def get(self, request):
         query = s.AgedDebtQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
-        rows = finance_selectors.aged_debt(request.user, **query.validated_data)
-        totals = finance_selectors.aged_debt_totals(rows)
+        rows = selectors.aged_debt(request.user, **query.validated_data)
+        totals = selectors.aged_debt_totals(rows)
         return Response(
             {
                 "as_at": query.validated_data["as_at"],
                 "results": [row.as_dict() for row in rows],
-                "totals": {k: f"{v:.2f}" for k, v in totals.items()},
+                "totals": {k: money_text(v) for k, v in totals.items()},
             }
         )

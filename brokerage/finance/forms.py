@@ -1,4 +1,4 @@
-"""Forms of the finance pages. They check shapes; ``finance_services`` applies the rules."""
+"""Forms of the finance pages. They check shapes; ``brokerage.finance.services`` applies the rules."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from django import forms
 
 from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField
 from commissioning.models import Organisation
+from commissioning.money import format_money
 
-from .models import DisputeOutcome, DisputeReason
-from .recharges import parse_period
+from ..models import DisputeOutcome, DisputeReason
+from ..recharges import parse_period
 
 
 class PeriodField(forms.CharField):
@@ -65,7 +66,8 @@ class DisputeForm(GovukFormMixin, forms.Form):
         self.fields["lines"].choices = [
             (
                 str(li.pk),
-                f"{li.client_reference} {li.month:%b %Y} {li.start:%d %b}–{li.end:%d %b}: £{li.amount:,.2f}",
+                f"{li.client_reference} {li.month:%b %Y} {li.start:%d %b}–{li.end:%d %b}: "
+                f"{format_money(li.amount)}",
             )
             for li in lines
         ]

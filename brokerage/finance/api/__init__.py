@@ -1,0 +1,1 @@
+"""The finance endpoints of API v1 (api.md), routed by ``brokerage.api.urls``."""

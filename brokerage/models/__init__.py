@@ -1,0 +1,115 @@
+"""Placements and brokerage (domain.md), by sub-domain:
+
+- ``choices``: the choices and status groups the models, forms and filters share;
+- ``rate_cards``: the council's baseline prices;
+- ``clients``: clients, referrals with their timeline, and providers' offers;
+- ``packages``: packages with their effective-dated cost and funding histories, and the joint
+  funding panel's decisions;
+- ``finance``: recharge runs, invoices and credit notes, their lines, payments and disputes.
+
+Every model and public name is re-exported here (``from brokerage.models import Package``); the
+history (pghistory) event models are attributes of this package too (``brokerage.models.PackageEvent``).
+"""
+
+from .choices import (
+    OPEN_STATUSES,
+    URGENT,
+    Cohort,
+    FundingBasis,
+    OfferStatus,
+    PackageStatus,
+    ReferralStatus,
+    Unit,
+    Urgency,
+    percent_field,
+)
+from .clients import (
+    Client,
+    ClientQuerySet,
+    Offer,
+    OfferQuerySet,
+    Referral,
+    ReferralActivity,
+    ReferralQuerySet,
+    urgency_rank,
+)
+from .finance import (
+    ACTIVE_RUN_STATUSES,
+    INVOICE_FROZEN_CONDITION,
+    INVOICE_LINE_FROZEN,
+    Dispute,
+    DisputeOutcome,
+    DisputeReason,
+    DisputeStatus,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceLineQuerySet,
+    InvoiceQuerySet,
+    InvoiceStatus,
+    NumberSequence,
+    Payment,
+    RechargeRun,
+    RechargeRunStatus,
+)
+from .packages import (
+    NO_OVERLAP_CHECK,
+    SHARES_SUM_CHECK,
+    FundingShare,
+    FundingSplit,
+    Package,
+    PackageCost,
+    PanelDecision,
+    PanelDecisionQuerySet,
+    PanelDecisionShare,
+)
+from .rate_cards import RateCard, financial_year_expression
+
+__all__ = [
+    "ACTIVE_RUN_STATUSES",
+    "INVOICE_FROZEN_CONDITION",
+    "INVOICE_LINE_FROZEN",
+    "NO_OVERLAP_CHECK",
+    "OPEN_STATUSES",
+    "SHARES_SUM_CHECK",
+    "URGENT",
+    "Client",
+    "ClientQuerySet",
+    "Cohort",
+    "Dispute",
+    "DisputeOutcome",
+    "DisputeReason",
+    "DisputeStatus",
+    "FundingBasis",
+    "FundingShare",
+    "FundingSplit",
+    "Invoice",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoiceLineQuerySet",
+    "InvoiceQuerySet",
+    "InvoiceStatus",
+    "NumberSequence",
+    "Offer",
+    "OfferQuerySet",
+    "OfferStatus",
+    "Package",
+    "PackageCost",
+    "PackageStatus",
+    "PanelDecision",
+    "PanelDecisionQuerySet",
+    "PanelDecisionShare",
+    "Payment",
+    "RateCard",
+    "RechargeRun",
+    "RechargeRunStatus",
+    "Referral",
+    "ReferralActivity",
+    "ReferralQuerySet",
+    "ReferralStatus",
+    "Unit",
+    "Urgency",
+    "financial_year_expression",
+    "percent_field",
+    "urgency_rank",
+]

@@ -1,0 +1,227 @@
+"""Packages: the list, a package's page with its cost and funding history, and the changes to it
+(price, funding, end, suspend or resume), each from the version the editor loaded."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils import timezone
+
+from commissioning.audit import log_access
+from commissioning.generic import ObjectListView, ObjectView
+from commissioning.money import format_money
+
+from .. import forms, selectors, services
+from ..filtersets import PackageFilterSet
+from ..models import Client, FundingShare, Package, PackageStatus, PanelDecision
+from ..roles import is_manager
+from .base import PAGE_SIZE, BrokerageActionView, BrokerageFormView, BrokerageMixin
+
+
+class PackageListView(BrokerageMixin, ObjectListView):
+    model = Package
+    template_name = "brokerage/packages.html"
+    context_object_name = "packages"
+    section = "packages"
+    title = "Packages"
+    paginate_by = PAGE_SIZE
+    filterset_class = PackageFilterSet
+    filter_checkboxes = ("status",)
+    list_select_related = ("client", "provider__organisation", "paying_organisation")
+
+    def filter_data(self):
+        data = self.request.GET.copy()
+        if "status" not in data:
+            data.setlist("status", [PackageStatus.ACTIVE, PackageStatus.SUSPENDED])
+        return data
+
+    def base_queryset(self):
+        return super().base_queryset().order_by("-start", "-pk")
+
+    def get_filterset(self):
+        filterset = super().get_filterset()
+        for name in ("client", "provider", "live_on"):  # the API's filters, not the page's
+            filterset.form.fields.pop(name, None)
+        return filterset
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(show_client=self.user_can("view", Client), **kwargs)
+
+
+class PackageDetailView(BrokerageMixin, ObjectView):
+    """A package with its cost and funding history. Finance and commissioners see packages without
+    their client; for the roles that see the client, viewing it is written to the access log."""
+
+    model = Package
+    template_name = "brokerage/package.html"
+    context_object_name = "package"
+    section = "packages"
+
+    def object_queryset(self, model, action):
+        related = ("client__partnership", "provider__organisation", "paying_organisation", "referral")
+        return super().object_queryset(model, action).select_related(*related)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, package = self.request.user, self.object
+        show_client = self.user_can("view", Client)
+        if show_client:
+            log_access(request=self.request, obj=package.client)
+        costs = list(package.costs.order_by("-effective_from"))
+        splits = list(
+            package.splits.order_by("-effective_from").prefetch_related(
+                Prefetch("shares", queryset=FundingShare.objects.select_related("organisation"))
+            )
+        )
+        today = timezone.localdate()
+        can_change = self.may("change", package)
+        decisions = []
+        if self.user_can("view", PanelDecision):
+            decisions = list(
+                self.restricted("view", PanelDecision).filter(client=package.client, applied_at__isnull=True)
+            )
+        context.update(
+            {
+                "page_title": f"Package {package.reference}",
+                "costs": costs,
+                "current_cost": next(
+                    (
+                        c
+                        for c in costs
+                        if c.effective_from <= today and (c.effective_to is None or c.effective_to >= today)
+                    ),
+                    None,
+                ),
+                "splits": splits,
+                "unfunded": selectors.unfunded_periods(package, splits, today=today),
+                "today": today,
+                "can_change": can_change and package.status != PackageStatus.ENDED,
+                "show_client": show_client,
+                "pending_decisions": decisions,
+                "can_apply_decisions": is_manager(user) and can_change,
+            }
+        )
+        return context
+
+
+class PackageFormView(BrokerageFormView):
+    """A change to a package, from the version the editor loaded (a stale one is a form error)."""
+
+    model = Package
+    action = "change"
+    # The package is the object changed: its scope is checked whatever row the service returns.
+    scope_model = Package
+
+    def object_queryset(self, model, action):
+        return (
+            super()
+            .object_queryset(model, action)
+            .select_related(
+                "client__partnership__council",
+                "client__partnership__nhs_commissioner",
+                "provider__organisation",
+            )
+        )
+
+    def package(self) -> Package:
+        return self.get_object()
+
+    def written_object(self, result):
+        return self.package()
+
+    def get_initial(self):
+        return {"version": self.package().version}
+
+    def get_success_url(self, result=None):
+        return self.package().get_absolute_url()
+
+    def cancel_url(self):
+        return self.package().get_absolute_url()
+
+    def breadcrumbs(self):
+        package = self.package()
+        return [
+            *super().breadcrumbs(),
+            ("Packages", reverse("brokerage:packages")),
+            (f"Package {package.reference}", package.get_absolute_url()),
+        ]
+
+    def get_caption(self) -> str:
+        package = self.package()
+        return f"Package {package.reference}: {package.get_service_type_display()}, {package.provider}"
+
+
+class PackageChangeCostView(PackageFormView):
+    form_class = forms.CostChangeForm
+    heading = "Change the price"
+    submit = "Change the price"
+
+    def get_initial(self):
+        initial = super().get_initial()
+        current = self.package().costs.order_by("-effective_from").first()
+        if current:
+            initial.update(unit=current.unit, units_per_week=current.units_per_week)
+        return initial
+
+    def perform(self, form):
+        return services.package_change_cost(package=self.package(), by=self.request.user, **form.cleaned_data)
+
+    def get_success_message(self, cost):
+        return f"Price changed from {cost.effective_from:%-d %B %Y}: {format_money(cost.weekly_cost)} a week"
+
+
+class PackageChangeFundingView(PackageFormView):
+    form_class = forms.FundingChangeForm
+    heading = "Change the funding"
+    submit = "Change the funding"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["partnership"] = self.package().client.partnership
+        return kwargs
+
+    def perform(self, form):
+        data = form.cleaned_data
+        return services.package_change_funding(
+            package=self.package(),
+            effective_from=data["effective_from"],
+            effective_to=data["effective_to"],
+            shares=form.shares(),
+            basis=data["basis"],
+            decision_reference=data["decision_reference"],
+            version=data["version"],
+            by=self.request.user,
+        )
+
+    def get_success_message(self, split):
+        return f"Funding changed from {split.effective_from:%-d %B %Y}"
+
+
+class PackageEndView(PackageFormView):
+    form_class = forms.EndForm
+    heading = "End the package"
+    submit = "End the package"
+
+    def perform(self, form):
+        return services.package_end(package=self.package(), by=self.request.user, **form.cleaned_data)
+
+    def get_success_message(self, package):
+        return f"Package {package.reference} ends on {package.end:%-d %B %Y}"
+
+
+class PackageStatusView(BrokerageActionView):
+    """Suspend or resume a package (a button on its page, with the version it showed)."""
+
+    model = Package
+
+    def act(self, package):
+        form = forms.PackageStatusForm(self.request.POST)
+        if not form.is_valid():
+            raise ValidationError(form.first_error())
+        wanted = form.cleaned_data["status"]
+        services.package_set_status(
+            package=package, status=wanted, by=self.request.user, version=form.cleaned_data["version"]
+        )
+        done = "suspended" if wanted == PackageStatus.SUSPENDED else "resumed"
+        return f"Package {package.reference} {done}"
