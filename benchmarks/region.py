@@ -29,7 +29,8 @@ def main(period: date) -> dict:
     from django.db import connection
 
     from benchmarks import reference
-    from benchmarks.run import _run_once, stats
+    from benchmarks.common import stats
+    from benchmarks.measure import run_once
     from commissioning.models import Partnership
 
     partnerships = list(Partnership.objects.select_related("council", "nhs_commissioner").order_by("name"))
@@ -40,7 +41,7 @@ def main(period: date) -> dict:
         lines = 0
         for partnership in partnerships:
             for issuer in (partnership.council, partnership.nhs_commissioner):
-                lines += _run_once(partnership, issuer, period)["lines"]
+                lines += run_once(partnership, issuer, period)["lines"]
         times.append(time.perf_counter() - started)
     peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     sql = []

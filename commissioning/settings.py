@@ -288,6 +288,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["commissioning.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "commissioning.api.pagination.PageNumberPagination",
+    # JSON bodies are objects; lists, scalars and too-deep nesting answer 400 (commissioning/api/strict.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "commissioning.api.strict.ObjectJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

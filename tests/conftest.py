@@ -82,3 +82,33 @@ def api_as():
         return client
 
     return _as
+
+
+# --- Tallies in the terminal summary (tests/tally.py) -----------------------------------------------
+
+_TALLIES: dict[str, dict] = {}
+
+
+def pytest_sessionfinish(session):
+    from tests import tally
+
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: hand the counts to the controller
+        session.config.workeroutput["tallies"] = tally.collected()
+    else:
+        tally.merge(_TALLIES, tally.collected())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    from tests import tally
+
+    tally.merge(_TALLIES, getattr(node, "workeroutput", {}).get("tallies", {}))
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests import tally
+
+    if _TALLIES:
+        terminalreporter.section("tallies")
+        for line in tally.lines(_TALLIES):
+            terminalreporter.write_line(line)

@@ -125,7 +125,13 @@ class ScheduleViewSet(_VersionedViewSet):
         ],
         responses={200: serializers.ScheduleSummarySerializer},
     )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        extra_query_params=("year", "period"),
+    )
     def summary(self, request, pk=None):
         schedule = self.get_object()
         schedule = selectors.with_related(Schedule.objects.filter(pk=schedule.pk)).get()

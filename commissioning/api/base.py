@@ -14,9 +14,10 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS
 
 from commissioning.api.permissions import required_action
+from commissioning.api.strict import StrictQueryMixin
 
 
-class RestrictedViewSetMixin:
+class RestrictedViewSetMixin(StrictQueryMixin):
     model = None
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()

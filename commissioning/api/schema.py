@@ -2,11 +2,12 @@
 
 drf-spectacular documents the one success code of each operation. Clients (and the schemathesis
 tests) also meet: 400 for invalid input (``{"field": ["message"]}``, ``{"non_field_errors": [...]}``
-or ``{"detail": "..."}`` for a body that is not JSON), 401 without credentials, 403 when the role may
-not do it, 404 for what does not exist or is not visible (also an out-of-range ``?page=`` or an
-unknown ``?format=``), 409 for a stale edit or a delete of a record still in use, 415 for a body in
-a media type the endpoint does not read. ``AutoSchema`` adds each of them where it can happen, unless
-a view documents that code itself with ``extend_schema(responses=...)``.
+or ``{"detail": "..."}`` for a body that is not a JSON object) and for a query parameter the
+endpoint does not read, 401 without credentials, 403 when the role may not do it, 404 for what does
+not exist or is not visible (also an out-of-range ``?page=`` or an unknown ``?format=``), 409 for a
+stale edit or a delete of a record still in use, 415 for a body in a media type the endpoint does
+not read. ``AutoSchema`` adds each of them where it can happen, unless a view documents that code
+itself with ``extend_schema(responses=...)``.
 """
 
 from __future__ import annotations
@@ -49,11 +50,9 @@ class AutoSchema(openapi.AutoSchema):
         detail = ("ErrorDetail", ERROR_DETAIL)
         invalid = ("ValidationError", VALIDATION_ERROR)
         codes: dict[str, tuple[str, dict, str]] = {}
-        # ``?format=`` alone cannot be invalid input: an unknown format is 404.
-        has_query = any(p.get("in") == "query" and p.get("name") != "format" for p in self._get_parameters())
-        if self.method in WRITE_METHODS or self.method == "DELETE" or has_query:
-            # A delete goes through a service that can refuse it (an issued invoice, for one).
-            codes["400"] = (*invalid, "Invalid input; nothing was changed.")
+        # Every operation refuses a query parameter it does not read (commissioning/api/strict.py),
+        # and writes and deletes go through services that can refuse them.
+        codes["400"] = (*invalid, "Invalid input or an unknown query parameter; nothing was changed.")
         if not self._is_public():
             codes["401"] = (*detail, "No valid credentials were given.")
             codes["403"] = (*detail, "The role does not allow this.")

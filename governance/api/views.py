@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from commissioning.api.base import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from commissioning.api.exceptions import Conflict
+from commissioning.api.strict import StrictQueryMixin
 from governance import downloads, public, services
 from governance.api import serializers as s
 from governance.filtersets import (
@@ -352,7 +353,7 @@ class MinutesViewSet(RestrictedModelViewSet):
 
 
 @extend_schema(tags=["governance"])
-class MeetingPacksView(generics.ListCreateAPIView):
+class MeetingPacksView(StrictQueryMixin, generics.ListCreateAPIView):
     """GET: the pack versions of a meeting. POST ``{audience}``: queue a new version (202)."""
 
     serializer_class = s.BoardPackSerializer
@@ -419,7 +420,7 @@ def pack_pdf(request, pack: BoardPack):
 @extend_schema(
     tags=["public"], auth=[], responses={200: OpenApiResponse(description="The board's public record")}
 )
-class PublicBoardView(APIView):
+class PublicBoardView(StrictQueryMixin, APIView):
     """A board's meetings, agendas, public papers, decisions and forward plan; no login, no exempt content."""
 
     authentication_classes: list = []
@@ -434,7 +435,7 @@ class PublicBoardView(APIView):
     auth=[],
     responses={(200, "application/pdf"): OpenApiResponse(description="The public pack"), 404: None},
 )
-class PublicPackView(APIView):
+class PublicPackView(StrictQueryMixin, APIView):
     """The latest public pack of a meeting of a public board (PDF)."""
 
     authentication_classes: list = []

@@ -12,9 +12,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 
-from benchmarks import generate as generator
 from benchmarks import reference
 from benchmarks.generate import generate, period_for
+from benchmarks.generate import people as generator_people
 from brokerage import services
 from brokerage.finance import services as finance_services
 from brokerage.models import (
@@ -179,8 +179,8 @@ def _overlapping_splits(plan):
 @pytest.mark.parametrize("spoil", [_shares_short_of_100, _overlapping_splits])
 def test_a_generated_row_that_breaks_a_rule_fails_the_load(monkeypatch, spoil):
     """The loader's short cuts (constraints checked per COPY, set-based share sums) still refuse bad rows."""
-    real = generator._split_plan
-    monkeypatch.setattr(generator, "_split_plan", lambda *args: spoil(real(*args)))
+    real = generator_people.split_plan
+    monkeypatch.setattr(generator_people, "split_plan", lambda *args: spoil(real(*args)))
     with pytest.raises(IntegrityError):
         generate(size="tiny", seed=3, today=TODAY)
     assert not Partnership.objects.filter(name="Scale borough 01").exists()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import pytest
 import schemathesis
@@ -43,6 +42,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests import tally
 from tests.security.fuzz_world import world_fixture
 
 pytestmark = pytest.mark.django_db
@@ -128,15 +128,7 @@ def _existing_values(path: str, parameter: str) -> list:
 # --- calling the application --------------------------------------------------------------------------
 
 
-@dataclass
-class Tally:
-    cases: int = 0
-    calls: int = 0
-    statuses: dict = field(default_factory=dict)
-    identities: dict = field(default_factory=dict)
-
-
-TALLY = Tally()
+TALLY = tally.Tally("schemathesis")  # shown in the terminal summary
 
 
 @contextmanager
@@ -171,15 +163,14 @@ APP = WSGIHandler()
 
 
 def _call(case, identity: str | None, token: str | None):
-    TALLY.identities.setdefault(case.operation.label, set()).add(identity)
     headers = {"Authorization": f"Token {token}"} if token else {}
     with _server_errors() as errors, transaction.atomic():
         try:
             response = case.call(app=APP, headers=headers)
         finally:
             transaction.set_rollback(True)
-    TALLY.calls += 1
-    TALLY.statuses[response.status_code] = TALLY.statuses.get(response.status_code, 0) + 1
+    TALLY.count("calls")
+    TALLY.count("statuses", response.status_code)
     checks = CHECKS
     if case.meta is not None and case.meta.generation.mode.is_negative:
         checks = [c for c in CHECKS if c not in _lenient(case, response)]
@@ -230,7 +221,7 @@ def _fuzz(operation, mode, examples, identity_for, existing, tokens):
     )
     @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
     def run(case, data):
-        TALLY.cases += 1
+        TALLY.count("cases")
         for name, values in existing.items():
             # Half the examples name a row that exists (ours or another partnership's).
             if values and data.draw(st.booleans(), label=f"existing {name}"):
@@ -261,12 +252,3 @@ def test_every_operation_is_exercised():
     """The parametrisation above is read from the schema: nothing in it can be missed."""
     assert len(OPERATIONS) >= 150
     assert {"GET /api/v1/invoices/{id}/pdf/", "POST /api/v1/recharge-runs/"} <= set(OPERATIONS)
-
-
-def test_report_the_tally(capsys):
-    # Printed at the end of a run with ``-s``: how many cases were generated and calls made.
-    with capsys.disabled():
-        print(
-            f"\nschemathesis: {TALLY.cases} cases, {TALLY.calls} calls, "
-            f"statuses {dict(sorted(TALLY.statuses.items()))}"
-        )

@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 
 from commissioning.api.base import RestrictedViewSetMixin
 from commissioning.api.exceptions import Conflict
+from commissioning.api.strict import StrictQueryMixin
 from commissioning.audit import log_access
 from commissioning.models import AccessLog
 from commissioning.money import money_text
@@ -150,7 +151,7 @@ class InvoiceViewSet(
         responses={200: s.InvoiceLineSerializer(many=True)},
         summary="The lines of one invoice or credit note, a page at a time",
     )
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], extra_query_params=("page", "page_size"))
     def lines(self, request, pk=None):
         """The lines of the invoice in its order, paginated like every list (`?page=`,
         `?page_size=`); `?format=csv` gives every line. An invoice the user may not see: 404."""
@@ -267,12 +268,13 @@ class DisputeViewSet(
         OpenApiParameter("period_to", str, description="YYYY-MM"),
     ],
 )
-class RechargeReportView(generics.ListAPIView):
+class RechargeReportView(StrictQueryMixin, generics.ListAPIView):
     """One row per line of issued invoices and credit notes in range, with the invoice number
     (credit-note lines negative). Add `?format=csv` for every row as CSV."""
 
     required_permission = "brokerage.view_invoice"
     serializer_class = s.ReportLineSerializer
+    query_serializer_class = s.ReportQuerySerializer
     filter_backends = []
 
     def get_queryset(self):
@@ -289,11 +291,12 @@ class RechargeReportView(generics.ListAPIView):
     parameters=[OpenApiParameter("as_at", OpenApiTypes.DATE, required=True), OpenApiParameter("issuer", str)],
     responses={200: s.AgedDebtSerializer},
 )
-class AgedDebtView(APIView):
+class AgedDebtView(StrictQueryMixin, APIView):
     """Per recipient: outstanding amounts as at a date by days past the issue date (`0_30`,
     `31_60`, `61_90`, `over_90`), the total, and open disputed amounts by reason."""
 
     required_permission = "brokerage.view_invoice"
+    query_serializer_class = s.AgedDebtQuerySerializer
 
     def get(self, request):
         query = s.AgedDebtQuerySerializer(data=request.query_params, context={"request": request})

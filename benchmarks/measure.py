@@ -1,0 +1,216 @@
+"""Measurements in this process (Django set up on the bench database), each beside its reference."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from contextlib import contextmanager
+from decimal import Decimal
+
+from benchmarks.common import REPEAT, stats
+
+# --- Measurements (in this process, Django set up on the bench database) ------------------------
+
+
+def repeat(fn, n: int = REPEAT) -> list[float]:
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - started)
+    return out
+
+
+class _Rollback(Exception):
+    pass
+
+
+@contextmanager
+def rolled_back():
+    from django.db import transaction
+
+    try:
+        with transaction.atomic():
+            yield
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def run_once(partnership, issuer, period) -> dict:
+    """One recharge run through the service, rolled back; returns its figures."""
+    from brokerage.finance import services as finance_services
+    from brokerage.models import InvoiceLine, RechargeRun
+
+    out = {}
+    with rolled_back():
+        run = RechargeRun.objects.create(partnership=partnership, issuer=issuer, period=period)
+        started = time.perf_counter()
+        run = finance_services.recharge_run_execute(run_id=run.pk)
+        out["seconds"] = time.perf_counter() - started
+        out.update(
+            status=run.status,
+            invoices=run.invoice_count,
+            credit_notes=run.credit_note_count,
+            invoiced=str(run.total_invoiced),
+            credited=str(run.total_credited),
+            lines=InvoiceLine.objects.filter(invoice__run=run).count(),
+            failure=run.failure,
+        )
+        out["billed_after"] = billed_totals(partnership, issuer)
+    return out
+
+
+def billed_totals(partnership, issuer) -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.recipient_id, SUM(CASE WHEN i.kind = 'credit_note' THEN -l.amount ELSE l.amount END) "
+            "FROM brokerage_invoiceline l JOIN brokerage_invoice i ON i.id = l.invoice_id "
+            "WHERE i.partnership_id = %s AND i.issuer_id = %s GROUP BY 1",
+            [partnership.pk, issuer.pk],
+        )
+        return {r: str(v) for r, v in cursor.fetchall()}
+
+
+def bench_recharge(partnership, issuer, period) -> dict:
+    from benchmarks import reference
+
+    runs = [run_once(partnership, issuer, period) for _ in range(REPEAT)]
+    sql_times, totals = [], {}
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        totals = reference.owed_totals(partnership=partnership.pk, issuer=issuer.pk, period=period)
+        sql_times.append(time.perf_counter() - started)
+    last = runs[-1]
+    agrees = {str(k): str(v) for k, v in totals.items()} == {
+        str(k): v for k, v in last["billed_after"].items()
+    }
+    return {
+        "seconds": stats([r["seconds"] for r in runs]),
+        "reference_seconds": stats(sql_times),
+        "run": {k: v for k, v in last.items() if k not in ("seconds", "billed_after")},
+        "agrees_with_sql_to_the_penny": agrees,
+    }
+
+
+def bench_true_up(partnership, issuer, period) -> dict:
+    """A backdated split change on 500 packages from a year before the period, then the run."""
+    from dateutil.relativedelta import relativedelta
+    from django.db import transaction
+
+    from benchmarks import reference
+    from brokerage import services
+    from brokerage.models import FundingSplit, Package
+    from brokerage.services import Share
+    from commissioning.models import User
+
+    change_from = period - relativedelta(months=11)
+    by = User.objects.get(username="bench_broker")
+    other = partnership.nhs_commissioner if issuer.pk == partnership.council_id else partnership.council
+    ids = list(
+        FundingSplit.objects.filter(
+            package__client__partnership=partnership,
+            package__paying_organisation=issuer,
+            package__start__lt=change_from,
+            package__end__isnull=True,
+            effective_from__lte=change_from,
+            effective_to__isnull=True,
+            basis__in=["s117", "panel_decision"],
+        )
+        .order_by("package_id")
+        .values_list("package_id", flat=True)[:500]
+    )
+    result: dict = {"packages_changed": len(ids), "change_from": change_from.isoformat()}
+    with rolled_back():
+        started = time.perf_counter()
+        for package in Package.objects.filter(pk__in=ids).select_related("client__partnership"):
+            services.package_change_funding(
+                package=package,
+                effective_from=change_from,
+                by=by,
+                basis="panel_decision",
+                decision_reference="BENCH-TRUE-UP",
+                shares=[Share(issuer, Decimal("35")), Share(other, Decimal("65"))],
+            )
+        result["change_seconds"] = round(time.perf_counter() - started, 2)
+        runs = []
+        for _ in range(REPEAT):
+            sid = transaction.savepoint()
+            runs.append(run_once(partnership, issuer, period))
+            transaction.savepoint_rollback(sid)
+        sql_times, totals = [], {}
+        for _ in range(REPEAT):
+            started = time.perf_counter()
+            totals = reference.owed_totals(partnership=partnership.pk, issuer=issuer.pk, period=period)
+            sql_times.append(time.perf_counter() - started)
+    last = runs[-1]
+    result.update(
+        seconds=stats([r["seconds"] for r in runs]),
+        reference_seconds=stats(sql_times),
+        run={k: v for k, v in last.items() if k not in ("seconds", "billed_after")},
+        agrees_with_sql_to_the_penny={str(k): str(v) for k, v in totals.items()}
+        == {str(k): v for k, v in last["billed_after"].items()},
+    )
+    return result
+
+
+REPORT_SQL = """
+SELECT i.number, i.kind, io.code, ro.code, to_char(i.period, 'YYYY-MM'), i.issue_date, l.package_id,
+       l.client_reference, l.provider, l.service_type, to_char(l.month, 'YYYY-MM'), l.start, l."end", l.days,
+       ROUND(l.weekly_cost, 2), l.percent, CASE WHEN i.kind = 'credit_note' THEN -l.amount ELSE l.amount END,
+       l.adjustment, to_char(l.corrects_month, 'YYYY-MM')
+FROM brokerage_invoiceline l
+JOIN brokerage_invoice i ON i.id = l.invoice_id
+JOIN commissioning_organisation io ON io.id = i.issuer_id
+JOIN commissioning_organisation ro ON ro.id = i.recipient_id
+WHERE i.partnership_id = %s AND i.status <> 'draft' AND i.period BETWEEN %s AND %s
+ORDER BY i.period, i.number, l.position, l.id
+"""
+
+
+def bench_report(server, partnership, period) -> dict:
+    from dateutil.relativedelta import relativedelta
+    from django.db import connection
+
+    first = period - relativedelta(months=12)
+    last = period - relativedelta(months=1)
+    query = f"period_from={first:%Y-%m}&period_to={last:%Y-%m}"
+    token = server.tokens["bench_finance"]
+    out = {}
+    for fmt, extra in (("json", "&page_size=1000"), ("csv", "&format=csv")):
+        samples, sizes, rows = [], [], 0
+        for _ in range(REPEAT):
+            status, seconds, _q, body = server.get(f"/api/v1/recharge-report/?{query}{extra}", token=token)
+            if status != 200:
+                raise RuntimeError(f"recharge report {fmt}: HTTP {status}: {body[:300]!r}")
+            samples.append(seconds)
+            sizes.append(len(body))
+            rows = body.count(b"\n") - 1 if fmt == "csv" else json.loads(body).get("count")
+        out[fmt] = {"seconds": stats(samples), "bytes": sizes[-1], "rows": rows}
+
+    def bare():
+        with connection.cursor() as cursor:
+            cursor.execute(REPORT_SQL, [partnership.pk, first, last])
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(cursor.fetchall())
+            return buffer
+
+    out["reference_seconds"] = stats(repeat(bare))
+    out["range"] = query
+    return out
+
+
+def bench_pack() -> dict:
+    from benchmarks.governance import pack_benchmark
+
+    figures = pack_benchmark(runs=max(3, REPEAT))
+    return {
+        "pages": figures["pages"],
+        "seconds": stats(figures["pack_seconds"]),
+        "reference_seconds": stats(figures["bare_weasyprint_seconds"]),
+        "stages_last_run": figures.get("pack_stages_last_run"),
+    }

@@ -1,0 +1,93 @@
+"""The API's input is strict (api.md, "General"): what a request says that the endpoint does not
+understand is refused with a 400 naming it, never silently ignored.
+
+- **Query parameters**: an endpoint accepts ``format``; a list also its FilterSet's filters, the
+  page (``page``, ``page_size``) and ``ordering``; a view may declare more
+  (``extra_query_params``, or the fields of its ``query_serializer_class``). Anything else answers
+  400 ``{"<name>": ["Unknown query parameter ..."]}``.
+- **Bodies**: a JSON body is an object (``{...}``); a list, a number or a string where an object
+  belongs answers 400, as does JSON nested too deeply to read (``ObjectJSONParser``).
+"""
+
+from __future__ import annotations
+
+from django.forms import MultiWidget
+from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
+from rest_framework.settings import api_settings
+
+PAGE_PARAMS = ("page", "page_size")
+ALWAYS = ("format",)
+NOT_AN_OBJECT = "Send a JSON object ({...}) as the body."
+TOO_DEEP = "The JSON body is nested too deeply to read."
+
+
+def filter_param_names(filterset_class) -> set[str]:
+    """The query parameters a FilterSet reads: each filter's name, or its parts' names for filters
+    of several inputs (``decided_after``/``decided_before``)."""
+    names: set[str] = set()
+    for name, filter_ in filterset_class.base_filters.items():
+        # Not ``filter_.field``: building it caches the form field (and its choices) on the class's
+        # filter, which every FilterSet instance then copies.
+        widget = filter_.extra.get("widget") or filter_.field_class.widget
+        if isinstance(widget, type):
+            widget = widget()
+        if isinstance(widget, MultiWidget):
+            names.update(f"{name}{suffix}" for suffix in widget.widgets_names)
+        else:
+            names.add(name)
+    return names
+
+
+class StrictQueryMixin:
+    """Refuse query parameters the endpoint does not read (mixed into every API view)."""
+
+    extra_query_params: tuple[str, ...] = ()
+    query_serializer_class = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # sign-in and permissions first: 401/403 before 400
+        unknown = sorted(set(request.query_params) - self.allowed_query_params())
+        if unknown:
+            raise exceptions.ValidationError(
+                {
+                    name: [f"Unknown query parameter “{name}”: this endpoint does not filter on it."]
+                    for name in unknown
+                }
+            )
+
+    def is_list_request(self) -> bool:
+        if self.request.method != "GET":
+            return False
+        action = getattr(self, "action", None)
+        if action is not None:
+            return action == "list"
+        return getattr(self, "pagination_class", None) is not None and hasattr(self, "filter_queryset")
+
+    def allowed_query_params(self) -> set[str]:
+        allowed = {*ALWAYS, *self.extra_query_params}
+        if self.query_serializer_class is not None:
+            allowed.update(self.query_serializer_class().fields)
+        if self.is_list_request():
+            allowed.update(PAGE_PARAMS)
+            for backend in getattr(self, "filter_backends", ()):
+                if getattr(backend, "ordering_param", None):
+                    allowed.add(api_settings.ORDERING_PARAM)
+                if hasattr(backend, "get_filterset_class"):  # django-filter: declared or from fields
+                    filterset_class = backend().get_filterset_class(self, self.get_queryset())
+                    if filterset_class is not None:
+                        allowed.update(filter_param_names(filterset_class))
+        return allowed
+
+
+class ObjectJSONParser(JSONParser):
+    """JSON whose top level is an object: the only shape any endpoint here takes."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(TOO_DEEP) from None
+        if not isinstance(data, dict):
+            raise exceptions.ParseError(NOT_AN_OBJECT)
+        return data

@@ -1,0 +1,212 @@
+"""The permission matrix's cases for the budgets pages and API.
+
+Each case names a route, a method, the permissions its role needs and the scope of its object; the
+answer every profile should get follows from those (``tests/security/matrix.py``).
+"""
+
+from __future__ import annotations
+
+from tests.security.matrix import B, Case, api, crud, perm, web
+
+
+def cases() -> list[Case]:
+    v, a, ch = "view", "add", "change"
+    return [
+        # --- budgets ----------------------------------------------------------------------------
+        web("budgets:index", needs=[perm(B, v, "section75agreement")]),
+        web("budgets:agreement-create", needs=[perm(B, a, "section75agreement")]),
+        web("budgets:agreement-create", "POST", needs=[perm(B, a, "section75agreement")], data={}),
+        web(
+            "budgets:agreement-detail",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, v, "section75agreement")],
+            scope="home",
+        ),
+        web(
+            "budgets:agreement-edit",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, ch, "section75agreement")],
+            scope="home",
+        ),
+        web(
+            "budgets:agreement-edit",
+            "POST",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, ch, "section75agreement")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:schedule-create",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "schedule")],
+            scope="home",
+        ),
+        web(
+            "budgets:schedule-create",
+            "POST",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "schedule")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:stream-create",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "fundingstream")],
+            scope="home",
+        ),
+        web(
+            "budgets:stream-create",
+            "POST",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "fundingstream")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:stream-edit",
+            kwargs={"pk": "funding_stream"},
+            needs=[perm(B, ch, "fundingstream")],
+            scope="home",
+        ),
+        web(
+            "budgets:stream-edit",
+            "POST",
+            kwargs={"pk": "funding_stream"},
+            needs=[perm(B, ch, "fundingstream")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:schedule-detail", kwargs={"pk": "schedule"}, needs=[perm(B, v, "schedule")], scope="home"
+        ),
+        web(
+            "budgets:schedule-history",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, v, "schedule")],
+            scope="home",
+        ),
+        web(
+            "budgets:schedule-edit", kwargs={"pk": "schedule"}, needs=[perm(B, ch, "schedule")], scope="home"
+        ),
+        web(
+            "budgets:schedule-edit",
+            "POST",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, ch, "schedule")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:schedule-export",
+            kwargs={"pk": "schedule", "fmt": ("csv",)},
+            needs=[perm(B, v, "schedule")],
+            scope="home",
+            label="csv",
+        ),
+        web(
+            "budgets:schedule-export",
+            kwargs={"pk": "schedule", "fmt": ("xlsx",)},
+            needs=[perm(B, v, "schedule")],
+            scope="home",
+            label="xlsx",
+        ),
+        web("budgets:line-create", kwargs={"pk": "schedule"}, needs=[perm(B, a, "budgetline")], scope="home"),
+        web(
+            "budgets:line-create",
+            "POST",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, a, "budgetline")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:line-edit",
+            kwargs={"pk": "schedule", "line": "budget_line"},
+            needs=[perm(B, ch, "budgetline")],
+            scope="home",
+        ),
+        web(
+            "budgets:line-edit",
+            "POST",
+            kwargs={"pk": "schedule", "line": "budget_line"},
+            needs=[perm(B, ch, "budgetline")],
+            scope="home",
+            data={},
+        ),
+        web("budgets:import", kwargs={"pk": "schedule"}, needs=[perm(B, a, "budgetline")], scope="home"),
+        web(
+            "budgets:import",
+            "POST",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, a, "budgetline")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:positions",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, a, "monthlyposition"), perm(B, ch, "monthlyposition")],
+            scope="home",
+        ),
+        web(
+            "budgets:positions",
+            "POST",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, a, "monthlyposition"), perm(B, ch, "monthlyposition")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:positions-report",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, v, "schedule"), perm(B, ch, "monthlyposition")],
+            scope="home",
+        ),
+        web(
+            "budgets:positions-report",
+            "POST",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, v, "schedule"), perm(B, ch, "monthlyposition")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:virement-create", kwargs={"pk": "schedule"}, needs=[perm(B, a, "virement")], scope="home"
+        ),
+        web(
+            "budgets:virement-create",
+            "POST",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, a, "virement")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:virement-approve",
+            "POST",
+            kwargs={"pk": "virement"},
+            needs=[perm(B, ch, "virement")],
+            scope="home",
+            ok=302,
+            data={},
+        ),
+        web(
+            "budgets:virement-apply",
+            "POST",
+            kwargs={"pk": "virement"},
+            needs=[perm(B, ch, "virement")],
+            scope="home",
+            ok=302,
+            data={},
+        ),
+        web("budgets:summary", kwargs={"pk": "partnership"}, needs=[perm(B, v, "schedule")], scope="home"),
+        # --- API: budgets -----------------------------------------------------------------------
+        *crud(B, "section75agreement", "agreement", "agreement", "home", delete_ok=409),
+        *crud(B, "schedule", "schedule", "schedule", "home", delete_ok=409),
+        api("schedule-summary", kwargs={"pk": "schedule"}, needs=[perm(B, v, "schedule")], scope="home"),
+        *crud(B, "fundingstream", "funding-stream", "funding_stream", "home", delete_ok=409),
+        *crud(B, "budgetline", "budget-line", "budget_line", "home", delete_ok=409),
+        *crud(B, "monthlyposition", "monthly-position", "monthly_position", "home"),
+    ]
