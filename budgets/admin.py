@@ -11,8 +11,6 @@ read-only here. Totals, variances and risk shares are derived, shown read-only, 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import transaction
 from django.db.models import Count
 
 from budgets import services
@@ -25,60 +23,8 @@ from budgets.models import (
     Section75Agreement,
     Virement,
 )
-from commissioning.forms import add_service_errors
+from commissioning.generic.admin import ReadOnlyAdmin, ServiceAdmin
 from commissioning.money import format_money
-
-
-class _ServiceAdmin(admin.ModelAdmin):
-    """Validate with the service's rules in the form (``check_rules``: the service's own
-    ``<entity>_validate``) and save and delete through the services."""
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        admin_ = self
-
-        class ServiceForm(form_class):
-            def _post_clean(self):
-                super()._post_clean()
-                if self.errors:
-                    return
-                try:
-                    admin_.check_rules(self.instance)
-                except ValidationError as error:
-                    add_service_errors(self, error)
-
-        return ServiceForm
-
-    def check_rules(self, instance) -> None:
-        """Raise the service's ValidationError for ``instance`` (each admin names its service)."""
-        raise ImproperlyConfigured(f"{type(self).__name__} must check with its service's rules.")
-
-    def delete_record(self, obj, by) -> None:
-        """Delete through the service (each admin names its service)."""
-        raise ImproperlyConfigured(f"{type(self).__name__} must delete through its service.")
-
-    def delete_model(self, request, obj):
-        self.delete_record(obj, request.user)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for obj in queryset.order_by("pk"):
-                self.delete_record(obj, request.user)
-
-    def _fields(self, form, names) -> dict:
-        return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # --- Agreements -----------------------------------------------------------------------------------
 
@@ -96,7 +42,7 @@ class ScheduleInline(admin.TabularInline):
 
 
 @admin.register(Section75Agreement)
-class AgreementAdmin(_ServiceAdmin):
+class AgreementAdmin(ServiceAdmin):
     list_display = ["reference", "title", "partnership", "host", "start", "end", "status", "schedule_count"]
     list_filter = ["status", "partnership"]
     search_fields = ["reference", "title", "partnership__name", "host__code", "host__name"]
@@ -131,16 +77,19 @@ class AgreementAdmin(_ServiceAdmin):
     def check_rules(self, instance):
         services.agreement_validate(agreement=instance)
 
-    def delete_record(self, obj, by):
-        services.agreement_delete(agreement=obj, by=by)
+    def delete_record(self, request, obj):
+        services.agreement_delete(agreement=obj, by=request.user)
 
-    def save_model(self, request, obj, form, change):
-        fields = self._fields(form, services.AGREEMENT_FIELDS)
-        if change:
-            saved = services.agreement_update(agreement=obj, by=request.user, **fields)
-        else:
-            saved = services.agreement_create(by=request.user, **fields)
-        obj.pk, obj.version = saved.pk, saved.version
+    def create(self, request, form):
+        return services.agreement_create(by=request.user, **self.fields_of(form, services.AGREEMENT_FIELDS))
+
+    def update(self, request, obj, form):
+        return services.agreement_update(
+            agreement=obj,
+            by=request.user,
+            version=self.loaded_version(form),
+            **self.fields_of(form, services.AGREEMENT_FIELDS),
+        )
 
 
 # --- Schedules ------------------------------------------------------------------------------------
@@ -158,7 +107,7 @@ class FixedShareInline(admin.TabularInline):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(_ServiceAdmin):
+class ScheduleAdmin(ServiceAdmin):
     list_display = [
         "__str__",
         "agreement",
@@ -176,7 +125,12 @@ class ScheduleAdmin(_ServiceAdmin):
     inlines = [FixedShareInline]
 
     def get_fields(self, request, obj=None):
-        return [*services.SCHEDULE_FIELDS, "fixed_shares_text", "version"]
+        return [
+            *services.SCHEDULE_FIELDS,
+            "fixed_shares_text",
+            "version",
+            *(["loaded_version"] if obj else []),
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         # A schedule never moves to another agreement.
@@ -206,21 +160,22 @@ class ScheduleAdmin(_ServiceAdmin):
         fixed = services.stored_fixed_shares(instance) if instance.pk else None
         services.schedule_validate(schedule=instance, fixed_shares=fixed)
 
-    def delete_record(self, obj, by):
-        services.schedule_delete(schedule=obj, by=by)
+    def delete_record(self, request, obj):
+        services.schedule_delete(schedule=obj, by=request.user)
 
-    def save_model(self, request, obj, form, change):
-        fields = self._fields(form, services.SCHEDULE_FIELDS)
-        if change:
-            fields.pop("agreement", None)
-            saved = services.schedule_update(schedule=obj, by=request.user, **fields)
-        else:
-            saved = services.schedule_create(by=request.user, **fields)
-        obj.pk, obj.version = saved.pk, saved.version
+    def create(self, request, form):
+        return services.schedule_create(by=request.user, **self.fields_of(form, services.SCHEDULE_FIELDS))
+
+    def update(self, request, obj, form):
+        fields = self.fields_of(form, services.SCHEDULE_FIELDS)
+        fields.pop("agreement", None)
+        return services.schedule_update(
+            schedule=obj, by=request.user, version=self.loaded_version(form), **fields
+        )
 
 
 @admin.register(ScheduleFixedShare)
-class FixedShareAdmin(_ReadOnlyAdmin):
+class FixedShareAdmin(ReadOnlyAdmin):
     list_display = ["schedule", "organisation", "percent"]
     list_filter = ["schedule__agreement__partnership"]
     search_fields = ["schedule__title", "organisation__code", "organisation__name"]
@@ -231,7 +186,7 @@ class FixedShareAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(FundingStream)
-class FundingStreamAdmin(_ServiceAdmin):
+class FundingStreamAdmin(ServiceAdmin):
     list_display = ["name", "partnership", "organisation", "line_count"]
     list_filter = ["partnership", "organisation"]
     search_fields = ["name", "organisation__code", "organisation__name"]
@@ -256,23 +211,22 @@ class FundingStreamAdmin(_ServiceAdmin):
     def check_rules(self, instance):
         services.funding_stream_validate(stream=instance)
 
-    def delete_record(self, obj, by):
-        services.funding_stream_delete(stream=obj, by=by)
+    def delete_record(self, request, obj):
+        services.funding_stream_delete(stream=obj, by=request.user)
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            saved = services.funding_stream_update(
-                stream=obj, by=request.user, **self._fields(form, ["name", "organisation"])
-            )
-        else:
-            saved = services.funding_stream_create(
-                by=request.user, **self._fields(form, ["partnership", "name", "organisation"])
-            )
-        obj.pk = saved.pk
+    def create(self, request, form):
+        return services.funding_stream_create(
+            by=request.user, **self.fields_of(form, ["partnership", "name", "organisation"])
+        )
+
+    def update(self, request, obj, form):
+        return services.funding_stream_update(
+            stream=obj, by=request.user, **self.fields_of(form, ["name", "organisation"])
+        )
 
 
 @admin.register(BudgetLine)
-class BudgetLineAdmin(_ServiceAdmin):
+class BudgetLineAdmin(ServiceAdmin):
     list_display = ["name", "schedule", "year", "funding_stream", "amount_display", "status", "decision"]
     list_filter = ["year", "status", "schedule__agreement__partnership", "funding_stream__name"]
     search_fields = ["name", "schedule__title", "schedule__agreement__reference", "funding_stream__name"]
@@ -292,24 +246,25 @@ class BudgetLineAdmin(_ServiceAdmin):
     def check_rules(self, instance):
         services.budget_line_validate(line=instance)
 
-    def save_model(self, request, obj, form, change):
-        fields = self._fields(form, services.LINE_FIELDS)
-        if change:
-            fields.pop("schedule", None)
-            saved = services.budget_line_update(line=obj, by=request.user, **fields)
-        else:
-            saved = services.budget_line_create(by=request.user, **fields)
-        obj.pk, obj.version = saved.pk, saved.version
+    def create(self, request, form):
+        return services.budget_line_create(by=request.user, **self.fields_of(form, services.LINE_FIELDS))
 
-    def delete_record(self, obj, by):
-        services.budget_line_delete(line=obj, by=by)
+    def update(self, request, obj, form):
+        fields = self.fields_of(form, services.LINE_FIELDS)
+        fields.pop("schedule", None)
+        return services.budget_line_update(
+            line=obj, by=request.user, version=self.loaded_version(form), **fields
+        )
+
+    def delete_record(self, request, obj):
+        services.budget_line_delete(line=obj, by=request.user)
 
 
 # --- Monitoring and virements (read-only) ---------------------------------------------------------
 
 
 @admin.register(MonthlyPosition)
-class MonthlyPositionAdmin(_ReadOnlyAdmin):
+class MonthlyPositionAdmin(ReadOnlyAdmin):
     list_display = [
         "budget_line",
         "period",
@@ -344,7 +299,7 @@ class MonthlyPositionAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Virement)
-class VirementAdmin(_ReadOnlyAdmin):
+class VirementAdmin(ReadOnlyAdmin):
     list_display = [
         "__str__",
         "schedule",

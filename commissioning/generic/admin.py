@@ -14,6 +14,7 @@ import pghistory
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import transaction
 
 from commissioning.forms import add_service_errors
 
@@ -82,11 +83,18 @@ class ServiceAdmin(admin.ModelAdmin):
     def fields_of(form, names) -> dict:
         return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
 
+    def delete_record(self, request, obj) -> None:
+        """Delete one record (default: as Django does, the history naming the administrator);
+        override to delete through the service that owns the rule (a record still in use)."""
+        with pghistory.context(user=request.user.pk):
+            obj.delete()
+
     def save_model(self, request, obj, form, change):
         saved = self.update(request, obj, form) if change else self.create(request, form)
-        obj.pk = saved.pk
-        if hasattr(saved, "version"):
-            obj.version = saved.version
+        # The admin goes on with ``obj`` (its message, its log entry, the inlines): make it the row saved.
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
         # Many-to-many fields are the service's to write; inlines (if any) keep the history user.
@@ -95,12 +103,12 @@ class ServiceAdmin(admin.ModelAdmin):
                 self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
-        with pghistory.context(user=request.user.pk):
-            super().delete_model(request, obj)
+        self.delete_record(request, obj)
 
     def delete_queryset(self, request, queryset):
-        with pghistory.context(user=request.user.pk):
-            super().delete_queryset(request, queryset)
+        with transaction.atomic():
+            for obj in queryset.order_by("pk"):
+                self.delete_record(request, obj)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
