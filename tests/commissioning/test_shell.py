@@ -71,3 +71,47 @@ def test_money_is_shown_in_pounds_with_separators():
     assert format_money(Decimal("162053")) == "£162,053.00"
     assert format_money(Decimal("-2697.45")) == "-£2,697.45"
     assert format_money(None) == ""
+
+
+def test_money_is_shown_rounded_half_up_never_half_even():
+    # 12.01 x 2.5 = 30.025: half even would show £30.02.
+    assert format_money(Decimal("12.01") * Decimal("2.5")) == "£30.03"
+    assert format_money(Decimal("-30.025")) == "-£30.03"
+
+
+@pytest.mark.parametrize(
+    "role,shown,hidden",
+    [
+        ("board_member", {"Home", "Budgets", "Governance"}, {"Brokerage", "Finance", "Contracts", "Audit"}),
+        ("broker", {"Home", "Brokerage"}, {"Audit"}),
+        ("finance_officer", {"Home", "Finance"}, {"Audit"}),
+        ("auditor", {"Home", "Audit"}, set()),
+    ],
+)
+def test_the_navigation_shows_only_the_areas_the_role_may_open(
+    client, make_user, partnership, role, shown, hidden
+):
+    from commissioning import roles
+
+    client.force_login(make_user(getattr(roles, role.upper()), [partnership]))
+
+    labels = {item["label"] for item in client.get("/").context["nav_items"]}
+
+    assert shown <= labels and not (hidden & labels)
+    for item in client.get("/").context["nav_items"]:
+        assert client.get(item["url"]).status_code == 200, item  # every area shown opens
+
+
+def test_a_refused_page_keeps_the_site_header_and_says_what_to_do_instead(client, make_user, partnership):
+    from commissioning import roles
+
+    client.force_login(make_user(roles.BOARD_MEMBER, [partnership]))
+
+    response = client.get("/brokerage/")
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Joint Commissioning Office" in html and "Sign out" in html  # the site's header
+    assert "You do not have permission to see this page" in html
+    assert "Your role does not allow you to view referrals." in html
+    assert 'href="/"' in html and "Brokerage</a>" not in html
