@@ -5,18 +5,9 @@ which write the access log."""
 
 from django.contrib import admin
 
+from commissioning.generic.admin import ReadOnlyAdmin
+
 from .models import FundingSplit, Offer, Package, PackageCost, PanelDecision, RateCard
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RateCard)

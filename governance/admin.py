@@ -9,21 +9,23 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from commissioning.generic.admin import ReadOnlyAdmin
+from commissioning.generic.admin import ServiceAdmin as CoreServiceAdmin
 from governance import models, services
 from governance.services.boards import BOARD_FIELDS, FORWARD_PLAN_FIELDS, MEMBERSHIP_FIELDS
-from governance.services.papers import PAPER_FIELDS, STALE_PAPER
+from governance.services.papers import PAPER_FIELDS
 
 
-class ServiceAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose form is validated as usual (the fields and the model's ``clean``) and
-    whose save calls a service instead of ``obj.save()``: each admin below names the fields its
-    services take (``service_fields``) and calls them in ``create(request, form, data)`` and
+class ServiceAdmin(CoreServiceAdmin):
+    """The core ServiceAdmin (the loaded version guarding against lost updates, the history naming
+    the administrator), with each admin below naming the fields its services take
+    (``service_fields``) and calling them in ``create(request, form, data)`` and
     ``update(request, obj, form, data)``."""
 
     service_fields: set[str] = set()
 
     def save_model(self, request, obj, form, change):
-        data = {name: value for name, value in form.cleaned_data.items() if name in self.service_fields}
+        data = self.fields_of(form, self.service_fields)
         saved = self.update(request, obj, form, data) if change else self.create(request, form, data)
         # The admin goes on with ``obj`` (its message, its log entry, the inlines): make it the row saved.
         for field in obj._meta.concrete_fields:
@@ -101,30 +103,8 @@ class MeetingAdmin(ServiceAdmin):
         return services.meeting_update(meeting=meeting, by=request.user, **data)
 
 
-class PaperAdminForm(forms.ModelForm):
-    """A change says which version of the paper it was made from: a stale change is refused."""
-
-    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["loaded_version"].initial = self.instance.version
-
-    def clean(self):
-        cleaned = super().clean()
-        loaded = cleaned.get("loaded_version")
-        if self.instance.pk:
-            stored = models.Paper.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
-            current = stored.first()
-            if loaded is None or loaded != current:
-                raise ValidationError(STALE_PAPER)
-        return cleaned
-
-
 @admin.register(models.Paper)
 class PaperAdmin(ServiceAdmin):
-    form = PaperAdminForm
     list_display = ["title", "board", "session", "version"]
     list_filter = ["board", "session"]
     search_fields = ["title"]
@@ -158,7 +138,7 @@ class PaperAdmin(ServiceAdmin):
         return services.paper_create(by=request.user, **data)
 
     def update(self, request, paper, form, data):
-        version = form.cleaned_data["loaded_version"]
+        version = self.loaded_version(form)
         return services.paper_update(paper=paper, version=version, by=request.user, **data)
 
 
@@ -176,17 +156,6 @@ class ForwardPlanEntryAdmin(ServiceAdmin):
 
     def update(self, request, entry, form, data):
         return services.forward_plan_save(board=entry.board, entry=entry, by=request.user, **data)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.Decision)

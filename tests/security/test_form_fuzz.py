@@ -31,11 +31,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests import tally
-from tests.security.fuzz_world import world_fixture
 
 pytestmark = pytest.mark.django_db
 
-world = world_fixture("world")
 
 EXAMPLES = 6
 MARKER = "<script>alert('fuzz')</script>"

@@ -2,7 +2,7 @@
 
 The schema is the one drf-spectacular generates (what ``/api/schema/`` serves). Every operation in it
 is exercised in-process through the WSGI application, as every role of the data set in
-``tests/security/fuzz_world.py`` (rows of every kind, of our partnership and of another), plus an
+``tests/security/world.py`` (rows of every kind, of our partnership and of another), plus an
 outsider granted only the other partnership and an anonymous caller. Path ids are
 drawn from the rows that exist (so GETs, PATCHes and actions reach real objects, visible or hidden)
 as well as from what schemathesis generates. Each call runs in a savepoint that is rolled back, so
@@ -43,25 +43,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests import tally
-from tests.security.fuzz_world import world_fixture
+from tests.security.world import IDENTITIES as ROLE_USERS
 
 pytestmark = pytest.mark.django_db
 
-world = world_fixture("world")
 
-# The users of tests/security/fuzz_world.py plus anonymous (None).
-IDENTITIES = (
-    "commissioner",
-    "broker",
-    "brokerage_manager",
-    "finance_officer",
-    "board_secretary",
-    "board_member",
-    "auditor",
-    "administrator",
-    "other_partnership",
-    None,
-)
+# The users of the world (tests/security/world.py): one per role, the administrator, the outsider
+# granted only the other partnership, and anonymous (None).
+IDENTITIES = (*ROLE_USERS, "administrator", "other_partnership", None)
 
 # Examples per operation. Positive examples (valid by the schema) go to each identity in turn, so
 # every operation is called as every role; negative ones (invalid by the schema) go to the
