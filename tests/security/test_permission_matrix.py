@@ -130,7 +130,6 @@ REFUSED = {LOGIN, 401, 403, 404, 405}
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_each_caller_gets_the_answer_the_roles_and_scope_give(case, world, callers, settings):
-    settings.PDF_ROOT, settings.MEDIA_ROOT = world["pdf_root"], world["media_root"]  # where the files are
     problems = []
     counter = rows_written()
     for profile in case.profiles():
