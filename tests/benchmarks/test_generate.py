@@ -29,6 +29,7 @@ from brokerage.models import (
 from brokerage.services import Share
 from commissioning.models import Partnership, User
 from governance.models import Decision, Meeting
+from tests.brokerage.factories import RechargeRunFactory
 
 TODAY = date(2026, 11, 15)
 PERIOD = period_for(TODAY)
@@ -117,7 +118,7 @@ def _billed(partnership, issuer) -> dict:
 
 
 def _run(partnership, issuer) -> RechargeRun:
-    run = RechargeRun.objects.create(partnership=partnership, issuer=issuer, period=PERIOD)
+    run = RechargeRunFactory(partnership=partnership, issuer=issuer, period=PERIOD)
     return finance_services.recharge_run_execute(run_id=run.pk)
 
 

@@ -72,3 +72,45 @@ class PackageFactory(factory.django.DjangoModelFactory):
     service_type = ServiceType.DOMICILIARY
     start = date(2024, 4, 1)
     paying_organisation = factory.LazyAttribute(lambda p: p.client.partnership.council)
+
+
+class RechargeRunFactory(factory.django.DjangoModelFactory):
+    """A queued run of the partnership's council for May 2022; execute it with the finance service."""
+
+    class Meta:
+        model = models.RechargeRun
+
+    partnership = factory.SubFactory(PartnershipFactory)
+    issuer = factory.LazyAttribute(lambda r: r.partnership.council)
+    period = date(2022, 5, 1)
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    """A draft invoice with no lines, from the council to the NHS commissioner (the runs make real
+    ones; this is for tests of lists, states and permissions that need no lines)."""
+
+    class Meta:
+        model = models.Invoice
+
+    partnership = factory.SubFactory(PartnershipFactory)
+    issuer = factory.LazyAttribute(lambda i: i.partnership.council)
+    recipient = factory.LazyAttribute(lambda i: i.partnership.nhs_commissioner)
+    period = date(2022, 5, 1)
+
+
+class DisputeFactory(factory.django.DjangoModelFactory):
+    """An open dispute of an invoice; ``lines`` (a list) says which of its lines it disputes."""
+
+    class Meta:
+        model = models.Dispute
+        skip_postgeneration_save = True
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    reason = "other"
+    note = "Disputed in a test"
+    amount = Decimal("1.00")
+
+    @factory.post_generation
+    def lines(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.lines.add(*extracted)

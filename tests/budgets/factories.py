@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import factory
 
-from budgets.models import BudgetLine, FundingStream, MonthlyPosition, Schedule, Section75Agreement
+from budgets.models import BudgetLine, FundingStream, MonthlyPosition, Schedule, Section75Agreement, Virement
 from tests.commissioning.factories import PartnershipFactory
 
 
@@ -64,3 +64,18 @@ class MonthlyPositionFactory(factory.django.DjangoModelFactory):
     period = date(2022, 5, 1)
     actual_to_date = Decimal("100.00")
     forecast_outturn = Decimal("1000.00")
+
+
+class VirementFactory(factory.django.DjangoModelFactory):
+    """A proposed virement of £10 between two lines of one schedule and year."""
+
+    class Meta:
+        model = Virement
+
+    schedule = factory.SubFactory(ScheduleFactory)
+    year = 2022
+    from_line = factory.SubFactory(BudgetLineFactory, schedule=factory.SelfAttribute("..schedule"), year=2022)
+    to_line = factory.SubFactory(BudgetLineFactory, schedule=factory.SelfAttribute("..schedule"), year=2022)
+    amount = Decimal("10.00")
+    reason = "Move"
+    proposed_by = factory.SubFactory("tests.commissioning.factories.UserFactory")

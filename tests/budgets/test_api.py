@@ -15,6 +15,7 @@ from tests.budgets.factories import (
     MonthlyPositionFactory,
     ScheduleFactory,
 )
+from tests.governance.factories import MeetingFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -462,11 +463,10 @@ def test_the_summary_runs_a_bounded_number_of_queries(
 
 
 def test_a_locked_position_cannot_be_deleted_and_an_open_one_can(api_as, make_user, bromley, ipb):
-    from tests.budgets.governance import meeting_of
 
     administrator = make_user(roles.ADMINISTRATOR, [bromley])
     locked = MonthlyPositionFactory(budget_line=ipb["line"], period=date(2021, 9, 1))
-    locked.reported_at = meeting_of(bromley, status="held")
+    locked.reported_at = MeetingFactory(board__partnership=bromley, status="held")
     locked.save()
     open_ = MonthlyPositionFactory(budget_line=ipb["line"], period=date(2021, 10, 1))
     client = api_as(administrator)

@@ -20,7 +20,7 @@ from budgets.models import BudgetLine, Section75Agreement, Virement
 from commissioning import roles
 from governance.models import AgendaItem, Decision, DecisionLink
 from tests.budgets.factories import AgreementFactory, BudgetLineFactory, FundingStreamFactory, ScheduleFactory
-from tests.budgets.governance import board_of, decision_of
+from tests.governance.factories import BoardFactory, DecisionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def link(decision, target, before=None, after=None, description=""):
 
 
 def exempt_decision_of(board) -> Decision:
-    decision = decision_of(board)
+    decision = DecisionFactory(agenda_item__meeting__board=board)
     AgendaItem.objects.filter(pk=decision.agenda_item_id).update(
         exemption_regime="schedule_12a", exemption_paragraph=3, exemption_reason="Commercial"
     )
@@ -46,7 +46,7 @@ def exempt_decision_of(board) -> Decision:
 
 @pytest.fixture
 def scene(partnership, make_user):
-    board = board_of(partnership, limit=D("100"))
+    board = BoardFactory(partnership=partnership, delegated_limit=D("100"))
     agreement = AgreementFactory(partnership=partnership, start=date(2021, 4, 1), end=date(2024, 3, 31))
     schedule = ScheduleFactory(agreement=agreement, board=board)
     stream = FundingStreamFactory(
@@ -91,15 +91,15 @@ def decision_url(decision) -> str:
 
 def test_the_agreement_page_links_its_decisions_with_date_board_outcome_and_amounts(client, scene):
     board = scene["board"]
-    approving = decision_of(board)
+    approving = DecisionFactory(agenda_item__meeting__board=board)
     Section75Agreement.objects.filter(pk=scene["agreement"].pk).update(decision=approving)
-    varied = decision_of(board)
+    varied = DecisionFactory(agenda_item__meeting__board=board)
     link(varied, scene["agreement"], D("100000.00"), D("125000.50"), "Variation 1")
 
     html = page(client, scene["user"], agreement_url(scene))
     assert f'<a class="govuk-link" href="{decision_url(approving)}">{approving.reference}</a>' in html
     assert f'<a class="govuk-link" href="{decision_url(varied)}">{varied.reference}</a>' in html
-    assert f"7 Oct 2021, {board.name}: approved" in html
+    assert f"2 Sep 2021, {board.name}: approved" in html
     assert "£100,000.00 before, £125,000.50 after" in html
     assert html.index(approving.reference) < html.index(varied.reference)  # the approving one first
 
@@ -111,7 +111,7 @@ def test_an_agreement_without_a_decision_says_so(client, scene):
 
 def test_the_virement_table_links_the_decision_and_the_lines_before_and_after(client, scene):
     placements, finance = scene["lines"]
-    decision = decision_of(scene["board"])
+    decision = DecisionFactory(agenda_item__meeting__board=scene["board"])
     virement = services.virement_propose(
         schedule=scene["schedule"],
         year=2021,
@@ -137,7 +137,7 @@ def test_the_virement_table_links_the_decision_and_the_lines_before_and_after(cl
 
 
 def test_a_line_shows_its_approving_decision_even_without_a_link(client, scene):
-    decision = decision_of(scene["board"])
+    decision = DecisionFactory(agenda_item__meeting__board=scene["board"])
     BudgetLine.objects.filter(pk=scene["lines"][0].pk).update(decision=decision)
     html = page(client, scene["user"], schedule_url(scene))
     lines = html[html.index('id="line-decisions"') : html.index('id="monitoring"')]
@@ -172,7 +172,7 @@ def test_a_decision_the_user_may_not_see_is_not_linked(client, scene, make_user,
 
 
 def test_another_partnerships_decision_links_are_not_shown(scene, make_user, other_partnership):
-    decision = decision_of(scene["board"])
+    decision = DecisionFactory(agenda_item__meeting__board=scene["board"])
     link(decision, scene["lines"][0], D("1"), D("2"))
     outsider = make_user(roles.BOARD_SECRETARY, [other_partnership])
     assert selectors.decision_refs(outsider, scene["lines"]) == {line.pk: [] for line in scene["lines"]}
@@ -183,7 +183,7 @@ def test_a_link_is_hidden_from_a_user_who_may_read_links_but_not_decisions(scene
     exemption rules follow the decision, so this is what keeps a link no wider than its decision."""
     from django.contrib.auth.models import Permission
 
-    decision = decision_of(scene["board"])
+    decision = DecisionFactory(agenda_item__meeting__board=scene["board"])
     link(decision, scene["lines"][0], D("1"), D("2"))
     user = scene["user"]
     assert selectors.decision_refs(user, scene["lines"])[scene["lines"][0].pk]
@@ -199,7 +199,9 @@ def test_a_link_is_hidden_from_a_user_who_may_read_links_but_not_decisions(scene
 
 def test_decision_refs_orders_the_approving_decision_first_then_by_date(scene):
     line = scene["lines"][0]
-    approving, earlier, later = (decision_of(scene["board"]) for _ in range(3))
+    approving, earlier, later = (
+        DecisionFactory(agenda_item__meeting__board=scene["board"]) for _ in range(3)
+    )
     Decision.objects.filter(pk=earlier.pk).update(decided_on=date(2020, 1, 1))
     Decision.objects.filter(pk=later.pk).update(decided_on=date(2022, 1, 1))
     BudgetLine.objects.filter(pk=line.pk).update(decision=approving)
@@ -222,7 +224,7 @@ def _grow(scene, k: int) -> None:
     schedule, board = scene["schedule"], scene["board"]
     stream = scene["lines"][0].funding_stream
     for n in range(k):
-        decision = decision_of(board)
+        decision = DecisionFactory(agenda_item__meeting__board=board)
         line = BudgetLineFactory(
             schedule=schedule,
             name=f"Grown {BudgetLine.objects.count()}",
@@ -232,7 +234,7 @@ def _grow(scene, k: int) -> None:
             decision=decision,
         )
         link(decision, line, D("0"), D("1000"))
-        link(decision_of(board), line, D("1000"), D("1000"))
+        link(DecisionFactory(agenda_item__meeting__board=board), line, D("1000"), D("1000"))
         virement = services.virement_propose(
             schedule=schedule,
             year=2021,
@@ -242,9 +244,13 @@ def _grow(scene, k: int) -> None:
             reason="More",
             by=scene["user"],
         )
-        services.virement_approve(virement=virement, by=scene["approver"], decision=decision_of(board))
+        services.virement_approve(
+            virement=virement,
+            by=scene["approver"],
+            decision=DecisionFactory(agenda_item__meeting__board=board),
+        )
         services.virement_apply(virement=virement, by=scene["user"])
-        link(decision_of(board), scene["agreement"], D(n), D(n + 1))
+        link(DecisionFactory(agenda_item__meeting__board=board), scene["agreement"], D(n), D(n + 1))
 
 
 def _queries(client, url) -> list[str]:

@@ -17,8 +17,8 @@ from tests.budgets.factories import (
     MonthlyPositionFactory,
     ScheduleFactory,
 )
-from tests.budgets.governance import board_of, meeting_of
 from tests.budgets.test_demo import ipb
+from tests.governance.factories import BoardFactory, MeetingFactory
 
 pytestmark = pytest.mark.django_db
 SEPT, OCT = date(2022, 9, 1), date(2022, 10, 1)
@@ -29,10 +29,10 @@ def reporting(bromley_demo):
     """The demo IPB schedule (positions April to October 2022) with an approving board and a
     scheduled meeting of it."""
     schedule = ipb(bromley_demo)
-    board = board_of(bromley_demo)
+    board = BoardFactory(partnership=bromley_demo)
     Schedule.objects.filter(pk=schedule.pk).update(board=board)
     schedule.refresh_from_db()
-    return {"schedule": schedule, "board": board, "meeting": meeting_of(bromley_demo, board=board)}
+    return {"schedule": schedule, "board": board, "meeting": MeetingFactory(board=board)}
 
 
 def url(schedule) -> str:
@@ -52,7 +52,7 @@ def test_a_commissioner_chooses_a_meeting_and_periods_then_confirms(client, brom
     check = client.post(f"{url(schedule)}?year=2022", choose)
 
     assert page.status_code == 200
-    assert f"{reporting['board'].name}, 7 October 2021 (scheduled)" in page.content.decode()
+    assert f"{reporting['board'].name}, 2 September 2021 (scheduled)" in page.content.decode()
     assert check.status_code == 200
     assert "Check before you report the positions" in check.content.decode()
     assert "The positions lock when this meeting is marked held" in check.content.decode()
@@ -99,7 +99,7 @@ def test_a_period_already_locked_cannot_be_reported_again(bromley_users, reporti
     services.positions_report_periods(schedule=schedule, periods=[OCT], meeting=meeting, by=by)
     meeting.status = "held"
     meeting.save()
-    later = meeting_of(schedule.agreement.partnership, board=reporting["board"])
+    later = MeetingFactory(board=reporting["board"])
 
     with pytest.raises(ValidationError) as error:
         services.positions_report_periods(schedule=schedule, periods=[SEPT, OCT], meeting=later, by=by)
@@ -111,7 +111,7 @@ def test_a_period_already_locked_cannot_be_reported_again(bromley_users, reporti
 
 def test_a_meeting_of_another_board_is_refused_naming_the_field(client, bromley_users, reporting):
     schedule = reporting["schedule"]
-    other_board_meeting = meeting_of(schedule.agreement.partnership)
+    other_board_meeting = MeetingFactory(board__partnership=schedule.agreement.partnership)
     client.force_login(bromley_users["commissioner"])
 
     response = client.post(
@@ -144,7 +144,7 @@ def test_no_period_chosen_is_an_error_naming_the_field(client, bromley_users, re
 def test_a_schedule_without_a_board_may_report_to_any_meeting_of_its_partnership(bromley_users, bromley):
     line = BudgetLineFactory(schedule=ScheduleFactory(agreement=AgreementFactory(partnership=bromley)))
     MonthlyPositionFactory(budget_line=line, period=date(2022, 5, 1))
-    meeting = meeting_of(bromley, status="held")
+    meeting = MeetingFactory(board__partnership=bromley, status="held")
 
     marked = services.positions_report_periods(
         schedule=line.schedule, periods=[date(2022, 5, 1)], meeting=meeting, by=bromley_users["commissioner"]
@@ -159,7 +159,7 @@ def test_a_meeting_of_another_partnership_is_refused(bromley_users, reporting, o
         services.positions_report_periods(
             schedule=reporting["schedule"],
             periods=[OCT],
-            meeting=meeting_of(other_partnership),
+            meeting=MeetingFactory(board__partnership=other_partnership),
             by=bromley_users["commissioner"],
         )
 

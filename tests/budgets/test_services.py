@@ -13,6 +13,7 @@ from commissioning import roles
 from commissioning.services import StaleEdit
 from tests.budgets.factories import AgreementFactory, BudgetLineFactory, FundingStreamFactory, ScheduleFactory
 from tests.commissioning.factories import UserFactory
+from tests.governance.factories import BoardFactory, DecisionFactory, MeetingFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -247,10 +248,9 @@ def test_a_stale_line_edit_is_refused(setup):
 
 
 def test_a_position_reported_to_a_held_meeting_is_locked(setup):
-    from tests.budgets.governance import meeting_of
 
     position = enter(setup, "pb", D("120340"))
-    meeting = meeting_of(setup["partnership"], status="scheduled")
+    meeting = MeetingFactory(board__partnership=setup["partnership"], status="scheduled")
     services.positions_report(
         schedule=setup["schedule"], period=date(2021, 9, 1), meeting=meeting, by=setup["by"]
     )
@@ -310,10 +310,9 @@ def propose(setup, amount):
 
 
 def test_a_virement_within_the_boards_limit_applies_without_a_decision(setup):
-    from tests.budgets.governance import board_of
 
     Schedule.objects.filter(pk=setup["schedule"].pk).update(
-        board=board_of(setup["partnership"], limit=D("5000"))
+        board=BoardFactory(partnership=setup["partnership"], delegated_limit=D("5000"))
     )
     virement = propose(setup, D("2000"))
     approver = UserFactory(role=roles.COMMISSIONER, partnerships=[setup["partnership"]])
@@ -333,9 +332,8 @@ def test_a_virement_within_the_boards_limit_applies_without_a_decision(setup):
 
 
 def test_a_virement_above_the_limit_needs_an_approving_decision(setup):
-    from tests.budgets.governance import board_of, decision_of
 
-    board = board_of(setup["partnership"], limit=D("5000"))
+    board = BoardFactory(partnership=setup["partnership"], delegated_limit=D("5000"))
     Schedule.objects.filter(pk=setup["schedule"].pk).update(board=board)
     virement = propose(setup, D("6000"))
 
@@ -344,11 +342,11 @@ def test_a_virement_above_the_limit_needs_an_approving_decision(setup):
     assert "above the £5,000.00 delegated limit" in error.value.message_dict["decision"][0]
     assert Virement.objects.get().status == "proposed"
 
-    rejected = decision_of(board, outcome="rejected")
+    rejected = DecisionFactory(agenda_item__meeting__board=board, outcome="rejected")
     with pytest.raises(ValidationError, match="not approved"):
         services.virement_approve(virement=virement, by=setup["by"], decision=rejected)
 
-    approved = decision_of(board, outcome="approved")
+    approved = DecisionFactory(agenda_item__meeting__board=board, outcome="approved")
     services.virement_approve(virement=virement, by=setup["by"], decision=approved)
     services.virement_apply(virement=virement, by=setup["by"])
     assert approved.links.count() == 2
@@ -413,10 +411,9 @@ def test_a_created_agreement_lists_its_values_by_name_never_by_id(bromley, broml
 
 
 def test_a_position_reported_to_a_held_meeting_cannot_be_deleted(setup):
-    from tests.budgets.governance import meeting_of
 
     position = enter(setup, "pb", D("120340"))
-    meeting = meeting_of(setup["partnership"], status="held")
+    meeting = MeetingFactory(board__partnership=setup["partnership"], status="held")
     services.positions_report(
         schedule=setup["schedule"], period=date(2021, 9, 1), meeting=meeting, by=setup["by"]
     )
@@ -428,14 +425,13 @@ def test_a_position_reported_to_a_held_meeting_cannot_be_deleted(setup):
 
 def test_the_delegated_limit_is_governances_rule(setup):
     """Above the limit (not at it) a virement needs a decision; no board, every one; no limit, none."""
-    from tests.budgets.governance import board_of
 
     virement = Virement(schedule=setup["schedule"], amount=D("5000.00"))
-    setup["schedule"].board = board_of(setup["partnership"], limit=D("5000.00"))
+    setup["schedule"].board = BoardFactory(partnership=setup["partnership"], delegated_limit=D("5000.00"))
     assert not services.virement_needs_decision(virement)
     virement.amount = D("5000.01")
     assert services.virement_needs_decision(virement)
-    setup["schedule"].board = board_of(setup["partnership"], limit=None)
+    setup["schedule"].board = BoardFactory(partnership=setup["partnership"], delegated_limit=None)
     assert not services.virement_needs_decision(virement)
     setup["schedule"].board = None
     assert services.virement_needs_decision(virement)

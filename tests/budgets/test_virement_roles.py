@@ -10,7 +10,7 @@ from budgets import services
 from budgets.models import BudgetLine, Virement
 from commissioning import roles
 from tests.budgets.factories import AgreementFactory, BudgetLineFactory, FundingStreamFactory, ScheduleFactory
-from tests.budgets.governance import board_of, decision_of
+from tests.governance.factories import BoardFactory, DecisionFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -18,7 +18,7 @@ D = Decimal
 
 @pytest.fixture
 def lines(bromley):
-    board = board_of(bromley, limit=D("5000"))
+    board = BoardFactory(partnership=bromley, delegated_limit=D("5000"))
     schedule = ScheduleFactory(agreement=AgreementFactory(partnership=bromley), board=board)
     stream = FundingStreamFactory(partnership=bromley)
     make = lambda name: BudgetLineFactory(  # noqa: E731
@@ -63,7 +63,7 @@ def test_above_the_limit_a_commissioner_needs_a_linked_decision(client, bromley_
 
     assert "above the £5,000.00 delegated limit" in refused.content.decode()
     assert Virement.objects.get(pk=virement.pk).status == "proposed"
-    decision = decision_of(lines["board"])
+    decision = DecisionFactory(agenda_item__meeting__board=lines["board"])
     client.post(f"/budgets/virements/{virement.pk}/approve/", {"decision": decision.pk})
     client.post(f"/budgets/virements/{virement.pk}/apply/")
     assert Virement.objects.get(pk=virement.pk).status == "applied"

@@ -14,6 +14,7 @@ from governance.models import (
     Attendance,
     AttendanceStatus,
     Board,
+    Decision,
     ForwardPlanEntry,
     InterestDeclaration,
     InterestNature,
@@ -126,3 +127,18 @@ def pdf_bytes(pages: int, text: str = "Appendix page") -> bytes:
 
 def pdf_upload(pages: int, text: str = "Appendix page"):
     return io.BytesIO(pdf_bytes(pages, text))
+
+
+class DecisionFactory(factory.django.DjangoModelFactory):
+    """A decision on an item of a held meeting, taken on the meeting's day (not yet published)."""
+
+    class Meta:
+        model = Decision
+
+    agenda_item = factory.SubFactory(AgendaItemFactory, meeting__status="held")
+    reference = factory.LazyAttributeSequence(
+        lambda d, n: f"{d.agenda_item.meeting.board.code}/{d.decided_on.year}/{n + 1:03d}"
+    )
+    resolution = "Approved"
+    outcome = "approved"
+    decided_on = factory.LazyAttribute(lambda d: d.agenda_item.meeting.starts_at.astimezone(LONDON).date())

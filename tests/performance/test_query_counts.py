@@ -48,7 +48,6 @@ from governance.models import (
     Attendance,
     AttendanceStatus,
     BoardPack,
-    Decision,
     PaperAppendix,
     RegisterEntry,
     Vote,
@@ -78,6 +77,7 @@ from tests.commissioning.factories import (
 )
 from tests.governance.factories import (
     BoardFactory,
+    DecisionFactory,
     DeclarationFactory,
     ForwardPlanEntryFactory,
     MembershipFactory,
@@ -483,14 +483,12 @@ def _item(s: Scene, meeting, **kwargs):
 
 def _decision(s: Scene, item, votes: int = 2):
     n = s.next()
-    decision = Decision.objects.create(
+    decision = DecisionFactory(
         agenda_item=item,
         reference=f"{item.meeting.board.code}/{n}",
         minute_number=f"{n}",
-        resolution="Agreed.",
-        outcome="approved",
         quorate=True,
-        decided_on=date(2021, 9, 2),
+        resolution="Agreed.",
         published_on=date(2021, 9, 3),
     )
     for _ in range(votes):

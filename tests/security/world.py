@@ -225,7 +225,6 @@ def _governance(w: dict, home, away, by, users) -> None:  # noqa: PLR0915 - one 
         Attendance,
         AttendanceStatus,
         BoardPack,
-        Decision,
         ExemptionRegime,
         InterestDeclaration,
         Membership,
@@ -236,6 +235,7 @@ def _governance(w: dict, home, away, by, users) -> None:  # noqa: PLR0915 - one 
     from tests.commissioning.factories import PersonFactory
     from tests.governance.factories import (
         BoardFactory,
+        DecisionFactory,
         ForwardPlanEntryFactory,
         PaperFactory,
         london,
@@ -291,13 +291,13 @@ def _governance(w: dict, home, away, by, users) -> None:  # noqa: PLR0915 - one 
         **exempt,
     )
     decided = {"outcome": "approved", "resolution": "Approved", "decided_on": date(2021, 9, 2)}
-    decision = Decision.objects.create(
+    decision = DecisionFactory(
         agenda_item=item, reference="BBB/2021/001", published_on=date(2021, 9, 3), **decided
     )
-    exempt_decision = Decision.objects.create(
+    exempt_decision = DecisionFactory(
         agenda_item=exempt_item, reference="BBB/2021/002", published_on=date(2021, 9, 3), **decided
     )
-    unpublished = Decision.objects.create(
+    unpublished = DecisionFactory(
         agenda_item=item,
         reference="BBB/2021/003",
         resolution="Noted",

@@ -10,6 +10,7 @@ from brokerage.finance import services as finance_services
 from brokerage.models import Dispute, Invoice, Payment, RechargeRun
 from commissioning import roles
 from commissioning.models import AccessLog
+from tests.brokerage.factories import DisputeFactory
 
 D = Decimal
 MAY = date(2022, 5, 1)
@@ -318,14 +319,7 @@ def test_the_fast_lines_are_what_drf_field_by_field_gave(api_as, finance, draft)
         (at, "resolved", "credited", made[1]),
         (at, "open", "", made[1]),  # raised at the same instant, a higher id
     ]:
-        Dispute.objects.create(
-            invoice=draft,
-            reason="other",
-            amount=D("1.00"),
-            status=status,
-            outcome=outcome,
-            raised_at=raised_at,
-        ).lines.add(line)
+        DisputeFactory(invoice=draft, status=status, outcome=outcome, raised_at=raised_at, lines=[line])
 
     served = api_as(finance).get(f"/api/v1/invoices/{draft.pk}/").json()["lines"]
     paged = api_as(finance).get(f"/api/v1/invoices/{draft.pk}/lines/").json()["results"]

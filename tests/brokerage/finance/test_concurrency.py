@@ -9,6 +9,7 @@ from django.db.models import Sum
 
 from brokerage.finance import services as finance_services
 from brokerage.models import Invoice, InvoiceLine, RechargeRun
+from tests.brokerage.factories import RechargeRunFactory
 from tests.brokerage.test_concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,12 +28,8 @@ def test_two_concurrent_runs_of_one_issuer_bill_each_difference_once(
 ):
     for start in (date(2022, 3, 1), date(2022, 4, 10), date(2022, 5, 3)):
         make_package(start, rate=D("700"), shares=[(council, 50), (ccg, 50)])
-    may = RechargeRun.objects.create(
-        partnership=partnership, issuer=council, period=MAY, requested_by=finance
-    )
-    june = RechargeRun.objects.create(
-        partnership=partnership, issuer=council, period=JUNE, requested_by=finance
-    )
+    may = RechargeRunFactory(partnership=partnership, issuer=council, period=MAY, requested_by=finance)
+    june = RechargeRunFactory(partnership=partnership, issuer=council, period=JUNE, requested_by=finance)
 
     results = run_together(
         lambda: finance_services.recharge_run_execute(run_id=may.pk),
@@ -49,9 +46,7 @@ def test_two_concurrent_runs_of_one_issuer_bill_each_difference_once(
         date(2022, 5, 1): D("1550.00") * 2 + D("1450.00"),
         date(2022, 6, 1): D("1500.00") * 3,
     }
-    again = RechargeRun.objects.create(
-        partnership=partnership, issuer=council, period=JUNE, requested_by=finance
-    )
+    again = RechargeRunFactory(partnership=partnership, issuer=council, period=JUNE, requested_by=finance)
     assert finance_services.recharge_run_execute(run_id=again.pk).invoice_count == 0
 
 
@@ -59,9 +54,7 @@ def test_one_run_executed_twice_at_once_writes_one_set_of_drafts(
     make_package, partnership, council, ccg, finance
 ):
     make_package(date(2022, 5, 1), rate=D("700"), shares=[(council, 50), (ccg, 50)])
-    run = RechargeRun.objects.create(
-        partnership=partnership, issuer=council, period=MAY, requested_by=finance
-    )
+    run = RechargeRunFactory(partnership=partnership, issuer=council, period=MAY, requested_by=finance)
 
     results = run_together(
         lambda: finance_services.recharge_run_execute(run_id=run.pk),

@@ -7,8 +7,9 @@ import pytest
 
 from brokerage import demo
 from brokerage.finance import services as finance_services
-from brokerage.models import InvoiceLine, Package, RechargeRun
+from brokerage.models import InvoiceLine, Package
 from commissioning import demo as core_demo
+from tests.brokerage.factories import RechargeRunFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +25,7 @@ def test_a_run_of_the_demo_for_the_latest_month_bills_lines_and_adjustments_and_
     for partnership in ctx.partnerships.values() if isinstance(ctx.partnerships, dict) else ctx.partnerships:
         for issuer in partnership.partners:
             if issuer.pk in payer_ids:
-                run = RechargeRun.objects.create(
-                    partnership=partnership, issuer=issuer, period=date(2025, 5, 1)
-                )
+                run = RechargeRunFactory(partnership=partnership, issuer=issuer, period=date(2025, 5, 1))
                 runs.append(finance_services.recharge_run_execute(run_id=run.pk))
 
     assert runs and all(r.status == "done" for r in runs)
@@ -36,8 +35,6 @@ def test_a_run_of_the_demo_for_the_latest_month_bills_lines_and_adjustments_and_
     assert any(r.unfunded for r in runs)
     # A second run bills nothing.
     for first in runs:
-        again = RechargeRun.objects.create(
-            partnership=first.partnership, issuer=first.issuer, period=first.period
-        )
+        again = RechargeRunFactory(partnership=first.partnership, issuer=first.issuer, period=first.period)
         again = finance_services.recharge_run_execute(run_id=again.pk)
         assert (again.invoice_count, again.credit_note_count) == (0, 0)

@@ -12,6 +12,7 @@ from brokerage import services
 from brokerage.finance import services as finance_services
 from brokerage.models import Invoice, InvoiceLine, InvoiceStatus, Payment, RechargeRun
 from brokerage.services import Share
+from tests.brokerage.factories import RechargeRunFactory
 
 D = Decimal
 MAY, JUNE, JULY = date(2022, 5, 1), date(2022, 6, 1), date(2022, 7, 1)
@@ -173,9 +174,7 @@ def test_a_run_works_in_a_handful_of_queries_whatever_the_number_of_packages(
 ):
     for _ in range(12):
         make_package(date(2022, 1, 1), shares=[(council, 50), (ccg, 50)])
-    run = RechargeRun.objects.create(
-        partnership=partnership, issuer=council, period=MAY, requested_by=finance
-    )
+    run = RechargeRunFactory(partnership=partnership, issuer=council, period=MAY, requested_by=finance)
 
     # The lines' COPY is not counted here (a raw cursor); its two SET CONSTRAINTS statements are.
     with django_assert_max_num_queries(19):

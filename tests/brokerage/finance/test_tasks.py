@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 
-from brokerage.models import Invoice, RechargeRun
+from brokerage.models import Invoice
 from brokerage.tasks import render_invoice_pdf, run_recharge
+from tests.brokerage.factories import RechargeRunFactory
 
 
 @pytest.fixture(autouse=True)
@@ -14,7 +15,7 @@ def pdf_root(settings, tmp_path):
 
 
 def test_the_run_task_runs_once_and_a_retry_changes_nothing(partnership, council, finance, example_one):
-    run = RechargeRun.objects.create(partnership=partnership, issuer=council, period=date(2022, 5, 1))
+    run = RechargeRunFactory(partnership=partnership, issuer=council, period=date(2022, 5, 1))
 
     first = run_recharge.apply(args=[run.pk]).get()
     retry = run_recharge.apply(args=[run.pk]).get()
@@ -39,7 +40,7 @@ def test_a_failing_run_is_marked_failed_and_can_be_asked_for_again(partnership, 
         raise RuntimeError("the rule broke")
 
     monkeypatch.setattr(recharges, "true_up", boom)
-    run = RechargeRun.objects.create(partnership=partnership, issuer=council, period=date(2022, 5, 1))
+    run = RechargeRunFactory(partnership=partnership, issuer=council, period=date(2022, 5, 1))
 
     result = run_recharge.apply(args=[run.pk]).get()
 

@@ -11,6 +11,7 @@ from brokerage.finance import services as finance_services
 from brokerage.models import Dispute, Invoice, Payment, RechargeRun
 from commissioning import roles
 from commissioning.models import AccessLog
+from tests.brokerage.factories import RechargeRunFactory
 
 D = Decimal
 MAY = date(2022, 5, 1)
@@ -56,7 +57,7 @@ def test_a_bad_month_is_named_and_nothing_starts(as_finance, partnership, counci
 def test_the_run_page_polls_while_the_run_works_and_then_shows_the_result(
     as_finance, partnership, council, finance, run_month, example_one
 ):
-    queued = RechargeRun.objects.create(partnership=partnership, issuer=council, period=MAY)
+    queued = RechargeRunFactory(partnership=partnership, issuer=council, period=MAY)
     page = as_finance.get(queued.get_absolute_url()).content.decode()
     assert 'hx-trigger="every 2s"' in page
     fragment = as_finance.get(queued.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
