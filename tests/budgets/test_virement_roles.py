@@ -6,10 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from budgets import services
 from budgets.models import BudgetLine, Virement
 from commissioning import roles
-from tests.budgets.factories import AgreementFactory, BudgetLineFactory, FundingStreamFactory, ScheduleFactory
+from tests.budgets.factories import (
+    AgreementFactory,
+    BudgetLineFactory,
+    FundingStreamFactory,
+    ScheduleFactory,
+    VirementFactory,
+)
 from tests.governance.factories import BoardFactory, DecisionFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,14 +33,13 @@ def lines(bromley):
 
 
 def propose(lines, by, amount):
-    return services.virement_propose(
+    return VirementFactory(
         schedule=lines["schedule"],
-        year=2022,
         from_line=lines["from"],
         to_line=lines["to"],
         amount=D(amount),
         reason="Demand moved",
-        by=by,
+        proposed_by=by,
     )
 
 
