@@ -151,7 +151,7 @@ def pack_items(meeting: Meeting, audience: str) -> list[PackItem]:
                 if audience == PackAudience.PUBLIC:
                     minutes = minutes.filter(agenda_item__exemption_regime=ExemptionRegime.NONE)
                 entry.minutes = list(minutes)
-            entry.actions = list(action_log_for(meeting))
+            entry.actions = list(action_log_for(meeting, public=audience == PackAudience.PUBLIC))
         elif item.paper_id is None and item.standing_kind != StandingItem.NONE:
             entry.included = False  # standing items without papers appear in the agenda only
         elif item.paper_id is None:
