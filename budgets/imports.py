@@ -4,6 +4,13 @@ row is reported (row number, column, message), and nothing is written unless eve
 Columns (first row, any order, case-insensitive): ``name``, ``year``, ``funding_stream``,
 ``amount`` and optionally ``status``. A year is ``2022`` or ``2022/23``; an amount may carry £ and
 thousands separators; a status is indicative (the default), mobilisation or approved.
+
+A workbook is a zip archive, and a small one can unpack to a great deal (issue 19: 232 KB unpacking
+to 94 MB). Before openpyxl opens it, the archive's members are checked: at most
+``MAX_UNPACKED_BYTES`` in all (the sizes the archive declares are the most ``zipfile`` will
+inflate), no large member inflating more than ``MAX_RATIO`` times. Rows are then streamed (read-only
+mode, at most ``MAX_COLUMNS`` columns) and reading stops as soon as the row limit is passed, blank
+rows included up to ``MAX_SCANNED_ROWS`` (a sheet can claim a million empty rows in a few bytes).
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,6 +33,12 @@ from commissioning.money import MONEY_MAX
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
+MAX_UNPACKED_BYTES = 10 * 1024 * 1024  # a 5,000-row sheet unpacks to about 1.5 MB
+MAX_RATIO = 100  # a member over RATIO_FLOOR bytes inflating more than this is refused
+RATIO_FLOOR = 1024 * 1024
+MAX_MEMBERS = 500
+MAX_COLUMNS = 30
+MAX_SCANNED_ROWS = 4 * MAX_ROWS  # blank rows count here, so a sheet of empty rows stops too
 ALIASES = {
     "name": "name",
     "budget line": "name",
@@ -74,45 +89,88 @@ def read_rows(content: bytes, filename: str) -> list[dict[str, Any]]:
     if lower.endswith(".xlsx"):
         if not content.startswith(b"PK"):
             raise ImportFileError("The file is not an XLSX workbook.")
-        raw = _xlsx_rows(content)
-    elif lower.endswith(".csv"):
+        return _rows_as_dicts(_xlsx_rows(content))
+    if lower.endswith(".csv"):
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ImportFileError("The CSV file must be saved as UTF-8.") from None
-        raw = list(csv.reader(io.StringIO(text)))
-    else:
-        raise ImportFileError("Upload an XLSX or CSV file.")
-    raw = [r for r in raw if any(str(c or "").strip() for c in r)] if raw else []
-    if not raw:
+        return _rows_as_dicts(csv.reader(io.StringIO(text)))
+    raise ImportFileError("Upload an XLSX or CSV file.")
+
+
+def _rows_as_dicts(raw: Iterable[Iterable[Any]]) -> list[dict[str, Any]]:
+    """Read rows until the sheet ends or a limit is passed (then stop at once: the rest is never
+    read). The first non-blank row is the header."""
+    header: list[str | None] | None = None
+    rows: list[dict[str, Any]] = []
+    for scanned, values in enumerate(raw, start=1):
+        if scanned > MAX_SCANNED_ROWS:
+            raise ImportFileError(
+                f"The sheet has more than {MAX_SCANNED_ROWS} rows (blank ones included); "
+                f"a sheet may hold at most {MAX_ROWS} rows."
+            )
+        values = list(values)
+        if not any(str(c or "").strip() for c in values):
+            continue
+        if header is None:
+            header = [ALIASES.get(str(c or "").strip().lower()) for c in values]
+            missing = [c for c in REQUIRED if c not in header]
+            if missing:
+                raise ImportFileError(
+                    "The first row must name the columns; missing: " + ", ".join(missing) + "."
+                )
+            continue
+        if len(rows) == MAX_ROWS:
+            raise ImportFileError(f"A sheet may hold at most {MAX_ROWS} rows.")
+        rows.append({name: value for name, value in zip(header, values, strict=False) if name})
+    if header is None:
         raise ImportFileError("The file is empty.")
-    header = [ALIASES.get(str(c or "").strip().lower()) for c in raw[0]]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ImportFileError("The first row must name the columns; missing: " + ", ".join(missing) + ".")
-    if len(raw) - 1 > MAX_ROWS:
-        raise ImportFileError(f"A sheet may hold at most {MAX_ROWS} rows.")
-    rows = []
-    for values in raw[1:]:
-        row = {}
-        for name, value in zip(header, values, strict=False):
-            if name:
-                row[name] = value
-        rows.append(row)
     return rows
 
 
-def _xlsx_rows(content: bytes) -> list[list[Any]]:
+def check_xlsx_archive(content: bytes) -> None:
+    """Refuse a workbook whose archive would unpack to too much, before anything inflates it."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, OSError):
+        raise ImportFileError("The XLSX workbook cannot be read.") from None
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise ImportFileError("The XLSX workbook cannot be read: it holds too many parts.")
+    total = 0
+    for member in members:
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
+            raise ImportFileError(
+                f"The XLSX workbook unpacks to far more than its size ({member.filename} inflates "
+                f"{ratio:.0f} times); save it again without blank or formatted rows."
+            )
+    if total > MAX_UNPACKED_BYTES:
+        raise ImportFileError(
+            f"The XLSX workbook unpacks to {total / 1024 / 1024:.1f} MB; a sheet for import may unpack "
+            f"to at most {MAX_UNPACKED_BYTES // (1024 * 1024)} MB."
+        )
+
+
+def _xlsx_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
     from openpyxl import load_workbook
 
+    check_xlsx_archive(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
     except Exception as error:  # noqa: BLE001 - any unreadable workbook is one message to the user
         raise ImportFileError("The XLSX workbook cannot be read.") from error
-    sheet = workbook.worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
+    try:
+        yield from sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+    except ImportFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a part that cannot be parsed half-way through
+        raise ImportFileError("The XLSX workbook cannot be read.") from error
+    finally:
+        workbook.close()
 
 
 def _text(value: Any) -> str:

@@ -8,6 +8,10 @@ The broken connection is closed so the next request opens a fresh one.
 
 Any other unhandled exception of an API request is answered as JSON 500 (pages keep Django's
 ``500.html``). With ``DEBUG`` on, other exceptions are left to Django's debug page.
+
+A request Django refuses as malformed (``SuspiciousOperation``: a body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE``, too many fields or files) answers 400; on the API as JSON
+(``{"detail": ...}``), wherever it is raised (``bad_request`` is the project's ``handler400``).
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.views import defaults
 
 logger = logging.getLogger("django.request")
 
@@ -28,6 +34,21 @@ SERVER_ERROR = "Sorry, there is a problem with the service. Try again later."
 
 def _is_api(request) -> bool:
     return request.path.startswith("/api/")
+
+
+def refused_request_message(exception) -> str:
+    """What to tell an API client whose request Django refused before reading it."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return f"The request body is too large: this service reads at most {limit} MB."
+    return "The request could not be read (too many fields or files, or malformed)."
+
+
+def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
+    """``handler400``: JSON for the API, Django's page otherwise."""
+    if _is_api(request):
+        return JsonResponse({"detail": refused_request_message(exception), "code": "bad_request"}, status=400)
+    return defaults.bad_request(request, exception, template_name)
 
 
 def _close_broken_connections() -> None:
@@ -58,6 +79,9 @@ class DatabaseUnavailableMiddleware:
                 response = HttpResponse(html, status=503)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
+        if isinstance(exception, SuspiciousOperation) and _is_api(request):
+            logger.warning("API request refused: %s %s: %s", request.method, request.path, exception)
+            return bad_request(request, exception)
         if _is_api(request) and not settings.DEBUG:
             logger.error("Internal Server Error: %s %s", request.method, request.path, exc_info=exception)
             return JsonResponse({"detail": SERVER_ERROR, "code": "server_error"}, status=500)

@@ -154,10 +154,14 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# Lockout (django-axes): five failures lock the username from that address for 30 minutes.
+# Lockout (django-axes): five failures lock the account for 30 minutes, wherever they came from
+# (axes counts the failures of each parameter group and locks on the largest: keyed on the
+# username alone, guesses spread over many addresses add up; keyed on username and address only,
+# as before, each address had its own five). The username-and-address group is subsumed by the
+# username group; it is listed because axes' check (axes.W006) asks for the address somewhere.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -19,6 +19,11 @@ web pages, the API and the services:
   ``/EmbeddedFile``), ``/RichMedia`` and ``/XFA``. The whole object graph pypdf reads is walked
   (so names inside compressed object streams are found too), and the file's text outside streams
   is scanned with ``#xx`` name escapes decoded (so ``/J#53`` is ``/JS``).
+- **PDF bombs are refused at upload**: at most ``MAX_PDF_PAGES`` pages (``settings.MAX_PDF_PAGES``)
+  and every stream is trial-decompressed with limits, never more than the limit inflated:
+  no stream over ``MAX_PDF_STREAM_INFLATED`` (below pypdf's own 75 MB limit, which would
+  otherwise stop a board pack that merges the page), all streams together at most
+  ``MAX_PDF_INFLATED``. A 300 KB file inflating to 300 MB, or a 3,000-page file, is refused.
 - **Names**: the original name is kept only as display text (``display_name``: no folders, no
   control characters, at most 100 characters); a file is stored under a generated name
   (``storage_name``), never under anything the user chose.
@@ -74,6 +79,13 @@ _STREAM = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
 _HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 # A PDF whose object graph is bigger than this is refused rather than checked for ever.
 MAX_PDF_OBJECTS = 200_000
+# PDF bombs (issue 19): pages, one stream inflated, all streams inflated.
+MAX_PDF_PAGES = 500
+MAX_PDF_STREAM_INFLATED = 50 * 1024 * 1024
+MAX_PDF_INFLATED = 150 * 1024 * 1024
+# Filters of image data only: pypdf copies such streams into a pack without decoding them.
+IMAGE_FILTERS = frozenset({"/DCTDecode", "/DCT", "/JPXDecode", "/JBIG2Decode", "/CCITTFaxDecode", "/CCF"})
+FLATE_FILTERS = frozenset({"/FlateDecode", "/Fl"})
 # An XLSX (a zip) may not unpack to more than this, nor hold more members.
 MAX_XLSX_UNPACKED = 100 * 1024 * 1024
 MAX_XLSX_MEMBERS = 10_000
@@ -151,9 +163,10 @@ def _raw_active_names(data: bytes) -> set[str]:
     return {"/" + m.group(1).decode() for m in _RAW_ACTIVE.finditer(_decode_names(outside_streams))}
 
 
-def _graph_active_names(reader) -> set[str]:
-    """Active keys and action types anywhere in the objects reachable from the trailer."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+def _graph_active_names(reader, streams: list | None = None) -> set[str]:
+    """Active keys and action types anywhere in the objects reachable from the trailer (and the
+    stream objects met on the way, appended to ``streams``)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
     found: set[str] = set()
     seen: set[tuple[int, int]] = set()
@@ -170,6 +183,8 @@ def _graph_active_names(reader) -> set[str]:
         visited += 1
         if visited > MAX_PDF_OBJECTS:
             raise ValueError("too many objects to check")
+        if streams is not None and isinstance(obj, StreamObject):
+            streams.append(obj)
         if isinstance(obj, DictionaryObject):
             for name, value in dict.items(obj):
                 name = str(name)
@@ -188,15 +203,83 @@ def _graph_active_names(reader) -> set[str]:
     return found
 
 
+class PdfBomb(ValueError):
+    """A stream inflates past the limits."""
+
+
+def _inflate_limited(encoded: bytes, limit: int) -> int:
+    """How many bytes a Flate stream inflates to, never inflating more than ``limit + 1`` of them
+    (and never holding more than a chunk): ``PdfBomb`` past the limit."""
+    import zlib
+
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib or gzip header, as pypdf reads
+    size = 0
+    data = encoded
+    try:
+        while data:
+            chunk = decompressor.decompress(data, 1024 * 1024)
+            size += len(chunk)
+            if size > limit:
+                raise PdfBomb(size)
+            data = decompressor.unconsumed_tail
+            if decompressor.eof or not chunk:
+                break
+    except zlib.error:
+        pass  # damaged data: pypdf recovers what it can, which is no more than was inflated here
+    return size
+
+
+def _filters(stream) -> list[str]:
+    from pypdf.generic import ArrayObject
+
+    value = stream.get("/Filter")
+    if value is None:
+        return []
+    value = value.get_object()
+    items = value if isinstance(value, ArrayObject) else [value]
+    return [str(f.get_object() if hasattr(f, "get_object") else f) for f in items]
+
+
+def check_pdf_streams(streams, *, per_stream: int | None = None, total: int | None = None) -> int:
+    """The inflated size of the streams, measured with limits: ``PdfBomb`` when one stream would
+    inflate past ``per_stream`` or all of them past ``total``."""
+    per_stream = per_stream or getattr(settings, "MAX_PDF_STREAM_INFLATED", MAX_PDF_STREAM_INFLATED)
+    total = total or getattr(settings, "MAX_PDF_INFLATED", MAX_PDF_INFLATED)
+    inflated = 0
+    for stream in streams:
+        encoded = getattr(stream, "_data", b"") or b""
+        filters = _filters(stream)
+        if not filters or filters[0] in IMAGE_FILTERS:
+            size = len(encoded)
+        elif filters[0] in FLATE_FILTERS and len(filters) == 1:
+            size = _inflate_limited(encoded, min(per_stream, total - inflated))
+        else:  # other or chained filters: pypdf decodes them under its own limits
+            size = len(stream.get_data())
+        if size > per_stream:
+            raise PdfBomb(size)
+        inflated += size
+        if inflated > total:
+            raise PdfBomb(inflated)
+    return inflated
+
+
 @dataclass(frozen=True)
 class PdfInfo:
     page_count: int
 
 
-def check_pdf(data: bytes, *, field: str = "file", label: str = "The file") -> PdfInfo:
+def check_pdf(
+    data: bytes, *, field: str = "file", label: str = "The file", max_pages: int | None = None
+) -> PdfInfo:
     """Refuse anything that is not a plain, readable PDF (see the module docstring)."""
     from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError
 
+    max_pages = max_pages or getattr(settings, "MAX_PDF_PAGES", MAX_PDF_PAGES)
+    too_big = (
+        f"{label} unpacks to far more than its size (a compressed part inflates past the limit "
+        "this service reads). Save or print it again as a plain PDF and upload that."
+    )
     if not data.startswith(b"%PDF-"):
         raise _refuse(field, f"{label} must be a PDF: its content is not a PDF, whatever its name says.")
     try:
@@ -204,9 +287,15 @@ def check_pdf(data: bytes, *, field: str = "file", label: str = "The file") -> P
         if reader.is_encrypted:
             raise _refuse(field, f"{label} is password protected: upload it without a password.")
         pages = len(reader.pages)
-        active = _graph_active_names(reader) | _raw_active_names(data)
+        if pages > max_pages:
+            raise _refuse(field, f"{label} has {pages} pages; a PDF may have at most {max_pages}.")
+        streams: list = []
+        active = _graph_active_names(reader, streams) | _raw_active_names(data)
+        check_pdf_streams(streams)
     except ValidationError:
         raise
+    except (PdfBomb, LimitReachedError) as error:
+        raise _refuse(field, too_big) from error
     except Exception as error:  # noqa: BLE001 - pypdf raises many kinds; any of them means unreadable
         raise _refuse(field, f"{label} is not a readable PDF.") from error
     if pages < 1:

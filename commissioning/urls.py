@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from commissioning.views import dashboard
 
+handler400 = "commissioning.errors.bad_request"  # JSON on the API (a body over the upload limit)
+
 urlpatterns = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),
     path("partnership/switch/", dashboard.SwitchPartnershipView.as_view(), name="switch-partnership"),

@@ -77,6 +77,7 @@ class AppendixSlot:
     appendix: PaperAppendix
     anchor: str
     pages: int
+    problem: str = ""  # why the stored file cannot be drawn in: one placeholder page says so
 
     @property
     def page_numbers(self) -> range:
@@ -127,6 +128,36 @@ def _linked_html(paper) -> list[str]:
     return out
 
 
+def appendix_problem(appendix: PaperAppendix) -> str:
+    """Why an appendix already stored cannot go into a pack ("" when it can).
+
+    Files are checked at upload (commissioning.uploads), but one stored before those checks, or
+    damaged since, must not make every later pack of its meeting fail. A board secretary needs the
+    pack out on time more than any one appendix in it: the pack is built with a page in the
+    appendix's place saying it could not be included, and the secretary can remove or replace it."""
+    from django.core.exceptions import ValidationError
+
+    from commissioning import uploads
+
+    try:
+        with appendix.file.open("rb") as handle:
+            data = handle.read(uploads.max_upload_bytes() + 1)
+    except (OSError, ValueError):
+        return "its file is missing"
+    if len(data) > uploads.max_upload_bytes():
+        return "its file is larger than uploads may be"
+    try:
+        info = uploads.check_pdf(data)
+    except ValidationError:
+        return (
+            "its file is not a PDF this service can include (unreadable, too many pages, "
+            "or far larger unpacked)"
+        )
+    if info.page_count != appendix.page_count:
+        return "its file has changed since it was uploaded"
+    return ""
+
+
 def pack_items(meeting: Meeting, audience: str) -> list[PackItem]:
     items = (
         AgendaItem.objects.filter(meeting=meeting)
@@ -151,7 +182,7 @@ def pack_items(meeting: Meeting, audience: str) -> list[PackItem]:
                 if audience == PackAudience.PUBLIC:
                     minutes = minutes.filter(agenda_item__exemption_regime=ExemptionRegime.NONE)
                 entry.minutes = list(minutes)
-            entry.actions = list(action_log_for(meeting))
+            entry.actions = list(action_log_for(meeting, public=audience == PackAudience.PUBLIC))
         elif item.paper_id is None and item.standing_kind != StandingItem.NONE:
             entry.included = False  # standing items without papers appear in the agenda only
         elif item.paper_id is None:
@@ -161,9 +192,15 @@ def pack_items(meeting: Meeting, audience: str) -> list[PackItem]:
             for appendix in item.paper.appendices.all():
                 if audience == PackAudience.PUBLIC and appendix.exempt:
                     continue
+                problem = appendix_problem(appendix)
+                if problem:
+                    logger.warning("appendix %s left out of a pack: %s", appendix.pk, problem)
                 entry.appendices.append(
                     AppendixSlot(
-                        appendix=appendix, anchor=f"appendix-{appendix.pk}", pages=appendix.page_count
+                        appendix=appendix,
+                        anchor=f"appendix-{appendix.pk}",
+                        pages=1 if problem else appendix.page_count,
+                        problem=problem,
                     )
                 )
         out.append(entry)
@@ -264,6 +301,8 @@ def render_pack(
         if entry.included and entry.anchor in anchor_pages:
             item_pages[entry.item.pk] = anchor_pages[entry.anchor] + 1
         for slot in entry.appendices:
+            if slot.problem:
+                continue  # its placeholder page says why
             for n in range(slot.pages):
                 slots.append((anchor_pages[f"{slot.anchor}-{n + 1}"], slot.appendix, n))
     started = time.monotonic()

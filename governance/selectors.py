@@ -121,12 +121,19 @@ def public_agenda(meeting: Meeting) -> list[AgendaItem]:
     return list(meeting.agenda_items.select_related("paper").order_by("order"))
 
 
-def action_log_for(meeting: Meeting):
-    """Open actions of the board's earlier meetings: the action log of this meeting."""
+def action_log_for(meeting: Meeting, user=None, *, public: bool = False):
+    """Open actions of the board's earlier meetings: the action log of this meeting.
+
+    Actions follow the exemption rule of minutes and decisions: with ``user``, only the actions
+    that user may see (``restrict``); with ``public=True`` (the public pack), no action of an
+    exempt item or of a decision taken on one. With neither, every action (the members' pack)."""
     from governance.models import Action, ActionStatus
 
+    actions = Action.objects.restrict(user, "view") if user is not None else Action.objects.all()
+    if public:
+        actions = actions.exclude(Action.exempt_q())
     return (
-        Action.objects.filter(
+        actions.filter(
             meeting__board=meeting.board, meeting__starts_at__lt=meeting.starts_at, status=ActionStatus.OPEN
         )
         .select_related("owner", "meeting")

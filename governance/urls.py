@@ -37,6 +37,7 @@ urlpatterns = [
     path("papers/<int:pk>/", papers.PaperDetailView.as_view(), name="paper"),
     path("papers/<int:pk>/appendices/new/", papers.AppendixUploadView.as_view(), name="appendix-upload"),
     path("appendices/<int:pk>/download/", papers.AppendixDownloadView.as_view(), name="appendix-download"),
+    path("appendices/<int:pk>/remove/", papers.AppendixRemoveView.as_view(), name="appendix-remove"),
     path("decisions/", decisions.DecisionLogView.as_view(), name="decisions"),
     path("decisions/export.<str:fmt>", decisions.DecisionLogExportView.as_view(), name="decisions-export"),
     path("decisions/<int:pk>/", decisions.DecisionDetailView.as_view(), name="decision"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
@@ -16,6 +17,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from commissioning.errors import refused_request_message
 from commissioning.services import StaleEdit
 
 logger = logging.getLogger(__name__)
@@ -61,4 +63,7 @@ def exception_handler(exc, context):
         return Response({api_settings.NON_FIELD_ERRORS_KEY: [INTEGRITY]}, status=status.HTTP_400_BAD_REQUEST)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, SuspiciousOperation):
+        # Django refused to read the body (over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields): a 400.
+        exc = exceptions.ParseError(refused_request_message(exc))
     return drf_exception_handler(exc, context)

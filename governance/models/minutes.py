@@ -40,7 +40,18 @@ class Action(ExemptContentMixin, models.Model):
 
     @classmethod
     def exempt_q(cls) -> Q:
-        return Q(agenda_item__exemption_regime__in=EXEMPT_REGIMES)
+        """An action is exempt when its item is, or when the decision it follows was taken on an
+        exempt item (the same rule as minutes and decisions)."""
+        return Q(agenda_item__exemption_regime__in=EXEMPT_REGIMES) | Q(
+            decision__agenda_item__exemption_regime__in=EXEMPT_REGIMES
+        )
+
+    @property
+    def exempt(self) -> bool:
+        return bool(
+            (self.agenda_item_id and self.agenda_item.exempt)
+            or (self.decision_id and self.decision.agenda_item.exempt)
+        )
 
 
 @pghistory.track()

@@ -57,6 +57,7 @@ from governance.services.packs import MEMBERS_PACK_REFUSED, may_generate_members
 from governance.services.papers import (
     APPENDIX_MAX_BYTES,
     appendix_add,
+    appendix_remove,
     paper_create,
     paper_link_add,
     paper_update,
@@ -80,6 +81,7 @@ __all__ = [
     "allocate_decision_reference",
     "allocate_minute_number",
     "appendix_add",
+    "appendix_remove",
     "attendance_record",
     "board_create",
     "board_update",

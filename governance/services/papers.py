@@ -14,7 +14,7 @@ from commissioning import uploads
 from commissioning.models import User
 from commissioning.services import StaleEdit
 from governance.models import Board, ExemptionRegime, Paper, PaperAppendix, PaperLink
-from governance.services.common import check_fields, exemption_errors, unchanged, validated_save
+from governance.services.common import acting, check_fields, exemption_errors, unchanged, validated_save
 
 APPENDIX_MAX_BYTES = 10 * 1024 * 1024
 STALE_PAPER = (
@@ -113,6 +113,24 @@ def appendix_add(
     # Stored under a generated name; the user's file name is kept only as display text.
     appendix.file.save(uploads.storage_name("pdf"), ContentFile(data), save=False)
     return validated_save(appendix, by=by)
+
+
+@transaction.atomic
+def appendix_remove(*, appendix: PaperAppendix, by: User | None) -> Paper:
+    """Remove an appendix from its paper (a bad file, or the wrong one). The later appendices move
+    up one; packs already built keep what they held; the file goes once the removal commits."""
+    locked = PaperAppendix.objects.select_for_update().select_related("paper").get(pk=appendix.pk)
+    paper = locked.paper
+    name = locked.file.name
+    with acting(by):
+        locked.delete()
+        for later in paper.appendices.filter(order__gt=locked.order).order_by("order"):
+            later.order -= 1
+            later.save(update_fields=["order"])
+    if name:
+        storage = locked.file.storage
+        transaction.on_commit(lambda: storage.delete(name))
+    return paper
 
 
 @transaction.atomic

@@ -74,8 +74,8 @@ class MeetingDetailView(ObjectView):
             items=items,
             hidden_count=meeting.agenda_items.count() - len(items),
             attendance=Attendance.objects.filter(meeting=meeting).select_related("person", "substitute_for"),
-            action_log=selectors.action_log_for(meeting),
-            actions=meeting.actions.select_related("owner"),
+            action_log=selectors.action_log_for(meeting, user),
+            actions=self.restricted("view", Action).filter(meeting=meeting).select_related("owner"),
             minutes=minutes,
             minute_entries=[e for e in minutes.entries.all() if e.agenda_item_id in {i.pk for i in items}]
             if minutes

@@ -3,6 +3,7 @@ appendices, uploaded and downloaded through the permission check (security.md)."
 
 from __future__ import annotations
 
+from django import forms
 from django.urls import reverse
 from django.views import View
 
@@ -116,6 +117,7 @@ class PaperDetailView(GovernanceFormView):
             appendices=self.restricted("view", PaperAppendix).filter(paper=paper),
             can_change=self.may("change", paper),
             can_upload=self.user_can("add", PaperAppendix),
+            can_remove_appendices=self.user_can("delete", PaperAppendix),
             **kwargs,
         )
 
@@ -162,6 +164,60 @@ class AppendixUploadView(FormOnPage):
 
     def get_success_url(self, appendix=None) -> str:
         return reverse("governance:paper", args=[appendix.paper_id])
+
+
+class AppendixRemoveView(GovernanceFormView):
+    """A confirmation page, then the removal (a board secretary's: the role to delete appendices).
+    The appendix is looked up among those of papers the user may see, as for its download."""
+
+    model = PaperAppendix
+    action = "delete"
+    form_class = forms.Form
+    submit = "Remove appendix"
+
+    def object_queryset(self, model, action):
+        qs = super().object_queryset(model, action)
+        if model is PaperAppendix:
+            qs = qs.filter(paper__in=self.restricted("view", Paper).values("pk")).select_related(
+                "paper__board"
+            )
+        return qs
+
+    def appendix(self) -> PaperAppendix:
+        return self.get_object()
+
+    def get(self, request, *args, **kwargs):
+        self.appendix()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.appendix()  # the role, then the scope: 403 or 404 before the input is read
+        return super().post(request, *args, **kwargs)
+
+    def get_heading(self) -> str:
+        appendix = self.appendix()
+        return f"Remove appendix {appendix.order}: {appendix.title}?"
+
+    def get_caption(self) -> str:
+        return self.appendix().paper.title
+
+    def cancel_url(self) -> str:
+        return reverse("governance:paper", args=[self.appendix().paper_id])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(intro_template="governance/_appendix_remove_intro.html", **kwargs)
+
+    def perform(self, form) -> Paper:
+        return services.appendix_remove(appendix=self.appendix(), by=self.request.user)
+
+    def written_object(self, paper):
+        return None  # the appendix is gone; the paper was not changed
+
+    def get_success_message(self, paper) -> str:
+        return "Appendix removed."
+
+    def get_success_url(self, paper=None) -> str:
+        return reverse("governance:paper", args=[paper.pk])
 
 
 class AppendixDownloadView(GateMixin, View):

@@ -325,6 +325,7 @@ FORMS = [
 # POST views that are not fuzzed here, with the reason.
 NOT_FUZZED = {
     "accounts:logout": "takes no input; posting anything signs the user out",
+    "governance:appendix-remove": "takes no input: the confirmation page's POST removes the appendix",
 }
 
 # Form classes that are bases or pieces, not forms a user submits.
