@@ -213,7 +213,9 @@ class PackageViewSet(RestrictedModelViewSet):
         package = self.get_object()
         data = serializers.ChangeCostSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cost = services.package_change_cost(package=package, by=request.user, **data.validated_data)
+        # The version is required and checked again under the service's lock (api/versions.py).
+        values = {**data.validated_data, "version": self.edit_version}
+        cost = services.package_change_cost(package=package, by=request.user, **values)
         return Response(
             serializers.PackageCostSerializer(cost, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
@@ -232,7 +234,8 @@ class PackageViewSet(RestrictedModelViewSet):
         package = self.get_object()
         data = serializers.ChangeFundingSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        # The version is required and checked again under the service's lock (api/versions.py).
+        values = {**data.validated_data, "version": self.edit_version}
         values["shares"] = _shares(values["shares"])
         split = services.package_change_funding(package=package, by=request.user, **values)
         split = FundingSplit.objects.prefetch_related("shares__organisation").get(pk=split.pk)

@@ -13,6 +13,7 @@ from django.db import transaction
 from rest_framework import exceptions, mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS
 
+from commissioning.api import versions
 from commissioning.api.permissions import required_action
 from commissioning.api.strict import StrictQueryMixin
 
@@ -24,6 +25,8 @@ class RestrictedViewSetMixin(StrictQueryMixin):
     # api.md: POST, GET, PATCH, DELETE. No PUT: a full replace would silently blank fields that a
     # client's older copy of the schema does not know about.
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # The version an edit of a versioned object was made from (``commissioning.api.versions``).
+    edit_version: int | None = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
@@ -49,7 +52,18 @@ class RestrictedViewSetMixin(StrictQueryMixin):
                 raise exceptions.PermissionDenied(
                     f"You may see this {self.model._meta.verbose_name} but not {action} it."
                 )
+            if self.is_versioned_edit():
+                # After the 404 and 403, before the body is read: missing 428, stale 409.
+                self.edit_version = versions.required_version(self.request)
+                versions.check(obj, self.edit_version)
         return obj
+
+    def is_versioned_edit(self) -> bool:
+        """A change to one object that keeps a version: PATCH/PUT, or a POST action on it."""
+        if not versions.is_versioned(self.model):
+            return False
+        method = self.request.method
+        return method in ("PATCH", "PUT") or (method == "POST" and bool(getattr(self, "detail", False)))
 
 
 class RestrictedModelViewSet(RestrictedViewSetMixin, viewsets.ModelViewSet):
@@ -75,6 +89,11 @@ class RestrictedModelViewSet(RestrictedViewSetMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         with transaction.atomic():
+            if self.edit_version is not None:
+                versions.check_locked(serializer.instance, self.edit_version)
+                field = serializer.fields.get(versions.VERSION)
+                if field is not None and not field.read_only:  # a service that checks it too gets it
+                    serializer.validated_data[versions.VERSION] = self.edit_version
             serializer.instance = self.update_object(serializer)
             self._check_still_visible(serializer.instance)
 

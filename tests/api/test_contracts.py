@@ -439,8 +439,20 @@ def test_a_commissioner_changes_a_contract_and_its_version_goes_up(api_as, commi
     assert (contract.annual_value, contract.status, contract.version) == (Decimal("2000.10"), "extended", 2)
 
 
-def test_a_change_without_a_version_is_accepted(api_as, commissioner, contract):
+def test_a_change_without_a_version_is_refused_with_428_naming_version(api_as, commissioner, contract):
+    before = snapshot(contract)
+
     response = api_as(commissioner).patch(detail(contract), {"service": "Home care south"}, format="json")
+
+    assert response.status_code == 428
+    assert list(response.json()) == ["version"]
+    assert snapshot(contract) == before
+
+
+def test_the_version_may_come_as_if_match(api_as, commissioner, contract):
+    response = api_as(commissioner).patch(
+        detail(contract), {"service": "Home care south"}, format="json", HTTP_IF_MATCH='"1"'
+    )
 
     assert response.status_code == 200
     contract.refresh_from_db()
@@ -457,13 +469,16 @@ def test_a_stale_version_answers_409_and_changes_nothing(api_as, commissioner, c
 
     assert response.status_code == 409
     assert "changed this contract" in response.json()["detail"]
+    assert response.json()["version"] == 3
     assert snapshot(contract) == before
 
 
 def test_a_bad_change_answers_400_naming_the_field_and_changes_nothing(api_as, commissioner, contract):
     before = snapshot(contract)
 
-    response = api_as(commissioner).patch(detail(contract), {"end": "2024-01-01"}, format="json")
+    response = api_as(commissioner).patch(
+        detail(contract), {"end": "2024-01-01", "version": 1}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json() == {"end": ["The end date must be after the start date."]}
@@ -476,7 +491,7 @@ def test_a_contract_cannot_be_moved_into_a_partnership_not_granted(
     before = snapshot(contract)
 
     response = api_as(commissioner).patch(
-        detail(contract), {"partnership": other_partnership.pk}, format="json"
+        detail(contract), {"partnership": other_partnership.pk, "version": 1}, format="json"
     )
 
     assert response.status_code == 400
@@ -543,7 +558,9 @@ def test_a_contract_of_another_partnership_cannot_be_deleted_and_is_not_found(ap
 
 
 def test_an_administrator_changes_contracts_of_any_partnership(api_as, admin, theirs):
-    response = api_as(admin).patch(detail(theirs), {"status": choices.ContractStatus.ENDED}, format="json")
+    response = api_as(admin).patch(
+        detail(theirs), {"status": choices.ContractStatus.ENDED, "version": theirs.version}, format="json"
+    )
 
     assert response.status_code == 200
     theirs.refresh_from_db()
