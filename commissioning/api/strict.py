@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.forms import MultiWidget
 from rest_framework import exceptions
+from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
 
@@ -91,3 +92,21 @@ class ObjectJSONParser(JSONParser):
         if not isinstance(data, dict):
             raise exceptions.ParseError(NOT_AN_OBJECT)
         return data
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=`` names fields the list can be sorted by; anything else answers 400 naming
+    ``ordering`` (DRF would silently ignore it)."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            fields = [param.strip() for param in params.split(",")]
+            valid = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
+            unknown = [field for field in fields if field.lstrip("-") not in valid]
+            if unknown:
+                offered = ", ".join(sorted(valid)) or "nothing"
+                raise exceptions.ValidationError(
+                    {self.ordering_param: [f"Cannot sort by {', '.join(unknown)}: sort by {offered}."]}
+                )
+        return super().get_ordering(request, queryset, view)
