@@ -5,8 +5,9 @@ understand is refused with a 400 naming it, never silently ignored.
   page (``page``, ``page_size``) and ``ordering``; a view may declare more
   (``extra_query_params``, or the fields of its ``query_serializer_class``). Anything else answers
   400 ``{"<name>": ["Unknown query parameter ..."]}``.
-- **Bodies**: a JSON body is an object (``{...}``); a list, a number or a string where an object
-  belongs answers 400, as does JSON nested too deeply to read (``ObjectJSONParser``).
+- **Bodies**: a JSON body is an object (``{...}``); a list, a number, a string or null answers 400,
+  as does JSON nested too deeply to read (``ObjectJSONParser``), on every POST, PUT and PATCH, also
+  where the view reads no body.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class StrictQueryMixin:
                     for name in unknown
                 }
             )
+        if request.method in ("POST", "PUT", "PATCH"):
+            # Read the body now: one that is not a JSON object answers 400 even on an action that
+            # reads no body (``offers/{id}/approve/``), instead of being ignored.
+            request.data  # noqa: B018 - parsing is the point
 
     def is_list_request(self) -> bool:
         if self.request.method != "GET":
