@@ -195,15 +195,17 @@ def test_a_bad_filter_value_answers_400_naming_the_filter(api_as, commissioner, 
     assert list(response.json()) == ["status"]
 
 
-def test_contracts_order_by_a_whitelisted_field_and_ignore_others(api_as, commissioner, partnership):
+def test_contracts_order_by_a_whitelisted_field_and_refuse_others(api_as, commissioner, partnership):
     small = ContractFactory(partnership=partnership, annual_value=Decimal("10.00"), end=date(2030, 1, 1))
     large = ContractFactory(partnership=partnership, annual_value=Decimal("99.00"), end=date(2029, 1, 1))
     client = api_as(commissioner)
 
     assert json_ids(client.get(URL, {"ordering": "-annual_value"})) == [large.pk, small.pk]
     assert json_ids(client.get(URL, {"ordering": "annual_value"})) == [small.pk, large.pk]
-    # notes is not on the whitelist: the default order (end date) stands.
-    assert json_ids(client.get(URL, {"ordering": "notes"})) == [large.pk, small.pk]
+    # notes is not on the whitelist: refused naming the parameter (api.md: filters are strict).
+    refused = client.get(URL, {"ordering": "notes"})
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["ordering"]
 
 
 def test_page_size_is_honoured(api_as, commissioner, partnership):
