@@ -86,6 +86,7 @@ class RestrictedModelViewSet(RestrictedViewSetMixin, viewsets.ModelViewSet):
         with transaction.atomic():
             serializer.instance = self.create_object(serializer)
             self._check_still_visible(serializer.instance)
+            serializer.data  # noqa: B018 - the answer is built (and kept) before the commit
 
     def perform_update(self, serializer):
         with transaction.atomic():
@@ -96,10 +97,24 @@ class RestrictedModelViewSet(RestrictedViewSetMixin, viewsets.ModelViewSet):
                     serializer.validated_data[versions.VERSION] = self.edit_version
             serializer.instance = self.update_object(serializer)
             self._check_still_visible(serializer.instance)
+            if getattr(serializer.instance, "_prefetched_objects_cache", None):
+                serializer.instance._prefetched_objects_cache = {}  # as DRF's update() does, earlier
+            serializer.data  # noqa: B018 - the answer is built (and kept) before the commit
 
     def perform_destroy(self, instance):
         with transaction.atomic():
             self.destroy_object(instance)
+
+    def respond_to_write(self, write, represent, *, status_code: int = 200):
+        """Run an action's write and build its answer in one transaction: if the answer cannot be
+        built (an amount that does not fit, a row that vanished), the write is rolled back too, so
+        no response fails after a commit. ``write()`` returns the record; ``represent(record)``
+        its data."""
+        from rest_framework.response import Response
+
+        with transaction.atomic():
+            data = represent(write())
+        return Response(data, status=status_code)
 
     def _check_still_visible(self, instance):
         if not self.model.objects.restrict(self.request.user, "view").filter(pk=instance.pk).exists():
