@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q
 
 from commissioning.choices import OrganisationKind, ServiceType
+from commissioning.filtersets import CodeFilter, StrictFilterSet, YearFilter
 from commissioning.models import Organisation, Provider, User
 
 from .models import (
@@ -29,7 +30,7 @@ from .models import (
 _FUNDERS = Organisation.objects.filter(kind__in=[OrganisationKind.COUNCIL, OrganisationKind.NHS_COMMISSIONER])
 
 
-class ClientFilterSet(django_filters.FilterSet):
+class ClientFilterSet(StrictFilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Name, NHS number or case reference")
     cohort = django_filters.ChoiceFilter(choices=Cohort.choices)
     nhs_number = django_filters.CharFilter(field_name="nhs_number", label="NHS number")
@@ -43,15 +44,19 @@ class ClientFilterSet(django_filters.FilterSet):
         return queryset.search(value)
 
 
-class ReferralFilterSet(django_filters.FilterSet):
+class ReferralFilterSet(StrictFilterSet):
     # Columns of the referral itself: no join can repeat a row, so no DISTINCT (which made the
     # queue sort every open referral, all columns, before taking a page).
     status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices, distinct=False)
     urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices, distinct=False)
     service_type = django_filters.ChoiceFilter(choices=ServiceType.choices, label="Service type")
     cohort = django_filters.ChoiceFilter(field_name="client__cohort", choices=Cohort.choices)
-    funder = django_filters.ModelChoiceFilter(
-        field_name="proposed_funder", queryset=_FUNDERS, to_field_name="code", label="Proposed funder"
+    funder = CodeFilter(
+        field_name="proposed_funder",
+        queryset=_FUNDERS,
+        label="Proposed funder",
+        noun="council or NHS commissioner",
+        select=True,
     )
     assigned_to = django_filters.ChoiceFilter(method="filter_assigned", label="Assigned broker", choices=[])
     client = django_filters.NumberFilter(field_name="client_id")
@@ -96,7 +101,7 @@ class ReferralFilterSet(django_filters.FilterSet):
         return queryset
 
 
-class OfferFilterSet(django_filters.FilterSet):
+class OfferFilterSet(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=OfferStatus.choices)
     referral = django_filters.NumberFilter(field_name="referral_id")
     provider = django_filters.ModelChoiceFilter(queryset=Provider.objects.all())
@@ -106,9 +111,9 @@ class OfferFilterSet(django_filters.FilterSet):
         fields = ["status", "referral", "provider"]
 
 
-class RateCardFilterSet(django_filters.FilterSet):
+class RateCardFilterSet(StrictFilterSet):
     service_type = django_filters.ChoiceFilter(choices=ServiceType.choices, label="Service type")
-    year = django_filters.NumberFilter(label="Financial year (starting year)")
+    year = YearFilter()
     unit = django_filters.ChoiceFilter(choices=Unit.choices)
 
     class Meta:
@@ -116,14 +121,12 @@ class RateCardFilterSet(django_filters.FilterSet):
         fields = ["partnership", "service_type", "year", "unit"]
 
 
-class PackageFilterSet(django_filters.FilterSet):
+class PackageFilterSet(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=PackageStatus.choices)
     service_type = django_filters.ChoiceFilter(choices=ServiceType.choices, label="Service type")
     client = django_filters.NumberFilter(field_name="client_id")
     provider = django_filters.ModelChoiceFilter(queryset=Provider.objects.all())
-    paying_organisation = django_filters.CharFilter(
-        field_name="paying_organisation__code", lookup_expr="iexact", label="Paying organisation (code)"
-    )
+    paying_organisation = CodeFilter(field_name="paying_organisation", label="Paying organisation (code)")
     live_on = django_filters.DateFilter(method="filter_live_on", label="Live on (date)")
 
     class Meta:
@@ -140,7 +143,7 @@ def _live_on(queryset, name, value):
     )
 
 
-class PackageCostFilterSet(django_filters.FilterSet):
+class PackageCostFilterSet(StrictFilterSet):
     package = django_filters.NumberFilter(field_name="package_id")
     live_on = django_filters.DateFilter(method=_live_on, label="In force on (date)")
 
@@ -149,7 +152,7 @@ class PackageCostFilterSet(django_filters.FilterSet):
         fields = ["package", "live_on"]
 
 
-class FundingSplitFilterSet(django_filters.FilterSet):
+class FundingSplitFilterSet(StrictFilterSet):
     package = django_filters.NumberFilter(field_name="package_id")
     basis = django_filters.MultipleChoiceFilter(choices=FundingBasis.choices)
     live_on = django_filters.DateFilter(method=_live_on, label="In force on (date)")
@@ -159,7 +162,7 @@ class FundingSplitFilterSet(django_filters.FilterSet):
         fields = ["package", "basis", "live_on"]
 
 
-class PanelDecisionFilterSet(django_filters.FilterSet):
+class PanelDecisionFilterSet(StrictFilterSet):
     due = django_filters.BooleanFilter(method="filter_due", label="Due for review")
 
     class Meta:

@@ -5,12 +5,36 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from commissioning.money import round_half_up
+from commissioning.money import MONEY_MAX, format_money, round_half_up
+
+# The longest month is 31 days: what a month of a weekly cost comes to on an invoice line.
+LONGEST_MONTH_IN_WEEKS = Decimal(31) / Decimal(7)
+# The largest weekly cost whose month still fits a money column (14 digits, two decimals).
+WEEKLY_COST_MAX = (MONEY_MAX / LONGEST_MONTH_IN_WEEKS).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
 
 
 def weekly_cost(unit_rate: Decimal, units_per_week: Decimal) -> Decimal:
     """Weekly cost = unit rate x units per week, to the penny (half up)."""
     return round_half_up(Decimal(unit_rate) * Decimal(units_per_week))
+
+
+def weekly_cost_problem(unit_rate, units_per_week) -> str | None:
+    """Why this price cannot be recorded, if it cannot: its weekly cost, and what a month of it comes
+    to on an invoice, must fit the money columns (else the row saves but every later list, invoice
+    and recharge run that derives an amount from it fails). None when it fits or is incomplete."""
+    if unit_rate is None or units_per_week is None:
+        return None
+    try:
+        cost = Decimal(unit_rate) * Decimal(units_per_week)
+    except (TypeError, ArithmeticError):
+        return None
+    if cost <= WEEKLY_COST_MAX:
+        return None
+    return (
+        f"This price comes to {format_money(cost)} a week, more than can be recorded: "
+        f"the weekly cost may be at most {format_money(WEEKLY_COST_MAX)} (so that a month of it "
+        f"fits an invoice). Check the unit rate and the units per week."
+    )
 
 
 def financial_year(day: date) -> int:

@@ -16,6 +16,7 @@ from budgets.models import (
     Schedule,
     Section75Agreement,
 )
+from commissioning.filtersets import CodeFilter, StrictFilterSet, YearFilter
 
 
 def _period(value: str) -> None:
@@ -38,9 +39,9 @@ class PeriodFilter(django_filters.CharFilter):
         return qs.filter(**{self.field_name: periods.parse_period(value)})
 
 
-class AgreementFilterSet(django_filters.FilterSet):
+class AgreementFilterSet(StrictFilterSet):
     partnership = django_filters.NumberFilter(field_name="partnership_id")
-    host = django_filters.CharFilter(field_name="host__code", lookup_expr="iexact", label="Host (code)")
+    host = CodeFilter(field_name="host", label="Host (code)")
     status = django_filters.MultipleChoiceFilter(choices=AgreementStatus.choices)
 
     class Meta:
@@ -48,7 +49,7 @@ class AgreementFilterSet(django_filters.FilterSet):
         fields = ["partnership", "reference", "host", "status"]
 
 
-class ScheduleFilterSet(django_filters.FilterSet):
+class ScheduleFilterSet(StrictFilterSet):
     agreement = django_filters.NumberFilter(field_name="agreement_id")
     partnership = django_filters.NumberFilter(field_name="agreement__partnership_id")
     arrangement = django_filters.MultipleChoiceFilter(choices=Arrangement.choices)
@@ -58,28 +59,27 @@ class ScheduleFilterSet(django_filters.FilterSet):
         fields = ["agreement", "partnership", "number", "arrangement", "integration_level"]
 
 
-class FundingStreamFilterSet(django_filters.FilterSet):
+class FundingStreamFilterSet(StrictFilterSet):
     partnership = django_filters.NumberFilter(field_name="partnership_id")
-    organisation = django_filters.CharFilter(
-        field_name="organisation__code", lookup_expr="iexact", label="Organisation (code)"
-    )
+    organisation = CodeFilter(field_name="organisation", label="Organisation (code)")
 
     class Meta:
         model = FundingStream
         fields = ["partnership", "name", "organisation"]
 
 
-class BudgetLineFilterSet(django_filters.FilterSet):
+class BudgetLineFilterSet(StrictFilterSet):
     schedule = django_filters.NumberFilter(field_name="schedule_id")
     funding_stream = django_filters.NumberFilter(field_name="funding_stream_id")
     status = django_filters.MultipleChoiceFilter(choices=LineStatus.choices)
+    year = YearFilter()
 
     class Meta:
         model = BudgetLine
         fields = ["schedule", "year", "funding_stream", "status", "name"]
 
 
-class MonthlyPositionFilterSet(django_filters.FilterSet):
+class MonthlyPositionFilterSet(StrictFilterSet):
     budget_line = django_filters.NumberFilter(field_name="budget_line_id")
     schedule = django_filters.NumberFilter(field_name="budget_line__schedule_id")
     period = PeriodFilter(field_name="period", label="Period (YYYY-MM)")

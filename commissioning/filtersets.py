@@ -1,26 +1,173 @@
-"""One FilterSet per list, serving the page and the API alike (conventions.md)."""
+"""One FilterSet per list, serving the page and the API alike (conventions.md).
+
+Every FilterSet derives from ``StrictFilterSet`` (api.md: filters are strict): a value that is not
+valid for its filter is an error naming the parameter (the API answers 400, the page shows it and
+lists nothing), never a silent list of every row or none. Booleans take ``true``/``false`` (and
+``1``/``0``, ``yes``/``no``) only; a code (``CodeFilter``: organisations, boards) must name a record
+the user may see, in any case; a year is a financial year's starting year (``YearFilter``).
+Filters built from ``Meta.fields`` and from ``filterset_fields`` (``StrictFilterBackend``) get the
+same fields.
+"""
 
 from __future__ import annotations
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django_filters.constants import EMPTY_VALUES
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from commissioning import choices
 from commissioning.models import Contract, Organisation, Partnership, Provider
 
+TRUE = {"true", "1", "yes", "on", "2"}  # "2"/"3": Django's NullBooleanSelect
+FALSE = {"false", "0", "no", "off", "3"}
+BLANK = {"", "unknown", "none", "null"}
 
-class ContractFilterSet(django_filters.FilterSet):
+
+class StrictNullBooleanSelect(forms.NullBooleanSelect):
+    """Django's select for yes/no/either, except that a value it does not know reaches the field
+    (which refuses it) instead of being read as "either"."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        if isinstance(value, str) and value.strip().lower() not in TRUE | FALSE | BLANK:
+            return value
+        return super().value_from_datadict(data, files, name)
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    widget = StrictNullBooleanSelect
+    default_error_messages = {"invalid": "Give true or false."}
+
+    def to_python(self, value):
+        if value in (True, False, None):
+            return value
+        text = str(value).strip().lower()
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        if text in BLANK:
+            return None
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictNullBooleanField
+
+
+class CodeChoiceField(forms.ModelChoiceField):
+    """A record by its ``code``, in any case, among those offered (the user's)."""
+
+    def __init__(self, *args, noun: str = "record", **kwargs):
+        self.noun = noun
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        match = self.queryset.filter(code__iexact=text).first() if text else None
+        if match is None:
+            raise ValidationError(
+                f"There is no {self.noun} with the code {text or value!r}.", code="invalid_choice"
+            )
+        return match
+
+    def has_changed(self, initial, data):  # pragma: no cover - filter forms are never "changed"
+        return str(initial or "") != str(data or "")
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CodeFilter(django_filters.ModelChoiceFilter):
+    """A related record by its code (an organisation, a board), case-insensitively; an unknown code
+    is an error naming the parameter. ``field_name`` is the relation (``paying_organisation``), or
+    ``code`` for the list of those records itself. ``queryset`` may be a callable of the request."""
+
+    field_class = CodeChoiceField
+
+    def __init__(self, *args, noun: str = "organisation", select: bool = False, **kwargs):
+        kwargs.setdefault("queryset", _visible_organisations)
+        kwargs.setdefault("to_field_name", "code")
+        if not select:  # typed as a code on the pages; ``select`` offers the choices instead
+            kwargs.setdefault("widget", forms.TextInput)
+        kwargs["noun"] = noun
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        if self.field_name in ("code", "pk", "id"):
+            return qs.filter(pk=value.pk)
+        return qs.filter(**{self.field_name: value})
+
+
+def _visible_organisations(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.restrict(user, "view")
+
+
+class YearFilter(django_filters.NumberFilter):
+    """A financial year by its starting year (``2022`` is 2022/23): a whole number, 1990 to 2100."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", "Financial year (starting year)")
+        kwargs.setdefault("min_value", 1990)
+        kwargs.setdefault("max_value", 2100)
+        super().__init__(*args, **kwargs)
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """The base of every FilterSet (see the module's docstring)."""
+
+    FILTER_DEFAULTS = {
+        **django_filters.FilterSet.FILTER_DEFAULTS,
+        **{
+            model_field: {"filter_class": StrictBooleanFilter}
+            for model_field, spec in django_filters.FilterSet.FILTER_DEFAULTS.items()
+            if spec.get("filter_class") is django_filters.BooleanFilter
+        },
+    }
+
+    @classmethod
+    def get_filters(cls):
+        filters = super().get_filters()
+        for filter_ in filters.values():
+            if type(filter_) is django_filters.BooleanFilter:
+                filter_.field_class = StrictNullBooleanField
+        return filters
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, building the FilterSets of ``filterset_fields`` on StrictFilterSet."""
+
+    filterset_base = StrictFilterSet
+
+
+class ContractFilterSet(StrictFilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search")
     partnership = django_filters.ModelChoiceFilter(queryset=Partnership.objects.all())
     provider = django_filters.ModelChoiceFilter(queryset=Provider.objects.select_related("organisation"))
     status = django_filters.MultipleChoiceFilter(choices=choices.ContractStatus.choices)
     service_type = django_filters.ChoiceFilter(choices=choices.ServiceType.choices, label="Service type")
-    lead_commissioner = django_filters.ModelChoiceFilter(
+    lead_commissioner = CodeFilter(
         queryset=Organisation.objects.filter(
             kind__in=[choices.OrganisationKind.COUNCIL, choices.OrganisationKind.NHS_COMMISSIONER]
         ),
-        to_field_name="code",
+        noun="council or NHS commissioner",
+        select=True,
     )
     ending = django_filters.ChoiceFilter(
         choices=[("6", "Within 6 months"), ("12", "Within 12 months")],

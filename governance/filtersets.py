@@ -5,13 +5,14 @@ from __future__ import annotations
 import django_filters
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import Q
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from commissioning import registry
+from commissioning.filtersets import CodeFilter, StrictFilterSet
 from governance.models import Action, Board, Decision, Meeting, Outcome, Paper
 
 
@@ -61,19 +62,37 @@ def linkable_filters() -> dict[str, LinkedObjectFilter]:
     }
 
 
-class DecisionFilters(django_filters.FilterSet):
+def _visible_boards(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Board.objects.none()
+    return Board.objects.restrict(user, "view")
+
+
+def _known_type(value: str) -> None:
+    """``linked_type`` names a kind of record (``app.model``): an unknown one is an error, not no rows."""
+    app_label, _, model = (value or "").lower().partition(".")
+    if value and not ContentType.objects.filter(app_label=app_label, model=model).exists():
+        raise ValidationError(
+            f"There is no kind of record called {value!r} (give app.model, e.g. budgets.schedule)."
+        )
+
+
+class DecisionFilters(StrictFilterSet):
     """The decision log: text, board, date, outcome, key decision and linked object."""
 
     q = django_filters.CharFilter(method="filter_text", label="Search")
-    board = django_filters.CharFilter(
-        field_name="agenda_item__meeting__board__code", lookup_expr="iexact", label="Board (code)"
+    board = CodeFilter(
+        field_name="agenda_item__meeting__board", queryset=_visible_boards, noun="board", label="Board (code)"
     )
     decided_from = django_filters.DateFilter(field_name="decided_on", lookup_expr="gte", label="Decided from")
     decided_to = django_filters.DateFilter(field_name="decided_on", lookup_expr="lte", label="Decided to")
     outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices)
     key_decision = django_filters.BooleanFilter()
     linked_type = django_filters.CharFilter(
-        method="filter_linked_type", label="Linked object type (app.model, e.g. budgets.schedule)"
+        method="filter_linked_type",
+        label="Linked object type (app.model, e.g. budgets.schedule)",
+        validators=[_known_type],
     )
     linked_id = django_filters.NumberFilter(field_name="links__object_id", label="Linked object id")
 
@@ -131,8 +150,8 @@ def _decision_filterset() -> type[DecisionFilters]:
 DecisionFilterSet = _decision_filterset()
 
 
-class MeetingFilterSet(django_filters.FilterSet):
-    board = django_filters.CharFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)")
+class MeetingFilterSet(StrictFilterSet):
+    board = CodeFilter(field_name="board", queryset=_visible_boards, noun="board", label="Board (code)")
     starts_from = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__gte")
     starts_to = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__lte")
 
@@ -141,23 +160,23 @@ class MeetingFilterSet(django_filters.FilterSet):
         fields = ["board", "status", "starts_from", "starts_to"]
 
 
-class BoardFilterSet(django_filters.FilterSet):
-    code = django_filters.CharFilter(lookup_expr="iexact")
+class BoardFilterSet(StrictFilterSet):
+    code = CodeFilter(field_name="code", queryset=_visible_boards, noun="board")
 
     class Meta:
         model = Board
         fields = ["code", "partnership", "voting_mode", "council_executive"]
 
 
-class PaperFilterSet(django_filters.FilterSet):
-    board = django_filters.CharFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)")
+class PaperFilterSet(StrictFilterSet):
+    board = CodeFilter(field_name="board", queryset=_visible_boards, noun="board", label="Board (code)")
 
     class Meta:
         model = Paper
         fields = ["board", "session"]
 
 
-class ActionFilterSet(django_filters.FilterSet):
+class ActionFilterSet(StrictFilterSet):
     class Meta:
         model = Action
         fields = ["meeting", "status", "owner"]

@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.response import Response
 
 from commissioning.api.base import RestrictedModelViewSet
 from commissioning.permissions import has_model_permission
@@ -107,9 +106,11 @@ class OfferViewSet(RestrictedModelViewSet):
         data.pop("referral", None)
         return services.offer_update(offer=serializer.instance, by=self.request.user, **data)
 
-    def _respond(self, offer):
-        offer = self.get_queryset().get(pk=offer.pk)
-        return Response(self.get_serializer(offer).data)
+    def _respond(self, write):
+        """Write, then answer the offer as listed, in one transaction (``respond_to_write``)."""
+        return self.respond_to_write(
+            write, lambda offer: self.get_serializer(self.get_queryset().get(pk=offer.pk)).data
+        )
 
     @extend_schema(request=None, responses={200: serializers.OfferSerializer}, summary="Approve an offer")
     @action(detail=True, methods=["post"])
@@ -118,7 +119,7 @@ class OfferViewSet(RestrictedModelViewSet):
         if not is_manager(request.user):  # the role, before the offer is looked up
             raise PermissionDenied("Only a brokerage manager can approve offers above the rate card.")
         offer = self.get_object()
-        return self._respond(services.offer_approve(offer=offer, by=request.user))
+        return self._respond(lambda: services.offer_approve(offer=offer, by=request.user))
 
     @extend_schema(request=serializers.OfferDeclineSerializer, responses={200: serializers.OfferSerializer})
     @action(detail=True, methods=["post"])
@@ -126,7 +127,9 @@ class OfferViewSet(RestrictedModelViewSet):
         offer = self.get_object()
         data = serializers.OfferDeclineSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._respond(services.offer_decline(offer=offer, by=request.user, **data.validated_data))
+        return self._respond(
+            lambda: services.offer_decline(offer=offer, by=request.user, **data.validated_data)
+        )
 
     @extend_schema(
         request=serializers.OfferAcceptSerializer,
@@ -141,10 +144,12 @@ class OfferViewSet(RestrictedModelViewSet):
         offer = self.get_object()
         data = serializers.OfferAcceptSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        package = services.offer_accept(offer=offer, by=request.user, **data.validated_data)
-        return Response(
-            serializers.PackageSerializer(package, context=self.get_serializer_context()).data,
-            status=status.HTTP_201_CREATED,
+        return self.respond_to_write(
+            lambda: services.offer_accept(offer=offer, by=request.user, **data.validated_data),
+            lambda package: (
+                serializers.PackageSerializer(package, context=self.get_serializer_context()).data
+            ),
+            status_code=status.HTTP_201_CREATED,
         )
 
 
@@ -213,10 +218,12 @@ class PackageViewSet(RestrictedModelViewSet):
         package = self.get_object()
         data = serializers.ChangeCostSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cost = services.package_change_cost(package=package, by=request.user, **data.validated_data)
-        return Response(
-            serializers.PackageCostSerializer(cost, context=self.get_serializer_context()).data,
-            status=status.HTTP_201_CREATED,
+        # The version is required and checked again under the service's lock (api/versions.py).
+        values = {**data.validated_data, "version": self.edit_version}
+        return self.respond_to_write(
+            lambda: services.package_change_cost(package=package, by=request.user, **values),
+            lambda cost: serializers.PackageCostSerializer(cost, context=self.get_serializer_context()).data,
+            status_code=status.HTTP_201_CREATED,
         )
 
     @extend_schema(
@@ -232,13 +239,18 @@ class PackageViewSet(RestrictedModelViewSet):
         package = self.get_object()
         data = serializers.ChangeFundingSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        # The version is required and checked again under the service's lock (api/versions.py).
+        values = {**data.validated_data, "version": self.edit_version}
         values["shares"] = _shares(values["shares"])
-        split = services.package_change_funding(package=package, by=request.user, **values)
-        split = FundingSplit.objects.prefetch_related("shares__organisation").get(pk=split.pk)
-        return Response(
-            serializers.FundingSplitSerializer(split, context=self.get_serializer_context()).data,
-            status=status.HTTP_201_CREATED,
+
+        def represent(split):
+            split = FundingSplit.objects.prefetch_related("shares__organisation").get(pk=split.pk)
+            return serializers.FundingSplitSerializer(split, context=self.get_serializer_context()).data
+
+        return self.respond_to_write(
+            lambda: services.package_change_funding(package=package, by=request.user, **values),
+            represent,
+            status_code=status.HTTP_201_CREATED,
         )
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pghistory
 import pgtrigger
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
@@ -277,6 +278,14 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"Offer from {self.provider} at {self.unit_rate} per {self.unit}"
+
+    def clean(self):
+        super().clean()
+        # The amounts derived from the price must fit the money columns (issue 19: an overflowing
+        # weekly cost saved, then broke every list and recharge run that derived from it).
+        problem = rates.weekly_cost_problem(self.unit_rate, self.units_per_week)
+        if problem:
+            raise ValidationError({"unit_rate": [problem]})
 
     @property
     def weekly_cost(self) -> Decimal:

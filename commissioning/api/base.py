@@ -13,6 +13,7 @@ from django.db import transaction
 from rest_framework import exceptions, mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS
 
+from commissioning.api import versions
 from commissioning.api.permissions import required_action
 from commissioning.api.strict import StrictQueryMixin
 
@@ -24,6 +25,8 @@ class RestrictedViewSetMixin(StrictQueryMixin):
     # api.md: POST, GET, PATCH, DELETE. No PUT: a full replace would silently blank fields that a
     # client's older copy of the schema does not know about.
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # The version an edit of a versioned object was made from (``commissioning.api.versions``).
+    edit_version: int | None = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
@@ -49,7 +52,18 @@ class RestrictedViewSetMixin(StrictQueryMixin):
                 raise exceptions.PermissionDenied(
                     f"You may see this {self.model._meta.verbose_name} but not {action} it."
                 )
+            if self.is_versioned_edit():
+                # After the 404 and 403, before the body is read: missing 428, stale 409.
+                self.edit_version = versions.required_version(self.request)
+                versions.check(obj, self.edit_version)
         return obj
+
+    def is_versioned_edit(self) -> bool:
+        """A change to one object that keeps a version: PATCH/PUT, or a POST action on it."""
+        if not versions.is_versioned(self.model):
+            return False
+        method = self.request.method
+        return method in ("PATCH", "PUT") or (method == "POST" and bool(getattr(self, "detail", False)))
 
 
 class RestrictedModelViewSet(RestrictedViewSetMixin, viewsets.ModelViewSet):
@@ -72,15 +86,35 @@ class RestrictedModelViewSet(RestrictedViewSetMixin, viewsets.ModelViewSet):
         with transaction.atomic():
             serializer.instance = self.create_object(serializer)
             self._check_still_visible(serializer.instance)
+            serializer.data  # noqa: B018 - the answer is built (and kept) before the commit
 
     def perform_update(self, serializer):
         with transaction.atomic():
+            if self.edit_version is not None:
+                versions.check_locked(serializer.instance, self.edit_version)
+                field = serializer.fields.get(versions.VERSION)
+                if field is not None and not field.read_only:  # a service that checks it too gets it
+                    serializer.validated_data[versions.VERSION] = self.edit_version
             serializer.instance = self.update_object(serializer)
             self._check_still_visible(serializer.instance)
+            if getattr(serializer.instance, "_prefetched_objects_cache", None):
+                serializer.instance._prefetched_objects_cache = {}  # as DRF's update() does, earlier
+            serializer.data  # noqa: B018 - the answer is built (and kept) before the commit
 
     def perform_destroy(self, instance):
         with transaction.atomic():
             self.destroy_object(instance)
+
+    def respond_to_write(self, write, represent, *, status_code: int = 200):
+        """Run an action's write and build its answer in one transaction: if the answer cannot be
+        built (an amount that does not fit, a row that vanished), the write is rolled back too, so
+        no response fails after a commit. ``write()`` returns the record; ``represent(record)``
+        its data."""
+        from rest_framework.response import Response
+
+        with transaction.atomic():
+            data = represent(write())
+        return Response(data, status=status_code)
 
     def _check_still_visible(self, instance):
         if not self.model.objects.restrict(self.request.user, "view").filter(pk=instance.pk).exists():

@@ -3,6 +3,7 @@ and related objects chosen only among those the requesting user may see."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -22,9 +23,19 @@ def _request_user(field: serializers.Field):
     return getattr(request, "user", None)
 
 
+MONEY_TEXT = re.compile(r"^-?\d+(?:\.\d{1,2})?$")
+
+
 class MoneyField(serializers.DecimalField):
-    """Money: a string with exactly two decimals out (``"1552.02"``, rounded half up); in, at most two
-    decimals, bounded, and non-negative unless ``non_negative=False``."""
+    """Money: a string with exactly two decimals out (``"1552.02"``, rounded half up); in, a string
+    of digits with at most two decimals (``"1.10"``, ``"1552.02"``: no JSON numbers, which clients
+    round in binary, no exponents, no thousands separators), bounded, and non-negative unless
+    ``non_negative=False``."""
+
+    default_error_messages = {
+        "not_text": 'Give money as a string with at most two decimals, e.g. "1552.02" (not a JSON number).',
+        "not_money": 'Give money as digits with at most two decimals, e.g. "1552.02".',
+    }
 
     def __init__(self, *, non_negative: bool = True, **kwargs):
         kwargs.setdefault("max_digits", 14)
@@ -33,6 +44,13 @@ class MoneyField(serializers.DecimalField):
         kwargs.setdefault("max_value", MONEY_MAX)
         kwargs.setdefault("min_value", Decimal("0.00") if non_negative else -MONEY_MAX)
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str):
+            self.fail("not_text")
+        if not MONEY_TEXT.match(data.strip()):
+            self.fail("not_money")
+        return super().to_internal_value(data.strip())
 
     def to_representation(self, value) -> str:
         # Rounded half up to the penny like every amount shown (commissioning.money), not half even.

@@ -5,14 +5,16 @@ understand is refused with a 400 naming it, never silently ignored.
   page (``page``, ``page_size``) and ``ordering``; a view may declare more
   (``extra_query_params``, or the fields of its ``query_serializer_class``). Anything else answers
   400 ``{"<name>": ["Unknown query parameter ..."]}``.
-- **Bodies**: a JSON body is an object (``{...}``); a list, a number or a string where an object
-  belongs answers 400, as does JSON nested too deeply to read (``ObjectJSONParser``).
+- **Bodies**: a JSON body is an object (``{...}``); a list, a number, a string or null answers 400,
+  as does JSON nested too deeply to read (``ObjectJSONParser``), on every POST, PUT and PATCH, also
+  where the view reads no body.
 """
 
 from __future__ import annotations
 
 from django.forms import MultiWidget
 from rest_framework import exceptions
+from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
 
@@ -55,6 +57,10 @@ class StrictQueryMixin:
                     for name in unknown
                 }
             )
+        if request.method in ("POST", "PUT", "PATCH"):
+            # Read the body now: one that is not a JSON object answers 400 even on an action that
+            # reads no body (``offers/{id}/approve/``), instead of being ignored.
+            request.data  # noqa: B018 - parsing is the point
 
     def is_list_request(self) -> bool:
         if self.request.method != "GET":
@@ -91,3 +97,21 @@ class ObjectJSONParser(JSONParser):
         if not isinstance(data, dict):
             raise exceptions.ParseError(NOT_AN_OBJECT)
         return data
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=`` names fields the list can be sorted by; anything else answers 400 naming
+    ``ordering`` (DRF would silently ignore it)."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            fields = [param.strip() for param in params.split(",")]
+            valid = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
+            unknown = [field for field in fields if field.lstrip("-") not in valid]
+            if unknown:
+                offered = ", ".join(sorted(valid)) or "nothing"
+                raise exceptions.ValidationError(
+                    {self.ordering_param: [f"Cannot sort by {', '.join(unknown)}: sort by {offered}."]}
+                )
+        return super().get_ordering(request, queryset, view)

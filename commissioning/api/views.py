@@ -9,15 +9,15 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from commissioning import choices
 from commissioning.api import serializers
 from commissioning.api.base import RestrictedModelViewSet
-from commissioning.filtersets import ContractFilterSet
+from commissioning.filtersets import CodeFilter, ContractFilterSet, StrictFilterSet
 from commissioning.models import Contract, Organisation, Partnership, Provider
 from commissioning.services import contract_create, contract_update
 
 # --- Filters of the reference-data lists (the contract list shares ContractFilterSet with the page)
 
 
-class OrganisationFilterSet(django_filters.FilterSet):
-    code = django_filters.CharFilter(field_name="code", lookup_expr="iexact")
+class OrganisationFilterSet(StrictFilterSet):
+    code = CodeFilter(field_name="code")
     kind = django_filters.MultipleChoiceFilter(choices=choices.OrganisationKind.choices)
 
     class Meta:
@@ -25,23 +25,17 @@ class OrganisationFilterSet(django_filters.FilterSet):
         fields = ["code", "kind"]
 
 
-class PartnershipFilterSet(django_filters.FilterSet):
-    council = django_filters.CharFilter(
-        field_name="council__code", lookup_expr="iexact", label="Council (code)"
-    )
-    nhs_commissioner = django_filters.CharFilter(
-        field_name="nhs_commissioner__code", lookup_expr="iexact", label="NHS commissioner (code)"
-    )
+class PartnershipFilterSet(StrictFilterSet):
+    council = CodeFilter(field_name="council", label="Council (code)")
+    nhs_commissioner = CodeFilter(field_name="nhs_commissioner", label="NHS commissioner (code)")
 
     class Meta:
         model = Partnership
         fields = ["council", "nhs_commissioner"]
 
 
-class ProviderFilterSet(django_filters.FilterSet):
-    organisation = django_filters.CharFilter(
-        field_name="organisation__code", lookup_expr="iexact", label="Organisation (code)"
-    )
+class ProviderFilterSet(StrictFilterSet):
+    organisation = CodeFilter(field_name="organisation", label="Organisation (code)")
     cqc_rating = django_filters.MultipleChoiceFilter(choices=choices.CQCRating.choices)
     service_type = django_filters.ChoiceFilter(
         choices=choices.ServiceType.choices, method="filter_service_type", label="Offers service type"

@@ -195,15 +195,17 @@ def test_a_bad_filter_value_answers_400_naming_the_filter(api_as, commissioner, 
     assert list(response.json()) == ["status"]
 
 
-def test_contracts_order_by_a_whitelisted_field_and_ignore_others(api_as, commissioner, partnership):
+def test_contracts_order_by_a_whitelisted_field_and_refuse_others(api_as, commissioner, partnership):
     small = ContractFactory(partnership=partnership, annual_value=Decimal("10.00"), end=date(2030, 1, 1))
     large = ContractFactory(partnership=partnership, annual_value=Decimal("99.00"), end=date(2029, 1, 1))
     client = api_as(commissioner)
 
     assert json_ids(client.get(URL, {"ordering": "-annual_value"})) == [large.pk, small.pk]
     assert json_ids(client.get(URL, {"ordering": "annual_value"})) == [small.pk, large.pk]
-    # notes is not on the whitelist: the default order (end date) stands.
-    assert json_ids(client.get(URL, {"ordering": "notes"})) == [large.pk, small.pk]
+    # notes is not on the whitelist: refused naming the parameter (api.md: filters are strict).
+    refused = client.get(URL, {"ordering": "notes"})
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["ordering"]
 
 
 def test_page_size_is_honoured(api_as, commissioner, partnership):
@@ -439,8 +441,20 @@ def test_a_commissioner_changes_a_contract_and_its_version_goes_up(api_as, commi
     assert (contract.annual_value, contract.status, contract.version) == (Decimal("2000.10"), "extended", 2)
 
 
-def test_a_change_without_a_version_is_accepted(api_as, commissioner, contract):
+def test_a_change_without_a_version_is_refused_with_428_naming_version(api_as, commissioner, contract):
+    before = snapshot(contract)
+
     response = api_as(commissioner).patch(detail(contract), {"service": "Home care south"}, format="json")
+
+    assert response.status_code == 428
+    assert list(response.json()) == ["version"]
+    assert snapshot(contract) == before
+
+
+def test_the_version_may_come_as_if_match(api_as, commissioner, contract):
+    response = api_as(commissioner).patch(
+        detail(contract), {"service": "Home care south"}, format="json", HTTP_IF_MATCH='"1"'
+    )
 
     assert response.status_code == 200
     contract.refresh_from_db()
@@ -457,13 +471,16 @@ def test_a_stale_version_answers_409_and_changes_nothing(api_as, commissioner, c
 
     assert response.status_code == 409
     assert "changed this contract" in response.json()["detail"]
+    assert response.json()["version"] == 3
     assert snapshot(contract) == before
 
 
 def test_a_bad_change_answers_400_naming_the_field_and_changes_nothing(api_as, commissioner, contract):
     before = snapshot(contract)
 
-    response = api_as(commissioner).patch(detail(contract), {"end": "2024-01-01"}, format="json")
+    response = api_as(commissioner).patch(
+        detail(contract), {"end": "2024-01-01", "version": 1}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json() == {"end": ["The end date must be after the start date."]}
@@ -476,7 +493,7 @@ def test_a_contract_cannot_be_moved_into_a_partnership_not_granted(
     before = snapshot(contract)
 
     response = api_as(commissioner).patch(
-        detail(contract), {"partnership": other_partnership.pk}, format="json"
+        detail(contract), {"partnership": other_partnership.pk, "version": 1}, format="json"
     )
 
     assert response.status_code == 400
@@ -543,7 +560,9 @@ def test_a_contract_of_another_partnership_cannot_be_deleted_and_is_not_found(ap
 
 
 def test_an_administrator_changes_contracts_of_any_partnership(api_as, admin, theirs):
-    response = api_as(admin).patch(detail(theirs), {"status": choices.ContractStatus.ENDED}, format="json")
+    response = api_as(admin).patch(
+        detail(theirs), {"status": choices.ContractStatus.ENDED, "version": theirs.version}, format="json"
+    )
 
     assert response.status_code == 200
     theirs.refresh_from_db()

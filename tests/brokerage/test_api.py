@@ -400,6 +400,7 @@ def test_change_funding_to_50_50_s117_from_a_past_date(api_as, broker, mine, par
             "effective_from": "2024-05-01",
             "basis": "s117",
             "decision_reference": "JFP-1",
+            "version": package.version,
             "shares": [
                 {"organisation": partnership.council.code, "percent": "50"},
                 {"organisation": partnership.nhs_commissioner.code, "percent": "50.00"},
@@ -424,6 +425,7 @@ def test_change_funding_with_shares_not_summing_to_100_is_400_naming_shares(
         {
             "effective_from": "2024-05-01",
             "basis": "s117",
+            "version": package.version,
             "shares": [
                 {"organisation": partnership.council.code, "percent": "50"},
                 {"organisation": partnership.nhs_commissioner.code, "percent": "40"},

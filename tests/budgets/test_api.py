@@ -180,6 +180,7 @@ def test_fixed_shares_must_sum_to_100(api_as, commissioner, ipb):
         ],
     }
 
+    body["version"] = ipb["schedule"].version
     response = api_as(commissioner).patch(f"/api/v1/schedules/{ipb['schedule'].pk}/", body, format="json")
 
     assert response.status_code == 400
@@ -195,6 +196,7 @@ def test_fixed_shares_are_listed_by_organisation_code(api_as, commissioner, ipb)
             {"organisation": "SELCCG-BR", "percent": "60"},
         ],
     }
+    body["version"] = ipb["schedule"].version
     response = api_as(commissioner).patch(f"/api/v1/schedules/{ipb['schedule'].pk}/", body, format="json")
 
     assert response.status_code == 200, response.json()

@@ -90,7 +90,9 @@ def test_api_answers_each_role_as_the_table_says(api_as, make_user, partnership,
     got = (
         api.get("/api/v1/contracts/").status_code,
         api.post("/api/v1/contracts/", new, format="json").status_code,
-        api.patch(f"/api/v1/contracts/{contract.pk}/", {"service": "Changed"}, format="json").status_code,
+        api.patch(
+            f"/api/v1/contracts/{contract.pk}/", {"service": "Changed", "version": 1}, format="json"
+        ).status_code,
         api.get("/api/v1/organisations/").status_code,
     )
 

@@ -277,6 +277,7 @@ def test_a_decision_cannot_be_rewritten_only_published(api_as, secretary, scene)
         agenda_item=scene.item, resolution="Agreed.", outcome="approved", by=None
     )
     client = api_as(secretary)
+    client.credentials(HTTP_AUTHORIZATION=client._credentials["HTTP_AUTHORIZATION"], HTTP_IF_MATCH='"1"')
     refused = client.patch(f"/api/v1/decisions/{decision.pk}/", {"resolution": "Changed"}, format="json")
     assert refused.status_code == 400 and "resolution" in refused.json()
     published = client.patch(

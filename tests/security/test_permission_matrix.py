@@ -33,6 +33,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from commissioning.api.versions import is_versioned
 from tests.brokerage.permission_cases import cases as brokerage_cases
 from tests.budgets.permission_cases import cases as budgets_cases
 from tests.commissioning.permission_cases import cases as commissioning_cases
@@ -99,6 +100,15 @@ def url_of(case: Case, world) -> str:
     return url
 
 
+def if_match(case: Case, world) -> dict:
+    """Edits of a versioned object name the version they were made from (api.md): the current one."""
+    target = world.get(case.kwargs.get("pk")) if isinstance(case.kwargs.get("pk"), str) else None
+    if target is None or not is_versioned(type(target)):
+        return {}
+    version = type(target)._default_manager.filter(pk=target.pk).values_list("version", flat=True).first()
+    return {"HTTP_IF_MATCH": f'"{version}"'} if version is not None else {}
+
+
 def ask(case: Case, profile: str, world, callers):
     """Send the request in a savepoint that is rolled back; return (outcome, the write counter after).
     (The counter counts rows written in rolled-back savepoints too, and nothing else runs between
@@ -111,7 +121,7 @@ def ask(case: Case, profile: str, world, callers):
     with transaction.atomic():
         send = getattr(client, case.method.lower())
         if case.api and case.method != "GET":
-            response = send(url, data, format="json")
+            response = send(url, data, format="json", **if_match(case, world))
         elif case.method == "GET":
             response = send(url)
         else:
