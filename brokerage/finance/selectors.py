@@ -176,6 +176,7 @@ REPORT_VALUES = (
     "days",
     "weekly_cost",
     "percent",
+    "paid_percent",
     "amount",
     "adjustment",
     "corrects_month",

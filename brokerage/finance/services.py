@@ -48,6 +48,7 @@ from ..models import (
     Payment,
     RechargeRun,
     RechargeRunStatus,
+    Suspension,
 )
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,11 @@ def _load_facts(run: RechargeRun):
         effective_from__lte=period_end, **sub
     ).values_list("pk", "package_id", "effective_from", "effective_to"):
         splits[package_id].append(recharges.SplitRow(start, end, tuple(shares[split_id]), split_id))
+    suspensions: dict[int, list] = defaultdict(list)
+    for package_id, start, end, paid in Suspension.objects.filter(
+        effective_from__lte=period_end, **sub
+    ).values_list("package_id", "effective_from", "effective_to", "paid_percent"):
+        suspensions[package_id].append(recharges.SuspensionRow(start, end, paid))
     signed = Case(
         When(invoice__kind=InvoiceKind.CREDIT_NOTE, then=-F("amount")),
         default=F("amount"),
@@ -185,6 +191,7 @@ def _load_facts(run: RechargeRun):
             payer=p.payer,
             costs=tuple(sorted(costs[p.pk], key=lambda r: r.start)),
             splits=tuple(sorted(splits[p.pk], key=lambda r: r.start)),
+            suspensions=tuple(sorted(suspensions[p.pk], key=lambda r: r.start)),
         )
         for p in packages.values()
         if p.payer == run.issuer_id
@@ -213,6 +220,7 @@ def _line_rows(documents, packages):
                 line.days,
                 line.weekly_cost,
                 line.percent,
+                line.paid_percent,
                 sign * line.amount,
                 line.adjustment,
                 line.corrects_month,

@@ -62,6 +62,8 @@ from .packages import (
     PanelDecision,
     PanelDecisionQuerySet,
     PanelDecisionShare,
+    Suspension,
+    SuspensionTreatment,
 )
 from .rate_cards import RateCard, financial_year_expression
 
@@ -103,6 +105,8 @@ __all__ = [
     "RateCard",
     "RechargeRun",
     "RechargeRunStatus",
+    "Suspension",
+    "SuspensionTreatment",
     "Referral",
     "ReferralActivity",
     "ReferralQuerySet",

@@ -264,6 +264,9 @@ class InvoiceLine(models.Model):
     days = models.PositiveSmallIntegerField(null=True, blank=True)
     weekly_cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     percent = percent_field(null=True, blank=True)
+    paid_percent = percent_field(
+        null=True, blank=True, help_text="What the provider is paid on suspended days (blank: in full)"
+    )
     amount = money_field(non_negative=False)
     adjustment = models.BooleanField(default=False)
     corrects_month = models.DateField(null=True, blank=True)
@@ -286,6 +289,7 @@ class InvoiceLine(models.Model):
         "days",
         "weekly_cost",
         "percent",
+        "paid_percent",
         "amount",
         "adjustment",
         "corrects_month",

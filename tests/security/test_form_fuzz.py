@@ -163,6 +163,7 @@ FORMS = [
     Form("brokerage:package-change-cost", "broker", kwargs=pk("package"), classes=("CostChangeForm",)),
     Form("brokerage:package-change-funding", "broker", kwargs=pk("package"), classes=("FundingChangeForm",)),
     Form("brokerage:package-end", "broker", kwargs=pk("package"), classes=("EndForm",)),
+    Form("brokerage:package-suspend", "broker", kwargs=pk("package"), classes=("SuspensionForm",)),
     Form(
         "brokerage:package-status",
         "broker",

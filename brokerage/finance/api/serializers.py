@@ -164,6 +164,7 @@ def _line_terms(row: dict) -> dict:
         "days": row["days"],
         "weekly_cost": money_text(row["weekly_cost"]),
         "percent": _percent(row["percent"]),
+        "paid_percent": _percent(row["paid_percent"]),
     }
 
 
@@ -461,6 +462,7 @@ class ReportLineSerializer(serializers.Serializer):
     days = serializers.IntegerField(allow_null=True)
     weekly_cost = MoneyField(allow_null=True)
     percent = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    paid_percent = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
     amount = serializers.SerializerMethodField()
     adjustment = serializers.BooleanField()
     corrects_month = PeriodField(allow_null=True)

@@ -213,6 +213,7 @@ def test_the_lines_endpoint_pages_the_lines_as_the_detail_shows_them(
         "days",
         "weekly_cost",
         "percent",
+        "paid_percent",
         "amount",
         "adjustment",
         "corrects_month",

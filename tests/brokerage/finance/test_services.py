@@ -178,7 +178,7 @@ def test_a_run_works_in_a_handful_of_queries_whatever_the_number_of_packages(
     )
 
     # The lines' COPY is not counted here (a raw cursor); its two SET CONSTRAINTS statements are.
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(20):
         run = finance_services.recharge_run_execute(run_id=run.pk)
 
     assert run.package_count == 12 and run.invoices.get().lines.count() == 12 * 5
