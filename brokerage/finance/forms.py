@@ -58,8 +58,18 @@ class DisputeForm(GovukFormMixin, forms.Form):
     lines = forms.MultipleChoiceField(label="Lines disputed", widget=forms.CheckboxSelectMultiple)
     reason = forms.ChoiceField(label="Reason", choices=DisputeReason.choices, widget=forms.RadioSelect)
     note = forms.CharField(
-        label="Note", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+        label="Note",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        help_text="Required when the reason is Other: say what is wrong",
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reason") == DisputeReason.OTHER and not (data.get("note") or "").strip():
+            self.add_error("note", "Enter a note saying what is wrong: the reason is Other.")
+        return data
 
     def __init__(self, *args, lines, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,8 +83,39 @@ class DisputeForm(GovukFormMixin, forms.Form):
         ]
 
 
-class ResolveForm(forms.Form):
-    outcome = forms.ChoiceField(choices=DisputeOutcome.choices)
+class ResolveForm(GovukFormMixin, forms.Form):
+    """How a dispute is settled; a corrected one names the change to its package that corrects it."""
+
+    outcome = forms.ChoiceField(
+        label="How is the dispute settled?", choices=DisputeOutcome.choices, widget=forms.RadioSelect
+    )
+    change = forms.ChoiceField(
+        label="The change that corrects the lines",
+        required=False,
+        help_text=(
+            "Only when corrected. Record the price, funding or suspension change on the package "
+            "first (past dates are allowed); the next run credits the difference."
+        ),
+    )
+    note = forms.CharField(
+        label="Note (optional)", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+    def __init__(self, *args, changes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["change"].choices = [("", "Choose a change"), *changes]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == DisputeOutcome.CORRECTED and not data.get("change"):
+            self.add_error("change", "Choose the change that corrects the lines")
+        return data
+
+    def change_dict(self) -> dict | None:
+        if self.cleaned_data["outcome"] != DisputeOutcome.CORRECTED:
+            return None
+        kind, _, pk = self.cleaned_data["change"].partition(":")
+        return {"kind": kind, "id": int(pk)}
 
 
 class ReportForm(GovukFormMixin, forms.Form):

@@ -21,12 +21,16 @@ from ..models import (
     Dispute,
     DisputeOutcome,
     DisputeStatus,
+    FundingSplit,
     Invoice,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    PackageCost,
     Payment,
+    Suspension,
 )
+from .corrections import correction_text
 
 ZERO = Decimal("0.00")
 BUCKETS = ("0_30", "31_60", "61_90", "over_90")
@@ -398,3 +402,21 @@ def old_debt_panel(user, partnership) -> Panel | None:
 
 
 PANELS = [drafts_panel, disputes_panel, old_debt_panel]
+
+
+def correcting_changes(dispute: Dispute) -> list[tuple[str, str]]:
+    """The changes to the disputed lines' packages a resolver may name as correcting them
+    (``kind:id``, words), newest first: price and funding changes and suspensions."""
+    packages = set(dispute.lines.values_list("package_id", flat=True))
+    rows = [
+        *(("cost", c) for c in PackageCost.objects.filter(package_id__in=packages)),
+        *(
+            ("funding", f)
+            for f in FundingSplit.objects.filter(package_id__in=packages).prefetch_related(
+                "shares__organisation"
+            )
+        ),
+        *(("suspension", s) for s in Suspension.objects.filter(package_id__in=packages)),
+    ]
+    rows.sort(key=lambda item: (item[1].effective_from, item[1].pk), reverse=True)
+    return [(f"{kind}:{row.pk}", correction_text(kind, row)) for kind, row in rows]

@@ -37,6 +37,7 @@ from .finance import (
     ACTIVE_RUN_STATUSES,
     INVOICE_FROZEN_CONDITION,
     INVOICE_LINE_FROZEN,
+    CorrectionKind,
     Dispute,
     DisputeOutcome,
     DisputeReason,
@@ -51,6 +52,7 @@ from .finance import (
     Payment,
     RechargeRun,
     RechargeRunStatus,
+    Waiver,
 )
 from .packages import (
     NO_OVERLAP_CHECK,
@@ -78,6 +80,7 @@ __all__ = [
     "Client",
     "ClientQuerySet",
     "Cohort",
+    "CorrectionKind",
     "Dispute",
     "DisputeOutcome",
     "DisputeReason",
@@ -113,6 +116,7 @@ __all__ = [
     "ReferralStatus",
     "Unit",
     "Urgency",
+    "Waiver",
     "financial_year_expression",
     "percent_field",
     "urgency_rank",

@@ -252,11 +252,17 @@ def cases() -> list[Case]:
         web("finance:disputes", needs=[perm(K, v, "dispute")]),
         web(
             "finance:dispute-resolve",
+            kwargs={"pk": "dispute"},
+            needs=[perm(K, ch, "dispute")],
+            scope="home",
+        ),
+        web(
+            "finance:dispute-resolve",
             "POST",
             kwargs={"pk": "dispute"},
             needs=[perm(K, ch, "dispute")],
             scope="home",
-            ok=302,
+            ok=200,
             data={},
         ),
         web("finance:report", needs=[perm(K, v, "invoice")]),

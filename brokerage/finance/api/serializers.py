@@ -37,7 +37,11 @@ class PeriodField(serializers.Field):
 
 # Described by a pattern, not an enum component: "outcome" is also the governance decision outcome,
 # and two enums of one field name collide in the schema.
-_OUTCOMES = {"type": "string", "pattern": "^(upheld|credited)$", "description": "`upheld` or `credited`"}
+_OUTCOMES = {
+    "type": "string",
+    "pattern": "^(upheld|corrected|waived)$",
+    "description": "`upheld`, `corrected` or `waived`",
+}
 
 
 @extend_schema_field(_OUTCOMES)
@@ -49,8 +53,8 @@ class OutcomeField(serializers.ChoiceField):
 @extend_schema_field(
     {
         "type": "string",
-        "pattern": "^(upheld|credited)?$",
-        "description": "`upheld`, `credited` or blank (open)",
+        "pattern": "^(upheld|corrected|waived)?$",
+        "description": "`upheld`, `corrected`, `waived` or blank (open)",
     }
 )
 class OutcomeOrBlankField(serializers.CharField):
@@ -381,13 +385,51 @@ class DisputeInputSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500
     )
     reason = serializers.ChoiceField(choices=DisputeReason.choices)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="", help_text="Required for reason `other`"
+    )
+
+    def validate(self, attrs):
+        if attrs["reason"] == DisputeReason.OTHER and not attrs["note"].strip():
+            raise serializers.ValidationError(
+                {"note": ["Enter a note saying what is wrong: the reason is Other."]}
+            )
+        return attrs
+
+
+class CorrectionSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="`cost`, `funding` or `suspension`")
+    id = serializers.IntegerField()
+    description = serializers.CharField()
 
 
 class DisputeSerializer(serializers.ModelSerializer):
     amount = MoneyField(read_only=True, non_negative=False)
     outcome = OutcomeOrBlankField(read_only=True)
     lines = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    change = serializers.SerializerMethodField(help_text="The correcting change of a `corrected` dispute")
+    waived = serializers.SerializerMethodField(help_text="Amounts waived per package month (`waived`)")
+
+    @extend_schema_field(CorrectionSerializer(allow_null=True))
+    def get_change(self, dispute):
+        if not dispute.correction_kind:
+            return None
+        return {
+            "kind": dispute.correction_kind,
+            "id": dispute.correction_id,
+            "description": dispute.correction,
+        }
+
+    def get_waived(self, dispute) -> list[dict]:
+        return [
+            {
+                "package": w.package_id,
+                "package_reference": f"P{w.package_id:06d}",
+                "month": _month(w.month),
+                "amount": money_text(w.amount),
+            }
+            for w in dispute.waivers.all()
+        ]
 
     class Meta:
         model = Dispute
@@ -403,12 +445,25 @@ class DisputeSerializer(serializers.ModelSerializer):
             "raised_at",
             "resolved_at",
             "credit_note",
+            "change",
+            "waived",
+            "resolution_note",
         ]
         read_only_fields = fields
 
 
 class DisputeResolveSerializer(serializers.Serializer):
     outcome = OutcomeField()
+    change = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "For `corrected`: the change that corrects the lines, named `{kind: cost|funding|suspension, "
+            "id}` or recorded `{kind: cost, effective_from, unit_rate, units_per_week, unit}` / "
+            "`{kind: suspension, effective_from, effective_to, treatment, paid_percent, reason}`"
+        ),
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ReportQuerySerializer(serializers.Serializer):

@@ -237,23 +237,29 @@ class InvoiceViewSet(
 class DisputeViewSet(
     RestrictedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Disputes on invoice lines. Resolve with `{outcome: upheld | credited}`."""
+    """Disputes on invoice lines. Resolve with `{outcome: upheld | corrected | waived, change, note}`."""
 
     model = Dispute
     serializer_class = s.DisputeSerializer
-    prefetch_related = ("lines",)
+    prefetch_related = ("lines", "waivers")
     http_method_names = ["get", "post", "head", "options"]
     action_permissions = {"resolve": "change"}
 
     @extend_schema(request=s.DisputeResolveSerializer, responses={200: s.DisputeSerializer})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        """Upheld: the lines stand. Credited: a credit note for exactly the disputed lines."""
+        """Upheld: the lines stand. Corrected: `change` names or records the change to the package
+        data (the next run credits the difference). Waived: a credit note for exactly the disputed
+        lines at once, the amounts recorded so that no later run bills them again."""
         dispute = self.get_object()
         data = s.DisputeResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         dispute = services.dispute_resolve(
-            dispute=dispute, outcome=data.validated_data["outcome"], by=request.user
+            dispute=dispute,
+            outcome=data.validated_data["outcome"],
+            change=data.validated_data.get("change"),
+            note=data.validated_data["note"],
+            by=request.user,
         )
         return Response(s.DisputeSerializer(self.get_queryset().get(pk=dispute.pk)).data)
 
