@@ -8,7 +8,7 @@ from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField
 from commissioning.models import Organisation
 from commissioning.money import format_money
 
-from ..models import DisputeOutcome, DisputeReason
+from ..models import DisputeOutcome, DisputeReason, InvoiceKind
 from ..recharges import parse_period
 
 
@@ -125,8 +125,16 @@ class ReportForm(GovukFormMixin, forms.Form):
     recipient = forms.ModelChoiceField(
         queryset=Organisation.objects.none(), required=False, to_field_name="code", empty_label="Any"
     )
+    period = PeriodField(label="Invoice period", required=False)
     period_from = PeriodField(label="From month", required=False)
     period_to = PeriodField(label="To month", required=False)
+    service_from = PeriodField(
+        label="Service from",
+        required=False,
+        help_text="The month the lines are for (adjustments included), for example 2026-01",
+    )
+    service_to = PeriodField(label="Service to", required=False, help_text="For example 2026-06")
+    kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Any"), *InvoiceKind.choices])
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,6 +145,8 @@ class ReportForm(GovukFormMixin, forms.Form):
         data = super().clean()
         if data.get("period_from") and data.get("period_to") and data["period_from"] > data["period_to"]:
             self.add_error("period_to", "The end of the range is before its start.")
+        if data.get("service_from") and data.get("service_to") and data["service_from"] > data["service_to"]:
+            self.add_error("service_to", "The end of the range is before its start.")
         return data
 
 

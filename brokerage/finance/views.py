@@ -16,14 +16,14 @@ from django.views.generic import TemplateView
 
 from commissioning import jobs
 from commissioning.audit import log_access
-from commissioning.exports import FORMATS, export_response
+from commissioning.exports import XLSX_CONTENT_TYPE
 from commissioning.generic import GateMixin, ObjectListMixin, ObjectView, ServiceActionView, ServiceFormView
 from commissioning.models import AccessLog, Partnership
 from commissioning.money import format_money
 
 from .. import invoice_pdf
 from ..models import Dispute, DisputeStatus, Invoice, InvoiceLine, Payment, RechargeRun
-from . import forms, selectors, services
+from . import forms, reports, selectors, services
 from .filtersets import InvoiceFilterSet
 
 SHOWN = 200
@@ -424,20 +424,19 @@ class ReportView(FinanceMixin, TemplateView):
         form = forms.ReportForm(request.GET or None, organisations=forms.partner_organisations(partnerships))
         rows = None
         if form.is_bound and form.is_valid():
-            rows = selectors.recharge_report(
-                request.user,
-                partnership=request.partnership,
-                **{k: v for k, v in form.cleaned_data.items() if v},
-            )
+            filters = {"partnership": request.partnership}
+            filters.update({k: v for k, v in form.cleaned_data.items() if v})
+            rows = selectors.recharge_report(request.user, **filters)
             fmt = request.GET.get("format")
-            if fmt in FORMATS:
-                return export_response(
-                    fmt,
-                    columns=selectors.REPORT_COLUMNS,
-                    rows=rows.iterator(),
-                    filename="recharge-report",
-                    sheet_title="Recharge report",
+            if fmt == "csv":
+                return reports.report_csv(selectors.recharge_report_values(request.user, **filters))
+            if fmt == "xlsx":
+                response = HttpResponse(
+                    reports.report_xlsx(selectors.recharge_report_values(request.user, **filters)),
+                    content_type=XLSX_CONTENT_TYPE,
                 )
+                response["Content-Disposition"] = f'attachment; filename="{reports.FILENAME}.xlsx"'
+                return response
         context = self.get_context_data(form=form, rows=rows[:500] if rows is not None else None)
         context["query"] = request.GET.urlencode()
         if form.errors:

@@ -222,6 +222,19 @@ class Invoice(models.Model):
         return self.total - self.amount_paid - self.amount_credited
 
     @property
+    def sign(self) -> int:
+        """-1 for a credit note: money in lists and reports is signed from the issuer's side."""
+        return -1 if self.kind == InvoiceKind.CREDIT_NOTE else 1
+
+    @property
+    def signed_total(self) -> Decimal:
+        return self.sign * self.total
+
+    @property
+    def signed_outstanding(self) -> Decimal:
+        return self.sign * self.outstanding
+
+    @property
     def period_label(self) -> str:
         return f"{self.period:%B %Y}"
 

@@ -40,7 +40,7 @@ from commissioning.money import money_text
 
 from ... import invoice_pdf
 from ...models import Dispute, Invoice, InvoiceLine, RechargeRun
-from .. import selectors, services
+from .. import reports, selectors, services
 from ..filtersets import InvoiceFilterSet, RechargeRunFilterSet
 from . import serializers as s
 
@@ -268,15 +268,21 @@ class DisputeViewSet(
     tags=["finance"],
     summary="Recharge report",
     parameters=[
-        OpenApiParameter("issuer", str),
-        OpenApiParameter("recipient", str),
-        OpenApiParameter("period_from", str, description="YYYY-MM"),
-        OpenApiParameter("period_to", str, description="YYYY-MM"),
+        OpenApiParameter("issuer", str, description="Organisation code (any case)"),
+        OpenApiParameter("recipient", str, description="Organisation code (any case)"),
+        OpenApiParameter("period", str, description="The invoice's period, YYYY-MM"),
+        OpenApiParameter("period_from", str, description="Invoices from this period, YYYY-MM"),
+        OpenApiParameter("period_to", str, description="Invoices up to this period, YYYY-MM"),
+        OpenApiParameter("service_from", str, description="Lines for this month or later, YYYY-MM"),
+        OpenApiParameter("service_to", str, description="Lines for this month or earlier, YYYY-MM"),
+        OpenApiParameter("kind", str, enum=["invoice", "credit_note"]),
     ],
 )
 class RechargeReportView(StrictQueryMixin, generics.ListAPIView):
-    """One row per line of issued invoices and credit notes in range, with the invoice number
-    (credit-note lines negative). Add `?format=csv` for every row as CSV."""
+    """One row per line of issued invoices and credit notes, with the invoice number and the package
+    by reference and id (credit-note lines negative). `period` is the invoice's month;
+    `service_from`/`service_to` the month a line is for, adjustments included. Add `?format=csv`
+    for every row as CSV, with a totals row: the same file as the page's download."""
 
     required_permission = "brokerage.view_invoice"
     serializer_class = s.ReportLineSerializer
@@ -289,6 +295,11 @@ class RechargeReportView(StrictQueryMixin, generics.ListAPIView):
         # Rows of ``.values()``, built by ``report_line_representation`` (the serializer's
         # ``to_representation``), not model instances built field by field.
         return selectors.recharge_report_values(self.request.user, **query.validated_data)
+
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format == "csv":
+            return reports.report_csv(self.get_queryset())  # the page's file, byte for byte
+        return super().list(request, *args, **kwargs)
 
 
 @extend_schema(

@@ -202,6 +202,7 @@ def test_the_lines_endpoint_pages_the_lines_as_the_detail_shows_them(
     assert first["results"] + second["results"] == embedded[:10]
     assert list(embedded[0]) == [
         "id",
+        "package_reference",
         "package",
         "client_reference",
         "nhs_number",
@@ -231,7 +232,7 @@ def test_the_lines_as_csv_one_row_a_line_and_the_list_one_row_an_invoice(api_as,
 
     assert lines.status_code == 200 and lines["Content-Type"].startswith("text/csv")
     rows = lines.content.decode("utf-8-sig").splitlines()
-    assert len(rows) == 2 and rows[0].startswith("id,package,client_reference,")
+    assert len(rows) == 2 and rows[0].startswith("id,package_reference,package,client_reference,")
     assert ",from,to," in rows[0] and "LAS000001" in rows[1] and "1552.02" in rows[1]
     assert f'filename="invoice-{draft.pk}-lines.csv"' in lines["Content-Disposition"]
     header, row = listed.content.decode("utf-8-sig").splitlines()
@@ -244,7 +245,11 @@ def test_the_lines_of_an_invoice_with_no_lines_have_a_csv_header(api_as, finance
 
     InvoiceLine.objects.filter(invoice=draft).delete()  # a draft: not frozen
     response = api_as(finance).get(f"/api/v1/invoices/{draft.pk}/lines/?format=csv")
-    assert response.content.decode("utf-8-sig").splitlines()[0].startswith("id,package,client_reference,")
+    assert (
+        response.content.decode("utf-8-sig")
+        .splitlines()[0]
+        .startswith("id,package_reference,package,client_reference,")
+    )
     assert api_as(finance).get(f"/api/v1/invoices/{draft.pk}/lines/").json()["count"] == 0
 
 
@@ -572,8 +577,11 @@ def test_the_fast_report_rows_are_what_drf_field_by_field_gave(api_as, finance, 
     }
     text = client.get("/api/v1/recharge-report/?format=csv").content.decode("utf-8-sig")
     cells = [{k: "" if v is None else str(v) for k, v in row.items()} for row in field_by_field]
-    assert list(csv.DictReader(io.StringIO(text))) == cells
+    *rows, totals = list(csv.DictReader(io.StringIO(text)))
+    assert rows == cells
     assert text.splitlines()[0] == ",".join(field_by_field[0])
+    total = sum(D(row["amount"]) for row in served["results"])
+    assert (totals["invoice_number"], totals["amount"]) == ("Total of 8 lines", f"{total:.2f}")
 
 
 def test_recharge_report_permissions_and_validation(
