@@ -12,7 +12,17 @@ from commissioning.choices import ServiceType
 from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField, ServiceModelForm
 from commissioning.models import Organisation, Partnership, Provider, User
 
-from .models import Client, FundingBasis, Package, PackageStatus, RateCard, Referral, Unit, Urgency
+from .models import (
+    Client,
+    FundingBasis,
+    Package,
+    PackageStatus,
+    RateCard,
+    Referral,
+    SuspensionTreatment,
+    Unit,
+    Urgency,
+)
 from .nhs_number import normalise, validate_nhs_number
 
 
@@ -251,6 +261,25 @@ class FundingChangeForm(GovukFormMixin, forms.Form):
             Share(self.partnership.council, self.cleaned_data["council_percent"]),
             Share(self.partnership.nhs_commissioner, self.cleaned_data["nhs_percent"]),
         ]
+
+
+class SuspensionForm(GovukFormMixin, forms.Form):
+    effective_from = GovukDateField(
+        label="First day of the suspension", help_text="Past dates are allowed, for example 11 6 2026"
+    )
+    effective_to = GovukDateField(label="Last day of the suspension", help_text="For example 20 6 2026")
+    treatment = forms.ChoiceField(
+        label="What the provider is still paid", choices=SuspensionTreatment.choices, widget=forms.RadioSelect
+    )
+    paid_percent = PercentField(
+        label="Percentage paid (%)",
+        required=False,
+        help_text="Only for a reduced payment: for example 80",
+    )
+    reason = forms.CharField(
+        label="Reason", max_length=200, help_text="For example a hospital stay or a respite break"
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class EndForm(GovukFormMixin, forms.Form):

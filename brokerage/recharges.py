@@ -9,6 +9,11 @@
   minus credit-note lines, drafts included) is billed; earlier months as adjustment lines naming the
   month they correct; one invoice per recipient whose net is positive, one credit note per recipient
   whose net is negative, nothing where it is zero.
+- **Suspensions** (a hospital stay, a respite break) split segments like a cost change; a
+  suspended segment's amount is ``round_half_up(weekly_cost * days * percent * paid_percent /
+  (7 * 100 * 100))``, one expression again (``retained`` 100%, ``reduced`` a percent, ``stopped`` 0%).
+- **Waived** amounts (a dispute settled by waiving, rules.md) count as settled: a run bills
+  ``owed - net billed - waived``.
 - **Unfunded days** (live, no split) and **split errors** (shares not summing to 100, overlapping
   splits, live days with no cost) are reported and never billed.
 
@@ -56,6 +61,15 @@ class SplitRow:
 
 
 @dataclass(frozen=True)
+class SuspensionRow:
+    """A dated suspension: the provider is paid ``paid_percent`` of the cost on its days."""
+
+    start: date
+    end: date
+    paid_percent: Decimal
+
+
+@dataclass(frozen=True)
 class PackageFacts:
     package: Hashable
     start: date
@@ -63,6 +77,7 @@ class PackageFacts:
     payer: Hashable
     costs: tuple[CostRow, ...] = ()
     splits: tuple[SplitRow, ...] = ()
+    suspensions: tuple[SuspensionRow, ...] = ()
 
 
 # --- Results out --------------------------------------------------------------------------------
@@ -74,6 +89,7 @@ class Segment:
     end: date
     weekly_cost: Decimal
     shares: tuple[tuple[Hashable, Decimal], ...]
+    paid_percent: Decimal = HUNDRED  # below 100 on the days of a suspension
 
     @property
     def days(self) -> int:
@@ -95,6 +111,7 @@ class Line:
     amount: Decimal
     adjustment: bool = False  # corrects an earlier month than the run's period
     previously_billed: bool = False  # the deduction line of a re-billed month
+    paid_percent: Decimal | None = None  # set on the lines of suspended days
 
     @property
     def corrects_month(self) -> date | None:
@@ -199,11 +216,20 @@ def period_label(month: date) -> str:
 
 
 @lru_cache(maxsize=65536)
-def amount(weekly_cost: Decimal, days: int, percent: Decimal) -> Decimal:
-    """What a funder owes for a segment: one Decimal expression, rounded half up at the line.
+def amount(weekly_cost: Decimal, days: int, percent: Decimal, paid_percent: Decimal = HUNDRED) -> Decimal:
+    """What a funder owes for a segment: one Decimal expression, rounded half up at the line; on
+    suspended days the provider's ``paid_percent`` is a factor of the same expression.
 
     Cached: a package bills the same weekly cost, days and share month after month."""
-    return round_half_up(Decimal(weekly_cost) * Decimal(days) * Decimal(percent) / Decimal(7 * 100))
+    if paid_percent == HUNDRED:
+        return round_half_up(Decimal(weekly_cost) * Decimal(days) * Decimal(percent) / Decimal(7 * 100))
+    return round_half_up(
+        Decimal(weekly_cost)
+        * Decimal(days)
+        * Decimal(percent)
+        * Decimal(paid_percent)
+        / Decimal(7 * 100 * 100)
+    )
 
 
 def _covering(rows: Iterable, day: date) -> list:
@@ -229,8 +255,9 @@ def segments_by_month(facts: PackageFacts, first: date, last: date) -> dict[date
         return out
     costs = [r for r in facts.costs if r.start <= hi and (r.end is None or lo <= r.end)]
     splits = [r for r in facts.splits if r.start <= hi and (r.end is None or lo <= r.end)]
-    changes = {lo}  # the days on which the covering cost or split may change
-    for row in (*costs, *splits):
+    suspensions = [r for r in facts.suspensions if r.start <= hi and lo <= r.end]
+    changes = {lo}  # the days on which the covering cost, split or suspension may change
+    for row in (*costs, *splits, *suspensions):
         if lo < row.start:
             changes.add(row.start)
         if row.end is not None and row.end < hi:
@@ -244,8 +271,8 @@ def segments_by_month(facts: PackageFacts, first: date, last: date) -> dict[date
             following = next_month(month)
             result = out[month] = MonthResult()
         if a in changes:
-            state = _classify(costs, splits, a)
-        kind, message, weekly_cost, shares = state
+            state = _classify(costs, splits, suspensions, a)
+        kind, message, weekly_cost, shares, paid = state
         if kind:
             _add_issue(result.issues, Issue(facts.package, a, end, kind, message))
             continue
@@ -255,28 +282,36 @@ def segments_by_month(facts: PackageFacts, first: date, last: date) -> dict[date
             and previous.end + ONE_DAY == a
             and previous.weekly_cost == weekly_cost
             and previous.shares == shares
+            and previous.paid_percent == paid
         ):
-            result.segments[-1] = Segment(previous.start, end, weekly_cost, shares)
+            result.segments[-1] = Segment(previous.start, end, weekly_cost, shares, paid)
         else:
-            result.segments.append(Segment(a, end, weekly_cost, shares))
+            result.segments.append(Segment(a, end, weekly_cost, shares, paid))
     return out
 
 
-def _classify(costs: list[CostRow], splits: list[SplitRow], day: date) -> tuple:
-    """(kind, message, weekly cost, shares) from ``day`` until the next change; kind "" is billable."""
+def _classify(
+    costs: list[CostRow], splits: list[SplitRow], suspensions: list[SuspensionRow], day: date
+) -> tuple:
+    """(kind, message, weekly cost, shares, paid percent) from ``day`` until the next change; kind
+    "" is billable."""
     covering_splits = _covering(splits, day)
     covering_costs = _covering(costs, day)
     if not covering_splits:
-        return "unfunded", "no funding split covers these days", None, None
+        return "unfunded", "no funding split covers these days", None, None, None
     if len(covering_splits) > 1:
-        return "overlapping_splits", "two funding splits cover these days", None, None
+        return "overlapping_splits", "two funding splits cover these days", None, None, None
     if (total := _share_total(covering_splits[0].shares)) != HUNDRED:
-        return "shares_not_100", f"the shares sum to {total}, not 100", None, None
+        return "shares_not_100", f"the shares sum to {total}, not 100", None, None, None
     if not covering_costs:
-        return "no_cost", "no cost covers these days", None, None
+        return "no_cost", "no cost covers these days", None, None, None
     if len(covering_costs) > 1:
-        return "overlapping_costs", "two costs cover these days", None, None
-    return "", "", covering_costs[0].weekly_cost, covering_splits[0].shares
+        return "overlapping_costs", "two costs cover these days", None, None, None
+    covering_suspensions = _covering(suspensions, day) if suspensions else ()
+    if len(covering_suspensions) > 1:
+        return "overlapping_suspensions", "two suspensions cover these days", None, None, None
+    paid = Decimal(covering_suspensions[0].paid_percent) if covering_suspensions else HUNDRED
+    return "", "", covering_costs[0].weekly_cost, covering_splits[0].shares, paid
 
 
 def month_segments(facts: PackageFacts, month: date) -> MonthResult:
@@ -298,9 +333,10 @@ Owed = tuple[Segment, Hashable, Decimal, Decimal]  # (segment, funder, percent, 
 
 
 def _owed(facts: PackageFacts, segments: Iterable[Segment]) -> list[Owed]:
-    """(segment, funder, percent, amount) for each funder other than the payer with a share."""
+    """(segment, funder, percent, amount) for each funder other than the payer with a share (a
+    stopped suspension's days owe £0.00, a line of their own when the month is billed)."""
     return [
-        (segment, funder, percent, amount(segment.weekly_cost, segment.days, percent))
+        (segment, funder, percent, amount(segment.weekly_cost, segment.days, percent, segment.paid_percent))
         for segment in segments
         for funder, percent in segment.shares
         if funder != facts.payer and percent != 0
@@ -320,6 +356,7 @@ def _line(facts: PackageFacts, month: date, owed: Owed, *, adjustment: bool = Fa
         percent=Decimal(percent),
         amount=value,
         adjustment=adjustment,
+        paid_percent=None if segment.paid_percent == HUNDRED else segment.paid_percent,
     )
 
 
@@ -334,15 +371,24 @@ def true_up(
     *,
     period: date,
     billed: Mapping[tuple[Hashable, Hashable, date], Decimal],
+    waived: Mapping[tuple[Hashable, Hashable, date], Decimal] | None = None,
 ) -> RunResult:
-    """What a run for ``period`` bills: for every package month up to the period, owed - billed.
+    """What a run for ``period`` bills: for every package month up to the period, owed - billed -
+    waived.
 
     ``billed`` maps (package, recipient, month) to the net already billed (invoice lines minus
-    credit-note lines, drafts included). A month whose difference is not zero is billed in full
-    again with a deduction line for what was billed before, so the lines show the working."""
+    credit-note lines, drafts included); ``waived`` the same keys to amounts waived in settling
+    disputes, which count as settled. A month whose difference is not zero is billed in full
+    again with a deduction line for what was billed (or waived) before, so the lines show the
+    working."""
     period = month_start(period)
     result = RunResult()
     by_recipient: dict[Hashable, list[Line]] = defaultdict(list)
+    if waived:
+        merged = defaultdict(lambda: ZERO, {k: Decimal(v) for k, v in billed.items()})
+        for key, value in waived.items():
+            merged[key] += Decimal(value)
+        billed = merged
     billed = {k: d for k, v in billed.items() if (d := v if type(v) is Decimal else Decimal(v))}
     billed_recipients: dict[Hashable, dict[date, set]] = defaultdict(lambda: defaultdict(set))
     for package, recipient, month in billed:

@@ -25,6 +25,7 @@ urlpatterns = [
         name="package-change-funding",
     ),
     path("packages/<int:pk>/end/", views.PackageEndView.as_view(), name="package-end"),
+    path("packages/<int:pk>/suspend/", views.PackageSuspensionView.as_view(), name="package-suspend"),
     path("packages/<int:pk>/status/", views.PackageStatusView.as_view(), name="package-status"),
     path("panel/", views.PanelDecisionListView.as_view(), name="panel-decisions"),
     path("panel/new/", views.PanelDecisionCreateView.as_view(), name="panel-decision-create"),

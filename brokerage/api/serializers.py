@@ -20,6 +20,7 @@ from ..models import (
     PackageCost,
     RateCard,
     Referral,
+    SuspensionTreatment,
     Unit,
 )
 from ..nhs_number import normalise
@@ -283,3 +284,42 @@ class ChangeFundingSerializer(serializers.Serializer):
     basis = serializers.ChoiceField(choices=FundingBasis.choices)
     decision_reference = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
     version = _version_field()
+
+
+class SuspensionSerializer(serializers.Serializer):
+    """A dated suspension of a package and what the provider is still paid on its days
+    (`retained` 100%, `reduced` the `paid_percent` given, `stopped` 0%). Past dates are allowed:
+    the next recharge run trues the months up."""
+
+    id = serializers.IntegerField(read_only=True)
+    package = serializers.IntegerField(source="package_id", read_only=True)
+    package_reference = serializers.CharField(source="package.reference", read_only=True)
+    treatment = serializers.ChoiceField(choices=SuspensionTreatment.choices)
+    paid_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="Required when reduced; 100 when retained and 0 when stopped (may be left out)",
+    )
+    reason = serializers.CharField(max_length=200)
+    version = serializers.IntegerField(read_only=True)
+    package_version = _version_field()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        dated = {
+            "from": serializers.DateField(source="effective_from"),
+            "to": serializers.DateField(source="effective_to"),
+        }
+        ordered = {}
+        for name, field in fields.items():
+            ordered[name] = field
+            if name == "package_reference":
+                ordered.update(dated)
+        return ordered
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data.pop("package_version", None)
+        return data

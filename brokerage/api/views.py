@@ -22,7 +22,17 @@ from ..filtersets import (
     RateCardFilterSet,
     ReferralFilterSet,
 )
-from ..models import Client, FundingShare, FundingSplit, Offer, Package, PackageCost, RateCard, Referral
+from ..models import (
+    Client,
+    FundingShare,
+    FundingSplit,
+    Offer,
+    Package,
+    PackageCost,
+    RateCard,
+    Referral,
+    Suspension,
+)
 from ..roles import is_manager
 from . import serializers
 
@@ -195,7 +205,12 @@ class PackageViewSet(RestrictedModelViewSet):
     filterset_class = PackageFilterSet
     select_related = ("paying_organisation",)
     ordering_fields = ["start", "end", "status"]
-    action_permissions = {"change_cost": "change", "change_funding": "change"}
+    action_permissions = {
+        "change_cost": "change",
+        "change_funding": "change",
+        "suspensions": "view",
+        "add_suspension": "change",
+    }
     csv_filename = "packages"
 
     def create_object(self, serializer):
@@ -252,6 +267,37 @@ class PackageViewSet(RestrictedModelViewSet):
             represent,
             status_code=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        request=None,
+        responses={200: serializers.SuspensionSerializer(many=True)},
+        summary="The package's suspensions",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def suspensions(self, request, pk=None):
+        """The package's dated suspensions, earliest first."""
+        package = self.get_object()
+        rows = Suspension.objects.filter(package=package).select_related("package").order_by("effective_from")
+        return Response(serializers.SuspensionSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=serializers.SuspensionSerializer,
+        responses={201: serializers.SuspensionSerializer, 409: OpenApiResponse(description="Stale version")},
+        summary="Suspend the package for dated days (past dates allowed)",
+    )
+    @suspensions.mapping.post
+    def add_suspension(self, request, pk=None):
+        """`{from, to, treatment, paid_percent, reason}`: the next recharge run trues up the months
+        it touches. Send `package_version` to be refused with 409 if the package changed since."""
+        package = self.get_object()
+        data = serializers.SuspensionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        suspension = services.suspension_add(
+            package=package, by=request.user, version=values.pop("package_version", None), **values
+        )
+        suspension = Suspension.objects.select_related("package").get(pk=suspension.pk)
+        return Response(serializers.SuspensionSerializer(suspension).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["brokerage"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
+from commissioning.models import Organisation
+
 from ..models import Invoice, InvoiceKind, InvoiceStatus, RechargeRun, RechargeRunStatus
 from ..recharges import parse_period
 
@@ -37,9 +39,31 @@ class CleanPeriodFilter(PeriodFilter):
     field_class = _PeriodField
 
 
+class _OrganisationCodeField(forms.CharField):
+    """An organisation by its code, case-insensitively; an unknown code is an error naming it."""
+
+    def clean(self, value):
+        value = (super().clean(value) or "").strip()
+        if not value:
+            return None
+        organisation = Organisation.objects.filter(code__iexact=value).first()
+        if organisation is None:
+            raise forms.ValidationError(f"There is no organisation with the code {value}.")
+        return organisation
+
+
+class OrganisationCodeFilter(django_filters.Filter):
+    """Filter on an organisation given by code (api.md: codes case-insensitive, unknown: 400)."""
+
+    field_class = _OrganisationCodeField
+
+    def filter(self, qs, value):
+        return qs if value is None else qs.filter(**{self.field_name: value})
+
+
 class InvoiceFilterSet(django_filters.FilterSet):
-    issuer = django_filters.CharFilter(field_name="issuer__code", label="Issuer (organisation code)")
-    recipient = django_filters.CharFilter(field_name="recipient__code", label="Recipient (organisation code)")
+    issuer = OrganisationCodeFilter(field_name="issuer", label="Issuer (organisation code)")
+    recipient = OrganisationCodeFilter(field_name="recipient", label="Recipient (organisation code)")
     period = CleanPeriodFilter(field_name="period", lookup_expr="exact", label="Period (YYYY-MM)")
     status = django_filters.ChoiceFilter(choices=InvoiceStatus.choices)
     kind = django_filters.ChoiceFilter(choices=InvoiceKind.choices)
@@ -50,7 +74,7 @@ class InvoiceFilterSet(django_filters.FilterSet):
 
 
 class RechargeRunFilterSet(django_filters.FilterSet):
-    issuer = django_filters.CharFilter(field_name="issuer__code", label="Issuer (organisation code)")
+    issuer = OrganisationCodeFilter(field_name="issuer", label="Issuer (organisation code)")
     period = CleanPeriodFilter(field_name="period", lookup_expr="exact", label="Period (YYYY-MM)")
     status = django_filters.ChoiceFilter(choices=RechargeRunStatus.choices)
 

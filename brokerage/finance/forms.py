@@ -8,7 +8,7 @@ from commissioning.forms import GovukDateField, GovukFormMixin, MoneyField
 from commissioning.models import Organisation
 from commissioning.money import format_money
 
-from ..models import DisputeOutcome, DisputeReason
+from ..models import DisputeOutcome, DisputeReason, InvoiceKind
 from ..recharges import parse_period
 
 
@@ -58,8 +58,18 @@ class DisputeForm(GovukFormMixin, forms.Form):
     lines = forms.MultipleChoiceField(label="Lines disputed", widget=forms.CheckboxSelectMultiple)
     reason = forms.ChoiceField(label="Reason", choices=DisputeReason.choices, widget=forms.RadioSelect)
     note = forms.CharField(
-        label="Note", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+        label="Note",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        help_text="Required when the reason is Other: say what is wrong",
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reason") == DisputeReason.OTHER and not (data.get("note") or "").strip():
+            self.add_error("note", "Enter a note saying what is wrong: the reason is Other.")
+        return data
 
     def __init__(self, *args, lines, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,8 +83,39 @@ class DisputeForm(GovukFormMixin, forms.Form):
         ]
 
 
-class ResolveForm(forms.Form):
-    outcome = forms.ChoiceField(choices=DisputeOutcome.choices)
+class ResolveForm(GovukFormMixin, forms.Form):
+    """How a dispute is settled; a corrected one names the change to its package that corrects it."""
+
+    outcome = forms.ChoiceField(
+        label="How is the dispute settled?", choices=DisputeOutcome.choices, widget=forms.RadioSelect
+    )
+    change = forms.ChoiceField(
+        label="The change that corrects the lines",
+        required=False,
+        help_text=(
+            "Only when corrected. Record the price, funding or suspension change on the package "
+            "first (past dates are allowed); the next run credits the difference."
+        ),
+    )
+    note = forms.CharField(
+        label="Note (optional)", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+    def __init__(self, *args, changes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["change"].choices = [("", "Choose a change"), *changes]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == DisputeOutcome.CORRECTED and not data.get("change"):
+            self.add_error("change", "Choose the change that corrects the lines")
+        return data
+
+    def change_dict(self) -> dict | None:
+        if self.cleaned_data["outcome"] != DisputeOutcome.CORRECTED:
+            return None
+        kind, _, pk = self.cleaned_data["change"].partition(":")
+        return {"kind": kind, "id": int(pk)}
 
 
 class ReportForm(GovukFormMixin, forms.Form):
@@ -84,8 +125,16 @@ class ReportForm(GovukFormMixin, forms.Form):
     recipient = forms.ModelChoiceField(
         queryset=Organisation.objects.none(), required=False, to_field_name="code", empty_label="Any"
     )
+    period = PeriodField(label="Invoice period", required=False)
     period_from = PeriodField(label="From month", required=False)
     period_to = PeriodField(label="To month", required=False)
+    service_from = PeriodField(
+        label="Service from",
+        required=False,
+        help_text="The month the lines are for (adjustments included), for example 2026-01",
+    )
+    service_to = PeriodField(label="Service to", required=False, help_text="For example 2026-06")
+    kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Any"), *InvoiceKind.choices])
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,6 +145,8 @@ class ReportForm(GovukFormMixin, forms.Form):
         data = super().clean()
         if data.get("period_from") and data.get("period_to") and data["period_from"] > data["period_to"]:
             self.add_error("period_to", "The end of the range is before its start.")
+        if data.get("service_from") and data.get("service_to") and data["service_from"] > data["service_to"]:
+            self.add_error("service_to", "The end of the range is before its start.")
         return data
 
 

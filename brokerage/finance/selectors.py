@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from commissioning.money import format_money, money_text, round_half_up
+from commissioning.money import format_money, money_text
 from commissioning.permissions import has_model_permission
 from commissioning.selectors import Panel
 
@@ -21,12 +21,16 @@ from ..models import (
     Dispute,
     DisputeOutcome,
     DisputeStatus,
+    FundingSplit,
     Invoice,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    PackageCost,
     Payment,
+    Suspension,
 )
+from .corrections import correction_text
 
 ZERO = Decimal("0.00")
 BUCKETS = ("0_30", "31_60", "61_90", "over_90")
@@ -138,9 +142,23 @@ def aged_debt_totals(rows: list[DebtRow]) -> dict:
     return totals
 
 
-def recharge_report(user, *, issuer=None, recipient=None, period_from=None, period_to=None, partnership=None):
-    """One row per line of issued invoices and credit notes in range, with the invoice number.
-    Credit-note lines are reported as negative amounts."""
+def recharge_report(
+    user,
+    *,
+    issuer=None,
+    recipient=None,
+    period=None,
+    period_from=None,
+    period_to=None,
+    service_from=None,
+    service_to=None,
+    kind=None,
+    partnership=None,
+):
+    """One row per line of issued invoices and credit notes, with the invoice number. ``period``
+    (and ``period_from``/``period_to``) filter on the invoice's period; ``service_from`` and
+    ``service_to`` on the month the line is for, adjustments included; ``kind`` on the document's
+    kind. Credit-note lines are reported as negative amounts."""
     qs = (
         InvoiceLine.objects.restrict(user, "view")
         .filter(invoice__in=Invoice.objects.restrict(user, "view").in_partnership(partnership).issued())
@@ -155,6 +173,14 @@ def recharge_report(user, *, issuer=None, recipient=None, period_from=None, peri
         qs = qs.filter(invoice__period__gte=period_from)
     if period_to is not None:
         qs = qs.filter(invoice__period__lte=period_to)
+    if period is not None:
+        qs = qs.filter(invoice__period=period)
+    if service_from is not None:
+        qs = qs.filter(month__gte=service_from)
+    if service_to is not None:
+        qs = qs.filter(month__lte=service_to)
+    if kind:
+        qs = qs.filter(invoice__kind=kind)
     return qs
 
 
@@ -176,6 +202,7 @@ REPORT_VALUES = (
     "days",
     "weekly_cost",
     "percent",
+    "paid_percent",
     "amount",
     "adjustment",
     "corrects_month",
@@ -283,29 +310,6 @@ def signed_amount(line: InvoiceLine) -> Decimal:
     return signed(line.invoice.kind, line.amount)
 
 
-REPORT_COLUMNS = [
-    ("Invoice number", "invoice.number"),
-    ("Kind", "invoice.get_kind_display"),
-    ("Issuer", "invoice.issuer.code"),
-    ("Recipient", "invoice.recipient.code"),
-    ("Period", lambda li: f"{li.invoice.period:%Y-%m}"),
-    ("Issue date", "invoice.issue_date"),
-    ("Package", "package_id"),
-    ("Client reference", "client_reference"),
-    ("Provider", "provider"),
-    ("Service type", "get_service_type_display"),
-    ("Month", lambda li: f"{li.month:%Y-%m}"),
-    ("From", "start"),
-    ("To", "end"),
-    ("Days", "days"),
-    ("Weekly cost", lambda li: None if li.weekly_cost is None else round_half_up(li.weekly_cost)),
-    ("Percent", "percent"),
-    ("Amount", signed_amount),
-    ("Adjustment", lambda li: "yes" if li.adjustment else "no"),
-    ("Corrects month", lambda li: f"{li.corrects_month:%Y-%m}" if li.corrects_month else ""),
-]
-
-
 @dataclass
 class Balance:
     issuer: object
@@ -397,3 +401,21 @@ def old_debt_panel(user, partnership) -> Panel | None:
 
 
 PANELS = [drafts_panel, disputes_panel, old_debt_panel]
+
+
+def correcting_changes(dispute: Dispute) -> list[tuple[str, str]]:
+    """The changes to the disputed lines' packages a resolver may name as correcting them
+    (``kind:id``, words), newest first: price and funding changes and suspensions."""
+    packages = set(dispute.lines.values_list("package_id", flat=True))
+    rows = [
+        *(("cost", c) for c in PackageCost.objects.filter(package_id__in=packages)),
+        *(
+            ("funding", f)
+            for f in FundingSplit.objects.filter(package_id__in=packages).prefetch_related(
+                "shares__organisation"
+            )
+        ),
+        *(("suspension", s) for s in Suspension.objects.filter(package_id__in=packages)),
+    ]
+    rows.sort(key=lambda item: (item[1].effective_from, item[1].pk), reverse=True)
+    return [(f"{kind}:{row.pk}", correction_text(kind, row)) for kind, row in rows]

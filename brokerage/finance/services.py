@@ -33,8 +33,6 @@ from commissioning.money import format_money
 from .. import rates, recharges
 from ..models import (
     ACTIVE_RUN_STATUSES,
-    Dispute,
-    DisputeOutcome,
     DisputeStatus,
     FundingShare,
     FundingSplit,
@@ -48,6 +46,8 @@ from ..models import (
     Payment,
     RechargeRun,
     RechargeRunStatus,
+    Suspension,
+    Waiver,
 )
 
 logger = logging.getLogger(__name__)
@@ -156,6 +156,11 @@ def _load_facts(run: RechargeRun):
         effective_from__lte=period_end, **sub
     ).values_list("pk", "package_id", "effective_from", "effective_to"):
         splits[package_id].append(recharges.SplitRow(start, end, tuple(shares[split_id]), split_id))
+    suspensions: dict[int, list] = defaultdict(list)
+    for package_id, start, end, paid in Suspension.objects.filter(
+        effective_from__lte=period_end, **sub
+    ).values_list("package_id", "effective_from", "effective_to", "paid_percent"):
+        suspensions[package_id].append(recharges.SuspensionRow(start, end, paid))
     signed = Case(
         When(invoice__kind=InvoiceKind.CREDIT_NOTE, then=-F("amount")),
         default=F("amount"),
@@ -171,7 +176,17 @@ def _load_facts(run: RechargeRun):
         .order_by()
         .values_list("package_id", "invoice__recipient_id", "month", "net")
     }
-    missing = {key[0] for key in billed} - set(packages)
+    waived = {
+        (package_id, recipient_id, month): total
+        for package_id, recipient_id, month, total in Waiver.objects.filter(
+            issuer=run.issuer_id, partnership=run.partnership_id, month__lte=run.period
+        )
+        .values("package_id", "recipient_id", "month")
+        .annotate(total=Sum("amount"))
+        .order_by()
+        .values_list("package_id", "recipient_id", "month", "total")
+    }
+    missing = {key[0] for key in (*billed, *waived)} - set(packages)
     if missing:  # billed before, no longer paid by this issuer: their lines need the details
         packages.update(
             (row[0], _PackageRow(*row))
@@ -185,11 +200,12 @@ def _load_facts(run: RechargeRun):
             payer=p.payer,
             costs=tuple(sorted(costs[p.pk], key=lambda r: r.start)),
             splits=tuple(sorted(splits[p.pk], key=lambda r: r.start)),
+            suspensions=tuple(sorted(suspensions[p.pk], key=lambda r: r.start)),
         )
         for p in packages.values()
         if p.payer == run.issuer_id
     ]
-    return packages, facts, billed
+    return packages, facts, billed, waived
 
 
 _LINE_COLUMNS = ("invoice_id", *InvoiceLine.CONTENT_COLUMNS, "position")
@@ -213,6 +229,7 @@ def _line_rows(documents, packages):
                 line.days,
                 line.weekly_cost,
                 line.percent,
+                line.paid_percent,
                 sign * line.amount,
                 line.adjustment,
                 line.corrects_month,
@@ -267,8 +284,8 @@ def _execute(run_id: int, issuer_id: int) -> RechargeRun:
     )
     if run.status != RechargeRunStatus.RUNNING or run.invoices.exists():
         return run
-    packages, facts, billed = _load_facts(run)
-    result = recharges.true_up(facts, period=run.period, billed=billed)
+    packages, facts, billed, waived = _load_facts(run)
+    result = recharges.true_up(facts, period=run.period, billed=billed, waived=waived)
     recipients = Organisation.objects.in_bulk([doc.recipient for doc in result.documents])
     invoices: list[Invoice] = []
     lines: list[tuple[Invoice, int, list[recharges.Line]]] = []
@@ -487,80 +504,6 @@ def invoice_record_payment(
     return payment
 
 
-@transaction.atomic
-def dispute_raise(*, invoice: Invoice, lines: list[InvoiceLine], reason: str, note: str, by: User) -> Dispute:
-    """Dispute some lines of an issued invoice; the rest can still be paid."""
-    locked = _lock_invoice(invoice)
-    _payable(locked)
-    if not lines:
-        raise ValidationError({"lines": ["Choose at least one line."]})
-    line_ids = {line.pk for line in lines}
-    own = set(locked.lines.filter(pk__in=line_ids).values_list("pk", flat=True))
-    if own != line_ids:
-        raise ValidationError({"lines": ["Choose lines of this invoice."]})
-    if Dispute.objects.filter(invoice=locked, status=DisputeStatus.OPEN, lines__in=line_ids).exists():
-        raise ValidationError({"lines": ["One of these lines is already in an open dispute."]})
-    amount = locked.lines.filter(pk__in=line_ids).aggregate(s=Sum("amount"))["s"] or ZERO
-    if amount <= 0:
-        raise ValidationError({"lines": ["The lines disputed must come to more than £0.00."]})
-    if amount > locked.outstanding - _open_disputed(locked):
-        raise ValidationError({"lines": ["These lines come to more than is outstanding on the invoice."]})
-    if reason not in {c for c, _ in Dispute._meta.get_field("reason").choices}:
-        raise ValidationError({"reason": ["Choose a reason from the list."]})
-    with _context(by):
-        dispute = Dispute.objects.create(
-            invoice=locked, reason=reason, note=note[:2000], amount=amount, raised_by=by
-        )
-        dispute.lines.set(line_ids)
-        _refresh_status(locked)
-        locked.save(update_fields=["status"])
-    return dispute
-
-
-@transaction.atomic
-def dispute_resolve(*, dispute: Dispute, outcome: str, by: User, today: date | None = None) -> Dispute:
-    """Uphold the lines (they stand and can be paid) or credit them: a credit note for exactly the
-    disputed lines, issued at once. Resolving a resolved dispute again changes nothing."""
-    if outcome not in DisputeOutcome.values:
-        raise ValidationError({"outcome": ["Choose upheld or credited."]})
-    invoice = _lock_invoice(dispute.invoice)
-    locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
-    if locked.status == DisputeStatus.RESOLVED:
-        if locked.outcome != outcome:
-            raise ValidationError(
-                {"outcome": [f"This dispute was already resolved: {locked.get_outcome_display()}."]}
-            )
-        return locked
-    today = today or timezone.localdate()
-    with _context(by):
-        if outcome == DisputeOutcome.CREDITED:
-            note = Invoice.objects.create(
-                partnership=invoice.partnership,
-                kind=InvoiceKind.CREDIT_NOTE,
-                issuer=invoice.issuer,
-                recipient=invoice.recipient,
-                period=invoice.period,
-                total=locked.amount,
-                credit_note_for=invoice,
-            )
-            copies = []
-            for position, line in enumerate(locked.lines.order_by("position", "pk")):
-                line.pk = None
-                line.invoice = note
-                line.position = position
-                copies.append(line)
-            InvoiceLine.objects.bulk_create(copies)
-            note.issuer, note.recipient = invoice.issuer, invoice.recipient
-            _issue_locked(note, by, today)
-            note.save()
-            _queue_pdf(note.pk)
-            locked.credit_note = note
-            invoice.amount_credited = invoice.amount_credited + locked.amount
-        locked.status = DisputeStatus.RESOLVED
-        locked.outcome = outcome
-        locked.resolved_by = by
-        locked.resolved_at = timezone.now()
-        locked.save()
-        _refresh_status(invoice)
-        invoice.save(update_fields=["amount_credited", "status"])
-    return locked
+# Disputes (raise, resolve) live in ``disputes``, importing the helpers above; re-exported here so
+# that the pages, the API and the tasks call every finance service from this one module.
+from .disputes import dispute_raise, dispute_resolve  # noqa: E402, F401

@@ -6,7 +6,6 @@ through the gate, validates with a form, calls one service (the same as the API)
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -17,14 +16,14 @@ from django.views.generic import TemplateView
 
 from commissioning import jobs
 from commissioning.audit import log_access
-from commissioning.exports import FORMATS, export_response
+from commissioning.exports import XLSX_CONTENT_TYPE
 from commissioning.generic import GateMixin, ObjectListMixin, ObjectView, ServiceActionView, ServiceFormView
 from commissioning.models import AccessLog, Partnership
 from commissioning.money import format_money
 
 from .. import invoice_pdf
 from ..models import Dispute, DisputeStatus, Invoice, InvoiceLine, Payment, RechargeRun
-from . import forms, selectors, services
+from . import forms, reports, selectors, services
 from .filtersets import InvoiceFilterSet
 
 SHOWN = 200
@@ -207,7 +206,9 @@ class InvoiceDetailView(FinanceMixin, ObjectView):
             heading=str(invoice),
             groups=selectors.invoice_line_groups(invoice),
             payments=invoice.payments.all(),
-            disputes=invoice.disputes.prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.all())),
+            disputes=invoice.disputes.select_related("credit_note").prefetch_related(
+                Prefetch("lines", queryset=InvoiceLine.objects.all()), "waivers"
+            ),
             credit_notes=invoice.credit_notes.all(),
             payable=invoice.outstanding,
             **kwargs,
@@ -326,29 +327,68 @@ class DisputeCreateView(InvoiceFormView):
         )
 
 
-class DisputeResolveView(FinanceActionView):
+class DisputeResolveView(FinanceFormView):
+    """Settle a dispute (rules.md rule 1): upheld, corrected (naming the change to the package that
+    corrects it) or waived (a credit note at once; the amount is never billed again)."""
+
     model = Dispute
-    deferred_job = "Rendering the credit note's PDF"
+    action = "change"
+    form_class = forms.ResolveForm
+    section = "disputes"
+    heading = "Settle the dispute"
+    submit = "Settle the dispute"
+    template_name = "brokerage/finance/resolve.html"
+
+    def dispute(self) -> Dispute:
+        if not hasattr(self, "_dispute"):
+            self._dispute = self.get_object("change", model=Dispute)
+        return self._dispute
 
     def object_queryset(self, model, action):
-        return super().object_queryset(model, action).select_related("invoice")
+        return super().object_queryset(model, action).select_related("invoice__recipient", "invoice__issuer")
 
-    def act(self, dispute):
-        form = forms.ResolveForm(self.request.POST)
-        if not form.is_valid():
-            raise ValidationError("Choose upheld or credited.")
-        resolved = services.dispute_resolve(
-            dispute=dispute, outcome=form.cleaned_data["outcome"], by=self.request.user
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["changes"] = selectors.correcting_changes(self.dispute())
+        return kwargs
+
+    def get_caption(self) -> str:
+        return str(self.dispute().invoice)
+
+    def cancel_url(self) -> str:
+        return self.dispute().invoice.get_absolute_url()
+
+    def get_success_url(self, result=None) -> str:
+        return self.dispute().invoice.get_absolute_url()
+
+    def get_context_data(self, **kwargs):
+        dispute = self.dispute()
+        lines = list(dispute.lines.order_by("position", "pk"))
+        return super().get_context_data(
+            dispute=dispute,
+            lines=lines,
+            packages=sorted({(line.package_id, f"P{line.package_id:06d}") for line in lines}),
+            **kwargs,
         )
-        if resolved.credit_note_id:
-            return (
-                f"Credited: credit note {resolved.credit_note.number} issued. Correct the package's "
-                "cost or funding too, or the next run will bill these amounts again."
-            )
-        return "Upheld: the lines stand and can be paid."
 
-    def back(self, dispute):
-        return dispute.invoice.get_absolute_url()
+    def perform(self, form):
+        return services.dispute_resolve(
+            dispute=self.dispute(),
+            outcome=form.cleaned_data["outcome"],
+            change=form.change_dict(),
+            note=form.cleaned_data["note"],
+            by=self.request.user,
+        )
+
+    def get_success_message(self, resolved) -> str:
+        if resolved.outcome == "waived":
+            return (
+                f"Waived: credit note {resolved.credit_note.number} issued for "
+                f"{format_money(resolved.amount)}. No later run bills this amount again."
+            )
+        if resolved.outcome == "corrected":
+            return f"Corrected by {resolved.correction}. The next run credits the difference."
+        return "Upheld: the lines stand and can be paid."
 
 
 class DisputeListView(FinanceMixin, TemplateView):
@@ -384,20 +424,19 @@ class ReportView(FinanceMixin, TemplateView):
         form = forms.ReportForm(request.GET or None, organisations=forms.partner_organisations(partnerships))
         rows = None
         if form.is_bound and form.is_valid():
-            rows = selectors.recharge_report(
-                request.user,
-                partnership=request.partnership,
-                **{k: v for k, v in form.cleaned_data.items() if v},
-            )
+            filters = {"partnership": request.partnership}
+            filters.update({k: v for k, v in form.cleaned_data.items() if v})
+            rows = selectors.recharge_report(request.user, **filters)
             fmt = request.GET.get("format")
-            if fmt in FORMATS:
-                return export_response(
-                    fmt,
-                    columns=selectors.REPORT_COLUMNS,
-                    rows=rows.iterator(),
-                    filename="recharge-report",
-                    sheet_title="Recharge report",
+            if fmt == "csv":
+                return reports.report_csv(selectors.recharge_report_values(request.user, **filters))
+            if fmt == "xlsx":
+                response = HttpResponse(
+                    reports.report_xlsx(selectors.recharge_report_values(request.user, **filters)),
+                    content_type=XLSX_CONTENT_TYPE,
                 )
+                response["Content-Disposition"] = f'attachment; filename="{reports.FILENAME}.xlsx"'
+                return response
         context = self.get_context_data(form=form, rows=rows[:500] if rows is not None else None)
         context["query"] = request.GET.urlencode()
         if form.errors:

@@ -37,6 +37,7 @@ from .finance import (
     ACTIVE_RUN_STATUSES,
     INVOICE_FROZEN_CONDITION,
     INVOICE_LINE_FROZEN,
+    CorrectionKind,
     Dispute,
     DisputeOutcome,
     DisputeReason,
@@ -51,6 +52,7 @@ from .finance import (
     Payment,
     RechargeRun,
     RechargeRunStatus,
+    Waiver,
 )
 from .packages import (
     NO_OVERLAP_CHECK,
@@ -62,6 +64,8 @@ from .packages import (
     PanelDecision,
     PanelDecisionQuerySet,
     PanelDecisionShare,
+    Suspension,
+    SuspensionTreatment,
 )
 from .rate_cards import RateCard, financial_year_expression
 
@@ -76,6 +80,7 @@ __all__ = [
     "Client",
     "ClientQuerySet",
     "Cohort",
+    "CorrectionKind",
     "Dispute",
     "DisputeOutcome",
     "DisputeReason",
@@ -103,12 +108,15 @@ __all__ = [
     "RateCard",
     "RechargeRun",
     "RechargeRunStatus",
+    "Suspension",
+    "SuspensionTreatment",
     "Referral",
     "ReferralActivity",
     "ReferralQuerySet",
     "ReferralStatus",
     "Unit",
     "Urgency",
+    "Waiver",
     "financial_year_expression",
     "percent_field",
     "urgency_rank",

@@ -222,6 +222,19 @@ class Invoice(models.Model):
         return self.total - self.amount_paid - self.amount_credited
 
     @property
+    def sign(self) -> int:
+        """-1 for a credit note: money in lists and reports is signed from the issuer's side."""
+        return -1 if self.kind == InvoiceKind.CREDIT_NOTE else 1
+
+    @property
+    def signed_total(self) -> Decimal:
+        return self.sign * self.total
+
+    @property
+    def signed_outstanding(self) -> Decimal:
+        return self.sign * self.outstanding
+
+    @property
     def period_label(self) -> str:
         return f"{self.period:%B %Y}"
 
@@ -264,6 +277,9 @@ class InvoiceLine(models.Model):
     days = models.PositiveSmallIntegerField(null=True, blank=True)
     weekly_cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     percent = percent_field(null=True, blank=True)
+    paid_percent = percent_field(
+        null=True, blank=True, help_text="What the provider is paid on suspended days (blank: in full)"
+    )
     amount = money_field(non_negative=False)
     adjustment = models.BooleanField(default=False)
     corrects_month = models.DateField(null=True, blank=True)
@@ -286,6 +302,7 @@ class InvoiceLine(models.Model):
         "days",
         "weekly_cost",
         "percent",
+        "paid_percent",
         "amount",
         "adjustment",
         "corrects_month",
@@ -357,8 +374,17 @@ class DisputeStatus(models.TextChoices):
 
 
 class DisputeOutcome(models.TextChoices):
+    """How a dispute was settled (rules.md rule 1)."""
+
     UPHELD = "upheld", "Upheld: the lines stand"
-    CREDITED = "credited", "Credited"
+    CORRECTED = "corrected", "Corrected: the package data was wrong"
+    WAIVED = "waived", "Waived: not billed, as a settlement"
+
+
+class CorrectionKind(models.TextChoices):
+    COST = "cost", "Price change"
+    FUNDING = "funding", "Funding change"
+    SUSPENSION = "suspension", "Suspension"
 
 
 @pghistory.track()
@@ -377,6 +403,12 @@ class Dispute(models.Model):
     credit_note = models.OneToOneField(
         Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="resolved_dispute"
     )
+    # ``corrected``: the change to the package data that settled it (kind and row id), described in
+    # words as it was when named (the row may later be replaced by another change).
+    correction_kind = models.CharField(max_length=12, choices=CorrectionKind.choices, blank=True)
+    correction_id = models.PositiveIntegerField(null=True, blank=True)
+    correction = models.CharField("correcting change", max_length=300, blank=True)
+    resolution_note = models.TextField(blank=True)
 
     partnership_path = "invoice__partnership"
     objects = RestrictedManager()
@@ -388,10 +420,48 @@ class Dispute(models.Model):
                 condition=Q(status="open", outcome="") | Q(status="resolved") & ~Q(outcome=""),
                 name="dispute_outcome_exactly_when_resolved",
             ),
+            models.CheckConstraint(
+                condition=~Q(outcome="corrected") | ~Q(correction_kind="") & Q(correction_id__isnull=False),
+                name="dispute_corrected_names_its_change",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Dispute {self.pk} on {self.invoice}: {self.get_reason_display()}"
+
+
+@pghistory.track()
+class Waiver(models.Model):
+    """An amount the issuer agreed not to bill for one package month (a dispute settled as
+    ``waived``): every later run counts it as settled, billing ``owed - net billed - waived``."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    issuer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="waivers")
+    month = models.DateField(help_text="The package month waived")
+    amount = money_field(non_negative=False)
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="waivers")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    partnership_path = "partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["month", "package", "pk"]
+        triggers = [
+            pgtrigger.Protect(name="waivers_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(month__day=1), name="waiver_month_is_a_month"),
+            models.UniqueConstraint(
+                fields=["dispute", "package", "month"], name="waiver_once_per_dispute_month"
+            ),
+        ]
+        indexes = [models.Index(fields=["issuer", "package", "month"], name="waiver_issuer_package_idx")]
+
+    def __str__(self) -> str:
+        return f"Waived {self.amount} for {self.package_id} {self.month:%Y-%m}"
 
 
 class NumberSequence(models.Model):

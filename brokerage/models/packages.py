@@ -293,3 +293,49 @@ class PanelDecisionShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.code} {self.percent}%"
+
+
+# --- Suspensions (rules.md rule 1) --------------------------------------------------------------
+
+
+class SuspensionTreatment(models.TextChoices):
+    RETAINED = "retained", "Retained: the provider is paid in full"
+    REDUCED = "reduced", "Reduced: the provider is paid a percentage"
+    STOPPED = "stopped", "Stopped: the provider is not paid"
+
+
+@pghistory.track()
+class Suspension(models.Model):
+    """A dated suspension of a package (a hospital stay, a respite break) and what the provider is
+    still paid for its days; the recharge engine bills the funders' shares of that."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="suspensions")
+    effective_from = models.DateField("from")
+    effective_to = models.DateField("to")
+    treatment = models.CharField(max_length=10, choices=SuspensionTreatment.choices)
+    paid_percent = percent_field(verbose_name="provider paid (%)")
+    reason = models.CharField(max_length=200)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    partnership_path = "package__client__partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["package", "effective_from"]
+        triggers = [_no_overlap_trigger("suspensions_never_overlap", "brokerage_suspension", "Suspensions")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__gte=F("effective_from")), name="suspension_to_not_before_from"
+            ),
+            models.CheckConstraint(
+                condition=Q(treatment="retained", paid_percent=100)
+                | Q(treatment="stopped", paid_percent=0)
+                | Q(treatment="reduced", paid_percent__gt=0, paid_percent__lt=100),
+                name="suspension_paid_percent_matches_treatment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Suspended {self.effective_from} to {self.effective_to} ({self.get_treatment_display()})"

@@ -5,6 +5,7 @@ the acting user in the change history, and is what the pages, the API, tasks and
 - ``referrals``: a referral's steps, each on its timeline;
 - ``offers``: offers recorded, approved, declined, and accepted (the package starts);
 - ``packages``: packages and their cost and funding histories;
+- ``suspensions``: dated suspensions of packages and what the provider is still paid;
 - ``panel``: joint funding panel decisions, recorded and applied;
 - ``base``: what they share (``Share``, version checks, locks, the rules on funders and shares).
 
@@ -36,6 +37,7 @@ from .referrals import (
     referral_update,
     referrals_mark_started,
 )
+from .suspensions import suspension_add, suspension_paid_percent, suspension_update
 
 __all__ = [
     "APPROVE_PERMISSION",
@@ -69,4 +71,7 @@ __all__ = [
     "referral_start_sourcing",
     "referral_update",
     "referrals_mark_started",
+    "suspension_add",
+    "suspension_paid_percent",
+    "suspension_update",
 ]

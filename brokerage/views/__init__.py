@@ -24,6 +24,7 @@ from .packages import (
     PackageEndView,
     PackageListView,
     PackageStatusView,
+    PackageSuspensionView,
 )
 from .panel import PanelDecisionCreateView, PanelDecisionDetailView, PanelDecisionListView
 from .rate_cards import RateCardCreateView, RateCardListView, RateCardUpdateView
@@ -51,6 +52,7 @@ __all__ = [
     "PackageChangeFundingView",
     "PackageDetailView",
     "PackageEndView",
+    "PackageSuspensionView",
     "PackageListView",
     "PackageStatusView",
     "PanelDecisionCreateView",

@@ -69,6 +69,7 @@ class PackageDetailView(BrokerageMixin, ObjectView):
         if show_client:
             log_access(request=self.request, obj=package.client)
         costs = list(package.costs.order_by("-effective_from"))
+        suspensions = list(package.suspensions.order_by("-effective_from"))
         splits = list(
             package.splits.order_by("-effective_from").prefetch_related(
                 Prefetch("shares", queryset=FundingShare.objects.select_related("organisation"))
@@ -94,6 +95,7 @@ class PackageDetailView(BrokerageMixin, ObjectView):
                     None,
                 ),
                 "splits": splits,
+                "suspensions": suspensions,
                 "unfunded": selectors.unfunded_periods(package, splits, today=today),
                 "today": today,
                 "can_change": can_change and package.status != PackageStatus.ENDED,
@@ -196,6 +198,23 @@ class PackageChangeFundingView(PackageFormView):
 
     def get_success_message(self, split):
         return f"Funding changed from {split.effective_from:%-d %B %Y}"
+
+
+class PackageSuspensionView(PackageFormView):
+    """Suspend a package for dated days with what the provider is still paid (rules.md rule 1)."""
+
+    form_class = forms.SuspensionForm
+    heading = "Record a suspension"
+    submit = "Record the suspension"
+
+    def perform(self, form):
+        return services.suspension_add(package=self.package(), by=self.request.user, **form.cleaned_data)
+
+    def get_success_message(self, suspension):
+        return (
+            f"Suspension recorded from {suspension.effective_from:%-d %B %Y} to "
+            f"{suspension.effective_to:%-d %B %Y}: the next recharge run bills it"
+        )
 
 
 class PackageEndView(PackageFormView):

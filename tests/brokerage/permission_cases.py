@@ -105,7 +105,7 @@ def cases() -> list[Case]:
         web("brokerage:package", kwargs={"pk": "package"}, needs=[perm(K, v, "package")], scope="home"),
         *[
             c
-            for route in ("package-change-cost", "package-change-funding", "package-end")
+            for route in ("package-change-cost", "package-change-funding", "package-end", "package-suspend")
             for c in (
                 web(
                     f"brokerage:{route}",
@@ -252,11 +252,17 @@ def cases() -> list[Case]:
         web("finance:disputes", needs=[perm(K, v, "dispute")]),
         web(
             "finance:dispute-resolve",
+            kwargs={"pk": "dispute"},
+            needs=[perm(K, ch, "dispute")],
+            scope="home",
+        ),
+        web(
+            "finance:dispute-resolve",
             "POST",
             kwargs={"pk": "dispute"},
             needs=[perm(K, ch, "dispute")],
             scope="home",
-            ok=302,
+            ok=200,
             data={},
         ),
         web("finance:report", needs=[perm(K, v, "invoice")]),
@@ -304,6 +310,21 @@ def cases() -> list[Case]:
         ),
         api(
             "package-change-funding",
+            "POST",
+            kwargs={"pk": "package"},
+            needs=[perm(K, v, "package"), perm(K, ch, "package")],
+            scope="home",
+            data={},
+        ),
+        api(
+            "package-suspensions",
+            "GET",
+            kwargs={"pk": "package"},
+            needs=[perm(K, v, "package")],
+            scope="home",
+        ),
+        api(
+            "package-suspensions",
             "POST",
             kwargs={"pk": "package"},
             needs=[perm(K, v, "package"), perm(K, ch, "package")],

@@ -161,6 +161,7 @@ FORMS = [
     Form("brokerage:package-change-cost", "broker", kwargs=pk("package"), classes=("CostChangeForm",)),
     Form("brokerage:package-change-funding", "broker", kwargs=pk("package"), classes=("FundingChangeForm",)),
     Form("brokerage:package-end", "broker", kwargs=pk("package"), classes=("EndForm",)),
+    Form("brokerage:package-suspend", "broker", kwargs=pk("package"), classes=("SuspensionForm",)),
     Form(
         "brokerage:package-status",
         "broker",
@@ -195,13 +196,7 @@ FORMS = [
     ),
     Form("finance:payment-create", "finance_officer", kwargs=pk("invoice"), classes=("PaymentForm",)),
     Form("finance:dispute-create", "finance_officer", kwargs=pk("invoice"), classes=("DisputeForm",)),
-    Form(
-        "finance:dispute-resolve",
-        "finance_officer",
-        kwargs=pk("dispute"),
-        page=page("finance:invoice", "invoice"),
-        classes=("ResolveForm",),
-    ),
+    Form("finance:dispute-resolve", "finance_officer", kwargs=pk("dispute"), classes=("ResolveForm",)),
     Form("finance:report", "finance_officer", method="get", classes=("ReportForm",)),
     Form("finance:aged-debt", "finance_officer", method="get", classes=("AsAtForm",)),
     Form("finance:balances", "finance_officer", method="get", classes=("BalancesForm",)),

@@ -16,7 +16,8 @@ from commissioning.money import money_text
 
 from ...models import Dispute, DisputeOutcome, DisputeReason, Invoice, InvoiceKind, InvoiceLine, RechargeRun
 from ...recharges import parse_period
-from ..selectors import LINE_VALUES, invoice_line_values, signed, signed_amount
+from ..reports import report_row
+from ..selectors import LINE_VALUES, invoice_line_values, signed_amount
 
 _FUNDER_KINDS = [OrganisationKind.COUNCIL, OrganisationKind.NHS_COMMISSIONER]
 
@@ -37,7 +38,11 @@ class PeriodField(serializers.Field):
 
 # Described by a pattern, not an enum component: "outcome" is also the governance decision outcome,
 # and two enums of one field name collide in the schema.
-_OUTCOMES = {"type": "string", "pattern": "^(upheld|credited)$", "description": "`upheld` or `credited`"}
+_OUTCOMES = {
+    "type": "string",
+    "pattern": "^(upheld|corrected|waived)$",
+    "description": "`upheld`, `corrected` or `waived`",
+}
 
 
 @extend_schema_field(_OUTCOMES)
@@ -49,8 +54,8 @@ class OutcomeField(serializers.ChoiceField):
 @extend_schema_field(
     {
         "type": "string",
-        "pattern": "^(upheld|credited)?$",
-        "description": "`upheld`, `credited` or blank (open)",
+        "pattern": "^(upheld|corrected|waived)?$",
+        "description": "`upheld`, `corrected`, `waived` or blank (open)",
     }
 )
 class OutcomeOrBlankField(serializers.CharField):
@@ -164,6 +169,7 @@ def _line_terms(row: dict) -> dict:
         "days": row["days"],
         "weekly_cost": money_text(row["weekly_cost"]),
         "percent": _percent(row["percent"]),
+        "paid_percent": _percent(row["paid_percent"]),
     }
 
 
@@ -176,6 +182,7 @@ def invoice_line_representation(row: dict) -> dict:
     of a borough's month has thousands."""
     return {
         "id": row["id"],
+        "package_reference": f"P{row['package_id']:06d}",
         "package": row["package_id"],
         "client_reference": row["client_reference"],
         "nhs_number": row["nhs_number"],
@@ -199,6 +206,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
     corrects_month = PeriodField(read_only=True, allow_null=True)
     weekly_cost = MoneyField(read_only=True)
     amount = MoneyField(read_only=True, non_negative=False)
+    package_reference = serializers.CharField(source="package.reference", read_only=True)
     package = serializers.PrimaryKeyRelatedField(read_only=True)
     dispute_status = serializers.SerializerMethodField()
 
@@ -206,7 +214,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         model = InvoiceLine
         # The line's own columns in their one order (InvoiceLine.CONTENT_COLUMNS), the package as
         # its id under the name ``package``.
-        fields = ["id", "package", *InvoiceLine.CONTENT_COLUMNS[1:], "dispute_status"]
+        fields = ["id", "package_reference", "package", *InvoiceLine.CONTENT_COLUMNS[1:], "dispute_status"]
         read_only_fields = fields
 
     def get_fields(self):
@@ -242,10 +250,17 @@ class InvoiceSerializer(serializers.ModelSerializer):
     issuer = serializers.SlugRelatedField(slug_field="code", read_only=True)
     recipient = serializers.SlugRelatedField(slug_field="code", read_only=True)
     period = PeriodField(read_only=True)
-    total = MoneyField(read_only=True)
+    total = MoneyField(
+        read_only=True, non_negative=False, source="signed_total", help_text="Negative for a credit note"
+    )
     amount_paid = MoneyField(read_only=True)
     amount_credited = MoneyField(read_only=True)
-    outstanding = MoneyField(read_only=True)
+    outstanding = MoneyField(
+        read_only=True,
+        non_negative=False,
+        source="signed_outstanding",
+        help_text="Negative for a credit note",
+    )
     pdf_ready = serializers.SerializerMethodField()
     line_count = serializers.IntegerField(read_only=True, help_text="How many lines the invoice has")
     lines_url = serializers.HyperlinkedIdentityField(
@@ -296,10 +311,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "issue_date": _date(invoice.issue_date),
             "due_date": _date(invoice.due_date),
             "status": invoice.status,
-            "total": money_text(invoice.total),
+            "total": money_text(invoice.signed_total),
             "amount_paid": money_text(invoice.amount_paid),
             "amount_credited": money_text(invoice.amount_credited),
-            "outstanding": money_text(invoice.outstanding),
+            "outstanding": money_text(invoice.signed_outstanding),
             "run": invoice.run_id,
             "credit_note_for": invoice.credit_note_for_id,
             "pdf_ready": bool(invoice.pdf_checksum),
@@ -380,13 +395,51 @@ class DisputeInputSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500
     )
     reason = serializers.ChoiceField(choices=DisputeReason.choices)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="", help_text="Required for reason `other`"
+    )
+
+    def validate(self, attrs):
+        if attrs["reason"] == DisputeReason.OTHER and not attrs["note"].strip():
+            raise serializers.ValidationError(
+                {"note": ["Enter a note saying what is wrong: the reason is Other."]}
+            )
+        return attrs
+
+
+class CorrectionSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="`cost`, `funding` or `suspension`")
+    id = serializers.IntegerField()
+    description = serializers.CharField()
 
 
 class DisputeSerializer(serializers.ModelSerializer):
     amount = MoneyField(read_only=True, non_negative=False)
     outcome = OutcomeOrBlankField(read_only=True)
     lines = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    change = serializers.SerializerMethodField(help_text="The correcting change of a `corrected` dispute")
+    waived = serializers.SerializerMethodField(help_text="Amounts waived per package month (`waived`)")
+
+    @extend_schema_field(CorrectionSerializer(allow_null=True))
+    def get_change(self, dispute):
+        if not dispute.correction_kind:
+            return None
+        return {
+            "kind": dispute.correction_kind,
+            "id": dispute.correction_id,
+            "description": dispute.correction,
+        }
+
+    def get_waived(self, dispute) -> list[dict]:
+        return [
+            {
+                "package": w.package_id,
+                "package_reference": f"P{w.package_id:06d}",
+                "month": _month(w.month),
+                "amount": money_text(w.amount),
+            }
+            for w in dispute.waivers.all()
+        ]
 
     class Meta:
         model = Dispute
@@ -402,42 +455,74 @@ class DisputeSerializer(serializers.ModelSerializer):
             "raised_at",
             "resolved_at",
             "credit_note",
+            "change",
+            "waived",
+            "resolution_note",
         ]
         read_only_fields = fields
 
 
 class DisputeResolveSerializer(serializers.Serializer):
     outcome = OutcomeField()
+    change = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "For `corrected`: the change that corrects the lines, named `{kind: cost|funding|suspension, "
+            "id}` or recorded `{kind: cost, effective_from, unit_rate, units_per_week, unit}` / "
+            "`{kind: suspension, effective_from, effective_to, treatment, paid_percent, reason}`"
+        ),
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CodeField(OrganisationCodeField):
+    """An organisation code, case-insensitively (api.md: ``lbb`` is ``LBB``)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.strip():
+            code = (
+                self.get_queryset().filter(code__iexact=data.strip()).values_list("code", flat=True).first()
+            )
+            data = code or data
+        return super().to_internal_value(data)
 
 
 class ReportQuerySerializer(serializers.Serializer):
-    issuer = OrganisationCodeField(required=False)
-    recipient = OrganisationCodeField(required=False)
-    period_from = PeriodField(required=False)
-    period_to = PeriodField(required=False)
+    issuer = CodeField(required=False)
+    recipient = CodeField(required=False)
+    period = PeriodField(required=False, help_text="The invoice's period")
+    period_from = PeriodField(required=False, help_text="Invoices from this period")
+    period_to = PeriodField(required=False, help_text="Invoices up to this period")
+    service_from = PeriodField(
+        required=False, help_text="Lines for this month or later (adjustments included)"
+    )
+    service_to = PeriodField(
+        required=False, help_text="Lines for this month or earlier (adjustments included)"
+    )
+    kind = serializers.ChoiceField(choices=InvoiceKind.choices, required=False)
 
     def validate(self, attrs):
-        if "period_from" in attrs and "period_to" in attrs and attrs["period_from"] > attrs["period_to"]:
-            raise serializers.ValidationError({"period_to": ["The end of the range is before its start."]})
+        for low, high in (("period_from", "period_to"), ("service_from", "service_to")):
+            if low in attrs and high in attrs and attrs[low] > attrs[high]:
+                raise serializers.ValidationError({high: ["The end of the range is before its start."]})
         return attrs
 
 
 def report_line_representation(row: dict) -> dict:
-    """One row of the recharge report, from a row of ``selectors.REPORT_VALUES``: the JSON
-    ``ReportLineSerializer`` documents, key for key and string for string (credit-note amounts
-    negative). A plain function, like ``invoice_line_representation``: a year is ~38,000 rows."""
+    """One row of the recharge report, from a row of ``selectors.REPORT_VALUES``: the typed row of
+    ``reports.report_row`` (the CSV's, page and API alike) as JSON, key for key, money and percent
+    strings with two decimals (credit-note amounts negative). A plain function: a year is ~38,000
+    rows."""
+    typed = report_row(row)
     return {
-        "invoice_number": row["invoice__number"],
-        "kind": row["invoice__kind"],
-        "issuer": row["invoice__issuer__code"],
-        "recipient": row["invoice__recipient__code"],
-        "period": _month(row["invoice__period"]),
-        "package": row["package_id"],
-        "client_reference": row["client_reference"],
-        **_line_terms(row),
-        "amount": money_text(signed(row["invoice__kind"], row["amount"])),
-        "adjustment": row["adjustment"],
-        "corrects_month": _month(row["corrects_month"]),
+        **typed,
+        "from": typed["from"].isoformat(),
+        "to": typed["to"].isoformat(),
+        "weekly_cost": money_text(typed["weekly_cost"]),
+        "percent": _percent(typed["percent"]),
+        "paid_percent": _percent(typed["paid_percent"]),
+        "amount": money_text(typed["amount"]),
     }
 
 
@@ -451,6 +536,7 @@ class ReportLineSerializer(serializers.Serializer):
     issuer = serializers.CharField(source="invoice.issuer.code")
     recipient = serializers.CharField(source="invoice.recipient.code")
     period = PeriodField(source="invoice.period")
+    package_reference = serializers.CharField(source="package.reference")
     package = serializers.IntegerField(source="package_id")
     client_reference = serializers.CharField()
     provider = serializers.CharField()
@@ -461,6 +547,7 @@ class ReportLineSerializer(serializers.Serializer):
     days = serializers.IntegerField(allow_null=True)
     weekly_cost = MoneyField(allow_null=True)
     percent = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    paid_percent = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
     amount = serializers.SerializerMethodField()
     adjustment = serializers.BooleanField()
     corrects_month = PeriodField(allow_null=True)
@@ -496,4 +583,4 @@ class AgedDebtSerializer(serializers.Serializer):
 
 class AgedDebtQuerySerializer(serializers.Serializer):
     as_at = serializers.DateField()
-    issuer = OrganisationCodeField(required=False)
+    issuer = CodeField(required=False)

@@ -40,7 +40,7 @@ from commissioning.money import money_text
 
 from ... import invoice_pdf
 from ...models import Dispute, Invoice, InvoiceLine, RechargeRun
-from .. import selectors, services
+from .. import reports, selectors, services
 from ..filtersets import InvoiceFilterSet, RechargeRunFilterSet
 from . import serializers as s
 
@@ -237,23 +237,29 @@ class InvoiceViewSet(
 class DisputeViewSet(
     RestrictedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Disputes on invoice lines. Resolve with `{outcome: upheld | credited}`."""
+    """Disputes on invoice lines. Resolve with `{outcome: upheld | corrected | waived, change, note}`."""
 
     model = Dispute
     serializer_class = s.DisputeSerializer
-    prefetch_related = ("lines",)
+    prefetch_related = ("lines", "waivers")
     http_method_names = ["get", "post", "head", "options"]
     action_permissions = {"resolve": "change"}
 
     @extend_schema(request=s.DisputeResolveSerializer, responses={200: s.DisputeSerializer})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        """Upheld: the lines stand. Credited: a credit note for exactly the disputed lines."""
+        """Upheld: the lines stand. Corrected: `change` names or records the change to the package
+        data (the next run credits the difference). Waived: a credit note for exactly the disputed
+        lines at once, the amounts recorded so that no later run bills them again."""
         dispute = self.get_object()
         data = s.DisputeResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         dispute = services.dispute_resolve(
-            dispute=dispute, outcome=data.validated_data["outcome"], by=request.user
+            dispute=dispute,
+            outcome=data.validated_data["outcome"],
+            change=data.validated_data.get("change"),
+            note=data.validated_data["note"],
+            by=request.user,
         )
         return Response(s.DisputeSerializer(self.get_queryset().get(pk=dispute.pk)).data)
 
@@ -262,15 +268,21 @@ class DisputeViewSet(
     tags=["finance"],
     summary="Recharge report",
     parameters=[
-        OpenApiParameter("issuer", str),
-        OpenApiParameter("recipient", str),
-        OpenApiParameter("period_from", str, description="YYYY-MM"),
-        OpenApiParameter("period_to", str, description="YYYY-MM"),
+        OpenApiParameter("issuer", str, description="Organisation code (any case)"),
+        OpenApiParameter("recipient", str, description="Organisation code (any case)"),
+        OpenApiParameter("period", str, description="The invoice's period, YYYY-MM"),
+        OpenApiParameter("period_from", str, description="Invoices from this period, YYYY-MM"),
+        OpenApiParameter("period_to", str, description="Invoices up to this period, YYYY-MM"),
+        OpenApiParameter("service_from", str, description="Lines for this month or later, YYYY-MM"),
+        OpenApiParameter("service_to", str, description="Lines for this month or earlier, YYYY-MM"),
+        OpenApiParameter("kind", str, enum=["invoice", "credit_note"]),
     ],
 )
 class RechargeReportView(StrictQueryMixin, generics.ListAPIView):
-    """One row per line of issued invoices and credit notes in range, with the invoice number
-    (credit-note lines negative). Add `?format=csv` for every row as CSV."""
+    """One row per line of issued invoices and credit notes, with the invoice number and the package
+    by reference and id (credit-note lines negative). `period` is the invoice's month;
+    `service_from`/`service_to` the month a line is for, adjustments included. Add `?format=csv`
+    for every row as CSV, with a totals row: the same file as the page's download."""
 
     required_permission = "brokerage.view_invoice"
     serializer_class = s.ReportLineSerializer
@@ -283,6 +295,11 @@ class RechargeReportView(StrictQueryMixin, generics.ListAPIView):
         # Rows of ``.values()``, built by ``report_line_representation`` (the serializer's
         # ``to_representation``), not model instances built field by field.
         return selectors.recharge_report_values(self.request.user, **query.validated_data)
+
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format == "csv":
+            return reports.report_csv(self.get_queryset())  # the page's file, byte for byte
+        return super().list(request, *args, **kwargs)
 
 
 @extend_schema(

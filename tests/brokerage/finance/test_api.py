@@ -203,6 +203,7 @@ def test_the_lines_endpoint_pages_the_lines_as_the_detail_shows_them(
     assert first["results"] + second["results"] == embedded[:10]
     assert list(embedded[0]) == [
         "id",
+        "package_reference",
         "package",
         "client_reference",
         "nhs_number",
@@ -214,6 +215,7 @@ def test_the_lines_endpoint_pages_the_lines_as_the_detail_shows_them(
         "days",
         "weekly_cost",
         "percent",
+        "paid_percent",
         "amount",
         "adjustment",
         "corrects_month",
@@ -231,7 +233,7 @@ def test_the_lines_as_csv_one_row_a_line_and_the_list_one_row_an_invoice(api_as,
 
     assert lines.status_code == 200 and lines["Content-Type"].startswith("text/csv")
     rows = lines.content.decode("utf-8-sig").splitlines()
-    assert len(rows) == 2 and rows[0].startswith("id,package,client_reference,")
+    assert len(rows) == 2 and rows[0].startswith("id,package_reference,package,client_reference,")
     assert ",from,to," in rows[0] and "LAS000001" in rows[1] and "1552.02" in rows[1]
     assert f'filename="invoice-{draft.pk}-lines.csv"' in lines["Content-Disposition"]
     header, row = listed.content.decode("utf-8-sig").splitlines()
@@ -244,7 +246,11 @@ def test_the_lines_of_an_invoice_with_no_lines_have_a_csv_header(api_as, finance
 
     InvoiceLine.objects.filter(invoice=draft).delete()  # a draft: not frozen
     response = api_as(finance).get(f"/api/v1/invoices/{draft.pk}/lines/?format=csv")
-    assert response.content.decode("utf-8-sig").splitlines()[0].startswith("id,package,client_reference,")
+    assert (
+        response.content.decode("utf-8-sig")
+        .splitlines()[0]
+        .startswith("id,package_reference,package,client_reference,")
+    )
     assert api_as(finance).get(f"/api/v1/invoices/{draft.pk}/lines/").json()["count"] == 0
 
 
@@ -272,9 +278,9 @@ def test_the_listed_invoices_are_what_drf_field_by_field_gave(api_as, finance, d
     from brokerage.finance.api.views import _line_count
 
     dispute = finance_services.dispute_raise(
-        invoice=issued_api, lines=list(issued_api.lines.all()), reason="other", note="", by=finance
+        invoice=issued_api, lines=list(issued_api.lines.all()), reason="other", note="Not agreed", by=finance
     )
-    finance_services.dispute_resolve(dispute=dispute, outcome="credited", by=finance)
+    finance_services.dispute_resolve(dispute=dispute, outcome="waived", by=finance)
 
     listed = api_as(finance).get("/api/v1/invoices/").json()["results"]
     request = Request(APIRequestFactory().get("/api/v1/invoices/"))
@@ -316,7 +322,7 @@ def test_the_fast_lines_are_what_drf_field_by_field_gave(api_as, finance, draft)
     for raised_at, status, outcome, line in [
         (at, "resolved", "upheld", made[0]),
         (at.replace(hour=10), "open", "", made[0]),  # the latest: open
-        (at, "resolved", "credited", made[1]),
+        (at, "resolved", "waived", made[1]),
         (at, "open", "", made[1]),  # raised at the same instant, a higher id
     ]:
         DisputeFactory(invoice=draft, status=status, outcome=outcome, raised_at=raised_at, lines=[line])
@@ -335,7 +341,7 @@ def test_the_fast_lines_are_what_drf_field_by_field_gave(api_as, finance, draft)
     assert [InvoiceLineSerializer(line).data for line in instances] == field_by_field
     assert [(x["weekly_cost"], x["dispute_status"]) for x in served[1:3]] == [
         ("1234.57", "open"),  # 1234.565: half up, as every amount is shown (rules.md)
-        ("1.02", "credited"),
+        ("1.02", "waived"),
     ]
     assert served[3]["weekly_cost"] is None and served[4]["corrects_month"] == "2022-04"
 
@@ -446,18 +452,18 @@ def test_disputes_and_resolution(api_as, finance, issued_api, auditor):
     lines = api_as(auditor).get(f"/api/v1/invoices/{issued_api.pk}/").json()["lines"]
     assert lines[0]["dispute_status"] == "open"
     assert (
-        api_as(auditor).post(f"/api/v1/disputes/{dispute_id}/resolve/", {"outcome": "credited"}).status_code
+        api_as(auditor).post(f"/api/v1/disputes/{dispute_id}/resolve/", {"outcome": "waived"}).status_code
         == 403
     )
 
     bad = client.post(f"/api/v1/disputes/{dispute_id}/resolve/", {"outcome": "maybe"}, format="json")
     assert bad.status_code == 400 and "outcome" in bad.json()
-    response = client.post(f"/api/v1/disputes/{dispute_id}/resolve/", {"outcome": "credited"}, format="json")
+    response = client.post(f"/api/v1/disputes/{dispute_id}/resolve/", {"outcome": "waived"}, format="json")
 
-    assert response.status_code == 200 and response.json()["outcome"] == "credited"
+    assert response.status_code == 200 and response.json()["outcome"] == "waived"
     note = Invoice.objects.get(pk=response.json()["credit_note"])
     assert (note.kind, note.total) == ("credit_note", issued_api.total)
-    assert client.get(f"/api/v1/invoices/{issued_api.pk}/").json()["lines"][0]["dispute_status"] == "credited"
+    assert client.get(f"/api/v1/invoices/{issued_api.pk}/").json()["lines"][0]["dispute_status"] == "waived"
 
 
 @pytest.mark.parametrize(
@@ -485,7 +491,9 @@ def test_a_bad_dispute_is_400_naming_the_field(api_as, finance, issued_api, payl
 def test_a_line_of_another_invoice_cannot_be_disputed(api_as, finance, issued_api, draft):
     other = draft.lines.first()
     response = api_as(finance).post(
-        f"/api/v1/invoices/{issued_api.pk}/disputes/", {"lines": [other.pk], "reason": "other"}, format="json"
+        f"/api/v1/invoices/{issued_api.pk}/disputes/",
+        {"lines": [other.pk], "reason": "other", "note": "x"},
+        format="json",
     )
     assert response.status_code == 400 and "lines" in response.json() and Dispute.objects.count() == 0
 
@@ -538,9 +546,9 @@ def test_the_fast_report_rows_are_what_drf_field_by_field_gave(api_as, finance, 
         made.append(InvoiceLine.objects.create(**fields))
     invoice = finance_services.invoice_issue(invoice=draft, by=finance, today=date(2022, 6, 1))
     dispute = finance_services.dispute_raise(
-        invoice=invoice, lines=[base, made[0]], reason="other", note="", by=finance
+        invoice=invoice, lines=[base, made[0]], reason="other", note="Not agreed", by=finance
     )
-    finance_services.dispute_resolve(dispute=dispute, outcome="credited", by=finance)
+    finance_services.dispute_resolve(dispute=dispute, outcome="waived", by=finance)
     client = api_as(finance)
 
     served = client.get("/api/v1/recharge-report/?page_size=1000").json()
@@ -563,8 +571,11 @@ def test_the_fast_report_rows_are_what_drf_field_by_field_gave(api_as, finance, 
     }
     text = client.get("/api/v1/recharge-report/?format=csv").content.decode("utf-8-sig")
     cells = [{k: "" if v is None else str(v) for k, v in row.items()} for row in field_by_field]
-    assert list(csv.DictReader(io.StringIO(text))) == cells
+    *rows, totals = list(csv.DictReader(io.StringIO(text)))
+    assert rows == cells
     assert text.splitlines()[0] == ",".join(field_by_field[0])
+    total = sum(D(row["amount"]) for row in served["results"])
+    assert (totals["invoice_number"], totals["amount"]) == ("Total of 8 lines", f"{total:.2f}")
 
 
 def test_recharge_report_permissions_and_validation(
@@ -632,16 +643,14 @@ def test_disputes_list_and_hidden_disputes(
     api_as, finance, issued_api, outsider_finance, django_assert_max_num_queries
 ):
     dispute = finance_services.dispute_raise(
-        invoice=issued_api, lines=list(issued_api.lines.all()), reason="other", note="", by=finance
+        invoice=issued_api, lines=list(issued_api.lines.all()), reason="other", note="Not agreed", by=finance
     )
     client = api_as(finance)
     with django_assert_max_num_queries(8):
         body = client.get("/api/v1/disputes/").json()
     assert [d["id"] for d in body["results"]] == [dispute.pk] and body["results"][0]["amount"] == "1500.00"
     assert api_as(outsider_finance).get(f"/api/v1/disputes/{dispute.pk}/").status_code == 404
-    response = api_as(outsider_finance).post(
-        f"/api/v1/disputes/{dispute.pk}/resolve/", {"outcome": "credited"}
-    )
+    response = api_as(outsider_finance).post(f"/api/v1/disputes/{dispute.pk}/resolve/", {"outcome": "waived"})
     assert response.status_code == 404
     dispute.refresh_from_db()
     assert dispute.status == "open"
