@@ -126,3 +126,12 @@ def pdf_bytes(pages: int, text: str = "Appendix page") -> bytes:
 
 def pdf_upload(pages: int, text: str = "Appendix page"):
     return io.BytesIO(pdf_bytes(pages, text))
+
+
+def secretary_of(user, board, start=date(2020, 1, 1)) -> Membership:
+    """Make ``user`` (a board secretary) the secretary of ``board``: the ``secretary`` membership
+    through which a secretary sees the board's exempt content (rules.md, rule 3)."""
+    from commissioning.models import Person
+
+    person = Person.objects.filter(user=user).first() or PersonFactory(name=str(user), user=user)
+    return Membership.objects.create(board=board, person=person, role="secretary", voting=False, start=start)
