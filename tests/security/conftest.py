@@ -94,6 +94,11 @@ def _build(tmp):  # noqa: PLR0915 - one scene, read top to bottom
     users["member_of_other_board"] = UserFactory(
         username="member_elsewhere", role=roles.BOARD_MEMBER, partnerships=[home]
     )
+    # A board secretary of this partnership who is the secretary of another board: only the public
+    # content of ours (rules.md, rule 3).
+    users["secretary_of_other_board"] = UserFactory(
+        username="secretary_elsewhere", role=roles.BOARD_SECRETARY, partnerships=[home]
+    )
     w["users"] = users
     w["tokens"] = {name: api_token_create(user=u, name="matrix")[1] for name, u in users.items()}
     by = users["administrator"]
@@ -265,6 +270,21 @@ def _build(tmp):  # noqa: PLR0915 - one scene, read top to bottom
         person=PersonFactory(name="Elsewhere", user=users["member_of_other_board"]),
         role="member",
         representing=council,
+        start=date(2020, 1, 1),
+    )
+    # Board secretaries see exempt content of the boards they are the secretary of.
+    Membership.objects.create(
+        board=board,
+        person=PersonFactory(name="Secretary", user=users["board_secretary"]),
+        role="secretary",
+        voting=False,
+        start=date(2020, 1, 1),
+    )
+    Membership.objects.create(
+        board=other_board,
+        person=PersonFactory(name="Secretary elsewhere", user=users["secretary_of_other_board"]),
+        role="secretary",
+        voting=False,
         start=date(2020, 1, 1),
     )
     meeting = gov.meeting_create(board=board, starts_at=london(2021, 9, 2), venue="Civic Centre", by=by)
