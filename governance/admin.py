@@ -157,6 +157,16 @@ class ForwardPlanEntryAdmin(ServiceAdmin):
     def update(self, request, entry, form, data):
         return services.forward_plan_save(board=entry.board, entry=entry, by=request.user, **data)
 
+    @admin.action(description="Publish the selected entries (first published today)")
+    def publish(self, request, queryset):
+        published = 0
+        for entry in queryset.filter(first_published_on__isnull=True):
+            services.forward_plan_publish(entry=entry, by=request.user)
+            published += 1
+        self.message_user(request, f"{published} forward plan entries published.")
+
+    actions = ["publish"]
+
 
 @admin.register(models.Decision)
 class DecisionAdmin(ReadOnlyAdmin):

@@ -381,7 +381,14 @@ class MembershipForm(ServiceModelForm):
 
 
 class ForwardPlanForm(ServiceModelForm):
-    first_published_on = GovukDateField(label="First published on")
+    """An entry of the forward plan. Its first-published date is not typed: the system sets it when
+    the entry is published (``publish``), and it never changes after."""
+
+    publish = forms.BooleanField(
+        label="Publish on the forward plan now",
+        help_text="The first-published date is set to today when you publish; the 28 clear days run from it",
+        required=False,
+    )
 
     class Meta:
         model = ForwardPlanEntry
@@ -389,7 +396,6 @@ class ForwardPlanForm(ServiceModelForm):
             "title",
             "key_decision",
             "expected_meeting",
-            "first_published_on",
             "consultation",
             "contact",
             "exempt",
@@ -410,6 +416,8 @@ class ForwardPlanForm(ServiceModelForm):
         super().__init__(*args, **kwargs)
         self.fields["expected_meeting"].queryset = board.meetings.order_by("starts_at")
         self.fields["expected_meeting"].label_from_instance = lambda m: f"{m.local_date:%-d %B %Y}"
+        if self.instance.pk and self.instance.first_published_on:
+            del self.fields["publish"]
         from commissioning.forms import govuk_style
 
         govuk_style(self)

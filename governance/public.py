@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
 
 from governance.models import (
     EXEMPT_REGIMES,
@@ -15,6 +17,7 @@ from governance.models import (
     BoardPack,
     Decision,
     ExemptionRegime,
+    ForwardPlanEntry,
     Meeting,
     MinuteEntry,
     PackAudience,
@@ -38,13 +41,36 @@ def public_meeting(board: Board, pk) -> Meeting:
     return get_object_or_404(board.meetings, pk=pk)
 
 
+def published_decisions() -> QuerySet[Decision]:
+    """Decisions whose notice is published (today or earlier): the only ones the public sees."""
+    return Decision.objects.filter(published_on__isnull=False, published_on__lte=timezone.localdate())
+
+
 def public_decisions(board: Board) -> QuerySet[Decision]:
-    """The board's decisions on public items, newest first."""
+    """The board's published decisions on public items, newest first, each with the reference it
+    corrects (``corrects``) and its published corrections (``public_corrections``)."""
     return (
-        Decision.objects.filter(agenda_item__meeting__board=board)
+        published_decisions()
+        .filter(agenda_item__meeting__board=board)
         .exclude(agenda_item__exemption_regime__in=EXEMPT_REGIMES)
-        .select_related("agenda_item__meeting")
-        .order_by("-decided_on", "-reference")
+        .select_related("agenda_item__meeting", "corrects")
+        .prefetch_related(
+            Prefetch(
+                "corrections",
+                queryset=published_decisions().order_by("reference"),
+                to_attr="public_corrections",
+            )
+        )
+        .order_by("-published_on", "-decided_on", "-reference")
+    )
+
+
+def public_forward_plan(board: Board) -> QuerySet[ForwardPlanEntry]:
+    """The board's published forward plan: entries not yet published are not on it."""
+    return (
+        board.forward_plan.filter(first_published_on__isnull=False)
+        .select_related("expected_meeting")
+        .order_by("first_published_on", "title")
     )
 
 
@@ -76,9 +102,11 @@ def public_agenda(meeting: Meeting) -> list[AgendaItem]:
 
 
 def public_minutes(meeting: Meeting):
-    """The meeting's minutes (or None) and their entries on public items."""
+    """The meeting's minutes (or None) and their entries on public items: approved minutes, or
+    draft minutes the secretary published (``minutes.draft`` then says "Draft, subject to
+    approval"). Unpublished draft minutes are for members only."""
     minutes = getattr(meeting, "minutes", None) if hasattr(meeting, "minutes") else None
-    if minutes is None:
+    if minutes is None or not minutes.public:
         return None, []
     entries = MinuteEntry.objects.filter(
         minutes=minutes, agenda_item__exemption_regime=ExemptionRegime.NONE
@@ -156,6 +184,8 @@ def public_board_data(board: Board) -> dict:
         "decisions": [
             {
                 "reference": d.reference,
+                "corrects": d.corrects.reference if d.corrects_id else None,
+                "corrected_by": [c.reference for c in d.public_corrections],
                 "minute_number": d.minute_number,
                 "title": d.agenda_item.title,
                 "resolution": d.resolution,
@@ -170,15 +200,37 @@ def public_board_data(board: Board) -> dict:
             }
             for d in public_decisions(board)
         ],
-        "forward_plan": [
-            {
-                "title": e.title,
-                "key_decision": e.key_decision,
-                "exempt": e.exempt,
-                "exemption_reason": e.exemption_reason if e.exempt else "",
-                "first_published_on": e.first_published_on.isoformat(),
-                "expected_meeting": e.expected_meeting_id,
-            }
-            for e in board.forward_plan.order_by("first_published_on")
-        ],
+        "forward_plan": [forward_plan_row(e) for e in public_forward_plan(board)],
     }
+
+
+def forward_plan_row(entry: ForwardPlanEntry) -> dict:
+    meeting = entry.expected_meeting
+    return {
+        "title": entry.title,
+        "key_decision": entry.key_decision,
+        "exempt": entry.exempt,
+        "exemption_reason": entry.exemption_reason if entry.exempt else "",
+        "first_published_on": entry.first_published_on.isoformat(),
+        "expected_meeting": meeting.pk if meeting else None,
+        "expected_meeting_starts_at": meeting.starts_at.isoformat() if meeting else None,
+        "contact": entry.contact,
+        "consultation": entry.consultation,
+    }
+
+
+def public_index_data(request=None) -> list[dict]:
+    """Every board that meets in public: what the public index answers."""
+    rows = []
+    for board in public_boards().order_by("partnership__name", "name"):
+        rows.append(
+            {
+                "code": board.code,
+                "name": board.name,
+                "partnership": board.partnership.name,
+                "url": reverse("governance-api:public-board", args=[board.code]),
+                "page": reverse("governance:public-board", args=[board.code]),
+                "feed": reverse("governance:public-feed", args=[board.code]),
+            }
+        )
+    return rows

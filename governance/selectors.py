@@ -20,7 +20,7 @@ from governance.models import (
     Meeting,
     Membership,
     RegisterEntry,
-    sees_all_exempt,
+    acts_for_others,
 )
 from governance.quorum import Attendee, QuorumResult, assess_quorum, counts_towards_quorum
 
@@ -34,6 +34,19 @@ def members_on(board: Board, day: date) -> QuerySet[Membership]:
         .filter(Q(end__isnull=True) | Q(end__gte=day))
         .select_related("person", "representing")
     )
+
+
+def partnership_people(partnership: Partnership) -> QuerySet[Person]:
+    """The people a board of this partnership may take as members: those of its two partner
+    organisations, those already on one of its boards, and independent people (no organisation)
+    who sit on no other partnership's board."""
+    partners = [partnership.council_id, partnership.nhs_commissioner_id]
+    elsewhere = Membership.objects.exclude(board__partnership=partnership).values("person_id")
+    return Person.objects.filter(
+        Q(organisation_id__in=partners)
+        | Q(memberships__board__partnership=partnership)
+        | (Q(organisation__isnull=True) & ~Q(pk__in=elsewhere))
+    ).distinct()
 
 
 def partner_codes(board: Board) -> list[str]:
@@ -279,7 +292,7 @@ def register_people(user, partnerships) -> QuerySet[Person]:
     """Whom the user may declare interests for: board secretaries, anyone on the partnerships'
     boards; others, only themselves."""
     people = Person.objects.filter(memberships__board__partnership__in=partnerships).distinct()
-    if not sees_all_exempt(user):
+    if not acts_for_others(user):
         people = people.filter(user=user)
     return people.order_by("name")
 

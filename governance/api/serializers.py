@@ -73,6 +73,20 @@ class MembershipSerializer(CleanModelSerializer):
 class ForwardPlanEntrySerializer(CleanModelSerializer):
     board = VisiblePrimaryKeyRelatedField(model=Board, action="change")
     expected_meeting = VisiblePrimaryKeyRelatedField(model=Meeting, required=False, allow_null=True)
+    publish = serializers.BooleanField(
+        write_only=True, required=False, help_text="Publish the entry now: its first-published date is today"
+    )
+
+    def validate(self, attrs):
+        if isinstance(self.initial_data, dict) and "first_published_on" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "first_published_on": [
+                        "The first-published date is set by the system when the entry is published."
+                    ]
+                }
+            )
+        return super().validate(attrs)
 
     class Meta:
         model = ForwardPlanEntry
@@ -87,7 +101,9 @@ class ForwardPlanEntrySerializer(CleanModelSerializer):
             "consultation",
             "contact",
             "first_published_on",
+            "publish",
         ]
+        read_only_fields = ["first_published_on"]
 
 
 class MeetingSerializer(serializers.ModelSerializer):

@@ -5,6 +5,7 @@ One module per part of the domain; every name is importable from ``governance.mo
 
 from governance.models.access import (
     ExemptContentMixin,
+    acts_for_others,
     entitled_board_ids,
     sees_all_exempt,
     sees_exempt_content_of,
@@ -81,6 +82,7 @@ __all__ = [
     "Vote",
     "VoteChoice",
     "VotingMode",
+    "acts_for_others",
     "appendix_upload_to",
     "board_code_validator",
     "declared_late",

@@ -1,4 +1,5 @@
-"""Who may see exempt content (security.md): a board's current members and the board secretaries.
+"""Who may see exempt content (security.md, rules.md rule 3): a board's current members (its
+secretaries by their ``secretary`` membership) and administrators.
 
 Part 2 items, private papers, exempt appendices, their decisions and minutes and members' packs are
 exempt; ``ExemptContentMixin`` narrows ``restrict`` to them, and ``sees_exempt_content_of`` answers
@@ -26,7 +27,15 @@ def entitled_board_ids(user):
 
 
 def sees_all_exempt(user) -> bool:
-    """Administrators, and board secretaries within their granted partnerships."""
+    """Administrators only. A board secretary sees the exempt content of the boards where they hold
+    a ``secretary`` membership (as a current member of that board), and only the public content of
+    the partnership's other boards (rules.md, rule 3)."""
+    return bool(user.is_superuser)
+
+
+def acts_for_others(user) -> bool:
+    """Administrators and board secretaries record for anyone (declarations of interest, the
+    register); others only for themselves. Not a right to see exempt content."""
     if user.is_superuser:
         return True
     return user.is_authenticated and user.has_role(BOARD_SECRETARY)
@@ -34,13 +43,14 @@ def sees_all_exempt(user) -> bool:
 
 def sees_exempt_content_of(user, board) -> bool:
     """May ``user`` see the exempt content of this board (and so generate its members' pack)?
-    Its current members and the board secretaries may."""
+    Its current members (secretaries by their ``secretary`` membership) and administrators may."""
     return sees_all_exempt(user) or entitled_board_ids(user).filter(board_id=board.pk).exists()
 
 
 class ExemptContentMixin:
-    """The object permission of security.md: exempt content is visible only to members of its
-    board and to board secretaries. Each model says what is exempt (the class method ``exempt_q``)
+    """The object permission of security.md: exempt content is visible only to current members of
+    its board (secretaries included, by their ``secretary`` membership) and administrators. Each
+    model says what is exempt (the class method ``exempt_q``)
     and where the board is (``board_path``); ``restrict`` calls ``restrict_objects`` after the
     partnership scope."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pghistory
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -12,6 +13,8 @@ from commissioning.models import Organisation, Partnership, Person
 from commissioning.money import money_field
 from commissioning.permissions import RestrictedManager
 from governance.models.choices import MembershipRole, VotingMode, board_code_validator
+
+NON_VOTING_ROLES = (MembershipRole.OFFICER, MembershipRole.SECRETARY)
 
 
 @pghistory.track()
@@ -23,7 +26,9 @@ class Board(models.Model):
     council_executive = models.BooleanField(
         "council executive body", default=False, help_text="Decisions are subject to call-in"
     )
-    quorum_min_voting = models.PositiveSmallIntegerField("quorum: voting members present", default=3)
+    quorum_min_voting = models.PositiveSmallIntegerField(
+        "quorum: voting members present", default=3, validators=[MinValueValidator(1)]
+    )
     quorum_min_per_partner = models.PositiveSmallIntegerField("quorum: voting members per partner", default=1)
     voting_mode = models.CharField(max_length=20, choices=VotingMode.choices, default=VotingMode.MAJORITY)
     chair_has_casting_vote = models.BooleanField(default=False)
@@ -44,6 +49,7 @@ class Board(models.Model):
                 condition=Q(code__regex=r"^[A-Z][A-Z0-9]{1,9}$"), name="board_code_format"
             ),
             models.CheckConstraint(condition=~Q(parent=F("pk")), name="board_not_own_parent"),
+            models.CheckConstraint(condition=Q(quorum_min_voting__gte=1), name="board_quorum_at_least_one"),
         ]
 
     def __str__(self) -> str:
@@ -59,6 +65,16 @@ class Board(models.Model):
             raise ValidationError({"parent": ["The parent board must belong to the same partnership."]})
         if self.parent_id and self.pk and self.parent_id == self.pk:
             raise ValidationError({"parent": ["A board cannot be its own parent."]})
+        if self.quorum_min_voting is not None and self.quorum_min_voting < 1:
+            raise ValidationError({"quorum_min_voting": ["A quorum needs at least one voting member."]})
+        if self.voting_mode == VotingMode.PARTNER_BLOCK and not self.quorum_min_per_partner:
+            raise ValidationError(
+                {
+                    "quorum_min_per_partner": [
+                        "In partner block voting a quorum needs at least one voting member per partner."
+                    ]
+                }
+            )
 
 
 @pghistory.track()
@@ -66,7 +82,7 @@ class Membership(models.Model):
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="memberships")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
-    voting = models.BooleanField(default=True)
+    voting = models.BooleanField(default=False)
     representing = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
@@ -114,6 +130,33 @@ class Membership(models.Model):
             )
         if self.end is not None and self.start and self.end < self.start:
             raise ValidationError({"end": ["The end date must be on or after the start date."]})
+        if self.voting and self.role in NON_VOTING_ROLES:
+            raise ValidationError(
+                {"voting": [f"A {self.get_role_display().lower()} has no vote and cannot be given one."]}
+            )
+        self._check_overlap()
+
+    def _check_overlap(self) -> None:
+        """A person holds at most one membership of a board on any day."""
+        if not (self.board_id and self.person_id and self.start):
+            return
+        others = Membership.objects.filter(board_id=self.board_id, person_id=self.person_id)
+        if self.pk:
+            others = others.exclude(pk=self.pk)
+        others = others.filter(Q(end__isnull=True) | Q(end__gte=self.start))
+        if self.end is not None:
+            others = others.filter(start__lte=self.end)
+        clash = others.order_by("start").first()
+        if clash is not None:
+            until = f" to {clash.end:%-d %B %Y}" if clash.end else ""
+            raise ValidationError(
+                {
+                    "start": [
+                        f"{self.person} already holds a membership of this board from "
+                        f"{clash.start:%-d %B %Y}{until}: end it before adding another."
+                    ]
+                }
+            )
 
 
 @pghistory.track()
@@ -132,7 +175,9 @@ class ForwardPlanEntry(models.Model):
     exemption_reason = models.CharField(max_length=300, blank=True)
     consultation = models.TextField(blank=True)
     contact = models.CharField(max_length=200, blank=True)
-    first_published_on = models.DateField()
+    first_published_on = models.DateField(
+        null=True, blank=True, editable=False, help_text="Set by the system when the entry is published"
+    )
 
     partnership_path = "board__partnership"
     objects = RestrictedManager()
@@ -143,6 +188,10 @@ class ForwardPlanEntry(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def published(self) -> bool:
+        return self.first_published_on is not None
 
     def clean(self) -> None:
         """The expected meeting is one of the board's; an exempt entry says why."""

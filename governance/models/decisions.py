@@ -45,6 +45,15 @@ class Decision(ExemptContentMixin, models.Model):
     )
     notice_note = models.CharField(max_length=300, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        editable=False,
+        help_text="The published decision this correction notice puts right",
+    )
 
     partnership_path = "agenda_item__meeting__board__partnership"
     board_path = "agenda_item__meeting__board"
@@ -81,6 +90,10 @@ class Decision(ExemptContentMixin, models.Model):
     @property
     def flagged(self) -> bool:
         return self.key_decision and not self.notice_ok
+
+    @property
+    def published(self) -> bool:
+        return self.published_on is not None
 
 
 @pghistory.track()

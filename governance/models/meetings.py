@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pghistory
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -30,6 +31,10 @@ class Meeting(models.Model):
     starts_at = models.DateTimeField()
     venue = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=20, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED)
+    agenda_published_on = models.DateField(null=True, blank=True, editable=False)
+    held_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the secretary marked the meeting held"
+    )
 
     partnership_path = "board__partnership"
     objects = RestrictedManager()
@@ -47,6 +52,16 @@ class Meeting(models.Model):
     @property
     def local_date(self):
         return timezone.localtime(self.starts_at).date()
+
+    @property
+    def started(self) -> bool:
+        """Attendance, votes and decisions are recorded only from the meeting's start."""
+        return self.starts_at <= timezone.now()
+
+    @property
+    def agenda_frozen(self) -> bool:
+        """Once the agenda is published (or a pack issued), item and enclosure numbers never change."""
+        return self.status != MeetingStatus.SCHEDULED or self.agenda_published_on is not None
 
 
 @pghistory.track()
@@ -70,6 +85,15 @@ class AgendaItem(ExemptContentMixin, models.Model):
         Paper, on_delete=models.SET_NULL, null=True, blank=True, related_name="agenda_item"
     )
     supplement_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    minute_number = models.CharField(max_length=20, blank=True, editable=False)
+    forward_plan_entry = models.ForeignKey(
+        "governance.ForwardPlanEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agenda_items",
+        help_text="The forward plan entry of a key decision taken on this item",
+    )
 
     partnership_path = "meeting__board__partnership"
     board_path = "meeting__board"
@@ -101,6 +125,19 @@ class AgendaItem(ExemptContentMixin, models.Model):
     @classmethod
     def exempt_q(cls) -> Q:
         return Q(exemption_regime__in=EXEMPT_REGIMES)
+
+    def clean(self) -> None:
+        """A key decision's forward plan entry is one of the board's published entries."""
+        entry = self.forward_plan_entry
+        if entry is not None and self.meeting_id:
+            if entry.board_id != self.meeting.board_id:
+                raise ValidationError(
+                    {"forward_plan_entry": ["The entry must be on this board's forward plan."]}
+                )
+            if entry.first_published_on is None:
+                raise ValidationError(
+                    {"forward_plan_entry": ["The forward plan entry is not published yet: publish it first."]}
+                )
 
 
 @pghistory.track()

@@ -62,6 +62,9 @@ class Minutes(models.Model):
         Meeting, on_delete=models.SET_NULL, null=True, blank=True, related_name="approved_minutes"
     )
     approved_on = models.DateField(null=True, blank=True)
+    draft_published_on = models.DateField(
+        null=True, blank=True, editable=False, help_text="Published marked “Draft, subject to approval”"
+    )
 
     partnership_path = "meeting__board__partnership"
     objects = RestrictedManager()
@@ -72,6 +75,15 @@ class Minutes(models.Model):
 
     def __str__(self) -> str:
         return f"Minutes of {self.meeting}"
+
+    @property
+    def public(self) -> bool:
+        """The public sees minutes once approved, or earlier if published as a draft."""
+        return self.approved_on is not None or self.draft_published_on is not None
+
+    @property
+    def draft(self) -> bool:
+        return self.approved_on is None
 
 
 @pghistory.track()

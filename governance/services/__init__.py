@@ -10,6 +10,7 @@ from commissioning.services import StaleEdit  # what paper_update raises on a st
 from governance.services.boards import (
     board_create,
     board_update,
+    forward_plan_publish,
     forward_plan_save,
     membership_add,
     membership_update,
@@ -18,6 +19,7 @@ from governance.services.decisions import (
     CastVote,
     VoteOutcome,
     count_votes,
+    decision_correct,
     decision_link_add,
     decision_publish,
     decision_record,
@@ -35,20 +37,25 @@ from governance.services.meetings import (
     agenda_item_add,
     agenda_item_move,
     agenda_item_update,
+    agenda_publish,
     attendance_record,
     meeting_create,
+    meeting_mark_held,
     meeting_set_status,
     meeting_update,
+    require_started,
 )
 from governance.services.minutes import (
     action_add,
     action_set_status,
     action_update,
     minutes_approve,
+    minutes_publish_draft,
     minutes_write,
 )
 from governance.services.numbering import (
     allocate_decision_reference,
+    allocate_meeting_minute_numbers,
     allocate_minute_number,
     item_minute_number,
     next_number,
@@ -65,6 +72,13 @@ from governance.services.papers import (
 )
 
 __all__ = [
+    "allocate_meeting_minute_numbers",
+    "minutes_publish_draft",
+    "require_started",
+    "meeting_mark_held",
+    "agenda_publish",
+    "decision_correct",
+    "forward_plan_publish",
     "APPENDIX_MAX_BYTES",
     "EXCLUSION_TITLE",
     "MEMBERS_PACK_REFUSED",

@@ -11,9 +11,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from commissioning.models import Person, User
 from governance.models import Board, ForwardPlanEntry, Membership
+from governance.selectors import partnership_people
 from governance.services.common import check_fields, unchanged, validated_save
 
 BOARD_FIELDS = {
@@ -65,6 +67,10 @@ def membership_add(
     end: date | None = None,
     by: User | None,
 ) -> Membership:
+    """Add a member: one of the people of the board's partnership, holding no other membership of
+    the board on any day of this one; officers and secretaries have no vote."""
+    if not partnership_people(board.partnership).filter(pk=person.pk).exists():
+        raise ValidationError({"person": [f"{person} is not one of the people of {board.partnership.name}."]})
     membership = Membership(
         board=board,
         person=person,
@@ -112,16 +118,29 @@ FORWARD_PLAN_FIELDS = {
     "exemption_reason",
     "consultation",
     "contact",
-    "first_published_on",
 }
 
 
 @transaction.atomic
 def forward_plan_save(
-    *, board: Board, by: User | None, entry: ForwardPlanEntry | None = None, **fields: Any
+    *,
+    board: Board,
+    by: User | None,
+    entry: ForwardPlanEntry | None = None,
+    publish: bool = False,
+    **fields: Any,
 ) -> ForwardPlanEntry:
     """Add an entry to a board's forward plan of key decisions, or change one (it stays on its
-    board's plan)."""
+    board's plan). The first-published date is never given: ``publish`` sets it to today, once; a
+    later change keeps it (and the history records the change)."""
+    if "first_published_on" in fields:
+        raise ValidationError(
+            {
+                "first_published_on": [
+                    "The first-published date is set by the system when the entry is published."
+                ]
+            }
+        )
     check_fields(fields, FORWARD_PLAN_FIELDS, "forward plan")
     if entry is not None:
         if entry.board_id != board.pk:
@@ -133,4 +152,18 @@ def forward_plan_save(
         setattr(entry, name, value)
     if not entry.exempt:
         entry.exemption_reason = ""
+    if publish and entry.first_published_on is None:
+        entry.first_published_on = timezone.localdate()
     return validated_save(entry, by=by)
+
+
+@transaction.atomic
+def forward_plan_publish(*, entry: ForwardPlanEntry, by: User | None) -> ForwardPlanEntry:
+    """Publish an entry: its first-published date is today, set once and never moved."""
+    locked = ForwardPlanEntry.objects.select_for_update().get(pk=entry.pk)
+    if locked.first_published_on is not None:
+        raise ValidationError(
+            {"first_published_on": [f"The entry was published on {locked.first_published_on:%-d %B %Y}."]}
+        )
+    locked.first_published_on = timezone.localdate()
+    return validated_save(locked, by=by)

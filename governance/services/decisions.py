@@ -22,6 +22,7 @@ from governance import calendar, delegation, voting
 from governance.models import AgendaItem, Board, Decision, DecisionLink, Outcome, Vote, VotingMode
 from governance.selectors import attendees_for_item, members_on, partner_codes, quorum_for_item
 from governance.services.common import acting, validated_save
+from governance.services.meetings import require_started
 from governance.services.numbering import allocate_decision_reference, item_minute_number
 
 
@@ -98,12 +99,13 @@ def decision_record(
     in the board's voting mode, refers approvals above the delegated limit, flags key decisions
     without notice, allocates the reference and minute number, and sets call-in."""
     item = (
-        AgendaItem.objects.select_for_update()
-        .select_related("meeting__board__partnership")
+        AgendaItem.objects.select_for_update(of=("self",))
+        .select_related("meeting__board__partnership", "forward_plan_entry")
         .get(pk=agenda_item.pk)
     )
     meeting = item.meeting
     board = meeting.board
+    require_started(meeting, "decisions and votes")
     errors: dict[str, list[str]] = {}
     if not (resolution or "").strip():
         errors["resolution"] = ["Enter the resolution."]
@@ -117,6 +119,8 @@ def decision_record(
         errors["casting_vote"] = ["The casting vote is for or against."]
     if casting_vote and not board.chair_has_casting_vote:
         errors["casting_vote"] = ["The chair of this board has no casting vote."]
+    if published_on is not None:
+        errors.update(_publication_errors(published_on, timezone.localtime(meeting.starts_at).date()))
     if errors:
         raise ValidationError(errors)
     quorum = quorum_for_item(item)
@@ -132,16 +136,7 @@ def decision_record(
     except delegation.OutcomeRefused as exc:
         raise ValidationError({"outcome": [str(exc)]}) from exc
 
-    key = delegation.is_key_decision(financial_value, board.key_decision_threshold)
-    notice = None
-    if key:
-        entry = _forward_plan_entry_for(item)
-        notice = delegation.key_decision_notice(
-            meeting_on=timezone.localtime(meeting.starts_at).date(),
-            first_published_on=entry.first_published_on if entry else None,
-            urgent=urgent,
-            urgent_reason=urgent_reason,
-        )
+    key, notice = _key_decision(item, financial_value, urgent=urgent, urgent_reason=urgent_reason)
     decided_at = meeting.starts_at
     decided_on = timezone.localtime(decided_at).date()
     call_in, effective = calendar.effective_from(
@@ -159,7 +154,7 @@ def decision_record(
     decision = Decision(
         agenda_item=item,
         reference=allocate_decision_reference(board=board, year=decided_on.year),
-        minute_number=item_minute_number(item, decided_on.year),
+        minute_number=item_minute_number(item),
         resolution=resolution.strip(),
         reasons=reasons,
         alternatives_rejected=alternatives_rejected,
@@ -209,23 +204,57 @@ def _chair_of(board: Board, day: date) -> Person | None:
     return membership.person if membership else None
 
 
-def _forward_plan_entry_for(item: AgendaItem):
-    """The forward plan entry of the decision: for this meeting, and with the item's title if several."""
-    entries = list(item.meeting.forward_plan_entries.filter(key_decision=True).order_by("first_published_on"))
-    for entry in entries:
-        if entry.title.strip().lower() == item.title.strip().lower():
-            return entry
-    return entries[0] if len(entries) == 1 else None
+def _key_decision(item: AgendaItem, value: Decimal | None, *, urgent: bool, urgent_reason: str):
+    """Is it a key decision, and was notice given? The 28 clear days run from the first-published
+    date of the forward plan entry linked to the item, and only that entry: an item with no linked
+    entry is not on the forward plan, whatever the other items of the meeting have."""
+    board = item.meeting.board
+    if not delegation.is_key_decision(value, board.key_decision_threshold):
+        return False, None
+    entry = item.forward_plan_entry
+    notice = delegation.key_decision_notice(
+        meeting_on=timezone.localtime(item.meeting.starts_at).date(),
+        first_published_on=entry.first_published_on if entry else None,
+        urgent=urgent,
+        urgent_reason=urgent_reason,
+    )
+    return True, notice
+
+
+def _publication_errors(published_on: date, decided_on: date) -> dict[str, list[str]]:
+    if published_on > timezone.localdate():
+        return {"published_on": ["A decision notice is published today or earlier, never in the future."]}
+    if published_on < decided_on:
+        return {"published_on": ["A decision is published on or after the day it was taken."]}
+    return {}
+
+
+ALREADY_PUBLISHED = (
+    "Decision {reference} was published on {published:%-d %B %Y} and is never edited: put a mistake "
+    "right with a correction notice."
+)
 
 
 @transaction.atomic
-def decision_publish(*, decision: Decision, published_on: date, by: User | None) -> Decision:
-    """Publish the decision notice: call-in (council executive bodies) runs from publication."""
+def decision_publish(*, decision: Decision, published_on: date | None = None, by: User | None) -> Decision:
+    """Publish the decision notice (today unless given; never in the future): only then do the
+    public page, the public API and the public pack see it. Call-in (council executive bodies)
+    runs from publication."""
     locked = (
         Decision.objects.select_for_update().select_related("agenda_item__meeting__board").get(pk=decision.pk)
     )
-    if published_on < locked.decided_on:
-        raise ValidationError({"published_on": ["A decision is published on or after the day it was taken."]})
+    published_on = published_on or timezone.localdate()
+    if locked.published_on is not None:
+        raise ValidationError(
+            {
+                "published_on": [
+                    ALREADY_PUBLISHED.format(reference=locked.reference, published=locked.published_on)
+                ]
+            }
+        )
+    errors = _publication_errors(published_on, locked.decided_on)
+    if errors:
+        raise ValidationError(errors)
     board = locked.agenda_item.meeting.board
     locked.published_on = published_on
     locked.call_in_ends, locked.effective_from = calendar.effective_from(
@@ -238,19 +267,106 @@ def decision_publish(*, decision: Decision, published_on: date, by: User | None)
     return validated_save(locked, by=by)
 
 
-IMMUTABLE = "A recorded decision cannot change; record a new decision instead."
+IMMUTABLE = "This cannot change once recorded; record a new decision instead."
+CORRECTABLE = {"resolution", "reasons", "alternatives_rejected"}
 
 
 @transaction.atomic
 def decision_update(*, decision: Decision, by: User | None, **fields: Any) -> Decision:
-    """A change to a recorded decision: only its publication (``published_on``). A decision is the
-    record; anything else is refused (record a new decision instead)."""
-    unexpected = sorted(set(fields) - {"published_on"})
+    """Before publication the secretary may correct the wording of a decision (the resolution, the
+    reasons, the alternatives rejected; the history keeps every version) or publish it
+    (``published_on``). After publication it is never edited: a correction notice puts it right."""
+    locked = Decision.objects.select_for_update().get(pk=decision.pk)
+    unexpected = sorted(set(fields) - CORRECTABLE - {"published_on"})
     if unexpected:
         raise ValidationError({name: [IMMUTABLE] for name in unexpected})
-    if not fields.get("published_on"):
-        raise ValidationError({"published_on": ["Give the publication date."]})
-    return decision_publish(decision=decision, published_on=fields["published_on"], by=by)
+    if locked.published_on is not None:
+        message = ALREADY_PUBLISHED.format(reference=locked.reference, published=locked.published_on)
+        raise ValidationError({name: [message] for name in fields} or {"non_field_errors": [message]})
+    changes = {name: value for name, value in fields.items() if name in CORRECTABLE}
+    if "resolution" in changes and not (changes["resolution"] or "").strip():
+        raise ValidationError({"resolution": ["Enter the resolution."]})
+    if changes:
+        for name, value in changes.items():
+            setattr(locked, name, value.strip() if name == "resolution" else value)
+        locked.version += 1
+        validated_save(locked, by=by)
+    if "published_on" in fields:
+        if not fields["published_on"]:
+            raise ValidationError({"published_on": ["Give the publication date."]})
+        return decision_publish(decision=locked, published_on=fields["published_on"], by=by)
+    return locked
+
+
+@transaction.atomic
+def decision_correct(
+    *,
+    decision: Decision,
+    by: User | None,
+    resolution: str,
+    reasons: str | None = None,
+    alternatives_rejected: str | None = None,
+    financial_value: Decimal | None = None,
+    correction_note: str = "",
+) -> Decision:
+    """A correction notice: a new decision record citing the published original ("corrects
+    BBB/2021/004"), with its own reference and the original's item, minute number, outcome and
+    record, published the same way. The original stays, marked corrected once the correction is
+    published. The outcome cannot change by correction (a new decision is taken for that)."""
+    original = (
+        Decision.objects.select_for_update(of=("self",))
+        .select_related("agenda_item__meeting__board", "agenda_item__forward_plan_entry")
+        .get(pk=decision.pk)
+    )
+    if original.published_on is None:
+        raise ValidationError(
+            {"non_field_errors": ["The decision is not published yet: correct it directly instead."]}
+        )
+    if not (resolution or "").strip():
+        raise ValidationError({"resolution": ["Enter the corrected resolution."]})
+    item = original.agenda_item
+    board = item.meeting.board
+    value = original.financial_value if financial_value is None else financial_value
+    if value is not None and value < 0:
+        raise ValidationError({"financial_value": ["The financial value cannot be negative."]})
+    approved = original.outcome in (Outcome.APPROVED, Outcome.APPROVED_WITH_AMENDMENTS)
+    if approved and value is not None and board.delegated_limit is not None and value > board.delegated_limit:
+        raise ValidationError(
+            {
+                "financial_value": [
+                    f"{format_money(value)} is above the delegated limit of "
+                    f"{format_money(board.delegated_limit)}: a correction cannot change the outcome; "
+                    "refer the decision to the parent board."
+                ]
+            }
+        )
+    key, notice = _key_decision(item, value, urgent=original.urgent, urgent_reason=original.urgent_reason)
+    note = f"Corrects {original.reference}." + (
+        f" {correction_note.strip()}" if correction_note.strip() else ""
+    )
+    correction = Decision(
+        agenda_item=item,
+        corrects=original,
+        reference=allocate_decision_reference(board=board, year=original.decided_on.year),
+        minute_number=original.minute_number,
+        resolution=resolution.strip(),
+        reasons=original.reasons if reasons is None else reasons,
+        alternatives_rejected=original.alternatives_rejected
+        if alternatives_rejected is None
+        else alternatives_rejected,
+        outcome=original.outcome,
+        quorate=original.quorate,
+        quorum_note=original.quorum_note,
+        vote_note=f"{note} {original.vote_note}"[:500],
+        financial_value=value,
+        key_decision=key,
+        notice_ok=notice.ok if notice else True,
+        notice_note=notice.message[:300] if notice else "",
+        urgent=original.urgent,
+        urgent_reason=original.urgent_reason,
+        decided_on=original.decided_on,
+    )
+    return validated_save(correction, by=by)
 
 
 @transaction.atomic

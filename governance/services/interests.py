@@ -18,13 +18,14 @@ from governance.models import (
     Meeting,
     RegisterChange,
     RegisterEntry,
-    sees_all_exempt,
+    acts_for_others,
 )
 from governance.services.common import check_fields, validated_save
+from governance.services.meetings import require_started
 
 
 def _own_person_or_secretary(person: Person, by: User | None) -> None:
-    if by is None or sees_all_exempt(by):
+    if by is None or acts_for_others(by):
         return
     if person.user_id != by.pk:
         raise ValidationError({"person": ["You can declare only your own interests."]})
@@ -49,6 +50,8 @@ def declaration_record(
         meeting = agenda_item.meeting
     if meeting is not None and meeting.board_id != board.pk:
         raise ValidationError({"meeting": ["The meeting is not one of this board's."]})
+    if meeting is not None:
+        require_started(meeting, "declarations made at the meeting")
     return validated_save(
         InterestDeclaration(
             person=person,

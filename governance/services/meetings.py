@@ -6,6 +6,7 @@ exempt business), and items added once the agenda is published go out as a numbe
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +19,10 @@ from commissioning.models import Person, User
 from governance.models import (
     AgendaItem,
     Attendance,
+    AttendanceStatus,
     Board,
     ExemptionRegime,
+    ForwardPlanEntry,
     Meeting,
     MeetingStatus,
     Paper,
@@ -52,6 +55,14 @@ def meeting_create(*, board: Board, starts_at: datetime, venue: str = "", by: Us
 
 
 def _renumber(meeting: Meeting, *, by: User | None) -> None:
+    """Number the agenda: in full while it is a draft, only its new items once it is frozen."""
+    if meeting.agenda_frozen:
+        _number_late_items(meeting, by=by)
+    else:
+        _number_draft(meeting, by=by)
+
+
+def _number_draft(meeting: Meeting, *, by: User | None) -> None:
     """Standing items first; public business in its order; the exclusion of press and public before
     exempt business (added or removed as needed); then exempt items. Item numbers follow the order;
     enclosures number the items with a paper (and the last meeting's minutes)."""
@@ -92,9 +103,91 @@ def _renumber(meeting: Meeting, *, by: User | None) -> None:
         AgendaItem.objects.bulk_update(ordered, ["order", "item_number", "enclosure_number"])
 
 
+_NUMBER = re.compile(r"^(\d+)([A-Z]*)$")
+
+
+def _split(number: str) -> tuple[int, str]:
+    match = _NUMBER.match(number or "")
+    return (int(match.group(1)), match.group(2)) if match else (0, "")
+
+
+def _letter_after(letters: str) -> str:
+    """A, B, ... Z, then AA, AB (an agenda never needs more)."""
+    if not letters:
+        return "A"
+    if letters[-1] != "Z":
+        return letters[:-1] + chr(ord(letters[-1]) + 1)
+    return letters + "A"
+
+
+def _number_late_items(meeting: Meeting, *, by: User | None) -> None:
+    """The frozen agenda: numbered items keep their item and enclosure numbers. A new public item
+    goes after the last public item (before the exclusion of the press and public) and takes that
+    item's number with a letter (5A, 5B); a new exempt item goes at the end and takes the next
+    number, after an exclusion item added if there was none. A new paper takes the next enclosure
+    number."""
+    items = list(AgendaItem.objects.select_for_update().filter(meeting=meeting).order_by("order", "pk"))
+    numbered = [i for i in items if i.item_number]
+    late = [i for i in items if not i.item_number]
+    ordered = list(numbered)
+    with acting(by):
+        for item in late:
+            if item.exempt and item.standing_kind == StandingItem.NONE:
+                if not any(i.standing_kind == StandingItem.EXCLUSION for i in ordered):
+                    exclusion = AgendaItem.objects.create(
+                        meeting=meeting,
+                        order=max(i.order for i in items) + 500,
+                        title=EXCLUSION_TITLE,
+                        purpose=Purpose.DECISION,
+                        standing_kind=StandingItem.EXCLUSION,
+                        supplement_number=item.supplement_number,
+                    )
+                    _number_after(exclusion, ordered, len(ordered))
+                    ordered.append(exclusion)
+                position = len(ordered)
+            else:
+                first_private = next(
+                    (
+                        index
+                        for index, other in enumerate(ordered)
+                        if other.standing_kind == StandingItem.EXCLUSION
+                        or (other.exempt and other.standing_kind == StandingItem.NONE)
+                    ),
+                    len(ordered),
+                )
+                position = first_private
+            _number_after(item, ordered, position)
+            ordered.insert(position, item)
+    enclosures = [_split(i.enclosure_number)[0] for i in ordered if i.enclosure_number]
+    next_enclosure = max(enclosures, default=0) + 1
+    for item in ordered:
+        if item.paper_id and not item.enclosure_number:
+            item.enclosure_number = str(next_enclosure)
+            next_enclosure += 1
+    AgendaItem.objects.filter(meeting=meeting).update(order=F("order") + 1000)
+    for position, item in enumerate(ordered, start=1):
+        item.order = position
+    with acting(by):
+        AgendaItem.objects.bulk_update(ordered, ["order", "item_number", "enclosure_number"])
+
+
+def _number_after(item: AgendaItem, ordered: list[AgendaItem], position: int) -> None:
+    """The number of an item placed at ``position`` of the frozen agenda: the next number at the
+    end, else the number of the item it follows with the next free letter."""
+    if position >= len(ordered):
+        item.item_number = str(max((_split(i.item_number)[0] for i in ordered), default=0) + 1)
+        return
+    base = _split(ordered[position - 1].item_number)[0] if position else 0
+    taken = [letters for number, letters in (_split(i.item_number) for i in ordered) if number == base]
+    letters = ""
+    while letters in taken:
+        letters = _letter_after(letters)
+    item.item_number = f"{base}{letters}"
+
+
 def _next_supplement(meeting: Meeting) -> int | None:
     """Items added once the agenda is published go out as a numbered supplement."""
-    if meeting.status == MeetingStatus.SCHEDULED:
+    if not meeting.agenda_frozen:
         return None
     last = meeting.agenda_items.aggregate(n=Max("supplement_number"))["n"] or 0
     return last + 1
@@ -111,8 +204,11 @@ def agenda_item_add(
     exemption_regime: str = ExemptionRegime.NONE,
     exemption_paragraph: int | None = None,
     exemption_reason: str = "",
+    forward_plan_entry: ForwardPlanEntry | None = None,
     by: User | None,
 ) -> AgendaItem:
+    """Add an item: at the end of its part of a draft agenda; once the agenda is published, as a
+    late item (5A, or the next number at the end) in the next numbered supplement."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     errors = exemption_errors(exemption_regime, exemption_paragraph, exemption_reason)
     if paper is not None and paper.board_id != meeting.board_id:
@@ -131,6 +227,7 @@ def agenda_item_add(
         exemption_paragraph=exemption_paragraph if exemption_regime == ExemptionRegime.SCHEDULE_12A else None,
         exemption_reason=exemption_reason if exemption_regime != ExemptionRegime.NONE else "",
         supplement_number=_next_supplement(meeting),
+        forward_plan_entry=forward_plan_entry,
     )
     validated_save(item, by=by)
     _renumber(meeting, by=by)
@@ -146,7 +243,9 @@ AGENDA_ITEM_FIELDS = {
     "exemption_regime",
     "exemption_paragraph",
     "exemption_reason",
+    "forward_plan_entry",
 }
+FROZEN = "The agenda is published: item and enclosure numbers no longer change."
 
 
 @transaction.atomic
@@ -159,9 +258,14 @@ def agenda_item_update(
     moved = unchanged(item, "meeting", meeting, "An item cannot move to another meeting.")
     if moved:
         raise ValidationError(moved)
-    locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    locked = AgendaItem.objects.select_for_update().select_related("meeting").get(pk=item.pk)
+    was_exempt = locked.exempt
     for name, value in fields.items():
         setattr(locked, name, value)
+    if locked.meeting.agenda_frozen and locked.exempt != was_exempt:
+        raise ValidationError(
+            {"exemption_regime": [f"{FROZEN} An item cannot move between public and exempt business now."]}
+        )
     errors = exemption_errors(locked.exemption_regime, locked.exemption_paragraph, locked.exemption_reason)
     if locked.paper_id and locked.paper.board_id != locked.meeting.board_id:
         errors["paper"] = ["The paper belongs to another board."]
@@ -181,6 +285,8 @@ def agenda_item_move(*, item: AgendaItem, direction: str, by: User | None) -> Ag
     if direction not in ("up", "down"):
         raise ValidationError({"direction": ["Move an item up or down."]})
     meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
+    if meeting.agenda_frozen:
+        raise ValidationError({"direction": [FROZEN]})
     items = list(meeting.agenda_items.order_by("order"))
     index = next(i for i, it in enumerate(items) if it.pk == item.pk)
     other_index = index - 1 if direction == "up" else index + 1
@@ -213,17 +319,80 @@ MEETING_FIELDS = {"board", "starts_at", "venue", "status"}
 
 @transaction.atomic
 def meeting_update(*, meeting: Meeting, by: User | None, **fields: Any) -> Meeting:
-    """Change a meeting's time, venue or status."""
+    """Change a meeting's time, venue or status (a status through its own step: publishing the
+    agenda, marking the meeting held; the minutes are approved by ``minutes_approve``)."""
     check_fields(fields, MEETING_FIELDS, "meeting")
+    status = fields.pop("status", None)
     locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
     for name, value in fields.items():
         setattr(locked, name, value)
-    return validated_save(locked, by=by)
+    validated_save(locked, by=by)
+    if status is not None and status != locked.status:
+        locked = meeting_set_status(meeting=locked, status=status, by=by)
+    return locked
 
 
 @transaction.atomic
 def meeting_set_status(*, meeting: Meeting, status: str, by: User | None) -> Meeting:
-    return meeting_update(meeting=meeting, status=status, by=by)
+    """Move a meeting on: publish its agenda, or mark it held."""
+    if status == MeetingStatus.AGENDA_PUBLISHED:
+        return agenda_publish(meeting=meeting, by=by)
+    if status == MeetingStatus.HELD:
+        return meeting_mark_held(meeting=meeting, by=by)
+    raise ValidationError(
+        {"status": ["Publish the agenda or mark the meeting held; minutes are approved at a later meeting."]}
+    )
+
+
+@transaction.atomic
+def agenda_publish(*, meeting: Meeting, by: User | None) -> Meeting:
+    """Publish the agenda: from now on its item and enclosure numbers never change, and items added
+    later go out in numbered supplements."""
+    locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if locked.agenda_published_on is not None:
+        raise ValidationError(
+            {"status": [f"The agenda was published on {locked.agenda_published_on:%-d %B %Y}."]}
+        )
+    if locked.status == MeetingStatus.SCHEDULED:
+        locked.status = MeetingStatus.AGENDA_PUBLISHED
+    locked.agenda_published_on = timezone.localdate()
+    return validated_save(locked, by=by)
+
+
+def not_started_error(meeting: Meeting, what: str) -> ValidationError:
+    local = timezone.localtime(meeting.starts_at)
+    return ValidationError(
+        {
+            "non_field_errors": [
+                f"The meeting starts at {local:%H:%M} on {local:%-d %B %Y}: {what} can be recorded only "
+                "from its start."
+            ]
+        }
+    )
+
+
+def require_started(meeting: Meeting, what: str) -> None:
+    """Attendance, declarations made at the meeting, votes and decisions are recorded only from the
+    meeting's start; a meeting still in the future refuses them."""
+    if not meeting.started:
+        raise not_started_error(meeting, what)
+
+
+@transaction.atomic
+def meeting_mark_held(*, meeting: Meeting, by: User | None) -> Meeting:
+    """Mark the meeting held: it has started and its attendance is recorded."""
+    locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    require_started(locked, "the meeting")
+    if locked.status in (MeetingStatus.HELD, MeetingStatus.MINUTES_APPROVED):
+        raise ValidationError({"status": ["The meeting is already marked held."]})
+    present = Attendance.objects.filter(
+        meeting=locked, status__in=(AttendanceStatus.PRESENT, AttendanceStatus.PRESENT_VIRTUALLY)
+    )
+    if not present.exists():
+        raise ValidationError({"status": ["Record who attended before marking the meeting held."]})
+    locked.status = MeetingStatus.HELD
+    locked.held_at = timezone.now()
+    return validated_save(locked, by=by)
 
 
 # --- Attendance ----------------------------------------------------------------------------------
@@ -233,6 +402,10 @@ def meeting_set_status(*, meeting: Meeting, status: str, by: User | None) -> Mee
 def attendance_record(
     *, meeting: Meeting, person: Person, status: str, substitute_for: Person | None = None, by: User | None
 ) -> Attendance:
+    """Record who attended. Apologies and expected attendance may be recorded beforehand; who was
+    present, absent or in attendance only from the meeting's start."""
+    if status not in (AttendanceStatus.EXPECTED, AttendanceStatus.APOLOGIES):
+        require_started(meeting, "attendance")
     if substitute_for is not None:
         day = timezone.localtime(meeting.starts_at).date()
         if not members_on(meeting.board, day).filter(person=substitute_for).exists():

@@ -21,6 +21,7 @@ from governance.models import (
     Minutes,
 )
 from governance.services.common import acting, check_fields, validated_save
+from governance.services.meetings import require_started
 from governance.services.numbering import item_minute_number
 
 
@@ -81,14 +82,15 @@ def action_set_status(*, action: Action, status: str, by: User | None) -> Action
 def minutes_write(
     *, meeting: Meeting, entries: dict[int, str], part2_summary: str = "", by: User | None
 ) -> Minutes:
-    """Write (or rewrite) the minutes: one numbered entry per item given (by agenda item id)."""
+    """Write (or rewrite) the draft minutes: one entry per item given (by agenda item id), numbered
+    with the meeting's minute numbers (every item numbered at once, in agenda order)."""
+    require_started(meeting, "minutes")
     minutes = Minutes.objects.select_for_update().filter(meeting=meeting).first()
     if minutes is not None and minutes.approved_on:
         raise ValidationError({"non_field_errors": ["These minutes are approved and can no longer change."]})
     minutes = minutes or validated_save(Minutes(meeting=meeting), by=by)
     minutes.part2_summary = part2_summary
     validated_save(minutes, by=by)
-    year = timezone.localtime(meeting.starts_at).year
     items = {i.pk: i for i in meeting.agenda_items.filter(pk__in=entries)}
     missing = set(entries) - set(items)
     if missing:
@@ -100,19 +102,36 @@ def minutes_write(
             item = items[item_id]
             entry = MinuteEntry.objects.filter(minutes=minutes, agenda_item=item).first()
             if entry is None:
-                entry = MinuteEntry(
-                    minutes=minutes, agenda_item=item, minute_number=item_minute_number(item, year)
-                )
+                entry = MinuteEntry(minutes=minutes, agenda_item=item, minute_number=item_minute_number(item))
             entry.text = entries[item_id]
             entry.save()
     return minutes
 
 
 @transaction.atomic
+def minutes_publish_draft(*, minutes: Minutes, by: User | None) -> Minutes:
+    """Publish the minutes before approval, marked "Draft, subject to approval"."""
+    locked = Minutes.objects.select_for_update().get(pk=minutes.pk)
+    if locked.approved_on is not None:
+        raise ValidationError({"non_field_errors": ["These minutes are approved: they are public already."]})
+    if locked.draft_published_on is not None:
+        raise ValidationError(
+            {"non_field_errors": [f"The draft was published on {locked.draft_published_on:%-d %B %Y}."]}
+        )
+    locked.draft_published_on = timezone.localdate()
+    return validated_save(locked, by=by)
+
+
+@transaction.atomic
 def minutes_approve(*, minutes: Minutes, at_meeting: Meeting, by: User | None) -> Minutes:
+    """Approve the minutes at a later meeting of the same board, once that meeting has started:
+    they become the public minutes."""
     locked = Minutes.objects.select_for_update().select_related("meeting").get(pk=minutes.pk)
     if at_meeting.board_id != locked.meeting.board_id or at_meeting.starts_at <= locked.meeting.starts_at:
         raise ValidationError({"at_meeting": ["Minutes are approved at a later meeting of the same board."]})
+    if locked.approved_on is not None:
+        raise ValidationError({"non_field_errors": ["These minutes are already approved."]})
+    require_started(at_meeting, "the approval of the minutes")
     locked.approved_at = at_meeting
     locked.approved_on = timezone.localtime(at_meeting.starts_at).date()
     validated_save(locked, by=by)

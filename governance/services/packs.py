@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from commissioning import jobs
 from commissioning.models import User
@@ -48,7 +49,9 @@ def pack_request(*, meeting: Meeting, audience: str, by: User) -> BoardPack:
     )
     if locked.status == MeetingStatus.SCHEDULED:
         locked.status = MeetingStatus.AGENDA_PUBLISHED
-        validated_save(locked, by=by)
+    if locked.agenda_published_on is None:  # a pack issued publishes the agenda: its numbers freeze
+        locked.agenda_published_on = timezone.localdate()
+    validated_save(locked, by=by)
     from governance.tasks import generate_pack
 
     jobs.enqueue(generate_pack, pack.pk)  # broker down: the pack stays queued and is recovered later

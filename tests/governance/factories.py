@@ -142,3 +142,12 @@ class DecisionFactory(factory.django.DjangoModelFactory):
     resolution = "Approved"
     outcome = "approved"
     decided_on = factory.LazyAttribute(lambda d: d.agenda_item.meeting.starts_at.astimezone(LONDON).date())
+
+
+def secretary_of(user, board, start=date(2020, 1, 1)) -> Membership:
+    """Make ``user`` (a board secretary) the secretary of ``board``: the ``secretary`` membership
+    through which a secretary sees the board's exempt content (rules.md, rule 3)."""
+    from commissioning.models import Person
+
+    person = Person.objects.filter(user=user).first() or PersonFactory(name=str(user), user=user)
+    return Membership.objects.create(board=board, person=person, role="secretary", voting=False, start=start)

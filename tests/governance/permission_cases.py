@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from tests.security.matrix import NOBODY, Case, G, Pk, api, crud, perm, web
 
+# Those who may act on a board's exempt business: its members, its own secretary, administrators.
+BOARD_OWN = frozenset({"board_member", "board_secretary", "administrator"})
+
 
 def cases() -> list[Case]:
     v, a, ch = "view", "add", "change"
@@ -51,7 +54,11 @@ def cases() -> list[Case]:
             "POST",
             kwargs={"pk": "meeting"},
             needs=[perm(G, a, "boardpack")],
-            scope="exempt",
+            # the meeting is visible; only the board's members and its secretary may generate its
+            # members' pack: a secretary of another board is refused (403), not shown a 404
+            scope="home",
+            only=BOARD_OWN,
+            board_specific=True,
             ok=302,
             data={"audience": "members"},
             label="members",
@@ -547,7 +554,9 @@ def cases() -> list[Case]:
             "POST",
             kwargs={"meeting_pk": "meeting"},
             needs=[perm(G, v, "boardpack"), perm(G, a, "boardpack")],
-            scope="exempt",
+            scope="home",
+            only=BOARD_OWN,
+            board_specific=True,
             ok=202,
             data={"audience": "members"},
             label="members",

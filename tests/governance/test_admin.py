@@ -5,9 +5,8 @@ items. Decisions and packs are read-only there."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
+from django.utils import timezone
 from pghistory.models import Events
 
 from governance import services
@@ -223,12 +222,18 @@ def test_a_forward_plan_entry_added_in_the_admin_goes_through_the_service(admin_
             "title": "Award of the home care contract",
             "key_decision": "on",
             "exemption_reason": "Left over from an exempt draft",
-            "first_published_on": "2021-07-01",
+            "first_published_on": "2021-07-01",  # not a field: the system sets it on publication
         },
     )
 
     assert response.status_code == 302
     entry = ForwardPlanEntry.objects.get(board=board)
-    assert entry.first_published_on == date(2021, 7, 1)
+    assert entry.first_published_on is None
+    admin_client.post(
+        "/admin/governance/forwardplanentry/",
+        {"action": "publish", "_selected_action": [entry.pk]},
+    )
+    entry.refresh_from_db()
+    assert entry.first_published_on == timezone.localdate()
     assert entry.exemption_reason == ""  # the service clears the reason of an entry that is not exempt
     assert last_event(entry).pgh_context["user"] == root.pk

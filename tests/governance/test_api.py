@@ -21,7 +21,7 @@ from governance.models import (
     Paper,
 )
 from tests.commissioning.factories import PartnershipFactory, PersonFactory
-from tests.governance.factories import BoardFactory, PaperFactory, london
+from tests.governance.factories import BoardFactory, PaperFactory, london, secretary_of
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,7 @@ def test_exempt_items_and_their_papers_are_404_for_members_of_other_boards(
 def test_exempt_items_are_visible_to_the_boards_members_and_secretaries(
     api_as, member_user, secretary, exempt_item
 ):
+    secretary_of(secretary, exempt_item.meeting.board)  # exempt content: the board's own secretary
     for user in (member_user, secretary):
         body = api_as(user).get(f"/api/v1/agenda-items/{exempt_item.pk}/").json()
         assert body["title"] == "Provider market position" and body["exempt"] is True
@@ -245,7 +246,7 @@ def test_recording_a_decision_with_votes(api_as, secretary, scene):
     )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["reference"] == "BBB/2021/001" and body["minute_number"] == "1/21"
+    assert body["reference"] == "BBB/2021/001" and body["minute_number"] == "4/21"  # agenda order
     assert body["financial_value"] == "162053.00" and body["quorate"] is True
     assert body["vote_note"] == "Carried 3 to 1."
     assert body["decided_by"] == "Borough Based Board" and body["subject_to_call_in"] is False
@@ -270,27 +271,31 @@ def test_a_decision_that_cannot_be_approved_is_400_on_outcome_and_takes_no_numbe
     assert ok.json()["reference"] == "BBB/2021/001"
 
 
-def test_a_decision_cannot_be_rewritten_only_published(api_as, secretary, scene):
+def test_a_decision_is_corrected_before_publication_and_never_edited_after(api_as, secretary, scene):
     scene.board.council_executive = True
     scene.board.save()
     decision = services.decision_record(
         agenda_item=scene.item, resolution="Agreed.", outcome="approved", by=None
     )
     client = api_as(secretary)
-    client.credentials(HTTP_AUTHORIZATION=client._credentials["HTTP_AUTHORIZATION"], HTTP_IF_MATCH='"1"')
-    refused = client.patch(f"/api/v1/decisions/{decision.pk}/", {"resolution": "Changed"}, format="json")
-    assert refused.status_code == 400 and "resolution" in refused.json()
-    published = client.patch(
-        f"/api/v1/decisions/{decision.pk}/", {"published_on": "2021-08-26"}, format="json"
-    )
+
+    def patch(body):  # each change from the version as it stands (api.md: versions required)
+        version = Decision.objects.get(pk=decision.pk).version
+        return client.patch(f"/api/v1/decisions/{decision.pk}/", {**body, "version": version}, format="json")
+
+    refused = patch({"outcome": "rejected"})
+    assert refused.status_code == 400 and "outcome" in refused.json()
+    corrected = patch({"resolution": "Agreed, as corrected."})
+    assert corrected.status_code == 200 and corrected.json()["resolution"] == "Agreed, as corrected."
+    published = patch({"published_on": "2021-08-26"})
     assert published.status_code == 400 and "published_on" in published.json()
-    published = client.patch(
-        f"/api/v1/decisions/{decision.pk}/", {"published_on": "2021-09-03"}, format="json"
-    )
+    published = patch({"published_on": "2021-09-03"})
     assert published.status_code == 200
     assert published.json()["call_in_ends"].startswith("2021-09-10T16:00:00")
+    refused = patch({"resolution": "Changed"})
+    assert refused.status_code == 400 and "correction notice" in str(refused.json()["resolution"])
     assert client.delete(f"/api/v1/decisions/{decision.pk}/").status_code == 403
-    assert Decision.objects.get(pk=decision.pk).resolution == "Agreed."
+    assert Decision.objects.get(pk=decision.pk).resolution == "Agreed, as corrected."
 
 
 def test_a_stale_paper_edit_is_409(api_as, secretary, scene):
@@ -421,6 +426,7 @@ def test_downloading_a_members_pack_is_logged(api_as, secretary, scene, settings
     from commissioning.models import AccessLog
 
     settings.PDF_ROOT = tmp_path
+    secretary_of(secretary, scene.board)
     (tmp_path / "p.pdf").write_bytes(b"%PDF-1.7 test")
     pack = BoardPack.objects.create(
         meeting=scene.meeting,
@@ -448,16 +454,21 @@ def test_a_pack_not_ready_is_409(api_as, secretary, scene):
 
 
 def test_the_public_board_record_needs_no_login_and_has_no_exempt_content(api_client, scene, exempt_item):
-    services.decision_record(
+    public_one = services.decision_record(
         agenda_item=scene.item, resolution="Agreed in public.", outcome="approved", by=None
     )
     services.decision_record(
+        agenda_item=scene.item, resolution="Not yet published.", outcome="noted", by=None
+    )
+    exempt_one = services.decision_record(
         agenda_item=exempt_item, resolution="Secret resolution.", outcome="approved", by=None
     )
+    for decision in (public_one, exempt_one):
+        services.decision_publish(decision=decision, published_on=date(2021, 9, 3), by=None)
     response = api_client.get("/api/v1/public/boards/bbb/")
     assert response.status_code == 200
     text = response.content.decode()
-    assert "Secret bids" not in text and "Secret resolution" not in text
+    assert "Secret bids" not in text and "Secret resolution" not in text and "Not yet published" not in text
     agenda = response.json()["meetings"][0]["agenda"]
     exempt = next(row for row in agenda if row["exempt"])
     assert exempt["title"] == "Provider market position"
@@ -541,6 +552,9 @@ def test_votes_links_declarations_and_actions_of_exempt_items_are_hidden_from_no
     )
     for model in (Vote, DecisionLink, InterestDeclaration, Action):
         assert not model.objects.restrict(outsider_member).exists(), model
+        assert not model.objects.restrict(secretary).exists(), model  # not this board's secretary
+    secretary_of(secretary, scene.board)
+    for model in (Vote, DecisionLink, InterestDeclaration, Action):
         assert model.objects.restrict(secretary).exists(), model
     client = api_as(outsider_member)
     assert client.get("/api/v1/declarations/").json()["results"] == []

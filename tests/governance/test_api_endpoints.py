@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from commissioning import roles
 from governance import services
@@ -39,12 +40,15 @@ def test_forward_plan_happy_path_and_validation(api_as, secretary, scene):
         "board": scene.board.pk,
         "title": "IPB final budget",
         "key_decision": True,
-        "first_published_on": "2021-08-04",
+        "publish": True,
     }
     created = client.post("/api/v1/forward-plan/", body, format="json")
     assert created.status_code == 201 and created.json()["title"] == "IPB final budget"
-    bad = client.post("/api/v1/forward-plan/", {**body, "first_published_on": "4 August"}, format="json")
-    assert bad.status_code == 400 and "first_published_on" in bad.json()
+    assert created.json()["first_published_on"] == timezone.localdate().isoformat()  # set by the system
+    backdated = client.post(
+        "/api/v1/forward-plan/", {**body, "first_published_on": "2021-08-04"}, format="json"
+    )
+    assert backdated.status_code == 400 and "first_published_on" in backdated.json()
     assert count(ForwardPlanEntry) == 1
 
 
@@ -153,7 +157,7 @@ def test_minutes_happy_path_numbers_entries(api_as, secretary, scene):
     )
     assert response.status_code == 201, response.json()
     assert response.json()["minute_entries"] == [
-        {"agenda_item": scene.item.pk, "minute_number": "1/21", "text": "Agreed."}
+        {"agenda_item": scene.item.pk, "minute_number": "4/21", "text": "Agreed."}  # agenda order
     ]
 
 

@@ -14,7 +14,7 @@ from governance import services
 from governance.downloads import appendix_download_name
 from governance.models import ExemptionRegime, Membership, PaperAppendix, Session
 from tests.commissioning.factories import PersonFactory
-from tests.governance.factories import PaperFactory, pdf_bytes
+from tests.governance.factories import PaperFactory, pdf_bytes, secretary_of
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,8 @@ def test_an_exempt_appendix_is_for_the_boards_members_and_secretaries_only(
     assert not AccessLog.objects.exists()  # a refused download is not logged as one
     assert get(client, member, appendix).status_code == 200
     secretary = make_user(roles.BOARD_SECRETARY, [partnership])
+    assert get(client, secretary, appendix).status_code == 404  # not this board's secretary
+    secretary_of(secretary, paper.board)
     assert get(client, secretary, appendix).status_code == 200
     assert AccessLog.objects.filter(action=AccessLog.Action.DOWNLOAD).count() == 2
 

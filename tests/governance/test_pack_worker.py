@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from governance import services
 from governance.models import BoardPack, PackStatus
 from governance.tasks import generate_pack
-from tests.governance.factories import pdf_bytes
+from tests.governance.factories import pdf_bytes, secretary_of
 from tests.integration.test_celery_worker import (  # noqa: F401 - pytest fixtures
     mail_dir,
     shared_broker,
@@ -45,6 +45,7 @@ def test_a_real_worker_renders_the_pack_once_and_reports_progress(
         paper=paper, title="Financial model", filename="m.pdf", data=pdf_bytes(2, "Model page"), by=None
     )
 
+    secretary_of(secretary, scene.board)
     pack = services.pack_request(meeting=scene.meeting, audience="members", by=secretary)  # queued on commit
 
     started = time.monotonic()

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from governance import packs, services
 from governance.models import BoardPack, ExemptionRegime, PackStatus
 from governance.tasks import generate_pack_now
-from tests.governance.factories import PaperFactory, pdf_bytes
+from tests.governance.factories import PaperFactory, pdf_bytes, secretary_of
 
 pytestmark = pytest.mark.django_db
 
@@ -193,6 +193,7 @@ def test_running_header_text_cannot_break_out_of_its_css_string():
 def test_generating_a_pack_stores_a_version_with_checksum_and_is_idempotent(
     pack_meeting, secretary, pdf_root
 ):
+    secretary_of(secretary, pack_meeting.board)
     pack = services.pack_request(meeting=pack_meeting, audience="members", by=secretary)
     assert pack.version == 1 and pack.status == PackStatus.QUEUED
     generate_pack_now(pack.pk)

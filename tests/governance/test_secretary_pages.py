@@ -212,7 +212,8 @@ def test_a_secretary_keeps_the_forward_plan(client, secretary, scene):
         "title": "Integrated Placements and Brokerage",
         "key_decision": "on",
         "expected_meeting": str(scene.meeting.pk),
-        **date_parts("first_published_on", date(2021, 7, 30)),
+        **date_parts("first_published_on", date(2021, 7, 30)),  # not a field: never typed
+        "publish": "on",
         "exempt": "on",
         "exemption_reason": "",
     }
@@ -224,16 +225,17 @@ def test_a_secretary_keeps_the_forward_plan(client, secretary, scene):
     assert client.post(url, data).status_code == 302
     entry = ForwardPlanEntry.objects.get()
     assert entry.key_decision and entry.expected_meeting == scene.meeting
-    assert entry.first_published_on == date(2021, 7, 30)
+    assert entry.first_published_on == timezone.localdate()  # set by the system on publication
 
     edit = reverse("governance:forward-plan-edit", args=[entry.pk])
-    data.update(date_parts("first_published_on", date(2021, 8, 5)))
+    data.update(date_parts("first_published_on", date(2021, 7, 1)), contact="Head of Commissioning")
     assert client.post(edit, data).status_code == 302
     entry.refresh_from_db()
-    assert entry.first_published_on == date(2021, 8, 5)
+    assert entry.first_published_on == timezone.localdate()  # an edit cannot backdate it
     page = client.get(scene.board.get_absolute_url()).content.decode()
     assert "Forward plan entry “Integrated Placements and Brokerage” changed" in page
-    # The key-decision check reads what the page saved: 28 clear days before 2 September is 4 August.
+    # The key-decision check reads the entry linked to the item: published after the meeting, no notice.
+    services.agenda_item_update(item=scene.item, forward_plan_entry=entry, by=None)
     decision = services.decision_record(
         agenda_item=scene.item,
         resolution="Agreed.",
@@ -252,7 +254,6 @@ def test_a_meeting_of_another_board_is_refused_on_its_field(secretary, scene):
             board=scene.board,
             title="X",
             expected_meeting=meeting,
-            first_published_on=date(2021, 7, 1),
             by=secretary,
         )
     assert "expected_meeting" in error.value.message_dict
@@ -455,14 +456,18 @@ def test_the_api_changes_memberships_and_the_forward_plan_through_the_services(a
     membership.refresh_from_db()
     assert membership.end == date(2022, 3, 31) and membership.person == scene.nhs[0]
 
-    entry = {"board": scene.board.pk, "title": "IPB", "first_published_on": "2021-07-01", "exempt": True}
+    entry = {"board": scene.board.pk, "title": "IPB", "publish": True, "exempt": True}
     refused = client.post("/api/v1/forward-plan/", entry, format="json")
     assert refused.status_code == 400 and "exemption_reason" in refused.json()
     assert not ForwardPlanEntry.objects.exists()
     made = client.post("/api/v1/forward-plan/", {**entry, "exempt": False}, format="json")
     assert made.status_code == 201
-    changed = client.patch(
+    backdated = client.patch(
         f"/api/v1/forward-plan/{made.json()['id']}/", {"first_published_on": "2021-07-02"}, format="json"
     )
+    assert backdated.status_code == 400 and "first_published_on" in backdated.json()
+    changed = client.patch(
+        f"/api/v1/forward-plan/{made.json()['id']}/", {"title": "IPB service"}, format="json"
+    )
     assert changed.status_code == 200
-    assert ForwardPlanEntry.objects.get().first_published_on == date(2021, 7, 2)
+    assert ForwardPlanEntry.objects.get().first_published_on == timezone.localdate()

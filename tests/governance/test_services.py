@@ -167,7 +167,7 @@ def test_an_approved_decision_gets_its_reference_minute_number_and_record(scene)
         by=None,
     )
     assert decision.reference == "BBB/2021/001"
-    assert decision.minute_number == "1/21"
+    assert decision.minute_number == "4/21"  # items 1 to 3 are the standing items: agenda order
     assert decision.quorate and decision.outcome == Outcome.APPROVED
     assert decision.decided_on == date(2021, 9, 2)
     assert decision.vote_note == "Carried 6 to 0."
@@ -176,7 +176,7 @@ def test_an_approved_decision_gets_its_reference_minute_number_and_record(scene)
     second = services.decision_record(
         agenda_item=scene.item, resolution="Noted the savings.", outcome=Outcome.NOTED, by=None
     )
-    assert second.reference == "BBB/2021/002" and second.minute_number == "1/21"
+    assert second.reference == "BBB/2021/002" and second.minute_number == "4/21"
 
 
 def test_a_conflicted_member_who_withdrew_tips_the_item_out_of_quorum_and_blocks_approval(scene):
@@ -286,13 +286,16 @@ def test_a_value_one_penny_over_the_delegated_limit_is_recorded_as_referred(scen
     assert at_limit.outcome == Outcome.APPROVED
 
 
-def test_a_key_decision_on_the_forward_plan_27_clear_days_before_is_flagged(scene):
-    ForwardPlanEntryFactory(
-        board=scene.board,
-        expected_meeting=scene.meeting,
-        title=scene.item.title,
-        first_published_on=date(2021, 8, 5),
+def link_entry(scene, first_published_on):
+    entry = ForwardPlanEntryFactory(
+        board=scene.board, expected_meeting=scene.meeting, first_published_on=first_published_on
     )
+    services.agenda_item_update(item=scene.item, forward_plan_entry=entry, by=None)
+    return entry
+
+
+def test_a_key_decision_on_the_forward_plan_27_clear_days_before_is_flagged(scene):
+    link_entry(scene, date(2021, 8, 5))
     decision = services.decision_record(
         agenda_item=scene.item,
         resolution="Agreed.",
@@ -305,12 +308,7 @@ def test_a_key_decision_on_the_forward_plan_27_clear_days_before_is_flagged(scen
 
 
 def test_a_key_decision_with_28_clear_days_notice_is_not_flagged(scene):
-    ForwardPlanEntryFactory(
-        board=scene.board,
-        expected_meeting=scene.meeting,
-        title=scene.item.title,
-        first_published_on=date(2021, 8, 4),
-    )
+    link_entry(scene, date(2021, 8, 4))
     decision = services.decision_record(
         agenda_item=scene.item,
         resolution="Agreed.",
@@ -356,8 +354,9 @@ def test_minutes_number_each_item_and_reuse_the_decisions_minute_number(scene):
         meeting=scene.meeting, entries={apologies.pk: "None.", scene.item.pk: "Discussed."}, by=None
     )
     numbers = dict(MinuteEntry.objects.filter(minutes=minutes).values_list("agenda_item_id", "minute_number"))
-    assert numbers[scene.item.pk] == decision.minute_number == "1/21"
-    assert numbers[apologies.pk] == "2/21"
+    # every item was numbered in agenda order when the decision was recorded
+    assert numbers[scene.item.pk] == decision.minute_number == "4/21"
+    assert numbers[apologies.pk] == "1/21"
     later = MeetingFactory(board=scene.board, starts_at=london(2021, 10, 7))
     services.minutes_approve(minutes=minutes, at_meeting=later, by=None)
     minutes.refresh_from_db()

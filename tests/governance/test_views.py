@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.urls import reverse
 from commissioning import roles
 from governance import services
 from governance.models import BoardPack, Decision, ExemptionRegime
-from tests.governance.factories import PaperFactory
+from tests.governance.factories import PaperFactory, secretary_of
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +151,7 @@ def test_requesting_packs_from_the_meeting_page(
 ):
     queued = []
     monkeypatch.setattr("governance.tasks.generate_pack.delay", lambda pk: queued.append(pk))
+    secretary_of(secretary, scene.board)
     login(client, secretary)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("governance:pack-request", args=[scene.meeting.pk]), {"audience": "members"})
@@ -180,9 +182,13 @@ def test_the_decision_log_exports_csv(client, secretary, decision):
 
 
 def test_public_pages_need_no_login_and_show_no_exempt_content(client, scene, exempt_item, decision):
-    services.decision_record(
+    secret = services.decision_record(
         agenda_item=exempt_item, resolution="Secret resolution.", outcome="approved", by=None
     )
+    before = client.get(reverse("governance:public-board", args=["bbb"])).content.decode()
+    assert "Agreed the IPB service." not in before  # recorded, not yet published
+    for published in (decision, secret):
+        services.decision_publish(decision=published, published_on=date(2021, 9, 3), by=None)
     board_page = client.get(reverse("governance:public-board", args=["bbb"]))
     assert board_page.status_code == 200
     meeting_page = client.get(reverse("governance:public-meeting", args=["BBB", scene.meeting.pk]))
@@ -232,6 +238,7 @@ def test_writing_minutes_actions_and_approving_them_at_the_next_meeting(
     from governance.models import Action, Minutes
     from tests.governance.factories import london
 
+    secretary_of(secretary, scene.board)  # the exempt item's minute: the board's own secretary
     login(client, secretary)
     url = reverse("governance:minutes", args=[scene.meeting.pk])
     refused = client.post(url, {f"item_{exempt_item.pk}": "Discussed the bids."})
@@ -242,7 +249,8 @@ def test_writing_minutes_actions_and_approving_them_at_the_next_meeting(
         {f"item_{scene.item.pk}": "Agreed.", f"item_{exempt_item.pk}": "Bids.", "part2_summary": "Noted."},
     )
     minutes = Minutes.objects.get()
-    assert sorted(minutes.entries.values_list("minute_number", flat=True)) == ["1/21", "2/21"]
+    # every item numbered in agenda order: 4 the public item, 5 the exclusion, 6 the exempt item
+    assert sorted(minutes.entries.values_list("minute_number", flat=True)) == ["4/21", "6/21"]
 
     client.post(
         reverse("governance:action-add", args=[scene.meeting.pk]),

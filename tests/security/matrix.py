@@ -27,8 +27,11 @@ PROFILES = (
     "administrator",
     "other_partnership",
     "member_of_other_board",
+    "secretary_of_other_board",
     ANONYMOUS,
 )
+# Profiles that differ from a board member or secretary only on exempt content (rules.md, rule 3).
+OTHER_BOARD_PROFILES = ("member_of_other_board", "secretary_of_other_board")
 PROFILE_ROLES = {
     "commissioner": {roles.COMMISSIONER},
     "broker": {roles.BROKER},
@@ -40,6 +43,7 @@ PROFILE_ROLES = {
     "administrator": {roles.ADMINISTRATOR},
     "other_partnership": set(roles.ROLES) - {roles.ADMINISTRATOR},
     "member_of_other_board": {roles.BOARD_MEMBER},
+    "secretary_of_other_board": {roles.BOARD_SECRETARY},
 }
 
 
@@ -75,7 +79,7 @@ def sees(profile: str, scope: str) -> bool:
         return True
     if scope == "home":
         return profile != "other_partnership"
-    if scope == "exempt":  # that board's members and the board secretaries of its partnership
+    if scope == "exempt":  # that board's members and the secretaries with a secretary membership of it
         return profile in ("board_member", "board_secretary")
     raise AssertionError(scope)
 
@@ -100,6 +104,7 @@ class Case:
     anon_ok: object = None  # public routes that answer the signed-in differently (the sign-in page)
     only: frozenset[str] | None = None  # further narrowed to these profiles (by the spec), else 403
     label: str = ""
+    board_specific: bool = False  # the answer depends on holding a membership of the board
 
     @property
     def id(self) -> str:
@@ -111,9 +116,9 @@ class Case:
         (the schema takes seconds to generate)."""
         if self.public:
             return (ANONYMOUS, "board_member", "other_partnership")
-        if self.scope == "exempt":
+        if self.scope == "exempt" or self.board_specific:
             return PROFILES
-        return tuple(p for p in PROFILES if p != "member_of_other_board")
+        return tuple(p for p in PROFILES if p not in OTHER_BOARD_PROFILES)
 
     def expected(self, profile: str):
         if self.public:

@@ -58,6 +58,11 @@ def _people(w: dict, home, away) -> dict:
     users["member_of_other_board"] = UserFactory(
         username="member_elsewhere", role=roles.BOARD_MEMBER, partnerships=[home]
     )
+    # A board secretary of this partnership who is the secretary of another board: only the public
+    # content of ours (rules.md, rule 3).
+    users["secretary_of_other_board"] = UserFactory(
+        username="secretary_elsewhere", role=roles.BOARD_SECRETARY, partnerships=[home]
+    )
     w["users"] = users
     w["tokens"] = {name: api_token_create(user=u, name="world")[1] for name, u in users.items()}
     w["own_token"] = users["commissioner"].api_tokens.get()
@@ -196,9 +201,7 @@ def _finance(w: dict, home, finance) -> None:
     credited = finance_services.dispute_raise(
         invoice=invoice, lines=[lines[0]], reason=reason, note="", by=finance
     )
-    finance_services.dispute_resolve(
-        dispute=credited, outcome="waived", by=finance, today=date(2022, 6, 10)
-    )
+    finance_services.dispute_resolve(dispute=credited, outcome="waived", by=finance, today=date(2022, 6, 10))
     dispute = finance_services.dispute_raise(
         invoice=invoice, lines=[lines[1]], reason=reason, note="", by=finance
     )
@@ -255,6 +258,21 @@ def _governance(w: dict, home, away, by, users) -> None:  # noqa: PLR0915 - one 
         person=PersonFactory(name="Elsewhere", user=users["member_of_other_board"]),
         role="member",
         representing=council,
+        start=date(2020, 1, 1),
+    )
+    # Board secretaries see exempt content of the boards they are the secretary of.
+    Membership.objects.create(
+        board=board,
+        person=PersonFactory(name="Secretary", user=users["board_secretary"]),
+        role="secretary",
+        voting=False,
+        start=date(2020, 1, 1),
+    )
+    Membership.objects.create(
+        board=other_board,
+        person=PersonFactory(name="Secretary elsewhere", user=users["secretary_of_other_board"]),
+        role="secretary",
+        voting=False,
         start=date(2020, 1, 1),
     )
     meeting = gov.meeting_create(board=board, starts_at=london(2021, 9, 2), venue="Civic Centre", by=by)
