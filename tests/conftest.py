@@ -29,12 +29,16 @@ def _fast_password_hashing():
 
 
 @pytest.fixture(autouse=True)
-def _private_file_roots(settings, tmp_path_factory):
+def _private_file_roots(request, settings, tmp_path_factory):
     """Uploads and generated PDFs go to folders of this test's own, never to var/.
 
     Files are named after database ids, so tests in parallel processes (pytest-xdist), each with a
     test database of its own, would otherwise overwrite each other's PDFs and appendices.
     """
+    if "world" in request.fixturenames:  # the shared scene (tests/security/world.py) has its own
+        world = request.getfixturevalue("world")
+        settings.PDF_ROOT, settings.MEDIA_ROOT = world["pdf_root"], world["media_root"]
+        return
     root = tmp_path_factory.mktemp("files")
     settings.MEDIA_ROOT = root / "media"
     settings.PDF_ROOT = root / "pdfs"

@@ -17,7 +17,7 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from commissioning.filtersets import CodeFilter, StrictFilterSet, YearFilter
-from tests.security.fuzz_world import world_fixture
+from tests.security.world import world_fixture
 
 pytestmark = pytest.mark.django_db
 

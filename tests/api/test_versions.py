@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from commissioning.api.versions import is_versioned
-from tests.security.fuzz_world import world_fixture
+from tests.security.world import world_fixture
 
 pytestmark = pytest.mark.django_db
 
