@@ -110,3 +110,25 @@ def test_stopping_a_child_stops_its_whole_group_even_after_the_child_died(tmp_pa
             break
         assert time.monotonic() < deadline, "the orphan outlived the stop"
         time.sleep(0.05)
+
+
+def test_make_run_restarts_a_jammed_worker_and_leaves_the_web_server(progress, monkeypatch):
+    from commissioning.management.commands import rundev
+
+    stopped, spawned = [], []
+    monkeypatch.setattr(rundev, "stop_groups", lambda children, timeout: stopped.extend(children))
+    monkeypatch.setattr(rundev, "_spawn", lambda argv, env: spawned.append(argv) or "new worker")
+    command = rundev.Command()
+    command._names, command._children = ["web", "worker"], ["web server", "old worker"]
+    command._worker_argv, command._env = ["celery", "worker"], {}
+
+    monkeypatch.setattr(liveness, "waiting_messages", lambda queues: 0)
+    command._check_worker()
+    assert stopped == [] and spawned == []  # idle is fine
+
+    monkeypatch.setattr(liveness, "waiting_messages", lambda queues: 3)
+    progress.write_text('{"at": 0}')  # nothing since 1970
+    command._check_worker()
+    assert stopped == ["old worker"] and spawned == [["celery", "worker"]]
+    assert command._children == ["web server", "new worker"]
+    assert liveness.check().alive  # the new worker gets the full limit to show progress
