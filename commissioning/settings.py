@@ -265,6 +265,14 @@ JOB_RECOVERY_GRACE_SECONDS = env_int("JOB_RECOVERY_GRACE_SECONDS", 300)
 JOB_RECOVERY_INTERVAL_SECONDS = env_int("JOB_RECOVERY_INTERVAL_SECONDS", 300)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool child is replaced after this many tasks or once it holds this much memory (KiB) after a
+# task: a pack render that bloated a child does not keep the memory, nor leak into the next task.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("WORKER_MAX_TASKS_PER_CHILD", 100)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("WORKER_MAX_MEMORY_PER_CHILD_KB", 512_000)
+# Liveness (commissioning/liveness.py): work waiting and no task started or ended for this long
+# means the pool is jammed. Longer than the longest task's hard time limit (a pack: 330 s).
+WORKER_LIVENESS_SECONDS = env_int("WORKER_LIVENESS_SECONDS", 420)
+WORKER_PROGRESS_FILE = env_str("WORKER_PROGRESS_FILE", str(VAR_DIR / "celery" / "progress"))
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -281,6 +289,11 @@ CELERY_BEAT_SCHEDULE = {
     "recover-stalled-work": {
         "task": "commissioning.jobs.recover_stalled_work",
         "schedule": JOB_RECOVERY_INTERVAL_SECONDS,
+    },
+    "worker-probe": {
+        "task": "commissioning.tasks.worker_probe",
+        "schedule": 60,
+        "options": {"expires": 120},
     },
 }
 

@@ -27,3 +27,13 @@ def send_contracts_ending_digest(self, today: str | None = None) -> dict[str, in
         # Pin the date so a retry after midnight still completes the same week's digest.
         raise self.retry(kwargs={"today": day.isoformat()}, countdown=DIGEST_RETRY_SECONDS)
     return summary
+
+
+@shared_task(name="commissioning.tasks.worker_probe", ignore_result=False)
+def worker_probe() -> int:
+    """Sent by beat every minute (expiring after two): something always waits in front of a
+    jammed pool, so the liveness check sees it (commissioning/liveness.py). Returns the pid of the
+    process that ran it."""
+    import os
+
+    return os.getpid()

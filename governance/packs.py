@@ -134,13 +134,33 @@ def appendix_problem(appendix: PaperAppendix) -> str:
     Files are checked at upload (commissioning.uploads), but one stored before those checks, or
     damaged since, must not make every later pack of its meeting fail. A board secretary needs the
     pack out on time more than any one appendix in it: the pack is built with a page in the
-    appendix's place saying it could not be included, and the secretary can remove or replace it."""
+    appendix's place saying it could not be included, and the secretary can remove or replace it.
+    A stored file never changes under its generated name, so a file found good is remembered (by
+    name) and not checked again for the next pack; a problem is looked at again each time."""
+    name = appendix.file.name
+    if not name:
+        return "its file is missing"
+    key = (name, appendix.page_count)
+    if key in _GOOD_FILES:
+        return ""
+    problem = _stored_file_problem(appendix.file.storage, name, appendix.page_count)
+    if not problem:
+        if len(_GOOD_FILES) > 2048:
+            _GOOD_FILES.clear()
+        _GOOD_FILES.add(key)
+    return problem
+
+
+_GOOD_FILES: set[tuple[str, int]] = set()
+
+
+def _stored_file_problem(storage, name: str, page_count: int) -> str:
     from django.core.exceptions import ValidationError
 
     from commissioning import uploads
 
     try:
-        with appendix.file.open("rb") as handle:
+        with storage.open(name, "rb") as handle:
             data = handle.read(uploads.max_upload_bytes() + 1)
     except (OSError, ValueError):
         return "its file is missing"
@@ -153,7 +173,7 @@ def appendix_problem(appendix: PaperAppendix) -> str:
             "its file is not a PDF this service can include (unreadable, too many pages, "
             "or far larger unpacked)"
         )
-    if info.page_count != appendix.page_count:
+    if info.page_count != page_count:
         return "its file has changed since it was uploaded"
     return ""
 

@@ -10,6 +10,9 @@
    beat's recovery queues it and the worker completes it.
 3. The PostgreSQL connection of a request terminated between two writes of a service: a 503 page
    (a JSON 503 in the API) and nothing written.
+4. A pool child killed, then a pool jammed (its only child stopped): work still completes after the
+   kill; with the jam, ``worker_liveness`` reports work waiting and no progress, kills the worker
+   (as the compose healthcheck does), and a restarted worker runs what was waiting (issue 19).
 
 The workers stall at the fault point through a bootstrap script written to the test's tmp_path (a
 monkeypatch in the worker process), so the product code carries no test hooks.
@@ -17,6 +20,7 @@ monkeypatch in the worker process), so the product code carries no test hooks.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -122,7 +126,15 @@ def free_port() -> int:
 
 
 def start_worker(
-    tmp_path: Path, queue: str, var_dir: Path, *, stall: str | None = None, env=None, beat=False
+    tmp_path: Path,
+    queue: str,
+    var_dir: Path,
+    *,
+    stall: str | None = None,
+    env=None,
+    beat=False,
+    pool="solo",
+    extra=(),
 ):
     """A worker on ``queue`` against the test database; ``stall`` makes it pause at a fault point."""
     name = f"{stall or 'worker'}-{uuid.uuid4().hex[:6]}"
@@ -143,11 +155,12 @@ def start_worker(
         command = [sys.executable, str(script)]
     else:
         command = [sys.executable, "-m", "celery"]
-    command += ["-A", "commissioning", "worker", "--pool=solo", "--concurrency=1", "-l", "info"]
+    command += ["-A", "commissioning", "worker", f"--pool={pool}", "--concurrency=1", "-l", "info"]
     command += ["-Q", queue, "-n", f"{queue}-{name}@%h", "--without-gossip", "--without-mingle"]
     command += ["--without-heartbeat"]
     if beat:
         command += ["-B", "-s", str(var_dir / "beat-schedule")]
+    command += list(extra)
     var_dir.mkdir(parents=True, exist_ok=True)
     log = tmp_path / f"{name}.log"
     with open(log, "wb") as out:
@@ -599,3 +612,70 @@ def test_a_dropped_database_connection_gives_the_api_a_json_503_and_writes_nothi
     draft.refresh_from_db()
     assert draft.status == InvoiceStatus.DRAFT and draft.number is None
     assert NumberSequence.objects.filter(last__gt=0).count() == 0
+
+
+# --- 4. A pool child killed; a jammed pool found by the liveness check -----------------------------
+
+
+def liveness(var_dir: Path, queue: str, *extra: str) -> subprocess.CompletedProcess:
+    """``manage.py worker_liveness`` as the compose healthcheck runs it, beside the worker."""
+    environment = os.environ.copy()
+    environment.update(DJANGO_SETTINGS_MODULE="commissioning.settings", VAR_DIR=str(var_dir))
+    return subprocess.run(  # noqa: S603 - a fixed command line
+        [sys.executable, "manage.py", "worker_liveness", "--queue", queue, "--seconds", "3", *extra],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def kill_group(worker: Worker) -> None:
+    """What a supervisor's restart does: nothing of the old worker's group is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.process.pid, signal.SIGKILL)
+    worker.process.wait(timeout=10)
+
+
+def test_a_killed_pool_child_is_replaced_and_a_jammed_pool_is_found_and_restarted(
+    tmp_path, shared_broker, worker_queue, worker_var_dir, db
+):
+    from commissioning.tasks import worker_probe
+
+    pidfile = tmp_path / "worker.pid"
+    first = start_worker(
+        tmp_path, worker_queue, worker_var_dir, pool="prefork", extra=["--pidfile", str(pidfile)]
+    )
+    try:
+        child = first.wait_for(worker_probe.delay())
+        assert liveness(worker_var_dir, worker_queue).returncode == 0  # nothing waiting
+        os.kill(child, signal.SIGKILL)  # a pool child killed
+        after_kill = worker_probe.delay()
+        deadline = time.monotonic() + 15
+        while not after_kill.ready() and time.monotonic() < deadline:
+            time.sleep(0.25)
+        if after_kill.ready():  # the pool replaced its child and ran the next task ...
+            replacement = after_kill.get(timeout=5)
+            assert replacement != child
+            os.kill(replacement, signal.SIGSTOP)  # ... so jam it: its only child takes nothing more
+        # else: the pool jammed by itself after the kill (issue 19: "received" but never run)
+        waiting = [worker_probe.delay() for _ in range(3)]  # the first may be taken by the jammed pool
+        time.sleep(4.5)  # past the 3 s limit with no task started or ended
+        jammed = liveness(worker_var_dir, worker_queue, "--kill-pidfile", str(pidfile))
+        assert jammed.returncode == 1, jammed.stdout + jammed.stderr
+        assert "NOT alive" in jammed.stderr and "Killed the worker" in jammed.stderr
+        first.process.wait(timeout=10)  # the check killed it, as the healthcheck does
+    finally:
+        kill_group(first)  # the pool children too, as a container restart would
+
+    restarted = start_worker(tmp_path, worker_queue, worker_var_dir, pool="prefork")
+    try:
+        # What waited behind the jam runs (the one the jammed pool had taken, if any, comes back
+        # after the broker's visibility timeout, or through stalled-job recovery for jobs).
+        done = [restarted.wait_for(result) for result in waiting[1:]]
+        assert all(isinstance(pid, int) for pid in done)
+        after = liveness(worker_var_dir, worker_queue)
+        assert after.returncode == 0, after.stdout + after.stderr
+    finally:
+        restarted.stop()

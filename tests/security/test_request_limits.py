@@ -94,3 +94,18 @@ def test_failures_of_one_account_do_not_lock_another(settings, make_user, partne
         LOGIN, {"username": colleague.username, "password": TEST_PASSWORD}
     )
     assert ok.status_code == 302
+
+
+@pytest.mark.parametrize("kind", ["form", "multipart"])
+def test_form_and_multipart_bodies_over_the_limit_are_json_400s_too(commissioner_api, settings, kind):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    title = "x" * (3 * 1024 * 1024)
+    if kind == "form":
+        response = commissioner_api.post(
+            "/api/v1/contracts/", data=f"title={title}", content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = commissioner_api.post("/api/v1/contracts/", data={"title": title}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The request body is too large: this service reads at most 1 MB."
+    assert not Contract.objects.exists()
