@@ -64,7 +64,7 @@ class ReferralViewSet(RestrictedModelViewSet):
     model = Referral
     serializer_class = serializers.ReferralSerializer
     filterset_class = ReferralFilterSet
-    select_related = ("proposed_funder",)
+    select_related = ("proposed_funder", "client")
     ordering_fields = ["received_at", "required_start", "urgency", "status"]
     csv_filename = "referrals"
 
@@ -193,7 +193,7 @@ class PackageViewSet(RestrictedModelViewSet):
     model = Package
     serializer_class = serializers.PackageSerializer
     filterset_class = PackageFilterSet
-    select_related = ("paying_organisation",)
+    select_related = ("paying_organisation", "client")
     ordering_fields = ["start", "end", "status"]
     action_permissions = {"change_cost": "change", "change_funding": "change"}
     csv_filename = "packages"
