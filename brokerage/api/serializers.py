@@ -156,12 +156,14 @@ class OfferSerializer(serializers.ModelSerializer):
     rate_card_difference = MoneyField(read_only=True, allow_null=True, non_negative=False)
     needs_approval = serializers.BooleanField(read_only=True)
     approved_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    client_reference = _client_reference_field("referral.client.case_reference")
 
     class Meta:
         model = Offer
         fields = [
             "id",
             "referral",
+            "client_reference",
             "provider",
             "unit_rate",
             "units_per_week",

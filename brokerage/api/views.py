@@ -91,6 +91,7 @@ class OfferViewSet(RestrictedModelViewSet):
     model = Offer
     serializer_class = serializers.OfferSerializer
     filterset_class = OfferFilterSet
+    select_related = ("referral__client",)
     ordering_fields = ["created_at", "unit_rate", "earliest_start"]
     action_permissions = {"accept": "change", "decline": "change", "approve": "change"}
     csv_filename = "offers"

@@ -531,6 +531,8 @@ def test_lists_name_packages_and_clients_by_their_references_beside_the_ids(api_
     assert (cost["package"], cost["package_reference"]) == (package.pk, package.reference)
     split = api.get(f"{API}funding-splits/").json()["results"][0]
     assert (split["package"], split["package_reference"]) == (package.pk, package.reference)
+    offer = api.get(f"{API}offers/").json()["results"][0]
+    assert (offer["referral"], offer["client_reference"]) == (mine["referrals"].pk, client.case_reference)
     referral = api.get(f"{API}referrals/").json()["results"][0]
     assert (referral["client"], referral["client_reference"]) == (client.pk, client.case_reference)
     csv_header = api.get(f"{API}packages/", {"format": "csv"}).content.decode("utf-8-sig").splitlines()[0]
