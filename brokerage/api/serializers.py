@@ -34,8 +34,9 @@ def _version_field() -> serializers.IntegerField:
         required=False,
         min_value=1,
         help_text=(
-            "Increases with every change. On a change, send the version you loaded: if the record "
-            "has changed since, the change is refused with 409. Ignored on create."
+            "Increases with every change. A change must send the version it was made from (here or "
+            "as If-Match): without it 428; if the record has changed since, 409 with the current "
+            "version. Ignored on create."
         ),
     )
 

@@ -59,7 +59,7 @@ class ClientViewSet(RestrictedModelViewSet):
 )
 class ReferralViewSet(RestrictedModelViewSet):
     """Referrals for brokerage. `status` may be set to `sourcing` or `cancelled`; offers move a
-    referral on. Send `version` on PATCH to be refused with 409 if someone changed it since."""
+    referral on. PATCH sends `version` (or If-Match): 428 without, 409 if someone changed it since."""
 
     model = Referral
     serializer_class = serializers.ReferralSerializer
@@ -189,7 +189,8 @@ class RateCardViewSet(RestrictedModelViewSet):
 )
 class PackageViewSet(RestrictedModelViewSet):
     """Packages of care. Price and funding changes from a date (past dates allowed) go through
-    `change-cost/` and `change-funding/`; send `version` to be refused with 409 if stale."""
+    `change-cost/` and `change-funding/`; each change sends `version` (or If-Match): 428 without,
+    409 if stale."""
 
     model = Package
     serializer_class = serializers.PackageSerializer
