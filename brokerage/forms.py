@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from commissioning.choices import ServiceType
@@ -289,6 +290,31 @@ class EndForm(GovukFormMixin, forms.Form):
 
 _SUSPEND_OR_RESUME = "Choose to suspend or resume the package."
 _NO_VERSION = "The form did not say which version of the package you changed: reload the page."
+
+
+_NO_REFERRAL_VERSION = "The form did not say which version of the referral you changed: reload the page."
+
+
+class ReferralVersionForm(forms.Form):
+    """The version of the referral a button on its page was shown with (claim, sourcing, assign,
+    cancel), so a click on a page someone else has since changed is refused."""
+
+    version = forms.IntegerField(
+        min_value=1,
+        error_messages={
+            "required": _NO_REFERRAL_VERSION,
+            "invalid": _NO_REFERRAL_VERSION,
+            "min_value": _NO_REFERRAL_VERSION,
+        },
+    )
+
+
+def referral_version(data) -> int:
+    """The version a referral button was sent with; missing or malformed: a ValidationError."""
+    form = ReferralVersionForm(data)
+    if not form.is_valid():
+        raise ValidationError(form.errors["version"][0])
+    return form.cleaned_data["version"]
 
 
 class PackageStatusForm(forms.Form):

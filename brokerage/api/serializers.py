@@ -23,6 +23,7 @@ from ..models import (
     SuspensionTreatment,
     Unit,
 )
+from ..models.packages import package_reference
 from ..nhs_number import normalise
 from ..roles import sees_personal_details
 
@@ -34,9 +35,28 @@ def _version_field() -> serializers.IntegerField:
         required=False,
         min_value=1,
         help_text=(
-            "Increases with every change. On a change, send the version you loaded: if the record "
-            "has changed since, the change is refused with 409. Ignored on create."
+            "Increases with every change. A change must send the version it was made from (here or "
+            "as If-Match): without it 428; if the record has changed since, 409 with the current "
+            "version. Ignored on create."
         ),
+    )
+
+
+class PackageReferenceField(serializers.CharField):
+    """A package's reference (``P000008``) beside its id, read from the id: no query."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "package_id")
+        kwargs.setdefault("help_text", "The package's reference, as people read it (P000008).")
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return package_reference(value)
+
+
+def _client_reference_field(source: str) -> serializers.CharField:
+    return serializers.CharField(
+        source=source, read_only=True, help_text="The client's case reference, as people read it."
     )
 
 
@@ -93,6 +113,7 @@ class ReferralSerializer(serializers.ModelSerializer):
     assigned_to = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
+    client_reference = _client_reference_field("client.case_reference")
     version = _version_field()
 
     class Meta:
@@ -100,6 +121,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "client",
+            "client_reference",
             "service_type",
             "urgency",
             "required_start",
@@ -136,12 +158,14 @@ class OfferSerializer(serializers.ModelSerializer):
     rate_card_difference = MoneyField(read_only=True, allow_null=True, non_negative=False)
     needs_approval = serializers.BooleanField(read_only=True)
     approved_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    client_reference = _client_reference_field("referral.client.case_reference")
 
     class Meta:
         model = Offer
         fields = [
             "id",
             "referral",
+            "client_reference",
             "provider",
             "unit_rate",
             "units_per_week",
@@ -195,13 +219,17 @@ class PackageSerializer(serializers.ModelSerializer):
     provider = VisiblePrimaryKeyRelatedField(model=Provider)
     paying_organisation = OrganisationCodeField(kinds=_FUNDER_KINDS)
     referral = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    reference = PackageReferenceField(source="pk")
+    client_reference = _client_reference_field("client.case_reference")
     version = _version_field()
 
     class Meta:
         model = Package
         fields = [
             "id",
+            "reference",
             "client",
+            "client_reference",
             "provider",
             "service_type",
             "start",
@@ -232,12 +260,14 @@ class PackageCostSerializer(serializers.ModelSerializer):
     unit_rate = MoneyField()
     units_per_week = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"))
     weekly_cost = MoneyField(read_only=True)
+    package_reference = PackageReferenceField()
 
     class Meta:
         model = PackageCost
         fields = [
             "id",
             "package",
+            "package_reference",
             "effective_from",
             "effective_to",
             "unit_rate",
@@ -264,9 +294,20 @@ class FundingSplitSerializer(serializers.ModelSerializer):
     package = VisiblePrimaryKeyRelatedField(model=Package)
     shares = ShareSerializer(many=True)
 
+    package_reference = PackageReferenceField()
+
     class Meta:
         model = FundingSplit
-        fields = ["id", "package", "effective_from", "effective_to", "shares", "basis", "decision_reference"]
+        fields = [
+            "id",
+            "package",
+            "package_reference",
+            "effective_from",
+            "effective_to",
+            "shares",
+            "basis",
+            "decision_reference",
+        ]
 
 
 class ChangeCostSerializer(serializers.Serializer):

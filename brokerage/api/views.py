@@ -70,12 +70,12 @@ class ClientViewSet(RestrictedModelViewSet):
 )
 class ReferralViewSet(RestrictedModelViewSet):
     """Referrals for brokerage. `status` may be set to `sourcing` or `cancelled`; offers move a
-    referral on. Send `version` on PATCH to be refused with 409 if someone changed it since."""
+    referral on. PATCH sends `version` (or If-Match): 428 without, 409 if someone changed it since."""
 
     model = Referral
     serializer_class = serializers.ReferralSerializer
     filterset_class = ReferralFilterSet
-    select_related = ("proposed_funder",)
+    select_related = ("proposed_funder", "client")
     ordering_fields = ["received_at", "required_start", "urgency", "status"]
     csv_filename = "referrals"
 
@@ -102,6 +102,7 @@ class OfferViewSet(RestrictedModelViewSet):
     model = Offer
     serializer_class = serializers.OfferSerializer
     filterset_class = OfferFilterSet
+    select_related = ("referral__client",)
     ordering_fields = ["created_at", "unit_rate", "earliest_start"]
     action_permissions = {"accept": "change", "decline": "change", "approve": "change"}
     csv_filename = "offers"
@@ -199,12 +200,13 @@ class RateCardViewSet(RestrictedModelViewSet):
 )
 class PackageViewSet(RestrictedModelViewSet):
     """Packages of care. Price and funding changes from a date (past dates allowed) go through
-    `change-cost/` and `change-funding/`; send `version` to be refused with 409 if stale."""
+    `change-cost/` and `change-funding/`; each change sends `version` (or If-Match): 428 without,
+    409 if stale."""
 
     model = Package
     serializer_class = serializers.PackageSerializer
     filterset_class = PackageFilterSet
-    select_related = ("paying_organisation",)
+    select_related = ("paying_organisation", "client")
     ordering_fields = ["start", "end", "status"]
     action_permissions = {
         "change_cost": "change",

@@ -107,10 +107,15 @@ class Package(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"P{self.pk:06d}" if self.pk else "P(new)"
+        return package_reference(self.pk) if self.pk else "P(new)"
 
     def is_live_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
+
+
+def package_reference(pk: int) -> str:
+    """How people name a package (``P000008``): on its pages, invoices, exports and the API."""
+    return f"P{pk:06d}"
 
 
 @pghistory.track()

@@ -86,8 +86,9 @@ def referral_update(*, referral: Referral, by: User, version: int | None = None,
 
 
 @transaction.atomic
-def referral_assign(*, referral: Referral, to: User | None, by: User) -> Referral:
-    locked = lock_referral(referral)
+def referral_assign(*, referral: Referral, to: User | None, by: User, version: int | None = None) -> Referral:
+    """Assign (or unassign) a referral; ``version``, the one the page showed, refuses a stale click."""
+    locked = lock_referral(referral, version)
     if not locked.is_open:
         raise ValidationError("Only open referrals can be assigned.")
     if to is not None and not to.is_active:
@@ -111,13 +112,13 @@ def referral_assign(*, referral: Referral, to: User | None, by: User) -> Referra
     return locked
 
 
-def referral_claim(*, referral: Referral, by: User) -> Referral:
-    return referral_assign(referral=referral, to=by, by=by)
+def referral_claim(*, referral: Referral, by: User, version: int | None = None) -> Referral:
+    return referral_assign(referral=referral, to=by, by=by, version=version)
 
 
 @transaction.atomic
-def referral_start_sourcing(*, referral: Referral, by: User) -> Referral:
-    locked = lock_referral(referral)
+def referral_start_sourcing(*, referral: Referral, by: User, version: int | None = None) -> Referral:
+    locked = lock_referral(referral, version)
     if locked.status != ReferralStatus.RECEIVED:
         raise ValidationError(f"This referral is {locked.get_status_display().lower()}, not received.")
     locked.status = ReferralStatus.SOURCING
@@ -130,11 +131,11 @@ def referral_start_sourcing(*, referral: Referral, by: User) -> Referral:
 
 
 @transaction.atomic
-def referral_cancel(*, referral: Referral, by: User, reason: str) -> Referral:
+def referral_cancel(*, referral: Referral, by: User, reason: str, version: int | None = None) -> Referral:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Enter why the referral is cancelled"]})
-    locked = lock_referral(referral)
+    locked = lock_referral(referral, version)
     if not locked.is_open:
         raise ValidationError(f"This referral is already {locked.get_status_display().lower()}.")
     locked.status = ReferralStatus.CANCELLED

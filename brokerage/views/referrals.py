@@ -136,7 +136,8 @@ class ReferralClaimView(BrokerageActionView):
     model = Referral
 
     def act(self, referral):
-        services.referral_claim(referral=referral, by=self.request.user)
+        version = forms.referral_version(self.request.POST)
+        services.referral_claim(referral=referral, by=self.request.user, version=version)
         return f"You are now working on referral {referral.reference}"
 
 
@@ -144,7 +145,8 @@ class ReferralSourcingView(BrokerageActionView):
     model = Referral
 
     def act(self, referral):
-        services.referral_start_sourcing(referral=referral, by=self.request.user)
+        version = forms.referral_version(self.request.POST)
+        services.referral_start_sourcing(referral=referral, by=self.request.user, version=version)
         return f"Sourcing started for referral {referral.reference}"
 
 
@@ -157,7 +159,8 @@ class ReferralAssignView(BrokerageActionView):
         if not form.is_valid():
             raise ValidationError(form.errors["assigned_to"])
         to = form.cleaned_data["assigned_to"]
-        services.referral_assign(referral=referral, to=to, by=self.request.user)
+        version = forms.referral_version(self.request.POST)
+        services.referral_assign(referral=referral, to=to, by=self.request.user, version=version)
         return (
             f"Referral {referral.reference} assigned to {to}"
             if to
@@ -172,5 +175,8 @@ class ReferralCancelView(BrokerageActionView):
         form = forms.CancelForm(self.request.POST)
         if not form.is_valid():
             raise ValidationError("Enter why the referral is cancelled.")
-        services.referral_cancel(referral=referral, by=self.request.user, reason=form.cleaned_data["reason"])
+        version = forms.referral_version(self.request.POST)
+        services.referral_cancel(
+            referral=referral, by=self.request.user, reason=form.cleaned_data["reason"], version=version
+        )
         return f"Referral {referral.reference} cancelled"

@@ -24,8 +24,9 @@ from commissioning.api.fields import MoneyField, OrganisationCodeField, VisibleP
 from commissioning.models import Partnership
 
 VERSION_HELP = (
-    "Increases with every change. On PATCH, send the version you loaded: if the record has changed "
-    "since, the edit is refused with 409. Ignored on create."
+    "Increases with every change. A change must send the version it was made from (here or as "
+    "If-Match): without it 428; if the record has changed since, 409 with the current version. "
+    "Ignored on create."
 )
 
 

@@ -58,6 +58,13 @@ class RestrictedViewSetMixin(StrictQueryMixin):
                 versions.check(obj, self.edit_version)
         return obj
 
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        version = response.data.get(versions.VERSION) if isinstance(response.data, dict) else None
+        if versions.is_versioned(self.model) and isinstance(version, int):
+            response["ETag"] = f'"{version}"'  # what a change sends back as If-Match
+        return response
+
     def is_versioned_edit(self) -> bool:
         """A change to one object that keeps a version: PATCH/PUT, or a POST action on it."""
         if not versions.is_versioned(self.model):

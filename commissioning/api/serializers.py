@@ -93,8 +93,9 @@ class ContractSerializer(serializers.ModelSerializer):
         required=False,
         min_value=1,
         help_text=(
-            "Increases with every change. On PATCH, send the version you loaded: if the contract "
-            "has changed since, the edit is refused with 409. Ignored on create."
+            "Increases with every change. On PATCH, send the version you loaded (or If-Match): "
+            "without it 428; if the contract has changed since, 409 with the current version. "
+            "Ignored on create."
         ),
     )
 

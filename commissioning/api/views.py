@@ -108,7 +108,9 @@ class ProviderViewSet(RestrictedModelViewSet):
     create=extend_schema(summary="Record a contract"),
     partial_update=extend_schema(
         summary="Change a contract",
-        description="Send `version` (as loaded) to refuse the edit with 409 if someone changed it since.",
+        description=(
+            "Send `version` (as loaded) or If-Match: required (428 without); 409 if someone changed it since."
+        ),
         responses={
             200: serializers.ContractSerializer,
             409: OpenApiResponse(description="The contract changed since the given version; nothing saved."),

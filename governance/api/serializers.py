@@ -166,7 +166,9 @@ class PaperSerializer(serializers.ModelSerializer):
     )
     appendices = serializers.SerializerMethodField()
     version = serializers.IntegerField(
-        required=False, min_value=1, help_text="On PATCH, the version you loaded: a stale edit answers 409."
+        required=False,
+        min_value=1,
+        help_text="On PATCH, the version you loaded (or If-Match): missing 428, stale 409.",
     )
 
     class Meta:

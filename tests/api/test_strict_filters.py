@@ -250,3 +250,15 @@ def test_a_valid_boolean_still_filters(world, admin_api):
 
 def test_a_valid_year_still_filters(world, admin_api):
     assert admin_api.get("/api/v1/budget-lines/", {"year": "2022"}).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1001", "2.5"])
+def test_a_bad_page_size_is_400_naming_it(value, world, admin_api):
+    response = admin_api.get("/api/v1/contracts/", {"page_size": value})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["page_size"]
+
+
+def test_a_good_page_size_is_honoured(world, admin_api):
+    assert admin_api.get("/api/v1/contracts/", {"page_size": "1000"}).status_code == 200

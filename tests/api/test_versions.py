@@ -136,6 +136,7 @@ def test_a_version_that_is_not_a_number_is_400(world, admin_api):
 
 def test_body_and_if_match_must_agree(world, admin_api):
     contract = world["contract"]
+    contract.refresh_from_db()
     url = reverse("api:contract-detail", kwargs={"pk": contract.pk})
 
     response = admin_api.patch(
@@ -155,3 +156,17 @@ def test_the_schema_documents_if_match_and_428():
     assert "428" in operation["responses"]
     assert "428" in schema["paths"]["/api/v1/contracts/{id}/"]["patch"]["responses"]
     assert "428" not in schema["paths"]["/api/v1/organisations/{id}/"]["patch"]["responses"]
+
+
+def test_one_versioned_record_answers_its_version_as_an_etag_that_if_match_takes(world, admin_api):
+    contract = world["contract"]
+    contract.refresh_from_db()
+    url = reverse("api:contract-detail", kwargs={"pk": contract.pk})
+
+    etag = admin_api.get(url)["ETag"]
+    changed = admin_api.patch(url, {"service": "Changed through If-Match"}, format="json", HTTP_IF_MATCH=etag)
+
+    assert etag == f'"{contract.version}"'
+    assert changed.status_code == 200
+    assert changed.json()["version"] == contract.version + 1
+    assert admin_api.get(url)["ETag"] == f'"{contract.version + 1}"'

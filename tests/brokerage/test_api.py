@@ -362,6 +362,7 @@ def test_change_cost_from_a_past_date_answers_the_new_row(api_as, broker, mine):
     assert response.json() == {
         "id": response.json()["id"],
         "package": package.pk,
+        "package_reference": f"P{package.pk:06d}",
         "effective_from": "2024-05-01",
         "effective_to": None,
         "unit_rate": "21.00",
@@ -512,3 +513,27 @@ def test_a_commissioner_reads_rate_cards_and_packages_but_not_clients(api_as, co
     assert api.get(f"{API}rate-cards/").json()["count"] == 1
     assert api.get(f"{API}packages/").json()["count"] == 1
     assert api.get(f"{API}clients/").status_code == 403
+
+
+def test_lists_name_packages_and_clients_by_their_references_beside_the_ids(api_as, broker, mine):
+    package, client = mine["packages"], mine["clients"]
+    api = api_as(broker)
+
+    row = api.get(f"{API}packages/").json()["results"][0]
+    assert (row["id"], row["reference"], row["client"], row["client_reference"]) == (
+        package.pk,
+        package.reference,
+        client.pk,
+        client.case_reference,
+    )
+    assert package.reference == f"P{package.pk:06d}"
+    cost = api.get(f"{API}package-costs/").json()["results"][0]
+    assert (cost["package"], cost["package_reference"]) == (package.pk, package.reference)
+    split = api.get(f"{API}funding-splits/").json()["results"][0]
+    assert (split["package"], split["package_reference"]) == (package.pk, package.reference)
+    offer = api.get(f"{API}offers/").json()["results"][0]
+    assert (offer["referral"], offer["client_reference"]) == (mine["referrals"].pk, client.case_reference)
+    referral = api.get(f"{API}referrals/").json()["results"][0]
+    assert (referral["client"], referral["client_reference"]) == (client.pk, client.case_reference)
+    csv_header = api.get(f"{API}packages/", {"format": "csv"}).content.decode("utf-8-sig").splitlines()[0]
+    assert "reference" in csv_header.split(",") and "client_reference" in csv_header.split(",")

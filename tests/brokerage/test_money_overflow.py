@@ -168,3 +168,14 @@ def test_an_answer_that_cannot_be_built_rolls_the_price_change_back(api_as, brok
     assert PackageCost.objects.filter(package=package).count() == before
     package.refresh_from_db()
     assert package.version == version
+
+
+def test_a_row_saved_before_the_check_does_not_break_the_cost_list(api_as, broker, mine):  # noqa: F811
+    """A price recorded before this check existed (straight into the table) is still listed."""
+    package = mine["packages"]
+    PackageCost.objects.filter(package=package).update(unit_rate=Decimal(HUGE), units_per_week=Decimal("168"))
+
+    response = api_as(broker).get(f"{API}package-costs/")
+
+    assert response.status_code == 200
+    assert response.json()["results"][0]["weekly_cost"] == "167999999999998.32"
