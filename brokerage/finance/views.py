@@ -215,18 +215,77 @@ class InvoiceDetailView(FinanceMixin, ObjectView):
         )
 
 
-class InvoiceIssueView(FinanceActionView):
+class ConfirmedActionView(FinanceActionView):
+    """A button with a GOV.UK confirmation step ("Are you sure?"): GET shows what will happen and the
+    button that does it (with Cancel back to the page); POST acts, as before."""
+
+    http_method_names = ["get", "post"]
+    confirm_template = "brokerage/finance/confirm.html"
+
+    def confirmation(self, obj) -> dict:
+        """``heading``, ``details`` (label, value pairs), ``warning``, ``button`` and ``warning_button``."""
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_target()
+        context = {
+            "object": obj,
+            "cancel_url": obj.get_absolute_url(),
+            "subnav": [
+                {"label": label, "url": reverse(name), "current": key == "invoices"}
+                for key, label, name in SECTIONS
+            ],
+            **self.confirmation(obj),
+        }
+        context["page_title"] = context["heading"]
+        return render(request, self.confirm_template, context)
+
+
+def _invoice_details(invoice: Invoice) -> list[tuple[str, str]]:
+    return [
+        ("From", f"{invoice.issuer.name} ({invoice.issuer.code})"),
+        ("To", f"{invoice.recipient.name} ({invoice.recipient.code})"),
+        ("Period", f"{invoice.period:%B %Y}"),
+        ("Total", format_money(invoice.total)),
+        ("Lines", str(invoice.lines.count())),
+    ]
+
+
+class InvoiceIssueView(ConfirmedActionView):
     model = Invoice
     deferred_job = "Rendering its PDF"
 
+    def confirmation(self, invoice) -> dict:
+        noun = invoice.get_kind_display().lower()
+        return {
+            "heading": f"Are you sure you want to issue this {noun}?",
+            "details": _invoice_details(invoice),
+            "warning": (
+                f"Issuing gives the {noun} its number and freezes it: it cannot be changed or deleted "
+                "afterwards, only corrected by a credit note."
+            ),
+            "button": f"Yes, issue the {noun}",
+        }
+
     def act(self, invoice):
         issued = services.invoice_issue(invoice=invoice, by=self.request.user)
+        if issued.kind == "credit_note":
+            return f"Issued {issued.number}."
         return f"Issued {issued.number}, due {issued.due_date:%-d %B %Y}."
 
 
-class InvoiceDeleteView(FinanceActionView):
+class InvoiceDeleteView(ConfirmedActionView):
     model = Invoice
     action = "delete"
+
+    def confirmation(self, invoice) -> dict:
+        return {
+            "heading": "Are you sure you want to delete this draft?",
+            "details": _invoice_details(invoice),
+            "warning": "The next recharge run bills these amounts again.",
+            "button": "Yes, delete the draft",
+            "warning_button": True,
+        }
 
     def act(self, invoice):
         services.invoice_delete_draft(invoice=invoice, by=self.request.user)

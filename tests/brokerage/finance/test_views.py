@@ -179,3 +179,35 @@ def test_the_dashboard_shows_drafts_disputes_and_old_debt(as_finance, run_month,
     run_month(MAY)
     page = as_finance.get(reverse("dashboard")).content.decode()
     assert "Drafts waiting to be issued" in page and "Disputes open" in page and "Debt over 90 days" in page
+
+
+def test_issue_and_delete_ask_are_you_sure_first(as_finance, run_month, example_one):
+    draft = run_month(MAY).invoices.get()
+    page = as_finance.get(draft.get_absolute_url()).content.decode()
+    assert 'href="' + reverse("finance:invoice-issue", args=[draft.pk]) + '"' in page  # a link, not a POST
+
+    for name, heading, button in [
+        ("finance:invoice-issue", "Are you sure you want to issue this invoice?", "Yes, issue the invoice"),
+        ("finance:invoice-delete", "Are you sure you want to delete this draft?", "Yes, delete the draft"),
+    ]:
+        confirm = as_finance.get(reverse(name, args=[draft.pk]))
+        text = confirm.content.decode()
+        assert confirm.status_code == 200 and heading in text and button in text and "£1,552.02" in text
+        draft.refresh_from_db()
+        assert draft.is_draft  # asking changes nothing
+
+    assert as_finance.post(reverse("finance:invoice-issue", args=[draft.pk])).status_code == 302
+    draft.refresh_from_db()
+    assert not draft.is_draft
+
+
+def test_settling_a_dispute_is_its_own_page_not_one_click(as_finance, issued, finance):
+    dispute = finance_services.dispute_raise(
+        invoice=issued, lines=list(issued.lines.all()), reason="wrong_rate", note="", by=finance
+    )
+    page = as_finance.get(issued.get_absolute_url()).content.decode()
+    assert "Credit the lines" not in page
+    assert 'href="' + reverse("finance:dispute-resolve", args=[dispute.pk]) + '"' in page
+    assert as_finance.post(reverse("finance:dispute-resolve", args=[dispute.pk]), {}).status_code == 200
+    dispute.refresh_from_db()
+    assert dispute.status == "open"  # nothing chosen, nothing settled
