@@ -23,7 +23,7 @@ from commissioning.money import format_money
 
 from .. import invoice_pdf
 from ..models import Dispute, DisputeStatus, Invoice, InvoiceLine, Payment, RechargeRun
-from . import forms, reports, selectors, services
+from . import balances, forms, reports, selectors, services
 from .filtersets import InvoiceFilterSet
 
 SHOWN = 200
@@ -536,10 +536,16 @@ class BalancesView(FinanceMixin, TemplateView):
         form = forms.BalancesForm(
             request.GET or None, organisations=forms.partner_organisations(list(self.partnerships()))
         )
-        balances = None
+        statement = None
         if form.is_bound and form.is_valid():
-            balances = selectors.agreement_of_balances(request.user, **form.cleaned_data)
-        context = self.get_context_data(form=form, balances=balances)
+            statement = balances.balance_statement(request.user, **form.cleaned_data)
+            fmt = request.GET.get("format")
+            if fmt in ("csv", "xlsx", "pdf"):
+                return balances.statement_file(statement, fmt)
+        context = self.get_context_data(
+            form=form, statement=statement, balances=statement.balances if statement else None
+        )
+        context["query"] = request.GET.urlencode()
         if form.errors:
             context["page_title"] = "Error: " + self.heading
         return self.render_to_response(context)
