@@ -44,12 +44,14 @@ def _groups(invoice: Invoice) -> list[dict]:
 
 
 def render(invoice: Invoice) -> bytes:
+    groups = _groups(invoice)
     html = render_to_string(
         "brokerage/pdf/invoice.html",
         {
             "invoice": invoice,
             "is_credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
-            "groups": _groups(invoice),
+            "groups": groups,
+            "line_count": sum(len(group["lines"]) for group in groups),
             "terms_days": (invoice.due_date - invoice.issue_date).days if invoice.due_date else None,
         },
     )

@@ -182,13 +182,22 @@ def govuk_style(form: forms.BaseForm) -> None:
         if isinstance(field, forms.ChoiceField) and not hasattr(field, "empty_label"):
             # Django's own choice fields carry the blank choice in their list (django-filter's and
             # model choice fields have an empty_label instead, set below).
+            # A blank choice the form named itself ("Any") keeps its name; Django's dashes do not.
             field.choices = [
-                ("", "Select one" if field.required else "None") if value == "" else (value, text)
+                ("", _blank_label(field, text)) if value == "" else (value, text)
                 for value, text in field.choices
             ]
         if getattr(field, "empty_label", None) is not None:
-            field.empty_label = "Select one" if field.required else "None"
+            field.empty_label = _blank_label(field, field.empty_label)
         _sync_widget_choices(field)
+
+
+def _blank_label(field: forms.Field, label) -> str:
+    """The label of a choice field's blank choice: the form's own, else "Select one" (required) or
+    "None" (optional)."""
+    if label and str(label).strip("-"):
+        return str(label)
+    return "Select one" if field.required else "None"
 
 
 def _sync_widget_choices(field: forms.Field) -> None:

@@ -112,7 +112,7 @@ def correction_apply(*, change: dict | None, packages: set[int], by: User) -> tu
         package_id = change.get("package") or (next(iter(packages)) if len(packages) == 1 else None)
         if isinstance(package_id, str) and package_id.isdigit():
             package_id = int(package_id)
-        if package_id not in packages:
+        if not isinstance(package_id, int) or package_id not in packages:
             raise ValidationError({"change": ["Say which package of the disputed lines the change is for."]})
         row = _record(kind, change, Package.objects.get(pk=package_id), by)
     if kind == CorrectionKind.FUNDING:

@@ -46,7 +46,7 @@ class _OrganisationCodeField(forms.CharField):
         value = (super().clean(value) or "").strip()
         if not value:
             return None
-        organisation = Organisation.objects.filter(code__iexact=value).first()
+        organisation = None if "\x00" in value else Organisation.objects.filter(code__iexact=value).first()
         if organisation is None:
             raise forms.ValidationError(f"There is no organisation with the code {value}.")
         return organisation

@@ -14,7 +14,7 @@ from ..recharges import parse_period
 
 class PeriodField(forms.CharField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", "The month as YYYY-MM, for example 2024-05")
+        kwargs.setdefault("help_text", "The month as YYYY-MM, for example 2022-05")
         kwargs.setdefault("widget", forms.TextInput(attrs={"class": "govuk-input--width-10"}))
         super().__init__(**kwargs)
 
@@ -151,7 +151,7 @@ class ReportForm(GovukFormMixin, forms.Form):
 
 
 class AsAtForm(GovukFormMixin, forms.Form):
-    as_at = GovukDateField(label="As at")
+    as_at = GovukDateField(label="Date to age the debt at", help_text="For example, 30 9 2026")
 
 
 class BalancesForm(GovukFormMixin, forms.Form):
@@ -161,7 +161,10 @@ class BalancesForm(GovukFormMixin, forms.Form):
     second = forms.ModelChoiceField(
         queryset=Organisation.objects.none(), label="Other organisation", to_field_name="code"
     )
-    as_at = GovukDateField(label="As at")
+    as_at = GovukDateField(
+        label="Date to agree balances at",
+        help_text="Usually the end of month 6, 9 or 12, for example 30 9 2026",
+    )
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)

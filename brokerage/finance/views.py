@@ -23,7 +23,7 @@ from commissioning.money import format_money
 
 from .. import invoice_pdf
 from ..models import Dispute, DisputeStatus, Invoice, InvoiceLine, Payment, RechargeRun
-from . import forms, reports, selectors, services
+from . import balances, forms, reports, selectors, services
 from .filtersets import InvoiceFilterSet
 
 SHOWN = 200
@@ -215,18 +215,77 @@ class InvoiceDetailView(FinanceMixin, ObjectView):
         )
 
 
-class InvoiceIssueView(FinanceActionView):
+class ConfirmedActionView(FinanceActionView):
+    """A button with a GOV.UK confirmation step ("Are you sure?"): GET shows what will happen and the
+    button that does it (with Cancel back to the page); POST acts, as before."""
+
+    http_method_names = ["get", "post"]
+    confirm_template = "brokerage/finance/confirm.html"
+
+    def confirmation(self, obj) -> dict:
+        """``heading``, ``details`` (label, value pairs), ``warning``, ``button`` and ``warning_button``."""
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_target()
+        context = {
+            "object": obj,
+            "cancel_url": obj.get_absolute_url(),
+            "subnav": [
+                {"label": label, "url": reverse(name), "current": key == "invoices"}
+                for key, label, name in SECTIONS
+            ],
+            **self.confirmation(obj),
+        }
+        context["page_title"] = context["heading"]
+        return render(request, self.confirm_template, context)
+
+
+def _invoice_details(invoice: Invoice) -> list[tuple[str, str]]:
+    return [
+        ("From", f"{invoice.issuer.name} ({invoice.issuer.code})"),
+        ("To", f"{invoice.recipient.name} ({invoice.recipient.code})"),
+        ("Period", f"{invoice.period:%B %Y}"),
+        ("Total", format_money(invoice.total)),
+        ("Lines", str(invoice.lines.count())),
+    ]
+
+
+class InvoiceIssueView(ConfirmedActionView):
     model = Invoice
     deferred_job = "Rendering its PDF"
 
+    def confirmation(self, invoice) -> dict:
+        noun = invoice.get_kind_display().lower()
+        return {
+            "heading": f"Are you sure you want to issue this {noun}?",
+            "details": _invoice_details(invoice),
+            "warning": (
+                f"Issuing gives the {noun} its number and freezes it: it cannot be changed or deleted "
+                "afterwards, only corrected by a credit note."
+            ),
+            "button": f"Yes, issue the {noun}",
+        }
+
     def act(self, invoice):
         issued = services.invoice_issue(invoice=invoice, by=self.request.user)
+        if issued.kind == "credit_note":
+            return f"Issued {issued.number}."
         return f"Issued {issued.number}, due {issued.due_date:%-d %B %Y}."
 
 
-class InvoiceDeleteView(FinanceActionView):
+class InvoiceDeleteView(ConfirmedActionView):
     model = Invoice
     action = "delete"
+
+    def confirmation(self, invoice) -> dict:
+        return {
+            "heading": "Are you sure you want to delete this draft?",
+            "details": _invoice_details(invoice),
+            "warning": "The next recharge run bills these amounts again.",
+            "button": "Yes, delete the draft",
+            "warning_button": True,
+        }
 
     def act(self, invoice):
         services.invoice_delete_draft(invoice=invoice, by=self.request.user)
@@ -477,10 +536,16 @@ class BalancesView(FinanceMixin, TemplateView):
         form = forms.BalancesForm(
             request.GET or None, organisations=forms.partner_organisations(list(self.partnerships()))
         )
-        balances = None
+        statement = None
         if form.is_bound and form.is_valid():
-            balances = selectors.agreement_of_balances(request.user, **form.cleaned_data)
-        context = self.get_context_data(form=form, balances=balances)
+            statement = balances.balance_statement(request.user, **form.cleaned_data)
+            fmt = request.GET.get("format")
+            if fmt in ("csv", "xlsx", "pdf"):
+                return balances.statement_file(statement, fmt)
+        context = self.get_context_data(
+            form=form, statement=statement, balances=statement.balances if statement else None
+        )
+        context["query"] = request.GET.urlencode()
         if form.errors:
             context["page_title"] = "Error: " + self.heading
         return self.render_to_response(context)

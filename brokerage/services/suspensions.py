@@ -20,14 +20,23 @@ REASON_MISSING = "Enter why the package is suspended, for example a hospital sta
 FIXED_PERCENT = {SuspensionTreatment.RETAINED: Decimal("100"), SuspensionTreatment.STOPPED: Decimal("0")}
 
 
+def _number(value) -> Decimal | None:
+    if value in (None, "") or isinstance(value, bool | dict | list):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
 def suspension_paid_percent(treatment: str, paid_percent) -> Decimal:
     """The percentage the provider is paid: 100 when retained, 0 when stopped, the one given (more
     than 0 and less than 100) when reduced."""
-    if treatment not in SuspensionTreatment.values:
+    if not isinstance(treatment, str) or treatment not in SuspensionTreatment.values:
         raise ValidationError({"treatment": ["Choose retained, reduced or stopped."]})
     if treatment in FIXED_PERCENT:
         fixed = FIXED_PERCENT[treatment]
-        if paid_percent not in (None, "") and Decimal(paid_percent) != fixed:
+        if paid_percent not in (None, "") and _number(paid_percent) != fixed:
             raise ValidationError(
                 {
                     "paid_percent": [
@@ -36,10 +45,7 @@ def suspension_paid_percent(treatment: str, paid_percent) -> Decimal:
                 }
             )
         return fixed
-    try:
-        value = Decimal(str(paid_percent)) if paid_percent not in (None, "") else None
-    except InvalidOperation:
-        value = None
+    value = _number(paid_percent)
     if value is None or not value.is_finite():
         raise ValidationError(
             {"paid_percent": ["Enter the percentage the provider is still paid, for example 80."]}

@@ -203,6 +203,18 @@ def cases() -> list[Case]:
         web("finance:invoice", kwargs={"pk": "invoice"}, needs=[perm(K, v, "invoice")], scope="home"),
         web(
             "finance:invoice-issue",
+            kwargs={"pk": "draft_invoice"},
+            needs=[perm(K, ch, "invoice")],
+            scope="home",
+        ),
+        web(
+            "finance:invoice-delete",
+            kwargs={"pk": "draft_invoice"},
+            needs=[perm(K, d, "invoice")],
+            scope="home",
+        ),
+        web(
+            "finance:invoice-issue",
             "POST",
             kwargs={"pk": "draft_invoice"},
             needs=[perm(K, ch, "invoice")],

@@ -1,6 +1,7 @@
 """A finance officer's month end: start the recharge run, review the draft (lines grouped by
 package), issue it, download the PDF, record the payment of the undisputed line while the other is
-disputed, credit the disputed line, and read the aged debt and recharge reports. axe-core runs on
+disputed, waive the disputed line (a credit note), run the next month (the waived amount is not
+billed again), and read the aged debt and recharge reports. axe-core runs on
 every page visited and the pages log no console errors (CSP: no inline script or style)."""
 
 from __future__ import annotations
@@ -125,7 +126,10 @@ def test_a_finance_officer_runs_month_end(page, bromley, packages):
     expect(page.get_by_text(re.compile("client LAS100001"))).to_be_visible()
     expect(page.get_by_text(re.compile("client LAS100002"))).to_be_visible()
     check(page, "draft")
-    page.get_by_role("button", name="Issue invoice").click()
+    page.get_by_role("link", name="Issue invoice").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Are you sure you want to issue this invoice?")
+    check(page, "issue-confirm")
+    page.get_by_role("button", name="Yes, issue the invoice").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Issued LBB-")
     invoice = Invoice.objects.get()
     assert invoice.status == "issued" and invoice.number.startswith("LBB-")
@@ -153,12 +157,31 @@ def test_a_finance_officer_runs_month_end(page, bromley, packages):
     assert invoice.status == "disputed"
     check(page, "disputed")
 
-    # The disputed line is credited: a credit note, and nothing is left to pay.
-    page.get_by_role("button", name="Credit the lines").click()
+    # The disputed line is waived: a credit note at once, and nothing is left to pay.
+    page.get_by_role("link", name="Settle the dispute").click()
+    check(page, "settle-dispute")
+    page.get_by_label("Waived: not billed, as a settlement").check()
+    page.get_by_role("button", name="Settle the dispute").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("credit note LBB-CN-")
+    expect(page.get_by_text("never billed again")).to_be_visible()
     invoice.refresh_from_db()
     assert (invoice.status, invoice.outstanding) == ("paid", Decimal("0.00"))
     assert Dispute.objects.get().credit_note.total == Decimal("880.00")
+
+    # The next run (June) bills June only: the waived May amount is not billed again.
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_role("link", name="Start a recharge run").click()
+    page.get_by_label("Paying organisation (issuer)").select_option(
+        label="London Borough of Bromley (LBB) in Bromley"
+    )
+    page.get_by_label("Month to recharge").fill("2022-06")
+    page.get_by_role("button", name="Start the run").click()
+    expect(page.locator("#run-status")).to_contain_text("Done")
+    # June: 1234.56 x 30 x 40 / 700 = 2116.39, and 700 x 30 x 40 / 700 = 1200.00.
+    expect(page.locator("#run-status")).to_contain_text("£3,316.39")
+    june = Invoice.objects.get(period=date(2022, 6, 1))
+    assert june.total == Decimal("3316.39")
+    assert {line.month for line in june.lines.all()} == {date(2022, 6, 1)}  # nothing for May again
 
     # Reports.
     page.get_by_role("link", name="Aged debt").click()

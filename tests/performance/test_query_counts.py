@@ -792,6 +792,7 @@ WEB_NOT_LISTS: dict[str, str] = {
     "brokerage:package-change-cost": FORM,
     "brokerage:package-change-funding": FORM,
     "brokerage:package-end": FORM,
+    "brokerage:package-suspend": FORM,
     "brokerage:panel-decision": "one panel decision and its apply form",
     "brokerage:panel-decision-create": FORM,
     "brokerage:client-create": FORM,
@@ -802,6 +803,9 @@ WEB_NOT_LISTS: dict[str, str] = {
     "finance:invoice-pdf": "a PDF file download",
     "finance:payment-create": FORM,
     "finance:dispute-create": FORM,
+    "finance:dispute-resolve": FORM,
+    "finance:invoice-issue": "a confirmation step for one invoice",
+    "finance:invoice-delete": "a confirmation step for one invoice",
     "governance:paper-create": FORM,
     "governance:board-create": FORM,
     "governance:board-edit": FORM,
@@ -857,6 +861,7 @@ API_LISTS: dict[str, Route] = {
 }
 
 API_NOT_LISTS: dict[str, str] = {
+    "package-suspensions": "one package's suspensions, a handful, unpaginated",
     "api:api-root": "the index of links",
     "invoice-pdf": "a PDF file download",
     "governance-api:pack-pdf": "a PDF file download",

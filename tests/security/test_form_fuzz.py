@@ -182,18 +182,8 @@ FORMS = [
     Form("brokerage:rate-card-edit", "brokerage_manager", kwargs=pk("rate_card"), classes=("RateCardForm",)),
     # --- finance -------------------------------------------------------------------------------
     Form("finance:run-create", "finance_officer", classes=("RunForm",)),
-    Form(
-        "finance:invoice-issue",
-        "finance_officer",
-        kwargs=pk("draft_invoice"),
-        page=page("finance:invoice", "draft_invoice"),
-    ),
-    Form(
-        "finance:invoice-delete",
-        "finance_officer",
-        kwargs=pk("draft_invoice"),
-        page=page("finance:invoice", "draft_invoice"),
-    ),
+    Form("finance:invoice-issue", "finance_officer", kwargs=pk("draft_invoice")),
+    Form("finance:invoice-delete", "finance_officer", kwargs=pk("draft_invoice")),
     Form("finance:payment-create", "finance_officer", kwargs=pk("invoice"), classes=("PaymentForm",)),
     Form("finance:dispute-create", "finance_officer", kwargs=pk("invoice"), classes=("DisputeForm",)),
     Form("finance:dispute-resolve", "finance_officer", kwargs=pk("dispute"), classes=("ResolveForm",)),

@@ -480,11 +480,9 @@ class CodeField(OrganisationCodeField):
     """An organisation code, case-insensitively (api.md: ``lbb`` is ``LBB``)."""
 
     def to_internal_value(self, data):
-        if isinstance(data, str) and data.strip():
-            code = (
-                self.get_queryset().filter(code__iexact=data.strip()).values_list("code", flat=True).first()
-            )
-            data = code or data
+        if isinstance(data, str) and data.strip() and "\x00" not in data:
+            match = self.get_queryset().filter(code__iexact=data.strip()).values_list("code", flat=True)
+            data = match.first() or data
         return super().to_internal_value(data)
 
 

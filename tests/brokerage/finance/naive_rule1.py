@@ -30,10 +30,11 @@ from brokerage.recharges import (
 )
 
 
-def amount(weekly_cost: Decimal, days: int, percent: Decimal) -> Decimal:
-    return (Decimal(weekly_cost) * Decimal(days) * Decimal(percent) / Decimal(700)).quantize(
-        Decimal("0.01"), rounding="ROUND_HALF_UP"
-    )
+def amount(weekly_cost: Decimal, days: int, percent: Decimal, paid_percent: Decimal = HUNDRED) -> Decimal:
+    """rules.md: ``weekly_cost * days * percent * paid_percent / (7 * 100 * 100)``, one expression."""
+    return (
+        Decimal(weekly_cost) * Decimal(days) * Decimal(percent) * Decimal(paid_percent) / Decimal(70000)
+    ).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
 
 
 def _covering(rows: Iterable, day: date) -> list:
@@ -52,7 +53,7 @@ def month_segments(facts: PackageFacts, month: date) -> MonthResult:
     if hi < lo:
         return result
     cuts = {lo, hi + ONE_DAY}
-    for row in (*facts.costs, *facts.splits):
+    for row in (*facts.costs, *facts.splits, *facts.suspensions):
         if lo < row.start <= hi:
             cuts.add(row.start)
         if row.end is not None and lo <= row.end < hi:
@@ -72,20 +73,25 @@ def month_segments(facts: PackageFacts, month: date) -> MonthResult:
         elif len(costs) != 1:
             kind = "no_cost" if not costs else "overlapping_costs"
             message = "no cost covers these days" if not costs else "two costs cover these days"
+        elif len(_covering(facts.suspensions, a)) > 1:
+            kind, message = "overlapping_suspensions", "two suspensions cover these days"
         else:
             kind = ""
         if kind:
             _add_issue(result.issues, Issue(facts.package, a, end, kind, message))
             continue
-        segment = Segment(a, end, costs[0].weekly_cost, splits[0].shares)
+        suspended = _covering(facts.suspensions, a)
+        paid = Decimal(suspended[0].paid_percent) if suspended else HUNDRED
+        segment = Segment(a, end, costs[0].weekly_cost, splits[0].shares, paid)
         previous = result.segments[-1] if result.segments else None
         if (
             previous
             and previous.end + ONE_DAY == a
             and previous.weekly_cost == segment.weekly_cost
             and previous.shares == segment.shares
+            and previous.paid_percent == paid
         ):
-            result.segments[-1] = Segment(previous.start, end, previous.weekly_cost, previous.shares)
+            result.segments[-1] = Segment(previous.start, end, previous.weekly_cost, previous.shares, paid)
         else:
             result.segments.append(segment)
     return result
@@ -119,7 +125,8 @@ def owed_lines(facts: PackageFacts, month: date) -> tuple[list[Line], list[Issue
                     days=segment.days,
                     weekly_cost=segment.weekly_cost,
                     percent=Decimal(percent),
-                    amount=amount(segment.weekly_cost, segment.days, percent),
+                    amount=amount(segment.weekly_cost, segment.days, percent, segment.paid_percent),
+                    paid_percent=None if segment.paid_percent == HUNDRED else segment.paid_percent,
                 )
             )
     return lines, result.issues
@@ -130,6 +137,7 @@ def true_up(
     *,
     period: date,
     billed: Mapping[tuple[Hashable, Hashable, date], Decimal],
+    waived: Mapping[tuple[Hashable, Hashable, date], Decimal] | None = None,
 ) -> RunResult:
     """What a run for ``period`` bills: for every package month up to the period, owed - billed.
 
@@ -139,7 +147,11 @@ def true_up(
     period = month_start(period)
     result = RunResult()
     by_recipient: dict[Hashable, list[Line]] = defaultdict(list)
-    billed = {k: Decimal(v) for k, v in billed.items() if Decimal(v) != 0}
+    settled: dict = defaultdict(lambda: ZERO)
+    for source in (billed, waived or {}):  # waived amounts count as settled (rules.md)
+        for key, value in source.items():
+            settled[key] += Decimal(value)
+    billed = {k: v for k, v in settled.items() if v != 0}
     seen: set[tuple[Hashable, Hashable, date]] = set()
     billed_recipients: dict[tuple[Hashable, date], set] = defaultdict(set)
     for package, recipient, month in billed:
@@ -217,4 +229,5 @@ def _with(line: Line, *, adjustment: bool) -> Line:
         line.amount,
         adjustment=adjustment,
         previously_billed=line.previously_billed,
+        paid_percent=line.paid_percent,
     )

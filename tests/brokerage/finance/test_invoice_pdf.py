@@ -127,7 +127,7 @@ def test_a_credit_note_says_what_it_credits(credit_note):
     text = " ".join(text_of(invoice_pdf.render(credit_note)).split())
     assert "Credit note LBB-CN-2223-00001" in text
     assert "Credits invoice LBB-2223-00001" in text
-    assert "Total credited £1,552.02" in text
+    assert "Total credited (1 line, 1 package) £1,552.02" in text
     assert "Remittance" not in text
 
 

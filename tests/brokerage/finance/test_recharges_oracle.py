@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from brokerage import recharges
-from brokerage.recharges import CostRow, PackageFacts, SplitRow
+from brokerage.recharges import CostRow, PackageFacts, SplitRow, SuspensionRow
 
 from . import naive_rule1
 
@@ -41,7 +41,19 @@ def rough_packages(draw, key):
     start = BASE + timedelta(days=draw(st.integers(0, 300)))
     end = draw(st.one_of(st.none(), st.integers(-5, 400).map(lambda n: start + timedelta(days=n))))
     payer = draw(st.sampled_from(FUNDERS))
-    return PackageFacts(key, start, end, payer, draw(rough_rows("cost")), draw(rough_rows("split")))
+    suspensions = []
+    for _ in range(draw(st.integers(0, 3))):  # possibly overlapping: reported, never billed
+        begin = BASE + timedelta(days=draw(st.integers(-10, 400)))
+        suspensions.append(
+            SuspensionRow(
+                begin,
+                begin + timedelta(days=draw(st.integers(0, 60))),
+                draw(st.sampled_from([D(0), D(50), D(80), D("33.33"), D(100)])),
+            )
+        )
+    return PackageFacts(
+        key, start, end, payer, draw(rough_rows("cost")), draw(rough_rows("split")), tuple(suspensions)
+    )
 
 
 @st.composite
@@ -53,7 +65,12 @@ def runs(draw):
         month = date(2021 + draw(st.integers(0, 1)), draw(st.integers(1, 12)), 1)
         key = (draw(st.integers(0, 4)), draw(st.sampled_from(FUNDERS)), month)
         billed[key] = draw(st.decimals(D("-500"), D("3000"), places=2))
-    return packages, period, billed
+    waived = {}
+    for _ in range(draw(st.integers(0, 3))):
+        month = date(2021 + draw(st.integers(0, 1)), draw(st.integers(1, 12)), 1)
+        key = (draw(st.integers(0, 4)), draw(st.sampled_from(FUNDERS)), month)
+        waived[key] = draw(st.decimals(D("0.01"), D("800"), places=2))
+    return packages, period, billed, waived
 
 
 def _shape(result):
@@ -68,9 +85,9 @@ def _shape(result):
 @settings(max_examples=400, deadline=None)
 @given(runs())
 def test_the_sweep_bills_exactly_what_the_plain_rule_bills(run):
-    packages, period, billed = run
-    assert _shape(recharges.true_up(packages, period=period, billed=billed)) == _shape(
-        naive_rule1.true_up(packages, period=period, billed=billed)
+    packages, period, billed, waived = run
+    assert _shape(recharges.true_up(packages, period=period, billed=billed, waived=waived)) == _shape(
+        naive_rule1.true_up(packages, period=period, billed=billed, waived=waived)
     )
 
 

@@ -144,3 +144,12 @@ def test_the_invoice_page_with_a_bad_filter_shows_the_error_and_lists_nothing(cl
     )
     lower = client.get(reverse("finance:invoices") + "?issuer=lbb&period=2026-10")
     assert documents[0].number in lower.text and documents[2].number not in lower.text
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/invoices/", "/api/v1/recharge-report/", "/api/v1/aged-debt/?as_at=2026-12-01&"]
+)
+def test_a_code_with_a_nul_character_is_a_400_not_a_500(api, url):
+    joiner = "" if url.endswith("&") else "?"
+    response = api.get(f"{url}{joiner}issuer=L%00BB")
+    assert response.status_code == 400 and "issuer" in response.json()

@@ -225,3 +225,19 @@ def test_the_api_posts_and_lists_suspensions(api_as, broker, june_package, make_
 
     outsider = api_as(make_user(roles.BROKER, [other_partnership]))
     assert outsider.get(url).status_code == 404
+
+
+def test_the_invoice_page_shows_what_the_provider_was_paid(june_package, broker, finance, run_month, client):
+    services.suspension_add(
+        package=june_package,
+        effective_from=date(2026, 6, 11),
+        effective_to=date(2026, 6, 20),
+        treatment="reduced",
+        paid_percent=D("80"),
+        reason="Hospital stay",
+        by=broker,
+    )
+    invoice = run_month(JUNE).invoices.get()
+    client.force_login(finance)
+    page = client.get(invoice.get_absolute_url()).text
+    assert "50% × 80% paid" in page and "£400.00" in page

@@ -145,7 +145,7 @@ def test_reports_pages_and_downloads(as_finance, issued, finance):
     balances = as_finance.get(
         reverse("finance:balances") + "?first=LBB&second=SELCCG-BR&as_at_day=30&as_at_month=9&as_at_year=2022"
     )
-    assert balances.status_code == 200 and balances.content.decode().count("£1,552.02") == 2
+    assert balances.status_code == 200 and balances.content.decode().count("£1,552.02") >= 2
 
 
 @pytest.mark.parametrize("name", ["finance:invoice", "finance:invoice-pdf"])
@@ -180,3 +180,74 @@ def test_the_dashboard_shows_drafts_disputes_and_old_debt(as_finance, run_month,
     run_month(MAY)
     page = as_finance.get(reverse("dashboard")).content.decode()
     assert "Drafts waiting to be issued" in page and "Disputes open" in page and "Debt over 90 days" in page
+
+
+def test_issue_and_delete_ask_are_you_sure_first(as_finance, run_month, example_one):
+    draft = run_month(MAY).invoices.get()
+    page = as_finance.get(draft.get_absolute_url()).content.decode()
+    assert 'href="' + reverse("finance:invoice-issue", args=[draft.pk]) + '"' in page  # a link, not a POST
+
+    for name, heading, button in [
+        ("finance:invoice-issue", "Are you sure you want to issue this invoice?", "Yes, issue the invoice"),
+        ("finance:invoice-delete", "Are you sure you want to delete this draft?", "Yes, delete the draft"),
+    ]:
+        confirm = as_finance.get(reverse(name, args=[draft.pk]))
+        text = confirm.content.decode()
+        assert confirm.status_code == 200 and heading in text and button in text and "£1,552.02" in text
+        draft.refresh_from_db()
+        assert draft.is_draft  # asking changes nothing
+
+    assert as_finance.post(reverse("finance:invoice-issue", args=[draft.pk])).status_code == 302
+    draft.refresh_from_db()
+    assert not draft.is_draft
+
+
+def test_settling_a_dispute_is_its_own_page_not_one_click(as_finance, issued, finance):
+    dispute = finance_services.dispute_raise(
+        invoice=issued, lines=list(issued.lines.all()), reason="wrong_rate", note="", by=finance
+    )
+    page = as_finance.get(issued.get_absolute_url()).content.decode()
+    assert "Credit the lines" not in page
+    assert 'href="' + reverse("finance:dispute-resolve", args=[dispute.pk]) + '"' in page
+    assert as_finance.post(reverse("finance:dispute-resolve", args=[dispute.pk]), {}).status_code == 200
+    dispute.refresh_from_db()
+    assert dispute.status == "open"  # nothing chosen, nothing settled
+
+
+def test_the_agreement_of_balances_lists_documents_nets_and_downloads(as_finance, issued, finance):
+    dispute = finance_services.dispute_raise(
+        invoice=issued, lines=list(issued.lines.all()), reason="wrong_rate", note="", by=finance
+    )
+    finance_services.dispute_resolve(dispute=dispute, outcome="upheld", by=finance)
+    finance_services.invoice_record_payment(
+        invoice=issued, amount=D("552.02"), paid_on=date(2022, 7, 1), by=finance
+    )
+    url = (
+        reverse("finance:balances") + "?first=LBB&second=SELCCG-BR&as_at_day=30&as_at_month=9&as_at_year=2022"
+    )
+
+    page = as_finance.get(url).content.decode()
+
+    assert "LBB-2223-00001" in page and "Documents" in page
+    assert "South East London CCG (Bromley) (SELCCG-BR) owes LBB £1,000.00 net" in page
+    csv = as_finance.get(url + "&format=csv").content.decode("utf-8-sig").splitlines()
+    assert csv[0] == "Number,Kind,From,To,Period,Issue date,Amount,Paid by the date,Outstanding"
+    assert csv[1] == "LBB-2223-00001,Invoice,LBB,SELCCG-BR,2022-05,2022-06-01,1552.02,552.02,1000.00"
+    assert csv[2] == "Total LBB to SELCCG-BR,,,,,,1552.02,552.02,1000.00"
+    assert csv[-1].startswith('"Net: South East London CCG') and csv[-1].endswith(",1000.00")
+    assert as_finance.get(url + "&format=xlsx").content[:2] == b"PK"
+    pdf = as_finance.get(url + "&format=pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_balances_and_aged_debt_name_the_missing_date_plainly(as_finance, issued):
+    page = as_finance.get(reverse("finance:balances") + "?first=LBB&second=SELCCG-BR").content.decode()
+    assert "Enter the date to agree balances at" in page and "Enter the as at" not in page
+    aged = as_finance.get(reverse("finance:aged-debt") + "?as_at_day=").content.decode()
+    assert "Enter the date to age the debt at" in aged
+
+
+def test_hints_match_their_errors_and_blank_choices_are_not_none(as_finance, issued):
+    page = as_finance.get(reverse("finance:report") + "?period=2022-13").content.decode()
+    assert "for example 2022-05" in page and "2024-05" not in page
+    assert ">None<" not in page and ">Any<" in page
