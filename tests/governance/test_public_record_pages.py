@@ -171,3 +171,28 @@ def test_the_membership_form_offers_the_partnerships_people_without_a_vote_ticke
         {"person": ours.pk, "role": "officer", "start_day": "1", "start_month": "1", "start_year": "2021"},
     )
     assert not Membership.objects.get(person=ours).voting
+
+
+def test_the_public_meeting_page_keeps_the_appendix_numbers_of_the_members_pack(
+    client, scene, settings, tmp_path
+):
+    from governance.models import ExemptionRegime
+    from tests.governance.factories import PaperFactory, pdf_bytes
+
+    settings.MEDIA_ROOT = tmp_path
+    paper = PaperFactory(board=scene.board, title="Brokerage prices")
+    services.agenda_item_update(item=scene.item, paper=paper, by=None)
+    services.appendix_add(
+        paper=paper,
+        title="Tender prices",
+        filename="p.pdf",
+        data=pdf_bytes(1),
+        exemption_regime=ExemptionRegime.SCHEDULE_12A,
+        exemption_paragraph=3,
+        exemption_reason="Prices",
+        by=None,
+    )
+    services.appendix_add(paper=paper, title="Public model", filename="m.pdf", data=pdf_bytes(1), by=None)
+    html = client.get(reverse("governance:public-meeting", args=["BBB", scene.meeting.pk])).content.decode()
+    assert "Appendix 1: exempt, not included" in html and "Appendix 2: Public model" in html
+    assert "Tender prices" not in html
