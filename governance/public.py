@@ -53,7 +53,7 @@ def public_decisions(board: Board) -> QuerySet[Decision]:
         published_decisions()
         .filter(agenda_item__meeting__board=board)
         .exclude(agenda_item__exemption_regime__in=EXEMPT_REGIMES)
-        .select_related("agenda_item__meeting", "corrects")
+        .select_related("agenda_item__meeting__board", "corrects")
         .prefetch_related(
             Prefetch(
                 "corrections",
