@@ -298,6 +298,9 @@ def _bromley_bbb(board: Board, people: dict[str, Person], *, by, today: date) ->
         by=by,
     )
     assert (item.item_number, item.enclosure_number) == ("6", "4"), (item.item_number, item.enclosure_number)
+    # The lifecycle of rule 3: the meeting is held (its attendance recorded) before its decisions,
+    # and a decision is public only once its notice is published.
+    services.meeting_mark_held(meeting=meeting, by=by)
     decision = services.decision_record(
         agenda_item=item,
         resolution="That the Bromley Borough Based Board:\n"
@@ -310,9 +313,9 @@ def _bromley_bbb(board: Board, people: dict[str, Person], *, by, today: date) ->
         "provision and duplicate work.",
         outcome=Outcome.APPROVED,
         financial_value=Decimal("162053.00"),
-        published_on=date(2021, 9, 3),
         by=by,
     )
+    decision = services.decision_publish(decision=decision, published_on=date(2021, 9, 3), by=by)
     services.action_add(
         meeting=meeting,
         decision=decision,
@@ -322,12 +325,13 @@ def _bromley_bbb(board: Board, people: dict[str, Person], *, by, today: date) ->
         due=date(2022, 4, 1),
         by=by,
     )
-    services.meeting_set_status(meeting=meeting, status="held", by=by)
-    services.minutes_write(
+    minutes = services.minutes_write(
         meeting=meeting,
         entries={item.pk: "The Board considered the report and agreed the recommendations."},
         by=by,
     )
+    # Not yet approved (the next meeting is to come): published as a draft, subject to approval.
+    services.minutes_publish_draft(minutes=minutes, by=by)
     # A meeting coming up, with its forward plan entry, so the pages have something ahead.
     upcoming_day = today + relativedelta(months=1)
     while upcoming_day.weekday() != 3:  # Thursdays
@@ -338,6 +342,8 @@ def _bromley_bbb(board: Board, people: dict[str, Person], *, by, today: date) ->
         venue="Bromley Civic Centre, Stockwell Close, BR1 3UH",
         by=by,
     )
+    # Loaded history: an entry the system published 35 days before the meeting (the service sets
+    # today's date on publication; the loader records when it happened).
     ForwardPlanEntry.objects.create(
         board=board,
         title="Integrated Placements and Brokerage: final budget for the year",

@@ -65,11 +65,21 @@ class AgendaItemForm(GovukFormMixin, forms.Form):
         help_text="1 to 7, for council information",
     )
     exemption_reason = forms.CharField(label="Reason for exemption", max_length=300, required=False)
+    forward_plan_entry = forms.ModelChoiceField(
+        label="Forward plan entry",
+        queryset=ForwardPlanEntry.objects.none(),
+        required=False,
+        help_text="For a key decision: the published forward plan entry this item takes",
+    )
 
-    def __init__(self, *args, papers=None, **kwargs):
+    def __init__(self, *args, papers=None, entries=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["paper"].queryset = papers
         self.fields["paper"].empty_label = "No paper"
+        self.fields["forward_plan_entry"].queryset = (
+            entries if entries is not None else ForwardPlanEntry.objects.none()
+        )
+        self.fields["forward_plan_entry"].empty_label = "Not on the forward plan"
 
 
 class PaperForm(GovukFormMixin, forms.Form):
@@ -213,7 +223,26 @@ class DecisionForm(GovukFormMixin, forms.Form):
 
 
 class PublishForm(GovukFormMixin, forms.Form):
-    published_on = GovukDateField(label="Published on")
+    published_on = GovukDateField(label="Published on", required=False, help_text="Blank: today")
+
+
+class CorrectionForm(GovukFormMixin, forms.Form):
+    """A correction notice: what the decision should have said."""
+
+    resolution = forms.CharField(label="Corrected resolution", widget=forms.Textarea(attrs={"rows": 4}))
+    reasons = forms.CharField(
+        label="Reasons for the decision", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    alternatives_rejected = forms.CharField(
+        label="Alternatives considered and rejected", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    financial_value = MoneyField(label="Financial value", required=False)
+    correction_note = forms.CharField(
+        label="What is corrected",
+        help_text="For example: the value was mistyped",
+        max_length=300,
+        required=False,
+    )
 
 
 class PackRequestForm(forms.Form):

@@ -72,16 +72,42 @@ def css_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def exemption_marking(regime: str, paragraph: int | None) -> str:
+    """What every page of exempt content in a members' pack carries in its running header."""
+    if regime == ExemptionRegime.SCHEDULE_12A:
+        return (
+            f"NOT FOR PUBLICATION by virtue of paragraph {paragraph} of Part 1 of Schedule 12A to the "
+            "Local Government Act 1972"
+        )
+    if regime == ExemptionRegime.ACT_1960:
+        return (
+            "NOT FOR PUBLICATION by virtue of section 1(2) of the Public Bodies (Admission to Meetings) "
+            "Act 1960"
+        )
+    return ""
+
+
+def marking_page(regime: str, paragraph: int | None) -> str:
+    """The CSS named page of exempt content under this regime and paragraph (its header says so)."""
+    if regime == ExemptionRegime.NONE:
+        return ""
+    return f"exempt-{regime.replace('_', '-')}-{paragraph or 0}"
+
+
 @dataclass
 class AppendixSlot:
     appendix: PaperAppendix
     anchor: str
     pages: int
+    number: int = 0  # the same in both packs: an exempt appendix keeps its place in the public one
+    withheld: bool = False  # exempt, left out of this (public) pack: "exempt, not included"
+    marking: str = ""  # the running-header marking of its pages in the members' pack
+    page_name: str = ""
     problem: str = ""  # why the stored file cannot be drawn in: one placeholder page says so
 
     @property
     def page_numbers(self) -> range:
-        return range(1, self.pages + 1)
+        return range(1, self.pages + 1) if not self.withheld else range(0)
 
 
 @dataclass
@@ -93,7 +119,10 @@ class PackItem:
     appendices: list[AppendixSlot] = field(default_factory=list)
     linked: list[str] = field(default_factory=list)  # rendered HTML of linked objects
     minutes: list[MinuteEntry] = field(default_factory=list)
+    minutes_draft: bool = False  # the last meeting's minutes are not approved yet
     actions: list = field(default_factory=list)
+    marking: str = ""  # members' pack: "NOT FOR PUBLICATION ..." on every page of an exempt item
+    page_name: str = ""
 
 
 @dataclass
@@ -194,14 +223,24 @@ def pack_items(meeting: Meeting, audience: str) -> list[PackItem]:
     for item in items:
         withheld = _withheld(item, audience)
         entry = PackItem(item=item, included=not withheld, withheld=withheld, anchor=f"item-{item.pk}")
+        members = audience == PackAudience.MEMBERS
+        if members and item.exempt:
+            entry.marking = exemption_marking(item.exemption_regime, item.exemption_paragraph)
+            entry.page_name = marking_page(item.exemption_regime, item.exemption_paragraph)
         if item.standing_kind == StandingItem.PREVIOUS_MINUTES and not withheld:
-            if previous is not None and hasattr(previous, "minutes"):
-                minutes = previous.minutes.entries.select_related("agenda_item").order_by(
-                    "agenda_item__order"
-                )
+            # the public pack carries the last minutes only once public (approved, or published as
+            # a draft "subject to approval"); members see the draft
+            last = (
+                getattr(previous, "minutes", None)
+                if previous is not None and hasattr(previous, "minutes")
+                else None
+            )
+            if last is not None and (members or last.public):
+                minutes = last.entries.select_related("agenda_item").order_by("agenda_item__order")
                 if audience == PackAudience.PUBLIC:
                     minutes = minutes.filter(agenda_item__exemption_regime=ExemptionRegime.NONE)
                 entry.minutes = list(minutes)
+                entry.minutes_draft = last.approved_on is None
             entry.actions = list(action_log_for(meeting, public=audience == PackAudience.PUBLIC))
         elif item.paper_id is None and item.standing_kind != StandingItem.NONE:
             entry.included = False  # standing items without papers appear in the agenda only
@@ -209,20 +248,25 @@ def pack_items(meeting: Meeting, audience: str) -> list[PackItem]:
             entry.included = False
         if entry.included and item.paper_id:
             entry.linked = _linked_html(item.paper)
-            for appendix in item.paper.appendices.all():
-                if audience == PackAudience.PUBLIC and appendix.exempt:
-                    continue
-                problem = appendix_problem(appendix)
+            for number, appendix in enumerate(item.paper.appendices.all(), start=1):
+                withheld = audience == PackAudience.PUBLIC and appendix.exempt
+                problem = "" if withheld else appendix_problem(appendix)
                 if problem:
                     logger.warning("appendix %s left out of a pack: %s", appendix.pk, problem)
-                entry.appendices.append(
-                    AppendixSlot(
-                        appendix=appendix,
-                        anchor=f"appendix-{appendix.pk}",
-                        pages=1 if problem else appendix.page_count,
-                        problem=problem,
-                    )
+                slot = AppendixSlot(
+                    appendix=appendix,
+                    anchor=f"appendix-{appendix.pk}",
+                    pages=1 if problem else appendix.page_count,
+                    number=number,
+                    withheld=withheld,
+                    problem=problem,
                 )
+                if members and appendix.exempt:
+                    slot.marking = exemption_marking(appendix.exemption_regime, appendix.exemption_paragraph)
+                    slot.page_name = marking_page(appendix.exemption_regime, appendix.exemption_paragraph)
+                elif entry.marking:
+                    slot.marking, slot.page_name = entry.marking, entry.page_name
+                entry.appendices.append(slot)
         out.append(entry)
     return out
 
@@ -246,11 +290,30 @@ def pack_html(meeting: Meeting, audience: str, *, version: int = 1, supplement: 
     )
 
 
+def exempt_pages(meeting: Meeting) -> list[tuple[str, str]]:
+    """(named page, CSS string of its marking) for every regime and paragraph of exempt content of
+    the meeting: the members' pack's running header says "NOT FOR PUBLICATION" and why."""
+    kinds = set(
+        AgendaItem.objects.filter(meeting=meeting)
+        .exclude(exemption_regime=ExemptionRegime.NONE)
+        .values_list("exemption_regime", "exemption_paragraph")
+    ) | set(
+        PaperAppendix.objects.filter(paper__agenda_item__meeting=meeting)
+        .exclude(exemption_regime=ExemptionRegime.NONE)
+        .values_list("exemption_regime", "exemption_paragraph")
+    )
+    return sorted(
+        (marking_page(regime, paragraph), css_string(exemption_marking(regime, paragraph)))
+        for regime, paragraph in kinds
+    )
+
+
 def pack_css(meeting: Meeting, audience: str) -> CSS:
     local = timezone.localtime(meeting.starts_at)
     css = render_to_string(
         "governance/pdf/pack.css",
         {
+            "exempt_pages": exempt_pages(meeting) if audience == PackAudience.MEMBERS else [],
             "board_name": css_string(meeting.board.name),
             "meeting_date": css_string(f"{local:%-d %B %Y}"),
             "audience_label": css_string(
@@ -323,7 +386,7 @@ def render_pack(
         for slot in entry.appendices:
             if slot.problem:
                 continue  # its placeholder page says why
-            for n in range(slot.pages):
+            for n in range(len(slot.page_numbers)):  # none for an appendix withheld from this pack
                 slots.append((anchor_pages[f"{slot.anchor}-{n + 1}"], slot.appendix, n))
     started = time.monotonic()
     pdf = document.write_pdf()

@@ -53,7 +53,7 @@ def public_decisions(board: Board) -> QuerySet[Decision]:
         published_decisions()
         .filter(agenda_item__meeting__board=board)
         .exclude(agenda_item__exemption_regime__in=EXEMPT_REGIMES)
-        .select_related("agenda_item__meeting", "corrects")
+        .select_related("agenda_item__meeting__board", "corrects")
         .prefetch_related(
             Prefetch(
                 "corrections",
@@ -86,18 +86,25 @@ def public_pack(code: str, pk: int, *, ready_only: bool = True) -> BoardPack:
 
 def public_agenda(meeting: Meeting) -> list[AgendaItem]:
     """Every item of the meeting; each with ``public_paper`` (a public paper of a public item, else
-    None) and ``public_appendices`` (its appendices that are not exempt)."""
-    public_appendices = PaperAppendix.objects.filter(exemption_regime=ExemptionRegime.NONE)
+    None) and ``public_appendices``: (number, appendix) for each appendix, the appendix None where
+    it is exempt, so the numbers are those of the members' pack ("Appendix 1: exempt")."""
+    numbered = PaperAppendix.objects.only("pk", "paper_id", "order", "title", "exemption_regime").order_by(
+        "order", "pk"
+    )
     items = list(
         meeting.agenda_items.select_related("paper")
-        .prefetch_related(Prefetch("paper__appendices", public_appendices, to_attr="public_appendix_list"))
+        .prefetch_related(Prefetch("paper__appendices", numbered, to_attr="appendix_list"))
         .order_by("order")
     )
     for item in items:
         item.public_paper = (
             item.paper if item.paper and not item.exempt and item.paper.session == Session.PUBLIC else None
         )
-        item.public_appendices = item.public_paper.public_appendix_list if item.public_paper else []
+        item.public_appendices = (
+            [(n, None if a.exempt else a) for n, a in enumerate(item.public_paper.appendix_list, start=1)]
+            if item.public_paper
+            else []
+        )
     return items
 
 

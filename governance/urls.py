@@ -17,6 +17,9 @@ urlpatterns = [
         name="forward-plan-create",
     ),
     path("forward-plan/<int:pk>/edit/", boards.ForwardPlanEditView.as_view(), name="forward-plan-edit"),
+    path(
+        "forward-plan/<int:pk>/publish/", boards.ForwardPlanPublishView.as_view(), name="forward-plan-publish"
+    ),
     path("boards/<int:pk>/meetings/new/", meetings.MeetingCreateView.as_view(), name="meeting-create"),
     path("boards/<int:pk>/papers/new/", papers.PaperCreateView.as_view(), name="paper-create"),
     path("meetings/<int:pk>/", meetings.MeetingDetailView.as_view(), name="meeting"),
@@ -25,6 +28,13 @@ urlpatterns = [
     path("meetings/<int:pk>/items/new/", items.AgendaItemAddView.as_view(), name="item-add"),
     path("meetings/<int:pk>/minutes/", meetings.MinutesWriteView.as_view(), name="minutes"),
     path("meetings/<int:pk>/minutes/approve/", meetings.MinutesApproveView.as_view(), name="minutes-approve"),
+    path(
+        "meetings/<int:pk>/minutes/publish-draft/",
+        meetings.MinutesPublishDraftView.as_view(),
+        name="minutes-publish-draft",
+    ),
+    path("meetings/<int:pk>/agenda/publish/", meetings.AgendaPublishView.as_view(), name="agenda-publish"),
+    path("meetings/<int:pk>/held/", meetings.MeetingHeldView.as_view(), name="meeting-held"),
     path("meetings/<int:pk>/actions/new/", meetings.ActionAddView.as_view(), name="action-add"),
     path("meetings/<int:pk>/attendance/", meetings.AttendanceRecordView.as_view(), name="attendance"),
     path("actions/<int:pk>/status/", meetings.ActionStatusView.as_view(), name="action-status"),
@@ -42,12 +52,17 @@ urlpatterns = [
     path("decisions/export.<str:fmt>", decisions.DecisionLogExportView.as_view(), name="decisions-export"),
     path("decisions/<int:pk>/", decisions.DecisionDetailView.as_view(), name="decision"),
     path("decisions/<int:pk>/publish/", decisions.DecisionPublishView.as_view(), name="decision-publish"),
+    path("decisions/<int:pk>/correct/", decisions.DecisionCorrectView.as_view(), name="decision-correct"),
     path("packs/<int:pk>/pdf/", packs.PackDownloadView.as_view(), name="pack-pdf"),
     path("register/", register.RegisterView.as_view(), name="register"),
     path("register/declare/", register.RegisterDeclareView.as_view(), name="register-declare"),
     path("register/changes/new/", register.RegisterChangeView.as_view(), name="register-change"),
     path("register/people/<int:pk>/", register.RegisterPersonView.as_view(), name="register-person"),
+    path("public/", public.PublicIndexView.as_view(), name="public-index"),
     path("public/boards/<str:code>/", public.PublicBoardView.as_view(), name="public-board"),
+    path(
+        "public/boards/<str:code>/decisions.atom", public.PublicDecisionFeedView.as_view(), name="public-feed"
+    ),
     path(
         "public/boards/<str:code>/meetings/<int:pk>/",
         public.PublicMeetingView.as_view(),

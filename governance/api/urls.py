@@ -27,6 +27,7 @@ router.register("packs", views.BoardPackViewSet, basename="pack")
 app_name = "governance-api"
 urlpatterns = [
     path("meetings/<int:meeting_pk>/packs/", views.MeetingPacksView.as_view(), name="meeting-packs"),
+    path("public/boards/", views.PublicIndexView.as_view(), name="public-index"),
     path("public/boards/<str:code>/", views.PublicBoardView.as_view(), name="public-board"),
     path(
         "public/boards/<str:code>/packs/<int:pack_pk>/pdf/",

@@ -418,6 +418,19 @@ def pack_pdf(request, pack: BoardPack):
 
 
 @extend_schema(
+    tags=["public"], auth=[], responses={200: OpenApiResponse(description="The boards that meet in public")}
+)
+class PublicIndexView(StrictQueryMixin, APIView):
+    """Every board that meets in public: code, name, partnership, its public record and its feed."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    def get(self, request):
+        return Response({"boards": public.public_index_data()})
+
+
+@extend_schema(
     tags=["public"], auth=[], responses={200: OpenApiResponse(description="The board's public record")}
 )
 class PublicBoardView(StrictQueryMixin, APIView):

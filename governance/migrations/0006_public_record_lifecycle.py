@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="agendaitem",
             name="minute_number",
-            field=models.CharField(blank=True, editable=False, max_length=20),
+            field=models.CharField(blank=True, db_default="", default="", editable=False, max_length=20),
         ),
         migrations.AddField(
             model_name="agendaitemevent",
@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="agendaitemevent",
             name="minute_number",
-            field=models.CharField(blank=True, editable=False, max_length=20),
+            field=models.CharField(blank=True, db_default="", default="", editable=False, max_length=20),
         ),
         migrations.AddField(
             model_name="decision",

@@ -85,7 +85,7 @@ class AgendaItem(ExemptContentMixin, models.Model):
         Paper, on_delete=models.SET_NULL, null=True, blank=True, related_name="agenda_item"
     )
     supplement_number = models.PositiveSmallIntegerField(null=True, blank=True)
-    minute_number = models.CharField(max_length=20, blank=True, editable=False)
+    minute_number = models.CharField(max_length=20, blank=True, editable=False, default="", db_default="")
     forward_plan_entry = models.ForeignKey(
         "governance.ForwardPlanEntry",
         on_delete=models.PROTECT,

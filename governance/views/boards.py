@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from commissioning.generic import GateMixin, ObjectView
+from commissioning.generic import GateMixin, ObjectView, ServiceActionView
 from commissioning.models import Person
 from governance import selectors, services
 from governance.forms import BoardForm, ForwardPlanForm, MeetingForm, MembershipForm
@@ -174,11 +174,14 @@ class MembershipCreateView(GovernanceFormView):
         return {
             **super().get_form_kwargs(),
             "board": self.board(),
-            "people": Person.objects.restrict(self.request.user).order_by("name"),
+            # the people of the board's partnership only (rules.md, rule 3)
+            "people": Person.objects.restrict(self.request.user)
+            .filter(pk__in=selectors.partnership_people(self.board().partnership).values("pk"))
+            .order_by("name"),
         }
 
     def get_initial(self):
-        return {"start": timezone.localdate(), "voting": True}
+        return {"start": timezone.localdate(), "voting": False}  # a vote is given, never assumed
 
     def get_heading(self) -> str:
         return f"Add a member to {self.board().name}"
@@ -294,7 +297,7 @@ class ForwardPlanCreateView(ForwardPlanFormView):
         return self.get_object("view", model=Board, pk=self.kwargs["board_pk"])
 
     def get_initial(self):
-        return {"first_published_on": timezone.localdate(), "key_decision": True}
+        return {"key_decision": True, "publish": True}
 
     def get_heading(self) -> str:
         return f"Add to the forward plan of {self.board().name}"
@@ -314,3 +317,17 @@ class ForwardPlanEditView(ForwardPlanFormView):
 
     def get_heading(self) -> str:
         return f"Change “{self.entry().title}”"
+
+
+class ForwardPlanPublishView(ServiceActionView):
+    """Publish a forward plan entry: the system sets its first-published date to today."""
+
+    model = ForwardPlanEntry
+    action = "change"
+
+    def act(self, entry: ForwardPlanEntry) -> str:
+        published = services.forward_plan_publish(entry=entry, by=self.request.user)
+        return f"“{entry.title}” published on the forward plan on {published.first_published_on:%-d %B %Y}."
+
+    def back(self, entry: ForwardPlanEntry) -> str:
+        return entry.board.get_absolute_url() + "#forward-plan"

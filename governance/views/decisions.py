@@ -11,9 +11,9 @@ from commissioning.models import Person
 from commissioning.money import format_money
 from governance import selectors, services
 from governance.filtersets import DecisionFilterSet
-from governance.forms import DecisionForm, PublishForm
+from governance.forms import CorrectionForm, DecisionForm, PublishForm
 from governance.models import Decision
-from governance.views.base import FormOnPage
+from governance.views.base import ConfirmStep, FormOnPage, GovernanceFormView
 from governance.views.items import OnItemPage
 
 
@@ -78,16 +78,50 @@ class DecisionDetailView(ObjectView):
             interests=decision.agenda_item.declarations.select_related("person"),
             links=decision.links.select_related("content_type").prefetch_related("target"),
             can_publish=self.user_can("change") and not decision.published_on,
+            can_correct=self.user_can("add") and bool(decision.published_on),
+            corrections=self.restricted("view", Decision).filter(corrects=decision).order_by("reference"),
             **kwargs,
         )
 
 
-class DecisionPublishView(FormOnPage):
+class DecisionPublishView(ConfirmStep, FormOnPage):
+    """Publish the decision notice, after "Are you sure?" (GET): only then is it public."""
+
     model = Decision
     action = "change"
     form_class = PublishForm
     page_view = DecisionDetailView
     form_name = "publish_form"
+    http_method_names = ["get", "post"]
+
+    def confirm_target(self) -> Decision:
+        return self.page_object()
+
+    def confirm_context(self, decision: Decision) -> dict:
+        board = decision.agenda_item.meeting.board
+        explanation = [
+            f"The notice is published today, {timezone.localdate():%-d %B %Y}.",
+            f"It then appears on the public page of {board.name}, in the public API and in the "
+            "board's feed of decisions"
+            + (
+                " (the item is exempt: the public sees its title and reason only)."
+                if decision.agenda_item.exempt
+                else "."
+            ),
+        ]
+        if decision.corrects_id:
+            explanation.append(f"It corrects {decision.corrects.reference}, which will be marked corrected.")
+        if board.council_executive and not decision.urgent:
+            explanation.append("Call-in runs from publication.")
+        return {
+            "caption": f"{board.name} · {decision.agenda_item.title}",
+            "heading": f"Publish decision notice {decision.reference}?",
+            "explanation": explanation,
+            "warning": "Once published the decision is never edited: a mistake is put right by a "
+            "correction notice.",
+            "confirm_label": "Yes, publish the notice",
+            "cancel_url": decision.get_absolute_url(),
+        }
 
     def object_queryset(self, model, action):
         return super().object_queryset(model, action).select_related("agenda_item__meeting__board__parent")
@@ -97,11 +131,55 @@ class DecisionPublishView(FormOnPage):
 
     def perform(self, form) -> Decision:
         return services.decision_publish(
-            decision=self.page_object(), published_on=form.cleaned_data["published_on"], by=self.request.user
+            decision=self.page_object(),
+            published_on=form.cleaned_data.get("published_on") or timezone.localdate(),
+            by=self.request.user,
         )
 
     def get_success_message(self, decision: Decision) -> str:
         return f"Decision {decision.reference} published."
+
+
+class DecisionCorrectView(GovernanceFormView):
+    """A correction notice for a published decision: a new record citing it, published the same way."""
+
+    model = Decision
+    action = "add"
+    form_class = CorrectionForm
+    submit = "Record the correction notice"
+
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("agenda_item__meeting__board")
+
+    def original(self) -> Decision:
+        return self.get_object("change")
+
+    def get_initial(self):
+        original = self.original()
+        return {
+            "resolution": original.resolution,
+            "reasons": original.reasons,
+            "alternatives_rejected": original.alternatives_rejected,
+            "financial_value": original.financial_value,
+        }
+
+    def get_heading(self) -> str:
+        return f"Correct decision {self.original().reference}"
+
+    def get_caption(self) -> str:
+        return self.original().agenda_item.meeting.board.name
+
+    def cancel_url(self) -> str:
+        return self.original().get_absolute_url()
+
+    def perform(self, form) -> Decision:
+        return services.decision_correct(decision=self.original(), by=self.request.user, **form.cleaned_data)
+
+    def get_success_message(self, decision: Decision) -> str:
+        return f"Correction notice {decision.reference} recorded: publish it to put the record right."
+
+    def get_success_url(self, decision=None) -> str:
+        return decision.get_absolute_url()
 
 
 # --- The decision log -----------------------------------------------------------------------------

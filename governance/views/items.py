@@ -10,7 +10,14 @@ from commissioning.generic import ObjectView, ServiceActionView
 from commissioning.models import Person
 from governance import selectors, services
 from governance.forms import AgendaItemForm, DecisionForm, DeclarationForm
-from governance.models import AgendaItem, Decision, InterestDeclaration, Paper, PaperAppendix
+from governance.models import (
+    AgendaItem,
+    Decision,
+    ForwardPlanEntry,
+    InterestDeclaration,
+    Paper,
+    PaperAppendix,
+)
 from governance.views.base import FormOnPage
 from governance.views.meetings import OnMeetingPage
 
@@ -60,8 +67,12 @@ class AgendaItemAddView(OnMeetingPage):
     form_name = "item_form"
 
     def get_form_kwargs(self):
-        papers = self.restricted("view", Paper).filter(board=self.page_object().board)
-        return {**super().get_form_kwargs(), "papers": papers}
+        board = self.page_object().board
+        papers = self.restricted("view", Paper).filter(board=board)
+        entries = self.restricted("view", ForwardPlanEntry).filter(
+            board=board, first_published_on__isnull=False
+        )
+        return {**super().get_form_kwargs(), "papers": papers, "entries": entries}
 
     def perform(self, form) -> AgendaItem:
         return services.agenda_item_add(meeting=self.page_object(), by=self.request.user, **form.cleaned_data)

@@ -3,6 +3,7 @@ and approve the minutes, set and close actions."""
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.urls import reverse
 
 from commissioning.generic import ObjectView, ServiceActionView
@@ -22,12 +23,14 @@ from governance.models import (
     Attendance,
     Board,
     BoardPack,
+    ForwardPlanEntry,
     Meeting,
+    MeetingStatus,
     Minutes,
     PackStatus,
     Paper,
 )
-from governance.views.base import ButtonForm, FormOnPage
+from governance.views.base import ButtonForm, ConfirmStep, FormOnPage
 from governance.views.boards import BoardDetailView
 
 
@@ -46,7 +49,13 @@ class MeetingDetailView(ObjectView):
         items = list(selectors.agenda_for(meeting, user))
         day = meeting.local_date
         kwargs.setdefault(
-            "item_form", AgendaItemForm(papers=self.restricted("view", Paper).filter(board=board))
+            "item_form",
+            AgendaItemForm(
+                papers=self.restricted("view", Paper).filter(board=board),
+                entries=self.restricted("view", ForwardPlanEntry).filter(
+                    board=board, first_published_on__isnull=False
+                ),
+            ),
         )
         kwargs.setdefault(
             "attendance_form",
@@ -87,6 +96,7 @@ class MeetingDetailView(ObjectView):
             can_generate=self.user_can("add", BoardPack),
             can_close_actions=self.user_can("change", Action),
             can_members_pack=services.may_generate_members_pack(user, meeting),
+            can_mark_held=meeting.status in (MeetingStatus.SCHEDULED, MeetingStatus.AGENDA_PUBLISHED),
             **kwargs,
         )
 
@@ -189,15 +199,34 @@ class MinutesWriteView(OnMeetingPage):
         return self.meeting_url("#minutes")
 
 
-class MinutesApproveView(ServiceActionView):
-    """Approve the previous meeting's minutes (``minutes`` in the form) at this meeting (``pk``)."""
+class MinutesApproveView(ConfirmStep, ServiceActionView):
+    """Approve the previous meeting's minutes (``minutes`` in the form) at this meeting (``pk``),
+    after the "Are you sure?" step (GET, ``?minutes=``)."""
 
     model = Minutes
     action = "change"
+    http_method_names = ["get", "post"]
 
     def get_target(self) -> Minutes:
         self.meeting = self.get_object("change", model=Meeting)
-        return self.get_object("change", pk=self.request.POST.get("minutes") or "")
+        data = self.request.POST if self.request.method == "POST" else self.request.GET
+        return self.get_object("change", pk=data.get("minutes") or "")
+
+    def confirm_target(self) -> Minutes:
+        return self.get_target()
+
+    def confirm_context(self, minutes: Minutes) -> dict:
+        return {
+            "caption": str(self.meeting),
+            "heading": f"Approve the minutes of {minutes.meeting.local_date:%-d %B %Y}?",
+            "explanation": [
+                f"The board approves them at this meeting ({self.meeting.local_date:%-d %B %Y}).",
+                "Approved minutes are published on the public site and can no longer change.",
+            ],
+            "hidden": [("minutes", minutes.pk)],
+            "confirm_label": "Yes, approve the minutes",
+            "cancel_url": self.meeting.get_absolute_url(),
+        }
 
     def act(self, minutes: Minutes) -> str:
         services.minutes_approve(minutes=minutes, at_meeting=self.meeting, by=self.request.user)
@@ -254,3 +283,64 @@ class ActionStatusView(ButtonForm):
             self.restricted("view", Meeting).filter(pk=back).first() if back and back.isdigit() else None
         )
         return reverse("governance:meeting", args=[(meeting or self.target().meeting).pk]) + "#action-log"
+
+
+class AgendaPublishView(ConfirmStep, ServiceActionView):
+    """Publish the agenda (after "Are you sure?"): its item and enclosure numbers freeze."""
+
+    model = Meeting
+    action = "change"
+    http_method_names = ["get", "post"]
+
+    def confirm_target(self) -> Meeting:
+        return self.get_target()
+
+    def confirm_context(self, meeting: Meeting) -> dict:
+        return {
+            "caption": meeting.board.name,
+            "heading": f"Publish the agenda of {meeting.local_date:%-d %B %Y}?",
+            "explanation": [
+                "The agenda goes on the public site with its item and enclosure numbers.",
+                "Once published those numbers never change: an item added later is numbered after "
+                "the item it follows (for example 5A) and goes out in a numbered supplement.",
+            ],
+            "confirm_label": "Yes, publish the agenda",
+            "cancel_url": meeting.get_absolute_url(),
+        }
+
+    def act(self, meeting: Meeting) -> str:
+        services.agenda_publish(meeting=meeting, by=self.request.user)
+        return "Agenda published: item and enclosure numbers are now fixed."
+
+
+class MeetingHeldView(ServiceActionView):
+    """Mark the meeting held: it has started and its attendance is recorded."""
+
+    model = Meeting
+    action = "change"
+
+    def act(self, meeting: Meeting) -> str:
+        services.meeting_mark_held(meeting=meeting, by=self.request.user)
+        return "Meeting marked held."
+
+
+class MinutesPublishDraftView(ServiceActionView):
+    """Publish this meeting's draft minutes, marked "Draft, subject to approval"."""
+
+    model = Minutes
+    action = "change"
+
+    def get_target(self) -> Minutes:
+        self.meeting = self.get_object("change", model=Meeting)
+        self.require_role("change", Minutes)
+        minutes = Minutes.objects.filter(meeting=self.meeting).first()
+        if minutes is None:
+            raise Http404("No minutes written yet")
+        return minutes
+
+    def act(self, minutes: Minutes) -> str:
+        services.minutes_publish_draft(minutes=minutes, by=self.request.user)
+        return "Draft minutes published, marked “Draft, subject to approval”."
+
+    def back(self, minutes: Minutes) -> str:
+        return self.meeting.get_absolute_url() + "#minutes"

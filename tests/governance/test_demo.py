@@ -67,6 +67,15 @@ def test_the_ipb_item_and_its_decision():
     assert decision.reference == "BBB/2021/001"
     assert decision.outcome == "approved" and decision.quorate
     assert decision.decided_on == date(2021, 9, 2) and decision.published_on == date(2021, 9, 3)
+    # the lifecycle of rule 3: held before its decision, which is public once published; the
+    # minutes are numbered in agenda order and published as a draft until approved
+    from governance import public
+
+    assert item.meeting.status == "held" and item.meeting.held_at is not None
+    assert decision in public.public_decisions(item.meeting.board)
+    assert decision.minute_number == item.minute_number == "6/21"
+    minutes, entries = public.public_minutes(item.meeting)
+    assert minutes.draft and minutes.draft_published_on is not None and len(entries) == 1
 
 
 def test_the_demo_is_the_same_every_time():

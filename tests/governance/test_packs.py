@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: F401
 from pypdf import PdfReader
 
 from governance import packs, services
-from governance.models import BoardPack, ExemptionRegime, PackStatus
+from governance.models import BoardPack, ExemptionRegime, Meeting, PackStatus
 from governance.tasks import generate_pack_now
-from tests.governance.factories import PaperFactory, pdf_bytes, secretary_of
+from tests.governance.factories import PaperFactory, london, pdf_bytes, secretary_of
 
 pytestmark = pytest.mark.django_db
 
@@ -278,3 +278,61 @@ def test_papers_added_after_publication_are_a_numbered_supplement_marked_in_the_
     html = packs.pack_html(scene.meeting, "public", version=2, supplement=second.supplement_number)
     assert 'Late paper on winter discharge <span class="supplement">(Supplement 1)</span>' in html
     assert "Version 2, with supplement 1." in html
+
+
+MARKING = (
+    "NOT FOR PUBLICATION by virtue of paragraph 3 of Part 1 of Schedule 12A to the Local Government Act 1972"
+)
+
+
+def test_every_page_of_exempt_content_in_the_members_pack_says_not_for_publication(pack_meeting):
+    rendered = packs.render_pack(pack_meeting, "members")
+    texts = [" ".join(t.split()) for t in page_texts(rendered.pdf)]
+    part2 = next(i for i in pack_meeting.agenda_items.all() if i.title == "Provider market position")
+    exempt_pages = set(range(rendered.item_pages[part2.pk], rendered.page_count + 1))  # the last item
+    exempt_pages |= {n for n, t in enumerate(texts, start=1) if SECRET_APPENDIX in t}
+    assert len(exempt_pages) >= 3
+    for number, text in enumerate(texts, start=1):
+        marked = "NOT FOR PUBLICATION" in text and MARKING in text
+        if number in exempt_pages:
+            assert marked, number
+            assert "Borough Based Board" in text and "2 September 2021" in text  # the header stays
+        elif number > 2:  # the agenda (page 2) names the exemption, not the marking
+            assert "NOT FOR PUBLICATION" not in text.replace("Exempt appendix: " + MARKING, ""), number
+    # the cover sheet of the public paper marks its exempt appendix
+    cover = next(t for t in texts if "Executive sponsor" in t and "Provider bids" in t)
+    assert "Provider bids" in cover and "Exempt appendix: " + MARKING in cover
+
+
+def test_appendix_numbers_are_the_same_in_both_packs(scene, pdf_root):
+    paper = PaperFactory(board=scene.board, title="Brokerage prices")
+    services.agenda_item_update(item=scene.item, paper=paper, by=None)
+    services.appendix_add(
+        paper=paper,
+        title="Tender prices",
+        filename="prices.pdf",
+        data=pdf_bytes(1, SECRET_APPENDIX),
+        exemption_regime=ExemptionRegime.SCHEDULE_12A,
+        exemption_paragraph=3,
+        exemption_reason="Prices",
+        by=None,
+    )
+    services.appendix_add(paper=paper, title="Public model", filename="m.pdf", data=pdf_bytes(1), by=None)
+    members = [title for title, _ in outline_titles(packs.render_pack(scene.meeting, "members").pdf)]
+    public = packs.render_pack(scene.meeting, "public")
+    titles = [title for title, _ in outline_titles(public.pdf)]
+    assert "Appendix 2: Public model" in members and "Appendix 2: Public model" in titles
+    text = " ".join("\n".join(page_texts(public.pdf)).split())
+    assert "Appendix 1: exempt, not included" in text and SECRET_APPENDIX not in text
+    assert "Appendix 1 Exempt, not included" in text  # the cover sheet keeps its place
+
+
+def test_the_public_pack_carries_the_last_minutes_only_once_public(scene, pdf_root):
+    minutes = services.minutes_write(meeting=scene.meeting, entries={scene.item.pk: "Draft words."}, by=None)
+    later = services.meeting_create(board=scene.board, starts_at=london(2021, 10, 7), by=None)
+    assert "Draft words." not in " ".join(page_texts(packs.render_pack(later, "public").pdf))
+    assert "Draft words." in " ".join(page_texts(packs.render_pack(later, "members").pdf))
+    services.minutes_publish_draft(minutes=minutes, by=None)
+    later = Meeting.objects.get(pk=later.pk)
+    text = " ".join(" ".join(page_texts(packs.render_pack(later, "public").pdf)).split())
+    assert "Draft words." in text and "Draft, subject to approval" in text

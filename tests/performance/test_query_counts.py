@@ -674,6 +674,11 @@ def public_board(s: Scene, k: int) -> None:
         ForwardPlanEntryFactory(board=board, expected_meeting=meeting)
 
 
+def public_index(s: Scene, k: int) -> None:
+    for _ in range(k):
+        _board(s, members=0, meets_in_public=True)
+
+
 def public_meeting(s: Scene, k: int) -> None:
     meeting = s.once("meeting", lambda: _meeting(s, _board(s, meets_in_public=True)))
     for _ in range(k):
@@ -760,6 +765,8 @@ WEB_LISTS: dict[str, Route] = {
     "governance:register": Route(register),
     "governance:register-person": Route(register_person, kwargs=_pk("person")),
     "governance:public-board": Route(public_board, kwargs=_code("board")),
+    "governance:public-index": Route(public_index),
+    "governance:public-feed": Route(public_board, kwargs=_code("board")),
     "governance:public-meeting": Route(
         public_meeting,
         kwargs=lambda s: {"code": s.objects["meeting"].board.code, "pk": s.objects["meeting"].pk},
@@ -770,6 +777,10 @@ FORM = "a form: a fixed number of fields and choices"
 WEB_NOT_LISTS: dict[str, str] = {
     "accounts:login": FORM,
     "accounts:logout-confirm": "a confirmation page",
+    "governance:decision-publish": "a confirmation page (are you sure?)",
+    "governance:agenda-publish": "a confirmation page (are you sure?)",
+    "governance:minutes-approve": "a confirmation page (are you sure?)",
+    "governance:decision-correct": FORM,
     "accounts:password-change": FORM,
     "accounts:password-change-done": "a confirmation page",
     "accounts:mfa-enrol": FORM,
@@ -858,6 +869,7 @@ API_LISTS: dict[str, Route] = {
     "governance-api:pack-list": Route(packs),
     "governance-api:meeting-packs": Route(packs, kwargs=lambda s: {"meeting_pk": s.objects["meeting"].pk}),
     "governance-api:public-board": Route(public_board, kwargs=_code("board")),
+    "governance-api:public-index": Route(public_index),
 }
 
 API_NOT_LISTS: dict[str, str] = {
