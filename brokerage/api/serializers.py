@@ -345,7 +345,6 @@ class SuspensionSerializer(serializers.Serializer):
     )
     reason = serializers.CharField(max_length=200)
     version = serializers.IntegerField(read_only=True)
-    package_version = _version_field()
 
     def get_fields(self):
         fields = super().get_fields()
@@ -359,8 +358,3 @@ class SuspensionSerializer(serializers.Serializer):
             if name == "package_reference":
                 ordered.update(dated)
         return ordered
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data.pop("package_version", None)
-        return data

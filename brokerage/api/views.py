@@ -290,17 +290,23 @@ class PackageViewSet(RestrictedModelViewSet):
     )
     @suspensions.mapping.post
     def add_suspension(self, request, pk=None):
-        """`{from, to, treatment, paid_percent, reason}`: the next recharge run trues up the months
-        it touches. Send `package_version` to be refused with 409 if the package changed since."""
+        """`{from, to, treatment, paid_percent, reason, version}`: the next recharge run trues up the
+        months it touches. The package's `version` (or `If-Match`) is required, as on every change."""
         package = self.get_object()
         data = serializers.SuspensionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        suspension = services.suspension_add(
-            package=package, by=request.user, version=values.pop("package_version", None), **values
+        # The version is required and checked again under the service's lock (api/versions.py).
+        values = {**data.validated_data, "version": self.edit_version}
+
+        def represent(suspension):
+            suspension = Suspension.objects.select_related("package").get(pk=suspension.pk)
+            return serializers.SuspensionSerializer(suspension).data
+
+        return self.respond_to_write(
+            lambda: services.suspension_add(package=package, by=request.user, **values),
+            represent,
+            status_code=status.HTTP_201_CREATED,
         )
-        suspension = Suspension.objects.select_related("package").get(pk=suspension.pk)
-        return Response(serializers.SuspensionSerializer(suspension).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["brokerage"])

@@ -198,7 +198,7 @@ def test_the_api_posts_and_lists_suspensions(api_as, broker, june_package, make_
         "reason": "Hospital",
     }
 
-    created = api.post(url, body, format="json")
+    created = api.post(url, body | {"version": june_package.version}, format="json")
 
     assert created.status_code == 201, created.json()
     assert created.json() | {"id": 0} == {
@@ -214,12 +214,12 @@ def test_the_api_posts_and_lists_suspensions(api_as, broker, june_package, make_
     }
     assert [row["from"] for row in api.get(url).json()] == ["2026-06-11"]
     bad = api.post(
-        url, body | {"paid_percent": None, "from": "2026-06-21", "to": "2026-06-22"}, format="json"
+        url,
+        body | {"paid_percent": None, "from": "2026-06-21", "to": "2026-06-22", "version": 2},
+        format="json",
     )
     assert bad.status_code == 400 and "paid_percent" in bad.json()
-    stale = api.post(
-        url, body | {"from": "2026-06-25", "to": "2026-06-26", "package_version": 1}, format="json"
-    )
+    stale = api.post(url, body | {"from": "2026-06-25", "to": "2026-06-26", "version": 1}, format="json")
     assert stale.status_code == 409
     from commissioning import roles
 
