@@ -138,6 +138,7 @@ def governance(b: Borough) -> None:
                         "Commercially sensitive" if exempt else "",
                         None,
                         None,
+                        "",
                     )
                 )
                 if held and order in (3, 4):
@@ -188,6 +189,7 @@ def governance(b: Borough) -> None:
             "exemption_reason",
             "paper_id",
             "supplement_number",
+            "minute_number",
         ],
         items,
     )
