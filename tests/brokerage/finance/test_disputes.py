@@ -227,3 +227,27 @@ def test_the_api_settles_as_waived_and_corrected(october, finance, api_as):
             "amount": "250.91",
         }
     ]
+
+
+def test_the_api_settles_as_corrected_recording_a_suspension(october, finance, api_as, run_month):
+    package, invoice = october
+    dispute = _dispute(invoice, finance)
+    change = {
+        "kind": "suspension",
+        "effective_from": "2026-10-11",
+        "effective_to": "2026-10-20",
+        "treatment": "stopped",
+        "reason": "Hospital stay the provider was not paid for",
+    }
+
+    done = api_as(finance).post(
+        f"/api/v1/disputes/{dispute.pk}/resolve/", {"outcome": "corrected", "change": change}, format="json"
+    )
+
+    assert done.status_code == 200, done.json()
+    body = done.json()
+    assert body["outcome"] == "corrected" and body["change"]["kind"] == "suspension"
+    assert body["change"]["description"].startswith("Suspension 11 October 2026 to 20 October 2026")
+    # 21 days billed: 141.64 * 21 * 40 / 700 = 169.97; 250.91 was billed: a credit of 80.94.
+    credit = run_month(NOV).invoices.get()
+    assert (credit.kind, credit.total) == ("credit_note", D("80.94"))
