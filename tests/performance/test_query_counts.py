@@ -780,6 +780,7 @@ WEB_NOT_LISTS: dict[str, str] = {
     "governance:decision-publish": "a confirmation page (are you sure?)",
     "governance:agenda-publish": "a confirmation page (are you sure?)",
     "governance:minutes-approve": "a confirmation page (are you sure?)",
+    "governance:appendix-remove": "a confirmation page (are you sure?)",
     "governance:decision-correct": FORM,
     "accounts:password-change": FORM,
     "accounts:password-change-done": "a confirmation page",
