@@ -317,8 +317,10 @@ class DecisionSerializer(serializers.ModelSerializer):
             "recorded_votes",
             "links",
             "version",
+            "corrects",
         ]
         read_only_fields = [
+            "corrects",
             "reference",
             "minute_number",
             "quorate",
@@ -351,6 +353,16 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 class DecisionPublishSerializer(serializers.Serializer):
     published_on = serializers.DateField()
+
+
+class DecisionCorrectionSerializer(serializers.Serializer):
+    resolution = serializers.CharField()
+    reasons = serializers.CharField(required=False, allow_blank=True)
+    alternatives_rejected = serializers.CharField(required=False, allow_blank=True)
+    financial_value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True
+    )
+    correction_note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
 class ActionSerializer(serializers.ModelSerializer):

@@ -99,6 +99,15 @@ class ForwardPlanViewSet(RestrictedModelViewSet):
             board=data.pop("board", entry.board), entry=entry, by=self.request.user, **data
         )
 
+    action_permissions = {"publish": "change"}
+
+    @extend_schema(request=None, responses={200: s.ForwardPlanEntrySerializer})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Publish the entry: the system sets its first-published date to today (never typed)."""
+        entry = services.forward_plan_publish(entry=self.get_object(), by=request.user)
+        return Response(s.ForwardPlanEntrySerializer(entry, context=self.get_serializer_context()).data)
+
 
 @extend_schema(tags=["governance"])
 class MeetingViewSet(RestrictedModelViewSet):
@@ -272,6 +281,21 @@ class DecisionViewSet(RestrictedModelViewSet):
     def destroy_object(self, instance):
         raise exceptions.PermissionDenied("Decisions are part of the record and are never deleted.")
 
+    action_permissions = {"correct": "add"}
+
+    @extend_schema(request=s.DecisionCorrectionSerializer, responses={201: s.DecisionSerializer})
+    @action(detail=True, methods=["post"])
+    def correct(self, request, pk=None):
+        """A correction notice for a published decision: a new record citing it (``corrects``),
+        published like any decision (PATCH ``published_on``)."""
+        original = self.get_object()
+        body = s.DecisionCorrectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        correction = services.decision_correct(decision=original, by=request.user, **body.validated_data)
+        return Response(
+            s.DecisionSerializer(correction, context=self.get_serializer_context()).data, status=201
+        )
+
 
 @extend_schema(tags=["governance"])
 class ActionViewSet(RestrictedModelViewSet):
@@ -334,7 +358,14 @@ class MinutesViewSet(RestrictedModelViewSet):
     def update_object(self, serializer):
         return self._write(serializer, serializer.instance.meeting)
 
-    action_permissions = {"approve": "change"}
+    action_permissions = {"approve": "change", "publish_draft": "change"}
+
+    @extend_schema(request=None, responses={200: s.MinutesSerializer})
+    @action(detail=True, methods=["post"], url_path="publish-draft")
+    def publish_draft(self, request, pk=None):
+        """Publish the minutes before approval, marked "Draft, subject to approval"."""
+        minutes = services.minutes_publish_draft(minutes=self.get_object(), by=request.user)
+        return Response(s.MinutesSerializer(minutes, context=self.get_serializer_context()).data)
 
     @extend_schema(request=s.MinutesApproveSerializer, responses={200: s.MinutesSerializer})
     @action(detail=True, methods=["post"])

@@ -566,6 +566,30 @@ def cases() -> list[Case]:
             scope="home",
             data={},
         ),
+        api(
+            "governance-api:minutes-publish-draft",
+            "POST",
+            kwargs={"pk": "minutes"},
+            needs=[perm(G, v, "minutes"), perm(G, ch, "minutes")],
+            scope="home",
+            ok=200,
+        ),
+        api(
+            "governance-api:forward-plan-publish",
+            "POST",
+            kwargs={"pk": "forward_plan"},
+            needs=[perm(G, v, "forwardplanentry"), perm(G, ch, "forwardplanentry")],
+            scope="home",
+            data={},  # published already: refused on its field
+        ),
+        api(
+            "governance-api:decision-correct",
+            "POST",
+            kwargs={"pk": "decision"},
+            needs=[perm(G, v, "decision"), perm(G, a, "decision")],
+            scope="home",
+            data={},  # no resolution: refused on its field
+        ),
         api("governance-api:pack-list", needs=[perm(G, v, "boardpack")]),
         api(
             "governance-api:decision-list",

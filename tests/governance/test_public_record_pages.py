@@ -196,3 +196,28 @@ def test_the_public_meeting_page_keeps_the_appendix_numbers_of_the_members_pack(
     html = client.get(reverse("governance:public-meeting", args=["BBB", scene.meeting.pk])).content.decode()
     assert "Appendix 1: exempt, not included" in html and "Appendix 2: Public model" in html
     assert "Tender prices" not in html
+
+
+def test_the_api_publishes_corrects_and_publishes_drafts_through_the_services(
+    api_as, secretary, scene, decision
+):
+    client = api_as(secretary)
+    refused = client.post(f"/api/v1/decisions/{decision.pk}/correct/", {"resolution": "X"}, format="json")
+    assert refused.status_code == 400  # not published yet: correct it directly
+    client.patch(f"/api/v1/decisions/{decision.pk}/", {"published_on": "2021-09-03"}, format="json")
+    made = client.post(
+        f"/api/v1/decisions/{decision.pk}/correct/",
+        {"resolution": "Agreed £120,000.", "financial_value": "120000.00"},
+        format="json",
+    )
+    assert made.status_code == 201 and made.json()["corrects"] == decision.pk
+    assert made.json()["reference"] == "BBB/2021/002" and made.json()["published_on"] is None
+    minutes = services.minutes_write(meeting=scene.meeting, entries={scene.item.pk: "Agreed."}, by=None)
+    published = client.post(f"/api/v1/minutes/{minutes.pk}/publish-draft/", format="json")
+    assert published.status_code == 200
+    entry = ForwardPlanEntryFactory(board=scene.board, first_published_on=None)
+    first = client.post(f"/api/v1/forward-plan/{entry.pk}/publish/", format="json")
+    assert first.status_code == 200 and first.json()["first_published_on"] == timezone.localdate().isoformat()
+    assert client.post(f"/api/v1/forward-plan/{entry.pk}/publish/", format="json").status_code == 400
+    held = client.patch(f"/api/v1/meetings/{scene.meeting.pk}/", {"status": "held"}, format="json")
+    assert held.status_code == 200 and held.json()["status"] == "held"

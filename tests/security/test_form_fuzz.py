@@ -300,6 +300,12 @@ FORMS = [
         page=page("governance:decision", "decision"),
         classes=("PublishForm",),
     ),
+    Form(
+        "governance:decision-correct",
+        "board_secretary",
+        kwargs=pk("decision"),
+        classes=("CorrectionForm",),
+    ),
     Form("governance:register-declare", "board_secretary", classes=("RegisterEntryForm",)),
     Form("governance:register-change", "board_secretary", classes=("RegisterChangeForm",)),
     # --- audit (filters, by GET) ----------------------------------------------------------------
@@ -311,6 +317,10 @@ FORMS = [
 NOT_FUZZED = {
     "accounts:logout": "takes no input; posting anything signs the user out",
     "governance:appendix-remove": "takes no input: the confirmation page's POST removes the appendix",
+    "governance:agenda-publish": "a button without input (after its are-you-sure page)",
+    "governance:meeting-held": "a button without input",
+    "governance:minutes-publish-draft": "a button without input",
+    "governance:forward-plan-publish": "a button without input",
 }
 
 # Form classes that are bases or pieces, not forms a user submits.
