@@ -43,14 +43,64 @@ def _decisions(user, partnership_ids):
     )
 
 
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class FunctionsField(forms.CharField):
+    """Named items, one a line (the functions an agreement delegates)."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        return _lines(super().to_python(value))
+
+
 class AgreementForm(ServiceModelForm):
     start = GovukDateField(label="Start date")
     end = GovukDateField(label="End date")
+    nhs_functions = FunctionsField(
+        label="NHS functions delegated",
+        required=False,
+        help_text="Regulation 5 of the 2000 Regulations: one named function a line",
+    )
+    council_functions = FunctionsField(
+        label="Health-related council functions delegated",
+        required=False,
+        help_text="Regulation 6 of the 2000 Regulations: one named function a line",
+    )
+    next_review_due = GovukDateField(label="Next review due", required=False)
+    signed_document = uploads.PdfUploadField(
+        label="Signed agreement (PDF)",
+        required=False,
+        help_text="PDF only, without scripts or attachments; leave empty to keep the one already kept",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Section75Agreement
-        fields = ["partnership", "reference", "title", "host", "start", "end", "status", "decision"]
+        fields = [
+            "partnership",
+            "reference",
+            "title",
+            "host",
+            "start",
+            "end",
+            "status",
+            "decision",
+            "nhs_functions",
+            "council_functions",
+            "review_frequency_months",
+            "next_review_due",
+            "notice_months",
+            "exit_provisions",
+            "dispute_resolution",
+            "vat_position",
+            "population",
+        ]
         labels = {
             "partnership": "Partnership",
             "reference": "Agreement reference",
@@ -58,13 +108,23 @@ class AgreementForm(ServiceModelForm):
             "host": "Host partner",
             "status": "Status",
             "decision": "Approving decision",
+            "review_frequency_months": "Review frequency (months)",
+            "notice_months": "Notice period (months)",
+            "exit_provisions": "Exit provisions",
+            "dispute_resolution": "Dispute resolution",
+            "vat_position": "VAT position of the host",
+            "population": "Population served",
         }
         help_texts = {
             "reference": "For example BR-S75-2021",
             "host": "The partner that holds the pooled fund",
+            "notice_months": "The notice either partner must give to end the agreement",
         }
         widgets = {
-            "reference": forms.TextInput(attrs={"class": "govuk-input--width-20", "spellcheck": "false"})
+            "reference": forms.TextInput(attrs={"class": "govuk-input--width-20", "spellcheck": "false"}),
+            "exit_provisions": forms.Textarea(attrs={"rows": 4}),
+            "dispute_resolution": forms.Textarea(attrs={"rows": 3}),
+            "vat_position": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, user: User, **kwargs):
@@ -79,12 +139,18 @@ class AgreementForm(ServiceModelForm):
             Q(council_partnerships__in=partnerships) | Q(nhs_partnerships__in=partnerships)
         ).distinct()
         self.fields["decision"].queryset = _decisions(user, partnerships.values("pk"))
+        if instance.signed_document_name:
+            self.fields[
+                "signed_document"
+            ].help_text = f"Kept: {instance.signed_document_name}. Upload a PDF only to replace it."
         if instance.pk:
             self.fields["version"].required = True
             self.fields["version"].initial = instance.version
 
     def service_arguments(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        data = {name: self.cleaned_data[name] for name in self._meta.fields}
+        data["signed_document"] = self.cleaned_data.get("signed_document")
+        return data
 
 
 class ScheduleForm(ServiceModelForm):

@@ -10,6 +10,9 @@ urlpatterns = [
     path("agreements/<int:pk>/", agreements.AgreementDetailView.as_view(), name="agreement-detail"),
     path("agreements/<int:pk>/edit/", agreements.AgreementUpdateView.as_view(), name="agreement-edit"),
     path(
+        "agreements/<int:pk>/document/", agreements.AgreementDocumentView.as_view(), name="agreement-document"
+    ),
+    path(
         "agreements/<int:pk>/schedules/new/", schedules.ScheduleCreateView.as_view(), name="schedule-create"
     ),
     path("agreements/<int:pk>/streams/new/", streams.FundingStreamCreateView.as_view(), name="stream-create"),

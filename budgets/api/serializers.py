@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -70,6 +71,22 @@ class AgreementSerializer(_ServiceSerializer):
     partnership = VisiblePrimaryKeyRelatedField(model=Partnership)
     host = OrganisationCodeField(help_text="Code of the host partner, e.g. LBB")
     decision = _decision_field()
+    nhs_functions = serializers.ListField(
+        child=serializers.CharField(max_length=300),
+        required=False,
+        help_text="NHS functions delegated (regulation 5 of the 2000 Regulations), each a named item",
+    )
+    council_functions = serializers.ListField(
+        child=serializers.CharField(max_length=300),
+        required=False,
+        help_text="Health-related council functions delegated (regulation 6), each a named item",
+    )
+    earliest_exit_date = serializers.DateField(
+        read_only=True, allow_null=True, help_text="The day notice given today would end the agreement"
+    )
+    signed_document = serializers.SerializerMethodField(
+        help_text="Where to download the signed agreement (PDF; uploaded on the agreement's page)"
+    )
     version = _version_field()
 
     class Meta:
@@ -84,9 +101,30 @@ class AgreementSerializer(_ServiceSerializer):
             "end",
             "status",
             "decision",
+            "nhs_functions",
+            "council_functions",
+            "review_frequency_months",
+            "next_review_due",
+            "notice_months",
+            "earliest_exit_date",
+            "exit_provisions",
+            "dispute_resolution",
+            "vat_position",
+            "population",
+            "signed_document",
+            "signed_document_name",
             "version",
         ]
+        read_only_fields = ["signed_document_name"]
         validators: list = []
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_signed_document(self, agreement) -> str | None:
+        if not agreement.signed_document:
+            return None
+        url = reverse("budgets:agreement-document", args=[agreement.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class FixedShareSerializer(serializers.Serializer):

@@ -1,9 +1,14 @@
-"""The budgets landing page, and section 75 agreements: their page, added and changed."""
+"""The budgets landing page, and section 75 agreements: their page with their terms, added and
+changed, and their signed document."""
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Count
+from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.views import View
 from django.views.generic import ListView
 
 from budgets import selectors, services
@@ -11,6 +16,21 @@ from budgets.forms import AgreementForm
 from budgets.models import FundingStream, Schedule, Section75Agreement, financial_year_of, year_label
 from commissioning.generic import GateMixin, ObjectView, ServiceFormView
 from commissioning.models import Partnership
+from commissioning.uploads import display_name
+
+
+def pdf_response(field_file, name: str, fallback: str) -> FileResponse:
+    """A kept PDF, offered under its display name sanitised again for a header."""
+    if not field_file:
+        raise Http404("No signed document is kept.")
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404("The file is missing.") from exc
+    text = re.sub(r"[^\w .()-]", "_", display_name(name, fallback=fallback)).strip(" .") or "document"
+    if not text.lower().endswith(".pdf"):
+        text = f"{text[:96]}.pdf"
+    return FileResponse(handle, as_attachment=True, filename=text, content_type="application/pdf")
 
 
 class IndexView(GateMixin, ListView):
@@ -80,6 +100,7 @@ class AgreementDetailView(ObjectView):
                 "can_change_stream": self.user_can("change", FundingStream),
                 "decision_refs": selectors.decision_refs(user, [agreement])[agreement.pk],
                 "history": selectors.agreement_history(agreement),
+                "earliest_exit": agreement.earliest_exit(timezone.localdate()),
                 "can_change": self.may("change", agreement),
                 "can_add_schedule": self.user_can("add", Schedule),
                 "can_add_stream": self.user_can("add", FundingStream),
@@ -140,3 +161,13 @@ class AgreementUpdateView(AgreementWriteView):
             version=form.cleaned_data["version"],
             **form.service_arguments(),
         )
+
+
+class AgreementDocumentView(GateMixin, View):
+    """The signed agreement (PDF), served only through the permission check: out of scope, 404."""
+
+    model = Section75Agreement
+
+    def get(self, request, pk):
+        agreement = self.get_object("view")
+        return pdf_response(agreement.signed_document, agreement.signed_document_name, "agreement.pdf")
