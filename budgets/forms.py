@@ -13,6 +13,7 @@ from budgets.imports import MAX_BYTES
 from budgets.models import (
     BudgetLine,
     FundingStream,
+    Review,
     Schedule,
     Section75Agreement,
     Virement,
@@ -489,3 +490,64 @@ class VirementApproveForm(GovukFormMixin, forms.Form):
         self.fields[
             "decision"
         ].help_text = "Needed when the amount is above the approving board's delegated limit"
+
+
+# --- An agreement's variations and reviews ------------------------------------------------------
+
+
+def _papers(user, partnership_id):
+    from governance.models import Paper
+
+    return Paper.objects.restrict(user, "view").filter(board__partnership=partnership_id).order_by("-pk")
+
+
+class VariationForm(GovukFormMixin, forms.Form):
+    decision = forms.ModelChoiceField(
+        label="Approving decision",
+        queryset=None,
+        empty_label="Choose a decision",
+        help_text="The board decision that approved the variation",
+    )
+    effective_from = GovukDateField(label="Effective from")
+    changes = forms.CharField(
+        label="What it changes",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Schedules added, ended or changed; terms changed",
+    )
+    schedules = forms.ModelMultipleChoiceField(
+        label="Schedules it touches", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    signed_deed = uploads.PdfUploadField(
+        label="Signed deed of variation (PDF)", required=False, help_text="PDF only, without scripts"
+    )
+
+    def __init__(self, *args, user: User, agreement: Section75Agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].queryset = _decisions(user, [agreement.partnership_id])
+        self.fields["schedules"].queryset = Schedule.objects.filter(agreement=agreement).order_by("number")
+
+    def service_arguments(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class ReviewForm(ServiceModelForm):
+    due = GovukDateField(label="Due")
+    held_on = GovukDateField(label="Held on", required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Review
+        fields = ["due", "held_on", "outcome", "decision", "paper", "notes"]
+        labels = {"outcome": "Outcome", "decision": "Decision it went to", "paper": "Paper it went to"}
+        help_texts = {"outcome": "Leave empty until the review is held"}
+
+    def __init__(self, *args, user: User, agreement: Section75Agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].queryset = _decisions(user, [agreement.partnership_id])
+        self.fields["paper"].queryset = _papers(user, agreement.partnership_id)
+        if self.instance.pk:
+            self.fields["version"].required = True
+            self.fields["version"].initial = self.instance.version
+
+    def service_arguments(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}

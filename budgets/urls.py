@@ -1,6 +1,16 @@
 from django.urls import path
 
-from budgets.views import agreements, imports, lines, positions, schedules, streams, summary, virements
+from budgets.views import (
+    agreements,
+    imports,
+    lines,
+    positions,
+    records,
+    schedules,
+    streams,
+    summary,
+    virements,
+)
 
 app_name = "budgets"
 
@@ -12,6 +22,12 @@ urlpatterns = [
     path(
         "agreements/<int:pk>/document/", agreements.AgreementDocumentView.as_view(), name="agreement-document"
     ),
+    path(
+        "agreements/<int:pk>/variations/new/", records.VariationCreateView.as_view(), name="variation-create"
+    ),
+    path("variations/<int:pk>/deed/", records.VariationDeedView.as_view(), name="variation-deed"),
+    path("agreements/<int:pk>/reviews/new/", records.ReviewCreateView.as_view(), name="review-create"),
+    path("reviews/<int:pk>/edit/", records.ReviewUpdateView.as_view(), name="review-edit"),
     path(
         "agreements/<int:pk>/schedules/new/", schedules.ScheduleCreateView.as_view(), name="schedule-create"
     ),

@@ -13,7 +13,15 @@ from django.views.generic import ListView
 
 from budgets import selectors, services
 from budgets.forms import AgreementForm
-from budgets.models import FundingStream, Schedule, Section75Agreement, financial_year_of, year_label
+from budgets.models import (
+    FundingStream,
+    Review,
+    Schedule,
+    Section75Agreement,
+    Variation,
+    financial_year_of,
+    year_label,
+)
 from commissioning.generic import GateMixin, ObjectView, ServiceFormView
 from commissioning.models import Partnership
 from commissioning.uploads import display_name
@@ -87,6 +95,17 @@ class AgreementDetailView(ObjectView):
         )
         year = min(max(financial_year_of(timezone.localdate()), agreement.years[0]), agreement.years[-1])
         monitored = selectors.monitor_many(schedules, year)
+        variations = list(
+            self.restricted("view", Variation).filter(agreement=agreement).prefetch_related("schedules")
+        )
+        variation_refs = selectors.decision_refs(user, variations)
+        reviews = list(
+            self.restricted("view", Review)
+            .filter(agreement=agreement)
+            .select_related("paper")
+            .order_by("-due")
+        )
+        review_refs = selectors.decision_refs(user, reviews)
         context.update(
             {
                 "page_title": f"{agreement.reference}: {agreement.title}",
@@ -102,6 +121,11 @@ class AgreementDetailView(ObjectView):
                 "history": selectors.agreement_history(agreement),
                 "earliest_exit": agreement.earliest_exit(timezone.localdate()),
                 "can_change": self.may("change", agreement),
+                "variations": [(v, variation_refs.get(v.pk, [])) for v in variations],
+                "reviews": [(r, review_refs.get(r.pk, [])) for r in reviews],
+                "can_add_variation": self.user_can("add", Variation),
+                "can_add_review": self.user_can("add", Review),
+                "can_change_review": self.user_can("change", Review),
                 "can_add_schedule": self.user_can("add", Schedule),
                 "can_add_stream": self.user_can("add", FundingStream),
             }

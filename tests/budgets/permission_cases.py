@@ -202,6 +202,61 @@ def cases() -> list[Case]:
             data={},
         ),
         web("budgets:summary", kwargs={"pk": "partnership"}, needs=[perm(B, v, "schedule")], scope="home"),
+        web(
+            "budgets:agreement-document",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, v, "section75agreement")],
+            scope="home",
+        ),
+        web(
+            "budgets:variation-deed",
+            kwargs={"pk": "variation"},
+            needs=[perm(B, v, "variation")],
+            scope="home",
+        ),
+        # An agreement's variations and reviews: recorded by those who may change the agreement.
+        web(
+            "budgets:variation-create",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "variation"), perm(B, ch, "section75agreement")],
+            scope="home",
+        ),
+        web(
+            "budgets:variation-create",
+            "POST",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "variation"), perm(B, ch, "section75agreement")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:review-create",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "review"), perm(B, ch, "section75agreement")],
+            scope="home",
+        ),
+        web(
+            "budgets:review-create",
+            "POST",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "review"), perm(B, ch, "section75agreement")],
+            scope="home",
+            data={},
+        ),
+        web(
+            "budgets:review-edit",
+            kwargs={"pk": "review"},
+            needs=[perm(B, ch, "review"), perm(B, ch, "section75agreement")],
+            scope="home",
+        ),
+        web(
+            "budgets:review-edit",
+            "POST",
+            kwargs={"pk": "review"},
+            needs=[perm(B, ch, "review"), perm(B, ch, "section75agreement")],
+            scope="home",
+            data={},
+        ),
         # --- API: budgets -----------------------------------------------------------------------
         *crud(B, "section75agreement", "agreement", "agreement", "home", delete_ok=409),
         *crud(B, "schedule", "schedule", "schedule", "home", delete_ok=409),
@@ -209,4 +264,6 @@ def cases() -> list[Case]:
         *crud(B, "fundingstream", "funding-stream", "funding_stream", "home", delete_ok=409),
         *crud(B, "budgetline", "budget-line", "budget_line", "home", delete_ok=409),
         *crud(B, "monthlyposition", "monthly-position", "monthly_position", "home"),
+        *crud(B, "variation", "variation", "variation", "home", detail_methods=("GET",)),
+        *crud(B, "review", "review", "review", "home", detail_methods=("GET", "PATCH")),
     ]
