@@ -32,6 +32,7 @@ from budgets.selectors.monitoring import (
     with_related,
 )
 from budgets.selectors.reporting import PeriodReport, reporting_by_period
+from budgets.selectors.reviews import ReviewReminder, review_panel, review_reminders
 from budgets.selectors.summary import PartnershipSummary, partnership_summary
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "OverspendRow",
     "PartnershipSummary",
     "PeriodReport",
+    "ReviewReminder",
     "Share",
     "agreement_history",
     "current_year",
@@ -55,6 +57,8 @@ __all__ = [
     "partners_of",
     "partnership_summary",
     "reporting_by_period",
+    "review_panel",
+    "review_reminders",
     "schedule_history",
     "schedule_history_page",
     "schedule_pack_context",
