@@ -20,6 +20,9 @@ urlpatterns = [
     path("agreements/<int:pk>/", agreements.AgreementDetailView.as_view(), name="agreement-detail"),
     path("agreements/<int:pk>/edit/", agreements.AgreementUpdateView.as_view(), name="agreement-edit"),
     path(
+        "agreements/<int:pk>/timeline/", agreements.AgreementTimelineView.as_view(), name="agreement-timeline"
+    ),
+    path(
         "agreements/<int:pk>/document/", agreements.AgreementDocumentView.as_view(), name="agreement-document"
     ),
     path(

@@ -34,6 +34,7 @@ from budgets.selectors.monitoring import (
 from budgets.selectors.reporting import PeriodReport, reporting_by_period
 from budgets.selectors.reviews import ReviewReminder, review_panel, review_reminders
 from budgets.selectors.summary import PartnershipSummary, partnership_summary
+from budgets.selectors.timeline import TimelineEntry, agreement_timeline
 
 __all__ = [
     "DecisionRef",
@@ -46,7 +47,9 @@ __all__ = [
     "PeriodReport",
     "ReviewReminder",
     "Share",
+    "TimelineEntry",
     "agreement_history",
+    "agreement_timeline",
     "current_year",
     "decision_refs",
     "lines_of",

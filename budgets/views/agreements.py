@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.utils import timezone
@@ -195,3 +196,35 @@ class AgreementDocumentView(GateMixin, View):
     def get(self, request, pk):
         agreement = self.get_object("view")
         return pdf_response(agreement.signed_document, agreement.signed_document_name, "agreement.pdf")
+
+
+TIMELINE_PAGE_SIZE = 25
+
+
+class AgreementTimelineView(ObjectView):
+    """The agreement's story, newest first: signature, variations, decisions, reviews, schedules
+    added, lines approved and its own changes, with names; ``TIMELINE_PAGE_SIZE`` a page."""
+
+    model = Section75Agreement
+    template_name = "budgets/agreement_timeline.html"
+    context_object_name = "agreement"
+
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("partnership", "host", "decision")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        agreement = self.object
+        entries = selectors.agreement_timeline(agreement, self.request.user)
+        try:
+            page = Paginator(entries, TIMELINE_PAGE_SIZE).page(self.request.GET.get("page") or 1)
+        except (InvalidPage, ValueError) as error:
+            raise Http404("No such page of the timeline") from error
+        context.update(
+            {
+                "page_title": f"Timeline of {agreement.reference}: {agreement.title}",
+                "page_obj": page,
+                "entries": page.object_list,
+            }
+        )
+        return context

@@ -203,6 +203,12 @@ def cases() -> list[Case]:
         ),
         web("budgets:summary", kwargs={"pk": "partnership"}, needs=[perm(B, v, "schedule")], scope="home"),
         web(
+            "budgets:agreement-timeline",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, v, "section75agreement")],
+            scope="home",
+        ),
+        web(
             "budgets:agreement-document",
             kwargs={"pk": "agreement"},
             needs=[perm(B, v, "section75agreement")],
