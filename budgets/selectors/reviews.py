@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from budgets.models import Review, Schedule
+from budgets.models import Review, Schedule, year_label
 from commissioning import roles
 from commissioning.models import User
 from commissioning.permissions import has_model_permission
@@ -69,7 +69,9 @@ class ReviewReminder:
             when = "due today"
         else:
             when = f"due {due} (in {self.days} day{'s' if self.days != 1 else ''})"
-        return f"{review.agreement.reference} {review.agreement.title}: review of {review} {when}"
+        return (
+            f"{review.agreement.reference} {review.agreement.title}: {year_label(review.year)} review {when}"
+        )
 
     def __str__(self) -> str:
         return self.text

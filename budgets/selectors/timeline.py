@@ -73,8 +73,10 @@ def _agreement_changes(agreement: Section75Agreement) -> list[TimelineEntry]:
     )
     entries = []
     for entry in history.entries(events, known=loaded(agreement, "partnership", "host", "decision")):
+        # Signed by a change of status (one recorded already signed reads as added, on that day).
         signed = any(
-            c.label == "Status" and str(c.after) == AgreementStatus.SIGNED.label for c in entry.changes
+            c.label == "Status" and c.before is not None and str(c.after) == AgreementStatus.SIGNED.label
+            for c in entry.changes
         )
         entries.append(
             TimelineEntry(
