@@ -132,7 +132,7 @@ class AgreementSerializer(_ServiceSerializer):
         read_only_fields = ["signed_document_name"]
         validators: list = []
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_signed_document(self, agreement) -> str | None:
         return _pdf_url(self, agreement.signed_document, "budgets:agreement-document", agreement.pk)
 
@@ -299,7 +299,7 @@ class VariationSerializer(serializers.ModelSerializer):
         read_only_fields = ["number", "signed_deed_name"]
         validators: list = []
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_signed_deed(self, variation) -> str | None:
         return _pdf_url(self, variation.signed_deed, "budgets:variation-deed", variation.pk)
 
