@@ -6,6 +6,8 @@ so history names the administrator and versions move on. Fixed shares change wit
 risk-share rule on the schedule page (they must sum to 100), monthly positions lock once reported to
 a held meeting, and virements move money only through approval and application: those three are
 read-only here. Totals, variances and risk shares are derived, shown read-only, never typed in.
+An agreement's signed document, variations and reviews are recorded on the agreement's pages (the
+uploads are checked there): read-only here.
 """
 
 from __future__ import annotations
@@ -18,15 +20,21 @@ from budgets.models import (
     BudgetLine,
     FundingStream,
     MonthlyPosition,
+    Review,
     Schedule,
     ScheduleFixedShare,
     Section75Agreement,
+    Variation,
     Virement,
 )
 from commissioning.generic.admin import ReadOnlyAdmin, ServiceAdmin
 from commissioning.money import format_money
 
 # --- Agreements -----------------------------------------------------------------------------------
+
+
+# The signed document is uploaded (and checked) on the agreement's page only.
+EDITABLE_AGREEMENT_FIELDS = [f for f in services.AGREEMENT_FIELDS if f != "signed_document"]
 
 
 class ScheduleInline(admin.TabularInline):
@@ -49,8 +57,8 @@ class AgreementAdmin(ServiceAdmin):
     date_hierarchy = "start"
     autocomplete_fields = ["host"]
     raw_id_fields = ["decision"]
-    readonly_fields = ["version", "years_covered"]
-    fields = [*services.AGREEMENT_FIELDS, "years_covered", "version"]
+    readonly_fields = ["version", "years_covered", "signed_document_name"]
+    fields = [*EDITABLE_AGREEMENT_FIELDS, "signed_document_name", "years_covered", "version"]
     inlines = [ScheduleInline]
 
     def get_queryset(self, request):
@@ -81,14 +89,14 @@ class AgreementAdmin(ServiceAdmin):
         services.agreement_delete(agreement=obj, by=request.user)
 
     def create(self, request, form):
-        return services.agreement_create(by=request.user, **self.fields_of(form, services.AGREEMENT_FIELDS))
+        return services.agreement_create(by=request.user, **self.fields_of(form, EDITABLE_AGREEMENT_FIELDS))
 
     def update(self, request, obj, form):
         return services.agreement_update(
             agreement=obj,
             by=request.user,
             version=self.loaded_version(form),
-            **self.fields_of(form, services.AGREEMENT_FIELDS),
+            **self.fields_of(form, EDITABLE_AGREEMENT_FIELDS),
         )
 
 
@@ -180,6 +188,23 @@ class FixedShareAdmin(ReadOnlyAdmin):
     list_filter = ["schedule__agreement__partnership"]
     search_fields = ["schedule__title", "organisation__code", "organisation__name"]
     list_select_related = ["schedule", "organisation"]
+
+
+@admin.register(Variation)
+class VariationAdmin(ReadOnlyAdmin):
+    list_display = ["agreement", "number", "effective_from", "decision"]
+    list_filter = ["agreement__partnership"]
+    search_fields = ["agreement__reference", "changes", "decision__reference"]
+    list_select_related = ["agreement", "decision"]
+    exclude = ["signed_deed"]
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ["agreement", "year", "due", "held_on", "outcome"]
+    list_filter = ["outcome", "agreement__partnership"]
+    search_fields = ["agreement__reference", "notes"]
+    list_select_related = ["agreement"]
 
 
 # --- Funding streams and budget lines -------------------------------------------------------------

@@ -8,12 +8,19 @@ class BudgetsConfig(AppConfig):
 
     def ready(self) -> None:
         from budgets.models import BudgetLine, Schedule, Virement
-        from budgets.selectors import overspend_panel
+        from budgets.selectors import overspend_panel, reviews
         from budgets.selectors.history import register_history
         from commissioning import registry
 
         register_history()
         registry.add_panel(overspend_panel)
+        registry.add_panel(reviews.review_panel)
+        registry.add_digest_section(
+            "budgets-reviews",
+            title="Section 75 agreement reviews due",
+            recipients=reviews.digest_recipients,
+            items=reviews.digest_items,
+        )
         registry.add_demo_step(load_budgets_demo)
         registry.add_linkable(
             Schedule,

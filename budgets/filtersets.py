@@ -13,8 +13,11 @@ from budgets.models import (
     FundingStream,
     LineStatus,
     MonthlyPosition,
+    Review,
+    ReviewOutcome,
     Schedule,
     Section75Agreement,
+    Variation,
 )
 from commissioning.filtersets import CodeFilter, StrictFilterSet, YearFilter
 
@@ -87,3 +90,26 @@ class MonthlyPositionFilterSet(StrictFilterSet):
     class Meta:
         model = MonthlyPosition
         fields = ["budget_line", "schedule", "period"]
+
+
+class VariationFilterSet(django_filters.FilterSet):
+    agreement = django_filters.NumberFilter(field_name="agreement_id")
+    partnership = django_filters.NumberFilter(field_name="agreement__partnership_id")
+    decision = django_filters.NumberFilter(field_name="decision_id")
+
+    class Meta:
+        model = Variation
+        fields = ["agreement", "partnership", "decision", "number"]
+
+
+class ReviewFilterSet(django_filters.FilterSet):
+    agreement = django_filters.NumberFilter(field_name="agreement_id")
+    partnership = django_filters.NumberFilter(field_name="agreement__partnership_id")
+    outcome = django_filters.MultipleChoiceFilter(choices=ReviewOutcome.choices)
+    held = django_filters.BooleanFilter(
+        field_name="held_on", lookup_expr="isnull", exclude=True, label="Held"
+    )
+
+    class Meta:
+        model = Review
+        fields = ["agreement", "partnership", "year", "outcome", "held"]

@@ -15,6 +15,9 @@ _MODELS = (
     "fundingstream",
     "budgetline",
     "monthlyposition",
+    # An agreement's variations and reviews follow the agreement: commissioners record them.
+    "variation",
+    "review",
 )
 _READ = "view"
 

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from budgets.views import agreements, imports, lines, positions, schedules, streams, summary, virements
+from budgets.views import (
+    agreements,
+    imports,
+    lines,
+    positions,
+    records,
+    schedules,
+    streams,
+    summary,
+    virements,
+)
 
 app_name = "budgets"
 
@@ -9,6 +19,18 @@ urlpatterns = [
     path("agreements/new/", agreements.AgreementCreateView.as_view(), name="agreement-create"),
     path("agreements/<int:pk>/", agreements.AgreementDetailView.as_view(), name="agreement-detail"),
     path("agreements/<int:pk>/edit/", agreements.AgreementUpdateView.as_view(), name="agreement-edit"),
+    path(
+        "agreements/<int:pk>/timeline/", agreements.AgreementTimelineView.as_view(), name="agreement-timeline"
+    ),
+    path(
+        "agreements/<int:pk>/document/", agreements.AgreementDocumentView.as_view(), name="agreement-document"
+    ),
+    path(
+        "agreements/<int:pk>/variations/new/", records.VariationCreateView.as_view(), name="variation-create"
+    ),
+    path("variations/<int:pk>/deed/", records.VariationDeedView.as_view(), name="variation-deed"),
+    path("agreements/<int:pk>/reviews/new/", records.ReviewCreateView.as_view(), name="review-create"),
+    path("reviews/<int:pk>/edit/", records.ReviewUpdateView.as_view(), name="review-edit"),
     path(
         "agreements/<int:pk>/schedules/new/", schedules.ScheduleCreateView.as_view(), name="schedule-create"
     ),

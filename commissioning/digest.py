@@ -7,6 +7,10 @@ sections: ending within 6 months, and ending after 6 and within 12 months. A man
 contracts the permission gate still lets them view, so someone who has lost a partnership's grant
 is not sent its contracts.
 
+Apps add their own reminders (an agreement review coming due, to its pool manager) as digest
+sections registered with ``commissioning.registry.add_digest_section``: their recipients get the
+same weekly e-mail, with a section per app, even when they manage no contract ending soon.
+
 Sending is idempotent per manager and ISO week: ``claim_delivery`` records a ``DigestDelivery`` in
 the same transaction as the send, so a retried or repeated run in the same week e-mails nobody
 twice, and a failed send leaves no record, so the retry sends it.
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -27,6 +31,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from commissioning import registry
 from commissioning.models import Contract, DigestDelivery, User
 from commissioning.money import format_money
 
@@ -44,10 +49,20 @@ class ManagerDigest:
     today: date
     soon: list[Contract]  # ending within the shorter horizon (6 months)
     later: list[Contract]  # ending after it and within the longer horizon (12 months)
+    # The apps' reminders (registry digest sections): (section, its items for this user).
+    sections: list[tuple[registry.DigestSection, list[registry.DigestItem]]] = field(default_factory=list)
 
     @property
     def contracts(self) -> list[Contract]:
         return self.soon + self.later
+
+    @property
+    def reminders(self) -> int:
+        return sum(len(items) for _section, items in self.sections)
+
+    @property
+    def has_content(self) -> bool:
+        return bool(self.contracts or self.reminders)
 
 
 def horizons() -> tuple[int, int]:
@@ -61,9 +76,15 @@ def week_start(day: date) -> date:
 
 
 def digest_recipients(today: date) -> list[User]:
-    """Active users who manage a live or extended contract ending within the longer horizon."""
+    """Active users who manage a live or extended contract ending within the longer horizon, and
+    those an app's digest section reminds of something this week."""
     _short, long = horizons()
-    managing = Contract.objects.ending_within(long, today=today).values("contract_manager")
+    managing = set(
+        Contract.objects.ending_within(long, today=today).values_list("contract_manager", flat=True)
+    )
+    for section in registry.digest_sections():
+        managing.update(section.recipients(today))
+    managing.discard(None)
     return list(User.objects.filter(pk__in=managing, is_active=True).order_by("pk"))
 
 
@@ -77,11 +98,13 @@ def manager_digest(manager: User, *, today: date) -> ManagerDigest:
         .order_by("end", "partnership__name", "reference")
     )
     limit = today + relativedelta(months=short)
+    sections = [(section, section.items(manager, today)) for section in registry.digest_sections()]
     return ManagerDigest(
         manager=manager,
         today=today,
         soon=[c for c in contracts if c.end <= limit],
         later=[c for c in contracts if c.end > limit],
+        sections=[(section, items) for section, items in sections if items],
     )
 
 
@@ -113,12 +136,29 @@ def build_message(digest: ManagerDigest, *, connection=None) -> EmailMultiAltern
         "long_months": long,
         "soon": [_row(c, digest.today, site_url) for c in digest.soon],
         "later": [_row(c, digest.today, site_url) for c in digest.later],
+        "has_contracts": bool(digest.contracts),
+        "sections": [
+            {
+                "title": section.title,
+                "rows": [
+                    {"text": item.text, "url": f"{site_url}{item.path}" if site_url and item.path else ""}
+                    for item in items
+                ],
+            }
+            for section, items in digest.sections
+        ],
         "site_name": settings.SITE_NAME,
     }
-    subject = (
-        f"Contracts ending: {len(digest.soon)} within {short} months, "
-        f"{len(digest.later)} more within {long} (week of {date_format(week_start(digest.today), 'j F Y')})"
-    )
+    week = date_format(week_start(digest.today), "j F Y")
+    if digest.contracts or not digest.reminders:
+        subject = (
+            f"Contracts ending: {len(digest.soon)} within {short} months, "
+            f"{len(digest.later)} more within {long} (week of {week})"
+        )
+        if digest.reminders:
+            subject += f", and {digest.reminders} other reminder{'s' if digest.reminders != 1 else ''}"
+    else:
+        subject = f"Reminders: {digest.reminders} (week of {week})"
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(TEXT_TEMPLATE, context),
@@ -151,18 +191,29 @@ def send_contracts_ending_digest(*, today: date | None = None) -> dict[str, int]
     ``already_sent``: managers whose digest for this week went earlier; ``no_email``: managers
     without an e-mail address; ``failed``: sends that raised (not recorded, so a retry sends them);
     ``contracts_6`` and ``contracts_12``: contracts in the digests sent by this run ending within
-    the shorter and within the longer horizon (the second includes the first, as on the dashboard).
+    the shorter and within the longer horizon (the second includes the first, as on the dashboard);
+    ``reminders``: the apps' reminders (digest sections) in the digests sent by this run.
     """
     today = today or timezone.localdate()
     week = week_start(today)
     summary = dict.fromkeys(
-        ("managers", "emails", "already_sent", "no_email", "failed", "contracts_6", "contracts_12"), 0
+        (
+            "managers",
+            "emails",
+            "already_sent",
+            "no_email",
+            "failed",
+            "contracts_6",
+            "contracts_12",
+            "reminders",
+        ),
+        0,
     )
     connection = get_connection()
     try:
         for manager in digest_recipients(today):
             digest = manager_digest(manager, today=today)
-            if not digest.contracts:  # manages some, but may no longer view them
+            if not digest.has_content:  # manages some, but may no longer view them
                 continue
             summary["managers"] += 1
             if not manager.email:
@@ -182,6 +233,7 @@ def send_contracts_ending_digest(*, today: date | None = None) -> dict[str, int]
             summary["emails"] += 1
             summary["contracts_6"] += len(digest.soon)
             summary["contracts_12"] += len(digest.contracts)
+            summary["reminders"] += digest.reminders
     finally:
         connection.close()
     logger.info("Contracts digest for the week of %s: %s", week, summary)

@@ -9,6 +9,8 @@ Each app registers, in its ``AppConfig.ready``:
 - **stalled-work finders**: background jobs whose state lives in the database, with the function
   that finds the stalled ones and the task that does them (``commissioning.jobs`` queues them
   again after a broker outage or a killed worker);
+- **digest sections**: reminders an app adds to the weekly e-mail digest (``commissioning.digest``):
+  who is reminded this week, and what each of them is told;
 - **linkable types**: records that decisions and papers can cite (a schedule, a contract), with the
   records that belong to one (a schedule's budget lines), so governance can find "decisions linked
   to this schedule" without importing budgets.
@@ -138,3 +140,46 @@ def add_linkable(
 def linkable(key: str) -> Linkable | None:
     """The registered type by ``app_label.model`` (case-insensitive), or None."""
     return LINKABLE_TYPES.get((key or "").lower())
+
+
+# --- Digest sections ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One line of a digest section: what to say, and the page it is about (a path, or "")."""
+
+    text: str
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    r"""Reminders an app adds to the weekly digest.
+
+    - ``recipients(today)``: the ids of the users to remind this week;
+    - ``items(user, today)``: what that user is told (only what the gate still lets them see), as
+      ``DigestItem``\s; an empty list sends them nothing for this section.
+    """
+
+    key: str
+    title: str
+    recipients: Callable[[Any], Iterable[int]]
+    items: Callable[[Any, Any], list[DigestItem]]
+
+
+DIGEST_SECTIONS: dict[str, DigestSection] = {}
+
+
+def add_digest_section(
+    key: str,
+    *,
+    title: str,
+    recipients: Callable[[Any], Iterable[int]],
+    items: Callable[[Any, Any], list[DigestItem]],
+) -> None:
+    DIGEST_SECTIONS[key] = DigestSection(key=key, title=title, recipients=recipients, items=items)
+
+
+def digest_sections() -> list[DigestSection]:
+    return [DIGEST_SECTIONS[key] for key in sorted(DIGEST_SECTIONS)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,8 +18,10 @@ from budgets.models import (
     BudgetLine,
     FundingStream,
     MonthlyPosition,
+    Review,
     Schedule,
     Section75Agreement,
+    Variation,
 )
 from commissioning.api.fields import MoneyField, OrganisationCodeField, VisiblePrimaryKeyRelatedField
 from commissioning.models import Partnership
@@ -36,6 +39,18 @@ def _decision_field():
     return VisiblePrimaryKeyRelatedField(
         model=Decision, required=False, allow_null=True, help_text="Id of the approving decision"
     )
+
+
+def _decision_model():
+    from governance.models import Decision
+
+    return Decision
+
+
+def _paper_model():
+    from governance.models import Paper
+
+    return Paper
 
 
 def _version_field():
@@ -71,6 +86,22 @@ class AgreementSerializer(_ServiceSerializer):
     partnership = VisiblePrimaryKeyRelatedField(model=Partnership)
     host = OrganisationCodeField(help_text="Code of the host partner, e.g. LBB")
     decision = _decision_field()
+    nhs_functions = serializers.ListField(
+        child=serializers.CharField(max_length=300),
+        required=False,
+        help_text="NHS functions delegated (regulation 5 of the 2000 Regulations), each a named item",
+    )
+    council_functions = serializers.ListField(
+        child=serializers.CharField(max_length=300),
+        required=False,
+        help_text="Health-related council functions delegated (regulation 6), each a named item",
+    )
+    earliest_exit_date = serializers.DateField(
+        read_only=True, allow_null=True, help_text="The day notice given today would end the agreement"
+    )
+    signed_document = serializers.SerializerMethodField(
+        help_text="Where to download the signed agreement (PDF; uploaded on the agreement's page)"
+    )
     version = _version_field()
 
     class Meta:
@@ -85,9 +116,26 @@ class AgreementSerializer(_ServiceSerializer):
             "end",
             "status",
             "decision",
+            "nhs_functions",
+            "council_functions",
+            "review_frequency_months",
+            "next_review_due",
+            "notice_months",
+            "earliest_exit_date",
+            "exit_provisions",
+            "dispute_resolution",
+            "vat_position",
+            "population",
+            "signed_document",
+            "signed_document_name",
             "version",
         ]
+        read_only_fields = ["signed_document_name"]
         validators: list = []
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_signed_document(self, agreement) -> str | None:
+        return _pdf_url(self, agreement.signed_document, "budgets:agreement-document", agreement.pk)
 
 
 class FixedShareSerializer(serializers.Serializer):
@@ -212,3 +260,86 @@ class ScheduleSummarySerializer(serializers.Serializer):
     variance = MoneyField(non_negative=False)
     rule = serializers.CharField(help_text="The risk-share rule applied (overspend or underspend rule)")
     risk_share = AmountByOrganisationSerializer(many=True)
+
+
+def _pdf_url(serializer, field_file, url_name: str, pk: int) -> str | None:
+    if not field_file:
+        return None
+    url = reverse(url_name, args=[pk])
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(url) if request else url
+
+
+class VariationSerializer(serializers.ModelSerializer):
+    """A variation of an agreement: numbered by the service (1, 2, ...), approved by a decision of a
+    board of the agreement's partnership. Recording one makes the agreement `varied`. The signed
+    deed (PDF) is uploaded on the agreement's page."""
+
+    agreement = VisiblePrimaryKeyRelatedField(model=Section75Agreement)
+    decision = VisiblePrimaryKeyRelatedField(
+        model=_decision_model(), help_text="Id of the decision that approved the variation"
+    )
+    schedules = VisiblePrimaryKeyRelatedField(
+        model=Schedule, many=True, required=False, help_text="Ids of the schedules it touches"
+    )
+    signed_deed = serializers.SerializerMethodField(help_text="Where to download the signed deed (PDF)")
+
+    class Meta:
+        model = Variation
+        fields = [
+            "id",
+            "agreement",
+            "number",
+            "effective_from",
+            "changes",
+            "schedules",
+            "decision",
+            "signed_deed",
+            "signed_deed_name",
+        ]
+        read_only_fields = ["number", "signed_deed_name"]
+        validators: list = []
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_signed_deed(self, variation) -> str | None:
+        return _pdf_url(self, variation.signed_deed, "budgets:variation-deed", variation.pk)
+
+
+class ReviewSerializer(_ServiceSerializer):
+    """A review of an agreement for a financial year: due, held on, outcome (`continue`, `vary`,
+    `give_notice`) and the decision or paper it went to. Its agreement and year are fixed once
+    recorded."""
+
+    agreement = VisiblePrimaryKeyRelatedField(model=Section75Agreement)
+    decision = _decision_field()
+    paper = VisiblePrimaryKeyRelatedField(
+        model=_paper_model(), required=False, allow_null=True, help_text="Id of the paper it went to"
+    )
+    year = serializers.IntegerField(
+        min_value=YEAR_MIN, max_value=YEAR_MAX, required=False, help_text="Default: the year it is due in"
+    )
+    version = _version_field()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "agreement",
+            "year",
+            "due",
+            "held_on",
+            "outcome",
+            "decision",
+            "paper",
+            "notes",
+            "version",
+        ]
+        validators: list = []
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is not None:
+            for name in ("agreement", "year"):
+                if name in attrs and attrs.pop(name) != getattr(self.instance, name):
+                    raise serializers.ValidationError({name: [f"A review's {name} cannot change."]})
+        return attrs

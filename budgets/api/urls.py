@@ -9,6 +9,8 @@ router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("schedules", views.ScheduleViewSet, basename="schedule")
 router.register("funding-streams", views.FundingStreamViewSet, basename="funding-stream")
 router.register("budget-lines", views.BudgetLineViewSet, basename="budget-line")
+router.register("variations", views.VariationViewSet, basename="variation")
+router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("monthly-positions", views.MonthlyPositionViewSet, basename="monthly-position")
 
 urlpatterns = router.urls

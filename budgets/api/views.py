@@ -15,14 +15,18 @@ from budgets.filtersets import (
     BudgetLineFilterSet,
     FundingStreamFilterSet,
     MonthlyPositionFilterSet,
+    ReviewFilterSet,
     ScheduleFilterSet,
+    VariationFilterSet,
 )
 from budgets.models import (
     BudgetLine,
     FundingStream,
     MonthlyPosition,
+    Review,
     Schedule,
     Section75Agreement,
+    Variation,
 )
 from commissioning.api.base import RestrictedModelViewSet
 
@@ -243,3 +247,58 @@ class MonthlyPositionViewSet(_VersionedViewSet):
 
     def destroy_object(self, instance) -> None:
         services.monthly_position_delete(position=instance, by=self.request.user)
+
+
+@extend_schema(tags=["budgets"])
+@extend_schema_view(
+    list=extend_schema(summary="List variations of section 75 agreements"),
+    retrieve=extend_schema(summary="One variation"),
+    create=extend_schema(summary="Record a variation (the agreement becomes varied)"),
+)
+class VariationViewSet(RestrictedModelViewSet):
+    """Variations: numbered per agreement by the service, each approved by a decision. Recorded, not
+    changed: a correction is a further variation."""
+
+    model = Variation
+    serializer_class = serializers.VariationSerializer
+    filterset_class = VariationFilterSet
+    prefetch_related = ("schedules",)
+    http_method_names = ["get", "post", "head", "options"]
+    ordering_fields = ["number", "effective_from"]
+    ordering = ["agreement_id", "number"]
+    csv_filename = "variations"
+
+    def create_object(self, serializer):
+        return services.variation_record(by=self.request.user, **serializer.validated_data)
+
+
+@extend_schema(tags=["budgets"])
+@extend_schema_view(
+    list=extend_schema(summary="List reviews of section 75 agreements"),
+    retrieve=extend_schema(summary="One review"),
+    create=extend_schema(summary="Add the review of a year"),
+    partial_update=extend_schema(
+        summary="Record a review held, its outcome and where it went",
+        responses={200: serializers.ReviewSerializer, 409: CONFLICT},
+    ),
+)
+class ReviewViewSet(_VersionedViewSet):
+    """Annual reviews of agreements; one a financial year. Filter `held=false` for those to come."""
+
+    model = Review
+    serializer_class = serializers.ReviewSerializer
+    filterset_class = ReviewFilterSet
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    ordering_fields = ["due", "year"]
+    ordering = ["agreement_id", "-due"]
+    csv_filename = "reviews"
+
+    def create_object(self, serializer):
+        fields, _version = self.split_version(serializer)
+        return services.review_create(by=self.request.user, **fields)
+
+    def update_object(self, serializer):
+        fields, version = self.split_version(serializer)
+        return services.review_update(
+            review=serializer.instance, by=self.request.user, version=version, **fields
+        )

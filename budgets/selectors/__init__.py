@@ -32,7 +32,9 @@ from budgets.selectors.monitoring import (
     with_related,
 )
 from budgets.selectors.reporting import PeriodReport, reporting_by_period
+from budgets.selectors.reviews import ReviewReminder, review_panel, review_reminders
 from budgets.selectors.summary import PartnershipSummary, partnership_summary
+from budgets.selectors.timeline import TimelineEntry, agreement_timeline
 
 __all__ = [
     "DecisionRef",
@@ -43,8 +45,11 @@ __all__ = [
     "OverspendRow",
     "PartnershipSummary",
     "PeriodReport",
+    "ReviewReminder",
     "Share",
+    "TimelineEntry",
     "agreement_history",
+    "agreement_timeline",
     "current_year",
     "decision_refs",
     "lines_of",
@@ -55,6 +60,8 @@ __all__ = [
     "partners_of",
     "partnership_summary",
     "reporting_by_period",
+    "review_panel",
+    "review_reminders",
     "schedule_history",
     "schedule_history_page",
     "schedule_pack_context",

@@ -152,7 +152,11 @@ def register_history() -> None:
     """How budgets' tracked records read in a history ("Budget line “Placements” 2021/22 changed",
     "Monthly position of “Placements” for May 2022 added"): called from ``BudgetsConfig.ready``."""
     history.register(
-        Section75Agreement, noun="Agreement", describe=lambda data, names: data.get("reference", "")
+        Section75Agreement,
+        noun="Agreement",
+        describe=lambda data, names: data.get("reference", ""),
+        # The stored file's generated name means nothing to a reader: its display name is shown.
+        skip={"signed_document"},
     )
     history.register(Schedule, noun="Schedule")
     history.register(

@@ -33,6 +33,7 @@ from budgets.services.positions import (
     positions_report,
     positions_report_periods,
 )
+from budgets.services.records import review_create, review_update, variation_record
 from budgets.services.schedules import (
     SCHEDULE_FIELDS,
     FixedShare,
@@ -83,11 +84,14 @@ __all__ = [
     "monthly_positions_save_period",
     "positions_report",
     "positions_report_periods",
+    "review_create",
+    "review_update",
     "schedule_create",
     "schedule_delete",
     "schedule_update",
     "schedule_validate",
     "stored_fixed_shares",
+    "variation_record",
     "virement_apply",
     "virement_approve",
     "virement_needs_decision",

@@ -1,16 +1,45 @@
-"""The budgets landing page, and section 75 agreements: their page, added and changed."""
+"""The budgets landing page, and section 75 agreements: their page with their terms, added and
+changed, and their signed document."""
 
 from __future__ import annotations
 
+import re
+
+from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count
+from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.views import View
 from django.views.generic import ListView
 
 from budgets import selectors, services
 from budgets.forms import AgreementForm
-from budgets.models import FundingStream, Schedule, Section75Agreement, financial_year_of, year_label
+from budgets.models import (
+    FundingStream,
+    Review,
+    Schedule,
+    Section75Agreement,
+    Variation,
+    financial_year_of,
+    year_label,
+)
 from commissioning.generic import GateMixin, ObjectView, ServiceFormView
 from commissioning.models import Partnership
+from commissioning.uploads import display_name
+
+
+def pdf_response(field_file, name: str, fallback: str) -> FileResponse:
+    """A kept PDF, offered under its display name sanitised again for a header."""
+    if not field_file:
+        raise Http404("No signed document is kept.")
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404("The file is missing.") from exc
+    text = re.sub(r"[^\w .()-]", "_", display_name(name, fallback=fallback)).strip(" .") or "document"
+    if not text.lower().endswith(".pdf"):
+        text = f"{text[:96]}.pdf"
+    return FileResponse(handle, as_attachment=True, filename=text, content_type="application/pdf")
 
 
 class IndexView(GateMixin, ListView):
@@ -67,6 +96,17 @@ class AgreementDetailView(ObjectView):
         )
         year = min(max(financial_year_of(timezone.localdate()), agreement.years[0]), agreement.years[-1])
         monitored = selectors.monitor_many(schedules, year)
+        variations = list(
+            self.restricted("view", Variation).filter(agreement=agreement).prefetch_related("schedules")
+        )
+        variation_refs = selectors.decision_refs(user, variations)
+        reviews = list(
+            self.restricted("view", Review)
+            .filter(agreement=agreement)
+            .select_related("paper")
+            .order_by("-due")
+        )
+        review_refs = selectors.decision_refs(user, reviews)
         context.update(
             {
                 "page_title": f"{agreement.reference}: {agreement.title}",
@@ -80,7 +120,13 @@ class AgreementDetailView(ObjectView):
                 "can_change_stream": self.user_can("change", FundingStream),
                 "decision_refs": selectors.decision_refs(user, [agreement])[agreement.pk],
                 "history": selectors.agreement_history(agreement),
+                "earliest_exit": agreement.earliest_exit(timezone.localdate()),
                 "can_change": self.may("change", agreement),
+                "variations": [(v, variation_refs.get(v.pk, [])) for v in variations],
+                "reviews": [(r, review_refs.get(r.pk, [])) for r in reviews],
+                "can_add_variation": self.user_can("add", Variation),
+                "can_add_review": self.user_can("add", Review),
+                "can_change_review": self.user_can("change", Review),
                 "can_add_schedule": self.user_can("add", Schedule),
                 "can_add_stream": self.user_can("add", FundingStream),
             }
@@ -140,3 +186,45 @@ class AgreementUpdateView(AgreementWriteView):
             version=form.cleaned_data["version"],
             **form.service_arguments(),
         )
+
+
+class AgreementDocumentView(GateMixin, View):
+    """The signed agreement (PDF), served only through the permission check: out of scope, 404."""
+
+    model = Section75Agreement
+
+    def get(self, request, pk):
+        agreement = self.get_object("view")
+        return pdf_response(agreement.signed_document, agreement.signed_document_name, "agreement.pdf")
+
+
+TIMELINE_PAGE_SIZE = 25
+
+
+class AgreementTimelineView(ObjectView):
+    """The agreement's story, newest first: signature, variations, decisions, reviews, schedules
+    added, lines approved and its own changes, with names; ``TIMELINE_PAGE_SIZE`` a page."""
+
+    model = Section75Agreement
+    template_name = "budgets/agreement_timeline.html"
+    context_object_name = "agreement"
+
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("partnership", "host", "decision")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        agreement = self.object
+        entries = selectors.agreement_timeline(agreement, self.request.user)
+        try:
+            page = Paginator(entries, TIMELINE_PAGE_SIZE).page(self.request.GET.get("page") or 1)
+        except (InvalidPage, ValueError) as error:
+            raise Http404("No such page of the timeline") from error
+        context.update(
+            {
+                "page_title": f"Timeline of {agreement.reference}: {agreement.title}",
+                "page_obj": page,
+                "entries": page.object_list,
+            }
+        )
+        return context

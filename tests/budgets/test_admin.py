@@ -25,6 +25,8 @@ MODELS = [
     "budgetline",
     "monthlyposition",
     "virement",
+    "variation",
+    "review",
 ]
 
 
@@ -132,3 +134,15 @@ def test_an_admin_delete_goes_through_the_service_and_history_names_the_admin(ad
     from commissioning.models import User
 
     assert event.pgh_label == "delete" and event.pgh_context["user"] == User.objects.get(username="root").pk
+
+
+@pytest.mark.parametrize("model", ["variation", "review"])
+def test_variations_and_reviews_are_read_only_in_the_admin(admin_client, model):
+    assert admin_client.get(f"/admin/budgets/{model}/add/").status_code == 403
+
+
+def test_an_agreement_edit_in_the_admin_keeps_the_terms_and_cannot_upload(admin_client, line):
+    agreement = line.schedule.agreement
+    page = admin_client.get(f"/admin/budgets/section75agreement/{agreement.pk}/change/").content.decode()
+    assert 'name="signed_document"' not in page
+    assert 'name="exit_provisions"' in page

@@ -75,3 +75,34 @@ def selectors_today():
     from tests.budgets.conftest import DEMO_TODAY
 
     return DEMO_TODAY
+
+
+def test_the_demo_agreement_has_the_2021_papers_terms_and_a_review_coming_due(bromley_demo, bromley_users):
+    from budgets.models import Section75Agreement
+    from tests.budgets.conftest import DEMO_TODAY
+
+    agreement = Section75Agreement.objects.get(partnership=bromley_demo)
+    assert "disadvantaged through the agreement" in agreement.exit_provisions
+    assert agreement.exit_provisions.count("Illustrative") == 1
+    assert agreement.vat_position.startswith("Illustrative")
+    assert agreement.notice_months == 6 and agreement.population == "resident"
+    assert len(agreement.nhs_functions) == 2 and len(agreement.council_functions) == 2
+    [review] = agreement.reviews.all()
+    assert not review.held and 0 < (review.due - DEMO_TODAY).days <= 60
+    assert agreement.next_review_due == review.due
+    reminders = selectors.review_reminders(bromley_users["commissioner"], today=DEMO_TODAY)
+    assert [r.review for r in reminders] == [review]
+
+
+def test_the_whole_demo_varies_the_agreement_on_the_2021_decision(settings):
+    from budgets.models import Section75Agreement
+    from commissioning import demo
+    from tests.budgets.conftest import DEMO_TODAY
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    demo.load_demo(seed=9, today=DEMO_TODAY)
+    agreement = Section75Agreement.objects.get(reference="BR-S75-2021")
+    [variation] = agreement.variations.all()
+    assert agreement.status == "varied"
+    assert variation.decision.decided_on.isoformat() == "2021-09-02"
+    assert [s.title for s in variation.schedules.all()] == ["Integrated Placements and Brokerage"]

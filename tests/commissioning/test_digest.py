@@ -131,6 +131,7 @@ def test_the_summary_counts_what_this_run_sent(office, mailoutbox):
         "failed": 0,
         "contracts_6": 2,
         "contracts_12": 5,
+        "reminders": 0,
     }
     assert sorted(DigestDelivery.objects.values_list("user__username", "week_start", "contracts_count")) == [
         ("alice", MONDAY, 4),

@@ -212,6 +212,7 @@ def test_a_real_worker_sends_the_digest_once_a_week(partnership, make_user, work
         "failed": 0,
         "contracts_6": 1,
         "contracts_12": 2,
+        "reminders": 0,
     }
     (message,) = sent_messages(mail_dir)
     assert message["To"] == "dana@example.org"

@@ -253,6 +253,26 @@ def schedule_lines(s: Scene, k: int) -> None:
         _line(s, schedule, s.next())
 
 
+def agreement_records(s: Scene, k: int) -> None:
+    """One agreement with k variations (each approved by the decision) and k reviews."""
+    from budgets.models import Review, Variation
+
+    agreement = s.once("agreement", lambda: _agreement(s))
+    decision = s.once(
+        "agreement-decision", lambda: DecisionFactory(agenda_item__meeting__board__partnership=s.partnership)
+    )
+    for _ in range(k):
+        n = s.next()
+        Variation.objects.create(
+            agreement=agreement,
+            number=n,
+            effective_from=agreement.start,
+            changes=f"Change {n}",
+            decision=decision,
+        )
+        Review.objects.create(agreement=agreement, year=2000 + n, due=agreement.start, notes=f"Review {n}")
+
+
 def funding_streams(s: Scene, k: int) -> None:
     for n in range(k):
         FundingStreamFactory(partnership=s.partnership, organisation=s.council if n % 2 else s.nhs)
@@ -727,6 +747,7 @@ WEB_LISTS: dict[str, Route] = {
     "accounts:profile": Route(api_tokens),
     "budgets:index": Route(agreements),
     "budgets:agreement-detail": Route(agreement_schedules, kwargs=_pk("agreement")),
+    "budgets:agreement-timeline": Route(agreement_records, kwargs=_pk("agreement")),
     "budgets:schedule-detail": Route(schedule_lines, kwargs=_pk("schedule")),
     "budgets:schedule-history": Route(schedule_lines, kwargs=_pk("schedule")),
     "budgets:schedule-export": Route(
@@ -798,6 +819,11 @@ WEB_NOT_LISTS: dict[str, str] = {
     "budgets:line-edit": FORM,
     "budgets:import": FORM,
     "budgets:virement-create": FORM,
+    "budgets:variation-create": FORM,
+    "budgets:review-create": FORM,
+    "budgets:review-edit": FORM,
+    "budgets:agreement-document": "a PDF file download",
+    "budgets:variation-deed": "a PDF file download",
     "brokerage:referral-create": FORM,
     "brokerage:offer-create": FORM,
     "brokerage:offer-accept": FORM,
@@ -842,6 +868,8 @@ API_LISTS: dict[str, Route] = {
     "schedule-summary": Route(schedule_lines, kwargs=_pk("schedule")),
     "funding-stream-list": Route(funding_streams),
     "budget-line-list": Route(schedule_lines),
+    "variation-list": Route(agreement_records),
+    "review-list": Route(agreement_records),
     "monthly-position-list": Route(schedule_lines),
     "client-list": Route(clients),
     "referral-list": Route(referrals),

@@ -390,7 +390,37 @@ def build_world(tmp) -> dict:
     _brokerage(w, away, by, prefix="away_")
     _finance(w, home, users["finance_officer"])
     _governance(w, home, away, by, users)
+    _agreement_records(w, by)
     return w
+
+
+def _agreement_records(w: dict, by) -> None:
+    """The home agreement's signed document, a variation (approved by the home board's decision)
+    with its deed, and a review."""
+    import io
+
+    from budgets import services as budget_services
+    from commissioning import uploads
+    from tests.governance.factories import pdf_bytes
+
+    def signed(name: str) -> uploads.CheckedUpload:
+        upload = io.BytesIO(pdf_bytes(1, name))
+        upload.name = f"{name}.pdf"
+        return uploads.check_pdf_upload(upload)
+
+    agreement = budget_services.agreement_update(
+        agreement=w["agreement"], by=by, signed_document=signed("Agreement")
+    )
+    w["agreement"] = agreement
+    w["variation"] = budget_services.variation_record(
+        agreement=agreement,
+        by=by,
+        effective_from=agreement.start,
+        changes="Schedule added",
+        decision=w["decision"],
+        signed_deed=signed("Deed"),
+    )
+    w["review"] = budget_services.review_create(agreement=agreement, by=by, due=agreement.start)
 
 
 def world_fixture(name: str = "world"):

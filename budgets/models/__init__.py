@@ -10,10 +10,13 @@ in ``budgets.services``, the one way to write these models.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
 import pghistory
+from dateutil.relativedelta import relativedelta
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -51,6 +54,17 @@ class AgreementStatus(models.TextChoices):
     SIGNED = "signed", "Signed"
     VARIED = "varied", "Varied"
     ENDED = "ended", "Ended"
+
+
+class Population(models.TextChoices):
+    RESIDENT = "resident", "Resident population"
+    GP_REGISTERED = "gp_registered", "GP-registered population"
+
+
+def signed_document_upload_to(instance, filename: str) -> str:
+    """A generated name: nothing the uploader chose reaches the file system (the original name is
+    kept as display text only)."""
+    return f"agreements/{uuid.uuid4().hex}.pdf"
 
 
 class Arrangement(models.TextChoices):
@@ -106,6 +120,42 @@ class Section75Agreement(models.Model):
         related_name="agreements",
         verbose_name="approving decision",
     )
+    # The terms, as data (domain.md): the annual review and any exit run on them.
+    nhs_functions = ArrayField(
+        models.CharField(max_length=300),
+        default=list,
+        blank=True,
+        verbose_name="NHS functions delegated",
+        help_text="Regulation 5 of the 2000 Regulations: one named function a line",
+    )
+    council_functions = ArrayField(
+        models.CharField(max_length=300),
+        default=list,
+        blank=True,
+        verbose_name="health-related council functions delegated",
+        help_text="Regulation 6 of the 2000 Regulations: one named function a line",
+    )
+    review_frequency_months = models.PositiveSmallIntegerField(
+        "review frequency (months)",
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    next_review_due = models.DateField("next review due", null=True, blank=True)
+    notice_months = models.PositiveSmallIntegerField(
+        "notice period (months)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="The notice either partner must give to end the agreement",
+    )
+    exit_provisions = models.TextField(blank=True)
+    dispute_resolution = models.TextField(blank=True)
+    vat_position = models.TextField("VAT position of the host", blank=True)
+    population = models.CharField("population served", max_length=15, choices=Population.choices, blank=True)
+    signed_document = models.FileField(upload_to=signed_document_upload_to, blank=True)
+    signed_document_name = models.CharField(
+        "signed document", max_length=100, blank=True, help_text="The uploaded file's name, as display text"
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     partnership_path = "partnership"
@@ -117,6 +167,14 @@ class Section75Agreement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["partnership", "reference"], name="agreement_reference_unique"),
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="agreement_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(review_frequency_months__gte=1, review_frequency_months__lte=120),
+                name="agreement_review_frequency_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(notice_months__isnull=True) | Q(notice_months__gte=1, notice_months__lte=60),
+                name="agreement_notice_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +187,23 @@ class Section75Agreement(models.Model):
     def years(self) -> list[int]:
         """The financial years the agreement covers, by starting year."""
         return list(range(financial_year_of(self.start), financial_year_of(self.end) + 1))
+
+    def earliest_exit(self, notice_given: date) -> date | None:
+        """The day the agreement would end if a partner gave notice on ``notice_given``: the notice
+        period later, but never after the agreement's own end (nor before its start). None when the
+        agreement states no notice period."""
+        if not self.notice_months:
+            return None
+        given = max(notice_given, self.start) if self.start else notice_given
+        exit_on = given + relativedelta(months=self.notice_months)
+        return min(exit_on, self.end) if self.end else exit_on
+
+    @property
+    def earliest_exit_date(self) -> date | None:
+        """The earliest exit notice given today gives (``earliest_exit``)."""
+        from django.utils import timezone
+
+        return self.earliest_exit(timezone.localdate())
 
 
 @pghistory.track()
@@ -379,3 +454,6 @@ class Virement(models.Model):
 
     def __str__(self) -> str:
         return f"Virement of {format_money(self.amount)} from {self.from_line.name} to {self.to_line.name}"
+
+
+from budgets.models.records import Review, ReviewOutcome, Variation  # noqa: E402, F401  (re-exported)
