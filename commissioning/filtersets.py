@@ -75,7 +75,7 @@ class CodeChoiceField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         text = str(value).strip()
-        match = self.queryset.filter(code__iexact=text).first() if text else None
+        match = self.queryset.filter(code__iexact=text).first() if text and "\x00" not in text else None
         if match is None:
             raise ValidationError(
                 f"There is no {self.noun} with the code {text or value!r}.", code="invalid_choice"

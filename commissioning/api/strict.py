@@ -57,6 +57,12 @@ class StrictQueryMixin:
                     for name in unknown
                 }
             )
+        # PostgreSQL cannot compare text holding a NUL character: refuse it, naming the parameter.
+        nul = sorted(
+            name for name, values in request.query_params.lists() if any("\x00" in v for v in values)
+        )
+        if nul:
+            raise exceptions.ValidationError({name: ["Null characters are not allowed."] for name in nul})
         if request.method in ("POST", "PUT", "PATCH"):
             # Read the body now: one that is not a JSON object answers 400 even on an action that
             # reads no body (``offers/{id}/approve/``), instead of being ignored.

@@ -449,7 +449,10 @@ def pack_pdf(request, pack: BoardPack):
 
 
 @extend_schema(
-    tags=["public"], auth=[], responses={200: OpenApiResponse(description="The boards that meet in public")}
+    tags=["public"],
+    auth=[],
+    operation_id="public_boards_list",
+    responses={200: OpenApiResponse(description="The boards that meet in public")},
 )
 class PublicIndexView(StrictQueryMixin, APIView):
     """Every board that meets in public: code, name, partnership, its public record and its feed."""

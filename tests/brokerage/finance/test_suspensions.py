@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from brokerage import recharges, services
-from brokerage.models import Suspension
+from brokerage.models import Package, Suspension
 from brokerage.recharges import CostRow, PackageFacts, SplitRow, SuspensionRow
 
 D = Decimal
@@ -198,7 +198,11 @@ def test_the_api_posts_and_lists_suspensions(api_as, broker, june_package, make_
         "reason": "Hospital",
     }
 
-    created = api.post(url, body | {"version": june_package.version}, format="json")
+    def version() -> int:  # the package's version as it stands (api.md: versions required)
+        return Package.objects.get(pk=june_package.pk).version
+
+    stale_version = version()
+    created = api.post(url, body | {"version": version()}, format="json")
 
     assert created.status_code == 201, created.json()
     assert created.json() | {"id": 0} == {
@@ -215,11 +219,13 @@ def test_the_api_posts_and_lists_suspensions(api_as, broker, june_package, make_
     assert [row["from"] for row in api.get(url).json()] == ["2026-06-11"]
     bad = api.post(
         url,
-        body | {"paid_percent": None, "from": "2026-06-21", "to": "2026-06-22", "version": 2},
+        body | {"paid_percent": None, "from": "2026-06-21", "to": "2026-06-22", "version": version()},
         format="json",
     )
     assert bad.status_code == 400 and "paid_percent" in bad.json()
-    stale = api.post(url, body | {"from": "2026-06-25", "to": "2026-06-26", "version": 1}, format="json")
+    stale = api.post(
+        url, body | {"from": "2026-06-25", "to": "2026-06-26", "version": stale_version}, format="json"
+    )
     assert stale.status_code == 409
     from commissioning import roles
 
