@@ -92,7 +92,7 @@ class MonthlyPositionFilterSet(StrictFilterSet):
         fields = ["budget_line", "schedule", "period"]
 
 
-class VariationFilterSet(django_filters.FilterSet):
+class VariationFilterSet(StrictFilterSet):
     agreement = django_filters.NumberFilter(field_name="agreement_id")
     partnership = django_filters.NumberFilter(field_name="agreement__partnership_id")
     decision = django_filters.NumberFilter(field_name="decision_id")
@@ -102,7 +102,7 @@ class VariationFilterSet(django_filters.FilterSet):
         fields = ["agreement", "partnership", "decision", "number"]
 
 
-class ReviewFilterSet(django_filters.FilterSet):
+class ReviewFilterSet(StrictFilterSet):
     agreement = django_filters.NumberFilter(field_name="agreement_id")
     partnership = django_filters.NumberFilter(field_name="agreement__partnership_id")
     outcome = django_filters.MultipleChoiceFilter(choices=ReviewOutcome.choices)

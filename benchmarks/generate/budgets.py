@@ -49,6 +49,15 @@ def budgets(b: Borough) -> None:
             "status",
             "decision_id",
             "version",
+            "nhs_functions",
+            "council_functions",
+            "review_frequency_months",
+            "exit_provisions",
+            "dispute_resolution",
+            "vat_position",
+            "population",
+            "signed_document",
+            "signed_document_name",
         ],
         [
             (
@@ -62,6 +71,15 @@ def budgets(b: Borough) -> None:
                 "signed",
                 None,
                 1,
+                [],
+                [],
+                12,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
             )
             for a in range(agreements)
         ],

@@ -449,10 +449,7 @@ def pack_pdf(request, pack: BoardPack):
 
 
 @extend_schema(
-    tags=["public"],
-    auth=[],
-    operation_id="public_boards_list",
-    responses={200: OpenApiResponse(description="The boards that meet in public")},
+    tags=["public"], auth=[], responses={200: OpenApiResponse(description="The boards that meet in public")}
 )
 class PublicIndexView(StrictQueryMixin, APIView):
     """Every board that meets in public: code, name, partnership, its public record and its feed."""
@@ -460,6 +457,7 @@ class PublicIndexView(StrictQueryMixin, APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(operation_id="public_boards_list")
     def get(self, request):
         return Response({"boards": public.public_index_data()})
 

@@ -28,6 +28,7 @@ WORLD_KEYS = {
     "budgets.schedule": "schedule",
     "budgets.budgetline": "budget_line",
     "budgets.monthlyposition": "monthly_position",
+    "budgets.review": "review",
     "governance.paper": "paper",
     "governance.decision": "decision",
 }

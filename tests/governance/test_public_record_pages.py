@@ -202,12 +202,17 @@ def test_the_api_publishes_corrects_and_publishes_drafts_through_the_services(
     api_as, secretary, scene, decision
 ):
     client = api_as(secretary)
-    refused = client.post(f"/api/v1/decisions/{decision.pk}/correct/", {"resolution": "X"}, format="json")
+
+    def version() -> dict:  # each change from the decision's version as it stands (api.md)
+        return {"version": Decision.objects.get(pk=decision.pk).version}
+
+    url = f"/api/v1/decisions/{decision.pk}/"
+    refused = client.post(f"{url}correct/", {"resolution": "X", **version()}, format="json")
     assert refused.status_code == 400  # not published yet: correct it directly
-    client.patch(f"/api/v1/decisions/{decision.pk}/", {"published_on": "2021-09-03"}, format="json")
+    client.patch(url, {"published_on": "2021-09-03", **version()}, format="json")
     made = client.post(
-        f"/api/v1/decisions/{decision.pk}/correct/",
-        {"resolution": "Agreed £120,000.", "financial_value": "120000.00"},
+        f"{url}correct/",
+        {"resolution": "Agreed £120,000.", "financial_value": "120000.00", **version()},
         format="json",
     )
     assert made.status_code == 201 and made.json()["corrects"] == decision.pk

@@ -327,7 +327,9 @@ NOT_FUZZED = {
 }
 
 # Form classes that are bases or pieces, not forms a user submits.
-NOT_FORMS = {"GovukFormMixin", "ServiceModelForm", "_AuditFilterForm"}
+# ReferralVersionForm is the hidden version field of the referral page's buttons (claim, sourcing, assign,
+# cancel), a piece of those buttons rather than a form a user fills in.
+NOT_FORMS = {"GovukFormMixin", "ServiceModelForm", "_AuditFilterForm", "ReferralVersionForm"}
 
 FORM_MODULES = (
     "commissioning.forms",
