@@ -164,7 +164,7 @@ def test_a_broker_starts_a_package_above_the_rate_card_and_changes_the_funder_fr
     page.get_by_label("CHC eligibility").check()
     page.get_by_role("button", name="Change the funding").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Funding changed from")
-    rows = page.locator("#funding ~ table tbody tr")
+    rows = page.locator("#funding + table tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("SEL-BR 100%")
     check(page, "package-after-funding-change")
