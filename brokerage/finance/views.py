@@ -6,6 +6,7 @@ through the gate, validates with a form, calls one service (the same as the API)
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -17,7 +18,14 @@ from django.views.generic import TemplateView
 from commissioning import jobs
 from commissioning.audit import log_access
 from commissioning.exports import XLSX_CONTENT_TYPE
-from commissioning.generic import GateMixin, ObjectListMixin, ObjectView, ServiceActionView, ServiceFormView
+from commissioning.generic import (
+    ConfirmStep,
+    GateMixin,
+    ObjectListMixin,
+    ObjectView,
+    ServiceActionView,
+    ServiceFormView,
+)
 from commissioning.models import AccessLog, Partnership
 from commissioning.money import format_money
 
@@ -215,21 +223,24 @@ class InvoiceDetailView(FinanceMixin, ObjectView):
         )
 
 
-class ConfirmedActionView(FinanceActionView):
-    """A button with a GOV.UK confirmation step ("Are you sure?"): GET shows what will happen and the
-    button that does it (with Cancel back to the page); POST acts, as before."""
+class ConfirmedActionView(ConfirmStep, FinanceActionView):
+    """A finance button with the generic "Are you sure?" step (``commissioning.generic.confirm``):
+    GET shows what will happen and the button that does it; POST acts, as before. Subclasses say
+    what to show in ``confirmation`` (heading, details, warning, confirm_label, warning_button)."""
 
     http_method_names = ["get", "post"]
     confirm_template = "brokerage/finance/confirm.html"
 
-    def confirmation(self, obj) -> dict:
-        """``heading``, ``details`` (label, value pairs), ``warning``, ``button`` and ``warning_button``."""
-        raise NotImplementedError
+    def confirm_target(self):
+        return self.get_target()
 
-    def get(self, request, *args, **kwargs):
-        obj = self.get_target()
-        context = {
+    def confirmation(self, obj) -> dict:
+        raise ImproperlyConfigured(f"{type(self).__name__} must say what the confirmation shows.")
+
+    def confirm_context(self, obj) -> dict:
+        return {
             "object": obj,
+            "caption": str(obj),
             "cancel_url": obj.get_absolute_url(),
             "subnav": [
                 {"label": label, "url": reverse(name), "current": key == "invoices"}
@@ -237,8 +248,6 @@ class ConfirmedActionView(FinanceActionView):
             ],
             **self.confirmation(obj),
         }
-        context["page_title"] = context["heading"]
-        return render(request, self.confirm_template, context)
 
 
 def _invoice_details(invoice: Invoice) -> list[tuple[str, str]]:
@@ -264,7 +273,7 @@ class InvoiceIssueView(ConfirmedActionView):
                 f"Issuing gives the {noun} its number and freezes it: it cannot be changed or deleted "
                 "afterwards, only corrected by a credit note."
             ),
-            "button": f"Yes, issue the {noun}",
+            "confirm_label": f"Yes, issue the {noun}",
         }
 
     def act(self, invoice):
@@ -283,7 +292,7 @@ class InvoiceDeleteView(ConfirmedActionView):
             "heading": "Are you sure you want to delete this draft?",
             "details": _invoice_details(invoice),
             "warning": "The next recharge run bills these amounts again.",
-            "button": "Yes, delete the draft",
+            "confirm_label": "Yes, delete the draft",
             "warning_button": True,
         }
 

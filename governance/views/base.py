@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 
+from commissioning.generic import ConfirmStep as GenericConfirmStep
 from commissioning.generic import ObjectView, ServiceFormView
 
 
@@ -70,24 +71,8 @@ class ButtonForm(ServiceFormView):
         return self.back()
 
 
-class ConfirmStep:
-    """The GOV.UK "Are you sure?" step of a POST action (publishing a notice or an agenda, approving
-    minutes): GET on the action's own URL shows what will happen and a "Yes" button that posts to
-    it; the page's button is a link here. ``confirm_target()`` fetches the object through the gate
-    (403 or 404 before anything is shown); ``confirm_context(target)`` says what to show."""
+class ConfirmStep(GenericConfirmStep):
+    """The generic "Are you sure?" step (``commissioning.generic.confirm``) with the governance
+    breadcrumbs."""
 
     confirm_template = "governance/confirm.html"
-
-    def confirm_target(self):
-        raise ImproperlyConfigured(f"{type(self).__name__} must say what is confirmed.")
-
-    def confirm_context(self, target) -> dict:
-        raise ImproperlyConfigured(f"{type(self).__name__} must say what the confirmation shows.")
-
-    def get(self, request, *args, **kwargs):
-        target = self.confirm_target()
-        context = {"hidden": (), "warning": "", "explanation": (), "caption": ""}
-        context.update(self.confirm_context(target))
-        context.setdefault("action_url", request.path)
-        context.setdefault("page_title", context["heading"])
-        return render(request, self.confirm_template, context)
