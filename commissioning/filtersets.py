@@ -78,7 +78,7 @@ class CodeChoiceField(forms.ModelChoiceField):
         match = self.queryset.filter(code__iexact=text).first() if text and "\x00" not in text else None
         if match is None:
             raise ValidationError(
-                f"There is no {self.noun} with the code {text or value!r}.", code="invalid_choice"
+                f"There is no {self.noun} with the code {text or repr(value)}.", code="invalid_choice"
             )
         return match
 

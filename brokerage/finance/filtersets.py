@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
-from commissioning.models import Organisation
+from commissioning.filtersets import CodeFilter, StrictFilterSet
 
 from ..models import Invoice, InvoiceKind, InvoiceStatus, RechargeRun, RechargeRunStatus
 from ..recharges import parse_period
@@ -39,31 +39,9 @@ class CleanPeriodFilter(PeriodFilter):
     field_class = _PeriodField
 
 
-class _OrganisationCodeField(forms.CharField):
-    """An organisation by its code, case-insensitively; an unknown code is an error naming it."""
-
-    def clean(self, value):
-        value = (super().clean(value) or "").strip()
-        if not value:
-            return None
-        organisation = None if "\x00" in value else Organisation.objects.filter(code__iexact=value).first()
-        if organisation is None:
-            raise forms.ValidationError(f"There is no organisation with the code {value}.")
-        return organisation
-
-
-class OrganisationCodeFilter(django_filters.Filter):
-    """Filter on an organisation given by code (api.md: codes case-insensitive, unknown: 400)."""
-
-    field_class = _OrganisationCodeField
-
-    def filter(self, qs, value):
-        return qs if value is None else qs.filter(**{self.field_name: value})
-
-
-class InvoiceFilterSet(django_filters.FilterSet):
-    issuer = OrganisationCodeFilter(field_name="issuer", label="Issuer (organisation code)")
-    recipient = OrganisationCodeFilter(field_name="recipient", label="Recipient (organisation code)")
+class InvoiceFilterSet(StrictFilterSet):
+    issuer = CodeFilter(field_name="issuer", label="Issuer (organisation code)")
+    recipient = CodeFilter(field_name="recipient", label="Recipient (organisation code)")
     period = CleanPeriodFilter(field_name="period", lookup_expr="exact", label="Period (YYYY-MM)")
     status = django_filters.ChoiceFilter(choices=InvoiceStatus.choices)
     kind = django_filters.ChoiceFilter(choices=InvoiceKind.choices)
@@ -73,8 +51,8 @@ class InvoiceFilterSet(django_filters.FilterSet):
         fields = ["issuer", "recipient", "period", "status", "kind"]
 
 
-class RechargeRunFilterSet(django_filters.FilterSet):
-    issuer = OrganisationCodeFilter(field_name="issuer", label="Issuer (organisation code)")
+class RechargeRunFilterSet(StrictFilterSet):
+    issuer = CodeFilter(field_name="issuer", label="Issuer (organisation code)")
     period = CleanPeriodFilter(field_name="period", lookup_expr="exact", label="Period (YYYY-MM)")
     status = django_filters.ChoiceFilter(choices=RechargeRunStatus.choices)
 

@@ -100,7 +100,12 @@ class OrganisationCodeField(serializers.SlugRelatedField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        organisation = super().to_internal_value(data.strip())
+        code = data.strip()
+        if code and "\x00" not in code:  # codes in any case (api.md): ``lbb`` is ``LBB``
+            code = (
+                self.get_queryset().filter(code__iexact=code).values_list("code", flat=True).first() or code
+            )
+        organisation = super().to_internal_value(code)
         if self.kinds and organisation.kind not in self.kinds:
             self.fail(
                 "wrong_kind",

@@ -72,10 +72,6 @@ def list_routes() -> list[tuple[str, type]]:
 LISTS = list_routes()
 
 
-def _is_finance(view) -> bool:
-    return view.__module__.startswith("brokerage.finance")
-
-
 def _filterset_class(view):
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
@@ -180,13 +176,11 @@ def test_the_lists_are_found():
     assert len(LISTS) >= 25
 
 
-def test_every_non_finance_filterset_is_strict():
+def test_every_filterset_is_strict():
     loose = [
         name
         for name, view in LISTS
-        if not _is_finance(view)
-        and (fs := _filterset_class(view)) is not None
-        and not issubclass(fs, StrictFilterSet)
+        if (fs := _filterset_class(view)) is not None and not issubclass(fs, StrictFilterSet)
     ]
     assert loose == []
 

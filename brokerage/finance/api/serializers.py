@@ -476,19 +476,9 @@ class DisputeResolveSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class CodeField(OrganisationCodeField):
-    """An organisation code, case-insensitively (api.md: ``lbb`` is ``LBB``)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, str) and data.strip() and "\x00" not in data:
-            match = self.get_queryset().filter(code__iexact=data.strip()).values_list("code", flat=True)
-            data = match.first() or data
-        return super().to_internal_value(data)
-
-
 class ReportQuerySerializer(serializers.Serializer):
-    issuer = CodeField(required=False)
-    recipient = CodeField(required=False)
+    issuer = OrganisationCodeField(required=False)
+    recipient = OrganisationCodeField(required=False)
     period = PeriodField(required=False, help_text="The invoice's period")
     period_from = PeriodField(required=False, help_text="Invoices from this period")
     period_to = PeriodField(required=False, help_text="Invoices up to this period")
@@ -581,4 +571,4 @@ class AgedDebtSerializer(serializers.Serializer):
 
 class AgedDebtQuerySerializer(serializers.Serializer):
     as_at = serializers.DateField()
-    issuer = CodeField(required=False)
+    issuer = OrganisationCodeField(required=False)
