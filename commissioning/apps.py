@@ -8,10 +8,12 @@ class CommissioningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from commissioning import constraints
         from commissioning.roles import sync_role_permissions
         from commissioning.selectors import register_history
 
         register_history()
+        constraints.install()  # every app's models are loaded by now
 
         from commissioning import registry
 

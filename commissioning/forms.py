@@ -17,6 +17,7 @@ from django.forms.utils import pretty_name
 from django.utils.html import format_html, format_html_join
 
 from commissioning import choices
+from commissioning.constraints import message_for
 from commissioning.models import Contract, ContractReview, Organisation, Partnership, Provider, User
 from commissioning.money import MONEY_MAX
 
@@ -234,7 +235,9 @@ def mark_errors(form: forms.BaseForm) -> None:
 def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Put a service's ValidationError on the form: field errors on their fields, the rest on top.
 
-    A database uniqueness error on a contract's reference goes on the reference field."""
+    A database constraint's refusal arrives in words already (``commissioning.constraints``); when
+    its field is not on this form it goes on top as it is. Other errors of a field the form does not
+    show are prefixed with the field's name."""
     if not hasattr(error, "error_dict"):
         for message in error.messages:
             form.add_error(None, message)
@@ -244,14 +247,7 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
         for item in errors:
             target = field if field in form.fields else None
             messages = item.messages
-            unique_check = (item.params or {}).get("unique_check") or ()
-            if item.code == "unique_together" and "reference" in unique_check and "reference" in form.fields:
-                target = "reference"
-                messages = [
-                    "A contract with this reference already exists in this partnership: "
-                    "enter a different reference"
-                ]
-            elif target is None and field != NON_FIELD_ERRORS:
+            if target is None and field != NON_FIELD_ERRORS and message_for(item.code or "") is None:
                 messages = [f"{pretty_name(field)}: {message}" for message in messages]
             for message in messages:
                 form.add_error(target, message)

@@ -7,6 +7,7 @@ import pghistory
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from commissioning.constraints import integrity_error_as_validation
 from commissioning.models import Partnership, User
 from commissioning.services import StaleEdit
 
@@ -42,14 +43,12 @@ def raise_errors(errors: Errors) -> None:
 
 def save_recorded(instance, *, by: User, **save_kwargs) -> None:
     """Save with ``by`` in the history, turning a uniqueness race the checks could not foresee into a
-    ValidationError."""
+    ValidationError in words (the constraint's message, on its field)."""
     try:
         with transaction.atomic(), pghistory.context(user=by.pk):
             instance.save(**save_kwargs)
     except IntegrityError as error:
-        raise ValidationError(
-            "This change conflicts with an existing record (for example a duplicate). Nothing was saved."
-        ) from error
+        raise integrity_error_as_validation(error) from error
 
 
 def delete_recorded(instance, *, by: User) -> None:

@@ -17,6 +17,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from commissioning.constraints import integrity_error_as_validation
 from commissioning.errors import refused_request_message
 from commissioning.services import StaleEdit
 
@@ -30,9 +31,6 @@ class Conflict(exceptions.APIException):
 
 
 IN_USE = "This record cannot be deleted because other records refer to it."
-INTEGRITY = (
-    "This change conflicts with existing records (for example a duplicate reference). Nothing was saved."
-)
 
 
 def django_error_to_dict(exc: DjangoValidationError) -> dict:
@@ -56,11 +54,13 @@ def exception_handler(exc, context):
         # Name no referring objects: they may belong to partnerships the user cannot see.
         exc = Conflict(IN_USE)
     elif isinstance(exc, IntegrityError):
-        # A constraint the validation did not foresee (e.g. two concurrent creates of one reference).
-        # The service's transaction has already been rolled back.
+        # A constraint the validation did not foresee (e.g. two concurrent creates of one reference):
+        # its message in words, on its field. The service's transaction has already been rolled back.
         logger.warning("API write refused by a database constraint: %s", exc)
         set_rollback()
-        return Response({api_settings.NON_FIELD_ERRORS_KEY: [INTEGRITY]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            django_error_to_dict(integrity_error_as_validation(exc)), status=status.HTTP_400_BAD_REQUEST
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, SuspiciousOperation):

@@ -4,8 +4,9 @@ input goes to one service.
 ``write_in_scope`` runs the service in one transaction and, before it commits, checks that what was
 written is still in the user's scope (NetBox ``ObjectEditView``): a commissioner who moves a record
 into a partnership they were not granted rolls the whole write back. The service's
-``ValidationError`` (a stale version included) comes back onto the form's fields or, for a button,
-as an error message; nothing is saved.
+``ValidationError`` (a stale version included), or a database constraint's refusal in words
+(``commissioning.constraints``), comes back onto the form's fields or, for a button, as an error
+message; nothing is saved.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import FormView
 
+from commissioning.constraints import integrity_error_as_validation
 from commissioning.forms import add_service_errors
 from commissioning.generic.base import GateMixin
 
@@ -92,6 +94,9 @@ class ServiceFormView(_ServiceWrite, FormView):
         except ValidationError as error:  # StaleEdit is one: its message goes on top of the form
             add_service_errors(form, error)
             return self.form_invalid(form)
+        except IntegrityError as error:  # a database constraint refused it: its words, on its field
+            add_service_errors(form, integrity_error_as_validation(error))
+            return self.form_invalid(form)
         except OutOfScope:
             form.add_error(
                 self.out_of_scope_field if self.out_of_scope_field in form.fields else None,
@@ -163,6 +168,8 @@ class ServiceActionView(_ServiceWrite, View):
             message = self.write(lambda: self.act(obj))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
+        except IntegrityError as error:
+            messages.error(request, " ".join(integrity_error_as_validation(error).messages))
         except OutOfScope:
             messages.error(request, self.out_of_scope_message)
         else:

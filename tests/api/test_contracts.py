@@ -387,7 +387,11 @@ def test_a_duplicate_reference_in_the_partnership_is_refused(api_as, commissione
     response = api_as(commissioner).post(URL, body, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["non_field_errors"]
+    assert response.json() == {
+        "reference": [
+            "A contract with this reference already exists in this partnership: enter a different reference"
+        ]
+    }
     assert Contract.objects.count() == 1
 
 

@@ -88,8 +88,11 @@ def test_contract_create_refuses_a_reference_already_used_in_the_partnership(
     with pytest.raises(ValidationError) as caught:
         services.contract_create(by=commissioner, **fields())
 
-    [error] = caught.value.error_dict["__all__"]
-    assert error.code == "unique_together"
+    assert caught.value.message_dict == {
+        "reference": [
+            "A contract with this reference already exists in this partnership: enter a different reference"
+        ]
+    }
     assert Contract.objects.count() == 1
 
 
