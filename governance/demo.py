@@ -172,8 +172,8 @@ IPB_BODY = (
     "support team CCG £8,000, iBCF £29,799, LBB £13,914; Additional finance costs CCG £7,500. "
     "2022/23 indicative: "
     "Placements and Brokerage CCG £205,679; Additional finance costs CCG £15,000. (The paper's "
-    "printed 2021/22 total "
-    "of £154,553 omits the iBCF and LBB contributions; the lines sum to £162,053.)"
+    "printed 2021/22 total of £154,553 omits the £7,500 additional finance costs line: "
+    "102,840 + 8,000 + 29,799 + 13,914 = 154,553; all the lines sum to £162,053.)"
 )
 
 

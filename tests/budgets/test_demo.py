@@ -106,3 +106,90 @@ def test_the_whole_demo_varies_the_agreement_on_the_2021_decision(settings):
     assert agreement.status == "varied"
     assert variation.decision.decided_on.isoformat() == "2021-09-02"
     assert [s.title for s in variation.schedules.all()] == ["Integrated Placements and Brokerage"]
+
+
+def test_an_ipb_overspend_falls_wholly_to_the_ccg_as_the_2021_paper_says(bromley_demo):
+    """The 2021 paper: the CCG funds any extra costs falling to the council (para 1.12, rec. 4)."""
+    schedule = ipb(bromley_demo)
+    monitoring = selectors.monitor(schedule, 2022)
+    assert monitoring.overspend and monitoring.rule == "fixed"
+    shares = {share.organisation.code: share.amount for share in monitoring.shares}
+    assert shares == {"SELCCG-BR": monitoring.variance, "LBB": Decimal("0.00")}
+    assert schedule.underspend_rule == "proportional"
+
+
+def test_the_demo_says_what_the_2021_papers_printed_total_leaves_out():
+    from governance.demo import IPB_BODY
+
+    assert "omits the £7,500 additional finance costs line" in IPB_BODY
+    assert "102,840 + 8,000 + 29,799 + 13,914 = 154,553" in IPB_BODY
+    assert Decimal(102840 + 8000 + 29799 + 13914) == Decimal("154553")
+    assert "omits the iBCF and LBB" not in IPB_BODY
+
+
+@pytest.fixture
+def whole_demo(settings):
+    from commissioning import demo
+    from tests.budgets.conftest import DEMO_TODAY
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return demo.load_demo(seed=9, today=DEMO_TODAY)
+
+
+def test_the_whole_demo_links_the_2021_decision_to_the_agreement_schedule_and_its_lines(whole_demo):
+    from django.contrib.auth import get_user_model
+
+    from budgets.models import Section75Agreement
+    from governance.models import Decision
+
+    decision = Decision.objects.get(decided_on="2021-09-02")
+    agreement = Section75Agreement.objects.get(reference="BR-S75-2021")
+    schedule = agreement.schedules.get(number=2)
+    paper_lines = list(schedule.lines.filter(year__in=(2021, 2022)))
+    assert len(paper_lines) == 7 and all(line.decision_id == decision.pk for line in paper_lines)
+    assert not schedule.lines.filter(year=2023, decision__isnull=False).exists()  # later years: no
+    commissioner = get_user_model().objects.get(username="commissioner")
+    refs = selectors.decision_refs(commissioner, paper_lines)
+    assert {
+        line.pk: [(r.reference, r.amount_before, r.amount_after) for r in refs[line.pk]]
+        for line in paper_lines
+    } == {line.pk: [("BBB/2021/001", None, line.amount)] for line in paper_lines}
+    assert [r.reference for r in selectors.decision_refs(commissioner, [agreement])[agreement.pk]] == [
+        "BBB/2021/001"
+    ]
+    targets = {link.content_type.model for link in decision.links.all()}
+    assert targets == {"section75agreement", "schedule", "budgetline"}
+
+
+def test_the_city_and_barking_agreements_come_from_their_papers(whole_demo):
+    from budgets.models import Section75Agreement
+
+    city = Section75Agreement.objects.get(reference="COL-S75-2017")
+    assert (city.partnership.name, city.host.code, city.start.isoformat()) == (
+        "City of London",
+        "COLC",
+        "2017-04-01",
+    )
+    assert city.population == "gp_registered"  # Neaman Practice patients (para 27)
+    assert "Neaman Practice" in city.nhs_functions[0]
+    assert "light of experience" in city.reviews.get().notes
+    [pool] = city.schedules.all()
+    assert (pool.arrangement, pool.board.code) == ("pooled", "CHICB")
+    ccg = sum(
+        line.amount
+        for line in pool.lines.filter(funding_stream__organisation=city.partnership.nhs_commissioner)
+    )
+    corporation = sum(line.amount for line in pool.lines.filter(funding_stream__organisation=city.host))
+    assert ccg > corporation  # the paper: the CCG's funding in the pool is the higher (para 31)
+    assert "Illustrative" in city.vat_position and "Illustrative" in city.dispute_resolution
+
+    barking = Section75Agreement.objects.get(reference="BD-S75-2011")
+    assert (barking.partnership.name, barking.status, barking.population) == (
+        "Barking & Dagenham",
+        "ended",
+        "resident",
+    )
+    [aligned] = barking.schedules.all()
+    assert (aligned.arrangement, aligned.board.code) == ("aligned", "JC")
+    assert set(aligned.lines.values_list("year", flat=True)) == {2011, 2012}
+    assert barking.vat_position.startswith("Illustrative")
