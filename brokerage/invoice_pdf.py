@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 
 from commissioning import pdf
 
-from .models import Invoice, InvoiceKind
+from .models import Invoice
 
 # Every render goes through commissioning.pdf: the one URL fetcher (static files only).
 BASE_URL = pdf.BASE_URL
@@ -27,7 +27,7 @@ def _groups(invoice: Invoice) -> list[dict]:
     groups: OrderedDict[int, dict] = OrderedDict()
     for line in invoice.lines.select_related("package").order_by("position", "pk"):
         group = groups.setdefault(
-            line.package_id,
+            line.package_id or f"line-{line.pk}",
             {
                 "package": line.package,
                 "client_reference": line.client_reference,
@@ -49,7 +49,8 @@ def render(invoice: Invoice) -> bytes:
         "brokerage/pdf/invoice.html",
         {
             "invoice": invoice,
-            "is_credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
+            "is_credit_note": invoice.is_credit_note,
+            "is_recharge": invoice.is_recharge,
             "groups": groups,
             "line_count": sum(len(group["lines"]) for group in groups),
             "terms_days": (invoice.due_date - invoice.issue_date).days if invoice.due_date else None,

@@ -247,6 +247,7 @@ def load(*, partnerships: dict, users: dict, seed: int, today: date) -> None:
         barking_and_dagenham(
             partnerships["Barking & Dagenham"], by=users.get("commissioner_bd", commissioner)
         )
+    _contribution_plans(ipb, bcf, ccg, year=year, by=commissioner)
 
 
 def ipb_2021_decision(partnership):
@@ -509,3 +510,12 @@ def barking_and_dagenham(partnership, *, by):
             status=LineStatus.APPROVED,
         )
     return agreement
+
+
+def _contribution_plans(ipb, bcf, ccg, *, year: int, by) -> None:
+    """The CCG's contributions to the two pooled schedules this year, invoiced by the council (the
+    host): the IPB quarterly in advance (rule 2's default), the BCF monthly (illustrative: the papers
+    do not say how the CCG pays). The instalments are raised from the agreement page or by the daily
+    task."""
+    services.contribution_plan_save(schedule=ipb, year=year, partner=ccg, frequency="quarterly", by=by)
+    services.contribution_plan_save(schedule=bcf, year=year, partner=ccg, frequency="monthly", by=by)

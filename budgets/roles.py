@@ -36,3 +36,15 @@ ROLE_PERMISSIONS = {
     roles.AUDITOR: {**dict.fromkeys(_MODELS, _READ), "virement": _READ},
     roles.ADMINISTRATOR: dict.fromkeys((*_MODELS, "virement"), "view add change delete"),
 }
+
+# Contribution plans (rules.md rule 2): the pool manager (a commissioner) and finance set them and
+# raise the instalments as draft invoices, which finance then issues.
+for _role, _perms in (
+    (roles.COMMISSIONER, "view add change"),
+    (roles.FINANCE_OFFICER, "view add change"),
+    (roles.BOARD_SECRETARY, _READ),
+    (roles.BOARD_MEMBER, _READ),
+    (roles.AUDITOR, _READ),
+    (roles.ADMINISTRATOR, "view add change delete"),
+):
+    ROLE_PERMISSIONS[_role].update({"contributionplan": _perms, "contributioninstalment": _READ})

@@ -2,6 +2,7 @@ from django.urls import path
 
 from budgets.views import (
     agreements,
+    contributions,
     imports,
     lines,
     positions,
@@ -24,6 +25,11 @@ urlpatterns = [
     ),
     path(
         "agreements/<int:pk>/document/", agreements.AgreementDocumentView.as_view(), name="agreement-document"
+    ),
+    path(
+        "agreements/<int:pk>/contributions/raise/",
+        contributions.RaiseContributionsView.as_view(),
+        name="contributions-raise",
     ),
     path(
         "agreements/<int:pk>/variations/new/", records.VariationCreateView.as_view(), name="variation-create"

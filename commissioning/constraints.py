@@ -132,6 +132,18 @@ _MESSAGES: dict[str, tuple[str | None, str]] = {
     "review_once_a_year": ("year", "This agreement already has a review for this year."),
     "review_outcome_when_held": ("held_on", "Give the date the review was held to record its outcome."),
     "review_outcome_known": ("outcome", "Choose an outcome from the list."),
+    "contribution_plan_once": (
+        "partner",
+        "This partner already has a contribution plan for this schedule and year.",
+    ),
+    "contribution_plan_year_range": ("year", "The financial year must be between 2000 and 2100."),
+    "contribution_plan_frequency_known": ("frequency", "Choose quarterly or monthly."),
+    "contribution_instalment_raised_once": (
+        "number",
+        "This instalment has already been raised: an instalment is invoiced once.",
+    ),
+    "contribution_instalment_number_range": ("number", "An instalment is numbered 1 to 12."),
+    "contribution_instalment_amount_positive": ("amount", "An instalment must be more than £0.00."),
     # --- brokerage -------------------------------------------------------------------------------
     "rate_card_once_per_service_and_year": (
         "year",
@@ -176,6 +188,11 @@ _MESSAGES: dict[str, tuple[str | None, str]] = {
     ),
     "invoice_period_is_a_month": ("period", _FIRST_OF_MONTH),
     "invoice_issuer_not_recipient": ("recipient", "An organisation cannot invoice itself."),
+    "invoice_credit_only_settlement": ("kind", "Only a settlement can be a credit to its recipient."),
+    "invoice_line_names_package_or_description": (
+        "description",
+        "A line names the package it bills, or says what it is for.",
+    ),
     "invoice_number_exactly_when_issued": (
         None,
         "An invoice has a number, issue date and due date once it is issued, and not before.",

@@ -286,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "brokerage.tasks.mark_started_referrals",
         "schedule": crontab(hour=0, minute=30),
     },
+    "contributions-due": {
+        "task": "budgets.tasks.raise_due_contributions",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "recover-stalled-work": {
         "task": "commissioning.jobs.recover_stalled_work",
         "schedule": JOB_RECOVERY_INTERVAL_SECONDS,

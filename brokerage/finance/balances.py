@@ -16,7 +16,7 @@ from commissioning import pdf
 from commissioning.exports import export_response
 from commissioning.money import format_money
 
-from ..models import Invoice, InvoiceKind
+from ..models import Invoice
 from .selectors import ZERO, Balance, _as_at
 
 
@@ -70,7 +70,7 @@ def balance_statement(user, *, first, second, as_at: date) -> Statement:
             .order_by("issue_date", "number")
         )
         for invoice in qs:
-            if invoice.kind == InvoiceKind.CREDIT_NOTE:
+            if invoice.is_credit_note:
                 balance.credited += invoice.total
                 documents.append(Document(invoice, -invoice.total, ZERO, -invoice.total))
             else:

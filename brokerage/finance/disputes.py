@@ -106,6 +106,15 @@ def dispute_resolve(
         raise ValidationError({"change": ["Only a corrected dispute names a change to the package."]})
     today = today or timezone.localdate()
     lines = list(locked.lines.order_by("position", "pk"))
+    if outcome == DisputeOutcome.CORRECTED and not invoice.is_recharge:
+        raise ValidationError(
+            {
+                "outcome": [
+                    "Only a recharge is corrected through the package data: uphold the dispute, or "
+                    "waive it with a credit note."
+                ]
+            }
+        )
     with _context(by):
         if outcome == DisputeOutcome.CORRECTED:
             kind, pk, text = correction_apply(
@@ -129,7 +138,7 @@ def dispute_resolve(
                     dispute=locked,
                 )
                 for (package_id, month), value in waived.items()
-                if value
+                if value and package_id is not None
             )
         locked.status = DisputeStatus.RESOLVED
         locked.outcome = outcome

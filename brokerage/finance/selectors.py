@@ -109,8 +109,10 @@ def aged_debt(user, *, as_at: date, issuer=None, partnership=None) -> list[DebtR
     if issuer is not None:
         qs = qs.filter(issuer=issuer)
     rows: dict[int, DebtRow] = {}
-    for invoice in _as_at(qs, as_at).filter(Q(kind=InvoiceKind.INVOICE) | Q(credit_note_for__isnull=True)):
-        if invoice.kind == InvoiceKind.INVOICE:
+    for invoice in _as_at(qs, as_at).filter(
+        ~Q(kind=InvoiceKind.CREDIT_NOTE) | Q(credit_note_for__isnull=True)
+    ):
+        if not invoice.is_credit_note:
             amount = invoice.total - invoice.paid_as_at - invoice.credited_as_at
         else:
             amount = -invoice.total
@@ -181,7 +183,7 @@ def recharge_report(
         qs = qs.filter(month__lte=service_to)
     if kind:
         qs = qs.filter(invoice__kind=kind)
-    return qs
+    return qs.filter(package__isnull=False)  # the recharge report: package lines only
 
 
 # The columns of a report row the API sends (``api.serializers.report_line_representation``), read
@@ -289,25 +291,24 @@ def dispute_label(status: str | None) -> str:
 def invoice_line_groups(invoice: Invoice) -> list[dict]:
     """The lines of one invoice for its page, grouped by package in invoice order, each with its
     ``dispute_label``; each group with its first line and its total."""
-    groups: dict[int, dict] = {}
+    groups: dict[object, dict] = {}
     lines = invoice.lines.select_related("package").with_dispute_status().order_by("position", "pk")
     for line in lines:
-        group = groups.setdefault(
-            line.package_id, {"package": line.package, "first": line, "lines": [], "total": ZERO}
-        )
+        key = line.package_id or f"line-{line.pk}"  # a contribution or settlement line stands alone
+        group = groups.setdefault(key, {"package": line.package, "first": line, "lines": [], "total": ZERO})
         line.dispute_label = dispute_label(line.dispute_status)
         group["lines"].append(line)
         group["total"] += line.amount
     return list(groups.values())
 
 
-def signed(kind: str, amount: Decimal) -> Decimal:
-    """A line's amount as reports show it: negative on a credit note."""
-    return -amount if kind == InvoiceKind.CREDIT_NOTE else amount
+def signed(kind: str, amount: Decimal, is_credit: bool = False) -> Decimal:
+    """A line's amount as reports show it: negative on a credit note (or a settlement credit)."""
+    return -amount if kind == InvoiceKind.CREDIT_NOTE or is_credit else amount
 
 
 def signed_amount(line: InvoiceLine) -> Decimal:
-    return signed(line.invoice.kind, line.amount)
+    return signed(line.invoice.kind, line.amount, line.invoice.is_credit)
 
 
 @dataclass
@@ -331,7 +332,7 @@ def agreement_of_balances(user, *, first, second, as_at: date) -> tuple[Balance,
         balance = Balance(issuer, recipient)
         qs = _as_at(Invoice.objects.restrict(user, "view").filter(issuer=issuer, recipient=recipient), as_at)
         for invoice in qs:
-            if invoice.kind == InvoiceKind.INVOICE:
+            if not invoice.is_credit_note:
                 balance.invoiced += invoice.total
                 balance.paid += invoice.paid_as_at
             else:

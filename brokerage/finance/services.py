@@ -169,7 +169,10 @@ def _load_facts(run: RechargeRun):
     billed = {
         (package_id, recipient_id, month): net
         for package_id, recipient_id, month, net in InvoiceLine.objects.filter(
-            invoice__issuer=run.issuer_id, invoice__partnership=run.partnership_id, month__lte=run.period
+            invoice__issuer=run.issuer_id,
+            invoice__partnership=run.partnership_id,
+            package__isnull=False,  # contribution and settlement lines bill no package
+            month__lte=run.period,
         )
         .values("package_id", "invoice__recipient_id", "month")
         .annotate(net=Sum(signed))
@@ -234,6 +237,7 @@ def _line_rows(documents, packages):
                 line.adjustment,
                 line.corrects_month,
                 line.previously_billed,
+                "",
                 position,
             )
 
@@ -355,10 +359,15 @@ def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
         locked.delete()
 
 
+# Each kind is its own series: recharge invoices ``LBB-2223-00001``, credit notes ``LBB-CN-...``,
+# contribution instalments ``LBB-PF-...`` (pooled fund), settlements ``LBB-ST-...``.
+SERIES = {InvoiceKind.CREDIT_NOTE: "CN-", InvoiceKind.CONTRIBUTION: "PF-", InvoiceKind.SETTLEMENT: "ST-"}
+
+
 def invoice_number(*, issuer_code: str, kind: str, year: int, sequence: int) -> str:
-    """``LBB-2223-00001``; credit notes ``LBB-CN-2223-00001``."""
+    """``LBB-2223-00001``; credit notes ``LBB-CN-2223-00001``; see ``SERIES``."""
     years = f"{year % 100:02d}{(year + 1) % 100:02d}"
-    middle = "CN-" if kind == InvoiceKind.CREDIT_NOTE else ""
+    middle = SERIES.get(kind, "")
     return f"{issuer_code}-{middle}{years}-{sequence:05d}"
 
 
@@ -463,7 +472,7 @@ def _refresh_status(invoice: Invoice) -> None:
 
 
 def _payable(invoice: Invoice) -> None:
-    if invoice.kind != InvoiceKind.INVOICE:
+    if invoice.is_credit_note:
         raise ValidationError(
             {"invoice": ["Payments and disputes are recorded against invoices, not credit notes."]}
         )
@@ -507,3 +516,4 @@ def invoice_record_payment(
 # Disputes (raise, resolve) live in ``disputes``, importing the helpers above; re-exported here so
 # that the pages, the API and the tasks call every finance service from this one module.
 from .disputes import dispute_raise, dispute_resolve  # noqa: E402, F401
+from .documents import invoice_draft_single  # noqa: E402, F401

@@ -265,7 +265,7 @@ class InvoiceIssueView(ConfirmedActionView):
     deferred_job = "Rendering its PDF"
 
     def confirmation(self, invoice) -> dict:
-        noun = invoice.get_kind_display().lower()
+        noun = invoice.kind_label.lower()
         return {
             "heading": f"Are you sure you want to issue this {noun}?",
             "details": _invoice_details(invoice),
@@ -278,7 +278,7 @@ class InvoiceIssueView(ConfirmedActionView):
 
     def act(self, invoice):
         issued = services.invoice_issue(invoice=invoice, by=self.request.user)
-        if issued.kind == "credit_note":
+        if issued.is_credit_note:
             return f"Issued {issued.number}."
         return f"Issued {issued.number}, due {issued.due_date:%-d %B %Y}."
 

@@ -85,6 +85,14 @@ class RechargeRun(models.Model):
 class InvoiceKind(models.TextChoices):
     INVOICE = "invoice", "Invoice"
     CREDIT_NOTE = "credit_note", "Credit note"
+    # A partner's contribution instalment to a pooled fund, and the year-end settlement of its risk
+    # share (rules.md rule 2): one line each, no package, raised by ``budgets``.
+    CONTRIBUTION = "contribution", "Contribution"
+    SETTLEMENT = "settlement", "Settlement"
+
+
+# The kinds a recharge run writes (rule 1); the others are raised one at a time for a pooled fund.
+RECHARGE_KINDS = (InvoiceKind.INVOICE, InvoiceKind.CREDIT_NOTE)
 
 
 class InvoiceStatus(models.TextChoices):
@@ -103,6 +111,7 @@ INVOICE_FROZEN_CONDITION = """
         NEW.status = 'draft'
         OR NEW.total IS DISTINCT FROM OLD.total
         OR NEW.kind IS DISTINCT FROM OLD.kind
+        OR NEW.is_credit IS DISTINCT FROM OLD.is_credit
         OR NEW.issuer_id IS DISTINCT FROM OLD.issuer_id
         OR NEW.recipient_id IS DISTINCT FROM OLD.recipient_id
         OR NEW.partnership_id IS DISTINCT FROM OLD.partnership_id
@@ -146,6 +155,9 @@ class Invoice(models.Model):
 
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="invoices")
     kind = models.CharField(max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
+    is_credit = models.BooleanField(
+        "credit", default=False, help_text="A settlement the issuer owes the recipient (a credit note)"
+    )
     issuer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="invoices_issued")
     recipient = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="invoices_received")
     period = models.DateField(help_text="The first day of the month billed")
@@ -194,6 +206,9 @@ class Invoice(models.Model):
                 name="invoice_paid_and_credited_within_total",
             ),
             models.CheckConstraint(condition=Q(period__day=1), name="invoice_period_is_a_month"),
+            models.CheckConstraint(
+                condition=Q(is_credit=False) | Q(kind="settlement"), name="invoice_credit_only_settlement"
+            ),
             models.CheckConstraint(condition=~Q(issuer=F("recipient")), name="invoice_issuer_not_recipient"),
             models.CheckConstraint(
                 condition=Q(status="draft", number__isnull=True, issue_date__isnull=True)
@@ -207,11 +222,29 @@ class Invoice(models.Model):
         indexes = [models.Index(fields=["issuer", "recipient", "period"], name="invoice_parties_idx")]
 
     def __str__(self) -> str:
-        label = self.get_kind_display()
+        label = self.kind_label
         return f"{label} {self.number}" if self.number else f"Draft {label.lower()} to {self.recipient.code}"
 
     def get_absolute_url(self) -> str:
         return reverse("finance:invoice", args=[self.pk])
+
+    @property
+    def kind_label(self) -> str:
+        """In words: "Invoice", "Credit note", "Contribution invoice", "Settlement credit note"."""
+        if self.kind == InvoiceKind.CONTRIBUTION:
+            return "Contribution invoice"
+        if self.kind == InvoiceKind.SETTLEMENT:
+            return "Settlement credit note" if self.is_credit else "Settlement invoice"
+        return self.get_kind_display()
+
+    @property
+    def is_credit_note(self) -> bool:
+        """The issuer owes the recipient: a credit note, or a settlement in the recipient's favour."""
+        return self.kind == InvoiceKind.CREDIT_NOTE or self.is_credit
+
+    @property
+    def is_recharge(self) -> bool:
+        return self.kind in RECHARGE_KINDS
 
     @property
     def is_draft(self) -> bool:
@@ -224,7 +257,7 @@ class Invoice(models.Model):
     @property
     def sign(self) -> int:
         """-1 for a credit note: money in lists and reports is signed from the issuer's side."""
-        return -1 if self.kind == InvoiceKind.CREDIT_NOTE else 1
+        return -1 if self.is_credit_note else 1
 
     @property
     def signed_total(self) -> Decimal:
@@ -266,7 +299,10 @@ class InvoiceLineQuerySet(RestrictedQuerySet):
 )
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="invoice_lines")
+    # Blank on a contribution or settlement line, which says what it is for in ``description``.
+    package = models.ForeignKey(
+        Package, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice_lines"
+    )
     client_reference = models.CharField(max_length=30)
     nhs_number = models.CharField("NHS number", max_length=10, blank=True)
     provider = models.CharField(max_length=200)
@@ -286,6 +322,7 @@ class InvoiceLine(models.Model):
     previously_billed = models.BooleanField(
         default=False, help_text="Deducts what was billed before for a package month billed again"
     )
+    description = models.CharField(max_length=300, blank=True)
     position = models.PositiveIntegerField(default=0)
 
     # What a line says, as columns: a run writes them (with the invoice and position) and the API
@@ -307,6 +344,7 @@ class InvoiceLine(models.Model):
         "adjustment",
         "corrects_month",
         "previously_billed",
+        "description",
     )
 
     partnership_path = "invoice__partnership"
@@ -326,6 +364,10 @@ class InvoiceLine(models.Model):
             models.CheckConstraint(condition=Q(month__day=1), name="invoice_line_month_is_a_month"),
             models.CheckConstraint(condition=Q(end__gte=F("start")), name="invoice_line_to_not_before_from"),
             models.CheckConstraint(
+                condition=Q(package__isnull=False) | ~Q(description=""),
+                name="invoice_line_names_package_or_description",
+            ),
+            models.CheckConstraint(
                 condition=Q(adjustment=False, corrects_month__isnull=True)
                 | Q(adjustment=True, corrects_month=F("month")),
                 name="invoice_line_adjustment_names_its_month",
@@ -334,7 +376,7 @@ class InvoiceLine(models.Model):
         indexes = [models.Index(fields=["package", "month"], name="invoice_line_package_month_idx")]
 
     def __str__(self) -> str:
-        return f"{self.client_reference} {self.month:%Y-%m} {self.amount}"
+        return f"{self.client_reference or self.description} {self.month:%Y-%m} {self.amount}"
 
 
 @pghistory.track()

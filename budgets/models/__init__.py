@@ -456,4 +456,9 @@ class Virement(models.Model):
         return f"Virement of {format_money(self.amount)} from {self.from_line.name} to {self.to_line.name}"
 
 
+from budgets.models.contributions import (  # noqa: E402, F401  (re-exported)
+    ContributionInstalment,
+    ContributionPlan,
+    Frequency,
+)
 from budgets.models.records import Review, ReviewOutcome, Variation  # noqa: E402, F401  (re-exported)

@@ -7,6 +7,7 @@ Each function takes already-permitted objects (fetched through ``restrict``) or 
 the gate itself, and runs a fixed number of queries whatever the number of lines or positions.
 """
 
+from budgets.selectors.contributions import InstalmentRow, PlanRow, contribution_amounts, plan_rows
 from budgets.selectors.dashboard import OverspendRow, overspend_panel, overspending_schedules
 from budgets.selectors.decisions import DecisionRef, LineChange, decision_refs, virement_line_changes
 from budgets.selectors.history import (
@@ -37,6 +38,10 @@ from budgets.selectors.summary import PartnershipSummary, partnership_summary
 from budgets.selectors.timeline import TimelineEntry, agreement_timeline
 
 __all__ = [
+    "InstalmentRow",
+    "PlanRow",
+    "contribution_amounts",
+    "plan_rows",
     "DecisionRef",
     "HistoryPage",
     "LineChange",

@@ -13,6 +13,11 @@ from budgets.services.agreements import (
     agreement_update,
     agreement_validate,
 )
+from budgets.services.contributions import (
+    contribution_instalments_raise,
+    contribution_instalments_raise_due,
+    contribution_plan_save,
+)
 from budgets.services.lines import (
     LINE_FIELDS,
     budget_line_create,
@@ -57,6 +62,9 @@ from budgets.services.virements import (
 )
 
 __all__ = [
+    "contribution_instalments_raise",
+    "contribution_instalments_raise_due",
+    "contribution_plan_save",
     "AGREEMENT_FIELDS",
     "LINE_FIELDS",
     "SCHEDULE_FIELDS",

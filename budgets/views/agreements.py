@@ -15,6 +15,7 @@ from django.views.generic import ListView
 from budgets import selectors, services
 from budgets.forms import AgreementForm
 from budgets.models import (
+    ContributionPlan,
     FundingStream,
     Review,
     Schedule,
@@ -129,6 +130,8 @@ class AgreementDetailView(ObjectView):
                 "can_change_review": self.user_can("change", Review),
                 "can_add_schedule": self.user_can("add", Schedule),
                 "can_add_stream": self.user_can("add", FundingStream),
+                "contributions": selectors.plan_rows(schedules, year),
+                "can_raise_contributions": self.user_can("add", ContributionPlan),
             }
         )
         return context

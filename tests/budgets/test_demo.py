@@ -193,3 +193,20 @@ def test_the_city_and_barking_agreements_come_from_their_papers(whole_demo):
     assert (aligned.arrangement, aligned.board.code) == ("aligned", "JC")
     assert set(aligned.lines.values_list("year", flat=True)) == {2011, 2012}
     assert barking.vat_position.startswith("Illustrative")
+
+
+def test_the_demo_plans_the_ccg_s_contributions_to_the_pooled_schedules(bromley_demo):
+    from budgets import selectors
+    from budgets.models import Schedule
+
+    schedules = list(selectors.with_related(Schedule.objects.filter(agreement__partnership=bromley_demo)))
+    rows = {row.schedule.number: row for row in selectors.plan_rows(schedules, 2022)}
+
+    assert set(rows) == {1, 2}
+    assert (rows[2].partner.code, rows[2].frequency, len(rows[2].instalments)) == (
+        "SELCCG-BR",
+        "quarterly",
+        4,
+    )
+    assert rows[1].frequency == "monthly" and len(rows[1].instalments) == 12
+    assert sum(i.amount for i in rows[1].instalments) == rows[1].amount > 0

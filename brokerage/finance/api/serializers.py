@@ -182,7 +182,7 @@ def invoice_line_representation(row: dict) -> dict:
     of a borough's month has thousands."""
     return {
         "id": row["id"],
-        "package_reference": f"P{row['package_id']:06d}",
+        "package_reference": f"P{row['package_id']:06d}" if row["package_id"] else None,
         "package": row["package_id"],
         "client_reference": row["client_reference"],
         "nhs_number": row["nhs_number"],
@@ -191,6 +191,7 @@ def invoice_line_representation(row: dict) -> dict:
         "adjustment": row["adjustment"],
         "corrects_month": _month(row["corrects_month"]),
         "previously_billed": row["previously_billed"],
+        "description": row["description"],
         "dispute_status": row["dispute_status"],
     }
 
@@ -206,8 +207,8 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
     corrects_month = PeriodField(read_only=True, allow_null=True)
     weekly_cost = MoneyField(read_only=True)
     amount = MoneyField(read_only=True, non_negative=False)
-    package_reference = serializers.CharField(source="package.reference", read_only=True)
-    package = serializers.PrimaryKeyRelatedField(read_only=True)
+    package_reference = serializers.CharField(source="package.reference", read_only=True, allow_null=True)
+    package = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     dispute_status = serializers.SerializerMethodField()
 
     class Meta:

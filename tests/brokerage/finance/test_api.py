@@ -220,6 +220,7 @@ def test_the_lines_endpoint_pages_the_lines_as_the_detail_shows_them(
         "adjustment",
         "corrects_month",
         "previously_billed",
+        "description",
         "dispute_status",
     ]
     assert client.get(f"/api/v1/invoices/{invoice.pk}/lines/?page=9").status_code == 404
