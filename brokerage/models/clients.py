@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pghistory
@@ -190,6 +191,14 @@ class Referral(models.Model):
     @property
     def is_urgent(self) -> bool:
         return self.urgency in URGENT
+
+    def is_overdue(self, today: date) -> bool:
+        """The start it needed has passed and it has neither started nor been cancelled."""
+        return (
+            self.required_start is not None
+            and self.required_start < today
+            and self.status not in (ReferralStatus.STARTED, ReferralStatus.CANCELLED)
+        )
 
 
 @pghistory.track()

@@ -44,6 +44,7 @@ class QueueView(BrokerageMixin, ObjectListView):
         today = timezone.localdate()
         for referral in context["referrals"]:
             referral.age_days = (today - timezone.localtime(referral.received_at).date()).days
+            referral.overdue = referral.is_overdue(today)
         context["can_add_client"] = self.user_can("add", Client)
         return context
 
