@@ -9,6 +9,7 @@ from datetime import date
 from django import forms
 from django.db.models import Q
 
+from budgets import services
 from budgets.imports import MAX_BYTES
 from budgets.models import (
     BudgetLine,
@@ -481,15 +482,53 @@ class ReportPositionsForm(GovukFormMixin, forms.Form):
 
 
 class VirementApproveForm(GovukFormMixin, forms.Form):
-    decision = forms.ModelChoiceField(label="Approving decision", queryset=None, required=False)
+    """The decision that approves a virement: one of the approvals of the schedule's board taken on
+    or after the day it was proposed (``services.virement_decisions``), each shown with its title;
+    "None" only when the amount is within the board's delegated limit."""
 
-    def __init__(self, *args, user: User, schedule: Schedule, **kwargs):
+    decision = forms.ModelChoiceField(label="Approving decision", queryset=None, widget=forms.RadioSelect)
+
+    def __init__(self, *args, user: User, virement: Virement, **kwargs):
+        from governance.models import Decision
+
         super().__init__(*args, **kwargs)
-        self.fields["decision"].queryset = _decisions(user, [schedule.agreement.partnership_id])
-        self.fields["decision"].empty_label = "None (within the delegated limit)"
-        self.fields[
-            "decision"
-        ].help_text = "Needed when the amount is above the approving board's delegated limit"
+        field = self.fields["decision"]
+        visible = Decision.objects.restrict(user, "view")
+        field.queryset = services.virement_decisions(virement, decisions=visible)
+        field.label_from_instance = lambda d: f"{d.reference}: {d.agenda_item.title}"
+        board = virement.schedule.board
+        if services.virement_within_delegation(virement):
+            field.required = False
+            field.empty_label = (
+                f"None: within the {format_money(board.delegated_limit)} delegated limit of {board.name}"
+            )
+        else:
+            field.required = True
+            field.empty_label = None
+            field.error_messages["required"] = "Choose the board decision that approved this virement"
+        proposed_on = services.virement_proposed_on(virement)
+        whose = board.name if board else f"a {virement.schedule.agreement.partnership.name} board"
+        field.help_text = (
+            f"Approvals by {whose} taken on or after {proposed_on:%-d %B %Y}, when it was proposed"
+        )
+
+    def options(self):
+        """(value, label, hint, decision) per radio, for the page: the date and board as a hint."""
+        field = self.fields["decision"]
+        rows = []
+        if not field.required:
+            rows.append(("", field.empty_label, "", None))
+        for decision in field.queryset:
+            rows.append(
+                (
+                    str(decision.pk),
+                    field.label_from_instance(decision),
+                    f"Decided on {decision.decided_on:%-d %B %Y} by "
+                    f"{decision.agenda_item.meeting.board.name}: {decision.get_outcome_display().lower()}",
+                    decision,
+                )
+            )
+        return rows
 
 
 # --- An agreement's variations and reviews ------------------------------------------------------

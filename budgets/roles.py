@@ -2,7 +2,8 @@
 
 Virements (domain.md, rules.md): commissioners keep the schedules, so they propose, approve and
 apply virements; ``budgets.services`` lets an approval through only within the approving board's
-delegated limit, or above it once the board decision that approved it is linked. Finance officers
+delegated limit, or otherwise once the board decision that approved it is linked, and never by
+whoever proposed the virement (separation of duties: 403). Finance officers
 propose virements (they see the monitoring) but do not approve them. Nobody but an administrator
 deletes budget records: history and decisions point at them."""
 

@@ -55,10 +55,15 @@ from budgets.services.streams import (
     funding_stream_validate,
 )
 from budgets.services.virements import (
+    OwnVirement,
     virement_apply,
     virement_approve,
+    virement_check_approver,
+    virement_decisions,
     virement_needs_decision,
     virement_propose,
+    virement_proposed_on,
+    virement_within_delegation,
 )
 
 __all__ = [
@@ -100,8 +105,13 @@ __all__ = [
     "schedule_validate",
     "stored_fixed_shares",
     "variation_record",
+    "OwnVirement",
     "virement_apply",
     "virement_approve",
+    "virement_check_approver",
+    "virement_decisions",
     "virement_needs_decision",
+    "virement_proposed_on",
     "virement_propose",
+    "virement_within_delegation",
 ]

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.views import View
 
 from budgets import selectors, services, tables
-from budgets.forms import ScheduleForm, VirementApproveForm
+from budgets.forms import ScheduleForm
 from budgets.models import (
     BudgetLine,
     MonthlyPosition,
@@ -76,7 +76,9 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             list(
                 self.restricted("view", Virement)
                 .filter(schedule=schedule)
-                .select_related("from_line", "to_line", "decision", "proposed_by")
+                .select_related(
+                    "from_line", "to_line", "decision", "proposed_by", "approved_by", "applied_by"
+                )
             )
             if can_see_virements
             else []
@@ -114,10 +116,6 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             can_report_positions=self.user_can("change", MonthlyPosition),
             history=history.entries,
             history_has_more=history.has_more,
-            # Only a proposed virement shows the approving decisions to choose from.
-            decisions=VirementApproveForm(user=user, schedule=schedule).fields["decision"].queryset
-            if can_approve and any(virement.status == "proposed" for virement in virements)
-            else [],
             **kwargs,
         )
 

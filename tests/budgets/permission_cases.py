@@ -6,7 +6,11 @@ answer every profile should get follows from those (``tests/security/matrix.py``
 
 from __future__ import annotations
 
-from tests.security.matrix import B, Case, api, crud, perm, web
+from tests.security.matrix import PROFILES, B, Case, api, crud, perm, web
+
+# Separation of duties: whoever proposed a virement may not approve it (the world's is the
+# administrator's).
+NOT_THE_PROPOSER = frozenset(PROFILES) - {"administrator"}
 
 
 def cases() -> list[Case]:
@@ -183,14 +187,41 @@ def cases() -> list[Case]:
             scope="home",
             data={},
         ),
+        # The world's virement was proposed by the administrator, who may not approve it (403); the
+        # commissioner's own virement, by the commissioner (403), and not by the administrator.
+        web(
+            "budgets:virement-approve",
+            kwargs={"pk": "virement"},
+            needs=[perm(B, ch, "virement")],
+            scope="home",
+            only=NOT_THE_PROPOSER,
+        ),
         web(
             "budgets:virement-approve",
             "POST",
             kwargs={"pk": "virement"},
             needs=[perm(B, ch, "virement")],
             scope="home",
-            ok=302,
+            only=NOT_THE_PROPOSER,
             data={},
+        ),
+        web(
+            "budgets:virement-approve",
+            kwargs={"pk": "commissioners_virement"},
+            needs=[perm(B, ch, "virement")],
+            scope="home",
+            only=frozenset(PROFILES) - {"commissioner"},
+            label="proposer",
+        ),
+        web(
+            "budgets:virement-approve",
+            "POST",
+            kwargs={"pk": "commissioners_virement"},
+            needs=[perm(B, ch, "virement")],
+            scope="home",
+            only=frozenset(PROFILES) - {"commissioner"},
+            data={},
+            label="proposer",
         ),
         web(
             "budgets:virement-apply",

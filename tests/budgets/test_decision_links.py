@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from budgets import selectors, services
 from budgets.models import BudgetLine, Section75Agreement, Virement
@@ -111,7 +112,8 @@ def test_an_agreement_without_a_decision_says_so(client, scene):
 
 def test_the_virement_table_links_the_decision_and_the_lines_before_and_after(client, scene):
     placements, finance = scene["lines"]
-    decision = DecisionFactory(agenda_item__meeting__board=scene["board"])
+    # A virement's decision is taken on or after the day it is proposed (today).
+    decision = DecisionFactory(agenda_item__meeting__board=scene["board"], decided_on=timezone.localdate())
     virement = services.virement_propose(
         schedule=scene["schedule"],
         year=2021,
@@ -248,7 +250,7 @@ def _grow(scene, k: int) -> None:
         services.virement_approve(
             virement=virement,
             by=scene["approver"],
-            decision=DecisionFactory(agenda_item__meeting__board=board),
+            decision=DecisionFactory(agenda_item__meeting__board=board, decided_on=timezone.localdate()),
         )
         services.virement_apply(virement=virement, by=scene["user"])
         link(DecisionFactory(agenda_item__meeting__board=board), scene["agreement"], D(n), D(n + 1))

@@ -1,11 +1,12 @@
 """Services: derived risk share per schedule rule, and every kind of bad input refused with an
 error naming the field while nothing changes."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from budgets import selectors, services
 from budgets.models import BudgetLine, MonthlyPosition, Schedule, ScheduleFixedShare, Virement
@@ -317,8 +318,6 @@ def test_a_virement_within_the_boards_limit_applies_without_a_decision(setup):
     virement = propose(setup, D("2000"))
     approver = UserFactory(role=roles.COMMISSIONER, partnerships=[setup["partnership"]])
 
-    with pytest.raises(ValidationError, match="another officer must approve it"):
-        services.virement_approve(virement=virement, by=setup["by"])  # the proposer
     services.virement_approve(virement=virement, by=approver)
     services.virement_apply(virement=virement, by=setup["by"])
 
@@ -336,22 +335,79 @@ def test_a_virement_above_the_limit_needs_an_approving_decision(setup):
     board = BoardFactory(partnership=setup["partnership"], delegated_limit=D("5000"))
     Schedule.objects.filter(pk=setup["schedule"].pk).update(board=board)
     virement = propose(setup, D("6000"))
+    approver = UserFactory(role=roles.COMMISSIONER, partnerships=[setup["partnership"]])
+    today = timezone.localdate()
 
     with pytest.raises(ValidationError) as error:
-        services.virement_approve(virement=virement, by=setup["by"])
+        services.virement_approve(virement=virement, by=approver)
     assert "above the £5,000.00 delegated limit" in error.value.message_dict["decision"][0]
     assert Virement.objects.get().status == "proposed"
 
-    rejected = DecisionFactory(agenda_item__meeting__board=board, outcome="rejected")
+    rejected = DecisionFactory(agenda_item__meeting__board=board, outcome="rejected", decided_on=today)
     with pytest.raises(ValidationError, match="not approved"):
-        services.virement_approve(virement=virement, by=setup["by"], decision=rejected)
+        services.virement_approve(virement=virement, by=approver, decision=rejected)
 
-    approved = DecisionFactory(agenda_item__meeting__board=board, outcome="approved")
-    services.virement_approve(virement=virement, by=setup["by"], decision=approved)
+    approved = DecisionFactory(agenda_item__meeting__board=board, outcome="approved", decided_on=today)
+    services.virement_approve(virement=virement, by=approver, decision=approved)
     services.virement_apply(virement=virement, by=setup["by"])
     assert approved.links.count() == 2
     setup["lines"]["fin"].refresh_from_db()
     assert setup["lines"]["fin"].amount == D("14000.00")
+    stored = Virement.objects.get()
+    assert (stored.approved_by, stored.applied_by) == (approver, setup["by"])
+    assert stored.approved_at is not None and stored.applied_at is not None
+
+
+def test_the_proposer_may_not_approve_their_own_virement(setup):
+    """Separation of duties: refused (PermissionDenied, a 403) with a decision or without."""
+    board = BoardFactory(partnership=setup["partnership"], delegated_limit=D("5000"))
+    Schedule.objects.filter(pk=setup["schedule"].pk).update(board=board)
+    virement = propose(setup, D("2000"))
+    decision = DecisionFactory(agenda_item__meeting__board=board, decided_on=timezone.localdate())
+
+    for chosen in (None, decision):
+        with pytest.raises(PermissionDenied, match="another officer must approve it"):
+            services.virement_approve(virement=virement, by=setup["by"], decision=chosen)
+    stored = Virement.objects.get()
+    assert (stored.status, stored.approved_by, stored.approved_at, stored.decision) == (
+        "proposed",
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_virements_decision_is_its_boards_approval_taken_on_or_after_the_proposal(setup):
+    board = BoardFactory(partnership=setup["partnership"], delegated_limit=D("100"))
+    Schedule.objects.filter(pk=setup["schedule"].pk).update(board=board)
+    virement = propose(setup, D("2000"))
+    approver = UserFactory(role=roles.COMMISSIONER, partnerships=[setup["partnership"]])
+    today = timezone.localdate()
+    before = DecisionFactory(agenda_item__meeting__board=board, decided_on=today - timedelta(days=1))
+    other_board = DecisionFactory(
+        agenda_item__meeting__board=BoardFactory(partnership=setup["partnership"]), decided_on=today
+    )
+    other_partnership = DecisionFactory(decided_on=today)
+    same_day = DecisionFactory(agenda_item__meeting__board=board, decided_on=today)
+
+    assert list(services.virement_decisions(Virement.objects.get())) == [same_day]
+    messages = {}
+    for name, decision in (("before", before), ("board", other_board), ("away", other_partnership)):
+        with pytest.raises(ValidationError) as error:
+            services.virement_approve(virement=virement, by=approver, decision=decision)
+        messages[name] = error.value.message_dict["decision"][0]
+    assert messages["before"] == (
+        f"Decision {before.reference} was taken on {before.decided_on:%-d %B %Y}, before the virement "
+        f"was proposed on {today:%-d %B %Y}."
+    )
+    assert messages["board"] == (
+        f"Decision {other_board.reference} is not a decision of {board.name}, the board that approves "
+        "this schedule."
+    )
+    assert messages["away"] == f"Choose a decision of a {setup['partnership'].name} board."
+    assert Virement.objects.get().status == "proposed"
+    services.virement_approve(virement=virement, by=approver, decision=same_day)
+    assert Virement.objects.get().decision == same_day
 
 
 def test_a_virement_of_zero_or_more_than_the_line_is_refused(setup):
@@ -424,7 +480,8 @@ def test_a_position_reported_to_a_held_meeting_cannot_be_deleted(setup):
 
 
 def test_the_delegated_limit_is_governances_rule(setup):
-    """Above the limit (not at it) a virement needs a decision; no board, every one; no limit, none."""
+    """Above the limit (not at it) a virement needs a decision; no board, or a board with no limit,
+    delegates nothing: every one needs a decision."""
 
     virement = Virement(schedule=setup["schedule"], amount=D("5000.00"))
     setup["schedule"].board = BoardFactory(partnership=setup["partnership"], delegated_limit=D("5000.00"))
@@ -432,6 +489,6 @@ def test_the_delegated_limit_is_governances_rule(setup):
     virement.amount = D("5000.01")
     assert services.virement_needs_decision(virement)
     setup["schedule"].board = BoardFactory(partnership=setup["partnership"], delegated_limit=None)
-    assert not services.virement_needs_decision(virement)
+    assert services.virement_needs_decision(virement)
     setup["schedule"].board = None
     assert services.virement_needs_decision(virement)

@@ -1,10 +1,13 @@
 """Who may move money between budget lines (domain.md, rules.md): commissioners approve and apply
 a virement within the approving board's delegated limit, and above it only with a linked approving
-decision; finance officers propose but do not approve; board members only read."""
+decision; whoever proposed a virement may not approve it (403); finance officers propose but do not
+approve; board members only read."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from budgets.models import BudgetLine, Virement
 from commissioning import roles
@@ -60,18 +63,98 @@ def test_a_commissioner_approves_and_applies_a_virement_within_the_limit(client,
 
 
 def test_above_the_limit_a_commissioner_needs_a_linked_decision(client, bromley_users, lines):
-    virement = propose(lines, bromley_users["commissioner"], "6000")
+    virement = propose(lines, bromley_users["finance_officer"], "6000")
     client.force_login(bromley_users["commissioner"])
 
-    refused = client.post(f"/budgets/virements/{virement.pk}/approve/", {"decision": ""}, follow=True)
+    refused = client.post(f"/budgets/virements/{virement.pk}/approve/", {"decision": ""})
 
-    assert "above the £5,000.00 delegated limit" in refused.content.decode()
+    assert refused.status_code == 200
+    assert "Choose the board decision that approved this virement" in refused.content.decode()
     assert Virement.objects.get(pk=virement.pk).status == "proposed"
-    decision = DecisionFactory(agenda_item__meeting__board=lines["board"])
+    decision = DecisionFactory(agenda_item__meeting__board=lines["board"], decided_on=timezone.localdate())
     client.post(f"/budgets/virements/{virement.pk}/approve/", {"decision": decision.pk})
     client.post(f"/budgets/virements/{virement.pk}/apply/")
     assert Virement.objects.get(pk=virement.pk).status == "applied"
     assert amounts(lines) == [D("14000.00"), D("26000.00")]
+
+
+def test_whoever_proposed_a_virement_may_not_approve_it(client, bromley_users, lines):
+    """Separation of duties: the proposer's approval page and approval answer 403, decision or none."""
+    proposer = bromley_users["commissioner"]
+    virement = propose(lines, proposer, "100")
+    decision = DecisionFactory(agenda_item__meeting__board=lines["board"], decided_on=timezone.localdate())
+    client.force_login(proposer)
+
+    page = client.get(f"/budgets/virements/{virement.pk}/approve/")
+    without = client.post(f"/budgets/virements/{virement.pk}/approve/", {"decision": ""})
+    with_decision = client.post(f"/budgets/virements/{virement.pk}/approve/", {"decision": decision.pk})
+
+    assert (page.status_code, without.status_code, with_decision.status_code) == (403, 403, 403)
+    assert "another officer must approve it" in page.content.decode()
+    stored = Virement.objects.get()
+    assert (stored.status, stored.approved_by, stored.decision) == ("proposed", None, None)
+    schedule_page = client.get(f"/budgets/schedules/{lines['schedule'].pk}/?year=2022").content.decode()
+    assert "You proposed it: another officer approves it" in schedule_page
+    assert f"/budgets/virements/{virement.pk}/approve/" not in schedule_page
+
+
+def test_the_approval_page_offers_only_the_schedules_board_since_the_proposal_with_titles(
+    client, bromley, bromley_users, lines
+):
+    virement = propose(lines, bromley_users["finance_officer"], "6000")
+    today = timezone.localdate()
+    board = lines["board"]
+    offered = DecisionFactory(
+        agenda_item__meeting__board=board, agenda_item__title="Placements virement", decided_on=today
+    )
+    earlier = DecisionFactory(agenda_item__meeting__board=board, decided_on=today - timedelta(days=1))
+    other_board = DecisionFactory(agenda_item__meeting__board__partnership=bromley, decided_on=today)
+    rejected = DecisionFactory(agenda_item__meeting__board=board, decided_on=today, outcome="rejected")
+    client.force_login(bromley_users["commissioner"])
+
+    html = client.get(f"/budgets/virements/{virement.pk}/approve/").content.decode()
+
+    assert f"{offered.reference}: Placements virement" in html
+    assert f"Decided on {today:%-d %B %Y} by {board.name}: approved" in html
+    for refused in (earlier, other_board, rejected):
+        assert f'value="{refused.pk}"' not in html
+    # Above the £5,000 limit: no "None" to choose.
+    assert "None: within" not in html
+    for decision in (earlier, other_board):
+        response = client.post(f"/budgets/virements/{virement.pk}/approve/", {"decision": decision.pk})
+        assert response.status_code == 200 and Virement.objects.get().status == "proposed"
+
+
+def test_none_is_offered_only_within_a_delegated_limit(client, bromley_users, lines):
+    within = propose(lines, bromley_users["finance_officer"], "5000")
+    above = propose(lines, bromley_users["finance_officer"], "5000.01")
+    client.force_login(bromley_users["commissioner"])
+
+    assert (
+        "None: within the £5,000.00 delegated limit of"
+        in client.get(f"/budgets/virements/{within.pk}/approve/").content.decode()
+    )
+    assert "None: within" not in client.get(f"/budgets/virements/{above.pk}/approve/").content.decode()
+    lines["board"].delegated_limit = None
+    lines["board"].save()
+    html = client.get(f"/budgets/virements/{within.pk}/approve/").content.decode()
+    assert "None: within" not in html and "no delegated limit: every virement needs a decision" in html
+
+
+def test_the_schedule_page_says_who_proposed_approved_and_applied(client, bromley_users, lines):
+    virement = propose(lines, bromley_users["finance_officer"], "100")
+    commissioner = bromley_users["commissioner"]
+    client.force_login(commissioner)
+    client.post(f"/budgets/virements/{virement.pk}/approve/", {"decision": ""})
+    client.post(f"/budgets/virements/{virement.pk}/apply/")
+
+    stored = Virement.objects.get()
+    assert (stored.approved_by, stored.applied_by) == (commissioner, commissioner)
+    assert stored.approved_at is not None and stored.applied_at >= stored.approved_at
+    html = client.get(f"/budgets/schedules/{lines['schedule'].pk}/?year=2022").content.decode()
+    virements = html[html.index('id="virements"') :]
+    assert f"Proposed by {bromley_users['finance_officer']}" in virements
+    assert f"approved by {commissioner}" in virements and f"applied by {commissioner}" in virements
 
 
 def test_a_finance_officer_proposes_but_may_not_approve_or_apply(client, bromley_users, lines):

@@ -819,6 +819,7 @@ WEB_NOT_LISTS: dict[str, str] = {
     "budgets:line-edit": FORM,
     "budgets:import": FORM,
     "budgets:virement-create": FORM,
+    "budgets:virement-approve": "a form: the decisions it offers are one query",
     "budgets:variation-create": FORM,
     "budgets:review-create": FORM,
     "budgets:review-edit": FORM,

@@ -109,13 +109,7 @@ FORMS = [
         "budgets:positions-report", "finance_officer", kwargs=pk("schedule"), classes=("ReportPositionsForm",)
     ),
     Form("budgets:virement-create", "commissioner", kwargs=pk("schedule"), classes=("VirementForm",)),
-    Form(
-        "budgets:virement-approve",
-        "commissioner",
-        kwargs=pk("virement"),
-        page=page("budgets:schedule-detail", "schedule"),
-        classes=("VirementApproveForm",),
-    ),
+    Form("budgets:virement-approve", "commissioner", kwargs=pk("virement"), classes=("VirementApproveForm",)),
     Form(
         "budgets:virement-apply",
         "commissioner",

@@ -82,7 +82,7 @@ def _core(w: dict, home, away) -> None:
     w["away_contract"] = ContractFactory(partnership=away)
 
 
-def _budgets(w: dict, partnership, by, *, prefix: str = "") -> None:
+def _budgets(w: dict, partnership, by, *, commissioner, prefix: str = "") -> None:
     from budgets import services as budget_services
     from tests.budgets.factories import AgreementFactory, FundingStreamFactory, ScheduleFactory
 
@@ -117,6 +117,16 @@ def _budgets(w: dict, partnership, by, *, prefix: str = "") -> None:
         reason="Move",
         by=by,
     )
+    # Proposed by the commissioner: theirs to see, another officer's to approve (separation of duties).
+    own_virement = budget_services.virement_propose(
+        schedule=schedule,
+        year=2022,
+        from_line=line_a,
+        to_line=line_b,
+        amount=D("20.00"),
+        reason="Move",
+        by=commissioner,
+    )
     for key, value in {
         "agreement": agreement,
         "schedule": schedule,
@@ -124,6 +134,7 @@ def _budgets(w: dict, partnership, by, *, prefix: str = "") -> None:
         "budget_line": line_a,
         "monthly_position": position,
         "virement": virement,
+        "commissioners_virement": own_virement,
     }.items():
         w[prefix + key] = value
 
@@ -384,8 +395,8 @@ def build_world(tmp) -> dict:
     users = _people(w, home, away)
     by = users["administrator"]
     _core(w, home, away)
-    _budgets(w, home, by)
-    _budgets(w, away, by, prefix="away_")
+    _budgets(w, home, by, commissioner=users["commissioner"])
+    _budgets(w, away, by, commissioner=by, prefix="away_")
     _brokerage(w, home, by)
     _brokerage(w, away, by, prefix="away_")
     _finance(w, home, users["finance_officer"])
