@@ -260,6 +260,16 @@ class ScheduleSummarySerializer(serializers.Serializer):
     variance = MoneyField(non_negative=False)
     rule = serializers.CharField(help_text="The risk-share rule applied (overspend or underspend rule)")
     risk_share = AmountByOrganisationSerializer(many=True)
+    complete = serializers.BooleanField(
+        help_text="Every line has a position for the period itself; if not, the figures above include "
+        "earlier months' positions carried forward and lines at budget"
+    )
+    lines_carried_forward = serializers.IntegerField(
+        help_text="Lines whose figures are an earlier month's position, carried forward to the period"
+    )
+    lines_without_position = serializers.IntegerField(
+        help_text="Lines with no position this year up to the period: forecast at budget"
+    )
 
 
 def _pdf_url(serializer, field_file, url_name: str, pk: int) -> str | None:

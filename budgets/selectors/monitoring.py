@@ -80,8 +80,12 @@ def schedule_table(schedule: Schedule, lines: Sequence[BudgetLine] | None = None
 
 @dataclass
 class LineMonitoring:
+    """One line at the monitoring's period. A line without a position for that very month shows its
+    latest earlier one, carried forward and said to be so, or, with none, its budget."""
+
     line: BudgetLine
     position: MonthlyPosition | None  # the latest position at or before the period
+    at: date | None = None  # the monitoring's period
 
     @property
     def budget(self) -> Decimal:
@@ -90,6 +94,25 @@ class LineMonitoring:
     @property
     def reported(self) -> bool:
         return self.position is not None
+
+    @property
+    def current(self) -> bool:
+        """The line has a position for the monitoring's period itself."""
+        return self.position is not None and self.position.period == self.at
+
+    @property
+    def carried_forward(self) -> bool:
+        """The figures are an earlier month's, carried forward to the period."""
+        return self.position is not None and self.at is not None and self.position.period < self.at
+
+    @property
+    def basis(self) -> str:
+        """What the line's figures are, in words, when they are not the period's own."""
+        if self.carried_forward:
+            return f"{self.position.period:%B %Y} figure carried forward"
+        if self.position is None:
+            return "No position yet: forecast at budget"
+        return ""
 
     @property
     def actual(self) -> Decimal:
@@ -149,8 +172,54 @@ class Monitoring:
         return self.forecast - self.budget
 
     @property
+    def variance_size(self) -> Decimal:
+        """The variance without its sign, for wording that already says its direction."""
+        return abs(self.variance)
+
+    @property
     def overspend(self) -> bool:
         return self.variance > 0
+
+    # A position at a period is complete only when every line has a position for that month; the
+    # totals and risk share otherwise rest partly on earlier months' figures (or on budgets).
+
+    @property
+    def current_lines(self) -> list[LineMonitoring]:
+        return [m for m in self.lines if m.current]
+
+    @property
+    def carried_forward_lines(self) -> list[LineMonitoring]:
+        return [m for m in self.lines if m.carried_forward]
+
+    @property
+    def unreported_lines(self) -> list[LineMonitoring]:
+        return [m for m in self.lines if m.position is None]
+
+    @property
+    def complete(self) -> bool:
+        return self.period is not None and bool(self.lines) and all(m.current for m in self.lines)
+
+    @property
+    def completeness(self) -> str:
+        """In words: is the position at the period complete, and if not, what the totals rest on."""
+        if self.period is None:
+            return "No positions reported yet: every line is forecast at its budget."
+        month = f"{self.period:%B %Y}"
+        if self.complete:
+            return f"Complete: every line has a {month} position."
+        count = len(self.lines)
+        have = len(self.current_lines)
+        parts = []
+        if self.carried_forward_lines:
+            n = len(self.carried_forward_lines)
+            parts.append(f"{n} {'line' if n == 1 else 'lines'} carried forward from an earlier month")
+        if self.unreported_lines:
+            n = len(self.unreported_lines)
+            parts.append(f"{n} {'line' if n == 1 else 'lines'} with no position, forecast at budget")
+        return (
+            f"Not complete: {have} of {count} lines have a {month} position. The schedule total, "
+            f"variance and risk share include {' and '.join(parts)}."
+        )
 
     @property
     def rule_label(self) -> str:
@@ -240,7 +309,7 @@ def monitor_many(
         rows = []
         for line in own_lines:
             history = [p for p in own_positions[line.pk] if at is not None and p.period <= at]
-            rows.append(LineMonitoring(line=line, position=history[-1] if history else None))
+            rows.append(LineMonitoring(line=line, position=history[-1] if history else None, at=at))
         partners = partners_of(schedule.agreement.partnership)
         contributions = {p.pk: ZERO for p in partners}
         by_stream: dict[int, dict[str, Any]] = {}
@@ -351,6 +420,9 @@ def summary_data(monitoring: Monitoring) -> dict:
         "variance": monitoring.variance,
         "rule": monitoring.rule,
         "risk_share": [{"organisation": s.organisation.code, "amount": s.amount} for s in monitoring.shares],
+        "complete": monitoring.complete,
+        "lines_carried_forward": len(monitoring.carried_forward_lines),
+        "lines_without_position": len(monitoring.unreported_lines),
     }
 
 

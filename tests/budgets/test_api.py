@@ -95,6 +95,10 @@ def test_the_summary_gives_contributions_variance_and_risk_share(api_as, commiss
             {"organisation": "SELCCG-BR", "amount": "7302.55"},
             {"organisation": "LBB", "amount": "2697.45"},
         ],
+        # Only one of the two lines has a September position: the other is at budget.
+        "complete": False,
+        "lines_carried_forward": 0,
+        "lines_without_position": 1,
     }
 
 
