@@ -190,6 +190,11 @@ class ContractFilterSet(StrictFilterSet):
             self.filters["provider"].queryset = Provider.objects.restrict(user, "view").select_related(
                 "organisation"
             )
+            # The lead commissioners of the user's partnerships only, set on this instance's field
+            # (a filter's field is built once and kept).
+            self.filters["lead_commissioner"].field.queryset = Organisation.objects.partners_of(
+                Partnership.objects.restrict(user, "view")
+            )
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

@@ -355,19 +355,16 @@ class ContractForm(ServiceModelForm):
             Q(pk__in=granted.values("pk")) | Q(pk=instance.partnership_id)
         )
         self.fields["partnership"].queryset = partnerships.order_by("name")
+        # Only the partners of the user's partnerships (and of the contract's own), never another
+        # partnership's bodies; an edit keeps the associates the contract already has.
         organisations = Organisation.objects.restrict(user, "view")
-        self.fields["lead_commissioner"].queryset = organisations.filter(
-            Q(council_partnerships__in=partnerships) | Q(nhs_partnerships__in=partnerships)
-        ).distinct()
+        partners = organisations.partners_of(partnerships)
+        self.fields["lead_commissioner"].queryset = partners
         current_associates = (
             list(instance.associate_commissioners.values_list("pk", flat=True)) if instance.pk else []
         )
         self.fields["associate_commissioners"].queryset = organisations.filter(
-            Q(
-                kind__in=[choices.OrganisationKind.COUNCIL, choices.OrganisationKind.NHS_COMMISSIONER],
-                active=True,
-            )
-            | Q(pk__in=current_associates)
+            Q(pk__in=partners.filter(active=True).values("pk")) | Q(pk__in=current_associates)
         )
         self.fields["provider"].queryset = Provider.objects.restrict(user, "view").select_related(
             "organisation"

@@ -29,6 +29,15 @@ code_validator = RegexValidator(
 )
 
 
+class OrganisationQuerySet(RestrictedQuerySet):
+    def partners_of(self, partnerships) -> OrganisationQuerySet:
+        """The councils and NHS commissioners of these partnerships (a queryset or ids): what a
+        form or filter of the user's partnerships offers, never other partnerships' bodies."""
+        return self.filter(
+            Q(council_partnerships__in=partnerships) | Q(nhs_partnerships__in=partnerships)
+        ).distinct()
+
+
 @pghistory.track()
 class Organisation(models.Model):
     code = models.CharField(max_length=20, unique=True, validators=[code_validator])
@@ -42,7 +51,7 @@ class Organisation(models.Model):
     active = models.BooleanField(default=True)
 
     partnership_path = None  # reference data shared by every partnership
-    objects = RestrictedManager()
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

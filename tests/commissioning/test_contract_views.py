@@ -999,3 +999,68 @@ def test_the_dashboard_has_no_contract_panel_for_roles_without_contracts(as_user
 
     assert response.status_code == 200
     assert "Contracts ending soon" not in response.content.decode()
+
+
+# --- Only the user's partnerships' organisations (issue 18) ----------------------------------------
+
+
+def _checkbox_values(html: str, name: str) -> set[str]:
+    import re
+
+    return set(re.findall(rf'type="checkbox" name="{name}" value="(\d+)"', html))
+
+
+def _option_values(html: str, select_id: str) -> set[str]:
+    import re
+
+    start = html.index(f'id="{select_id}"')
+    return set(re.findall(r'<option value="([^"]+)"', html[start : html.index("</select>", start)])) - {""}
+
+
+def test_the_contract_form_offers_only_the_organisations_of_the_users_partnerships(
+    as_user, commissioner, partnership, other_partnership
+):
+    NHSCommissionerFactory()  # a commissioner of no partnership at all
+
+    html = as_user(commissioner).get(CREATE).content.decode()
+
+    ours = {str(partnership.council.pk), str(partnership.nhs_commissioner.pk)}
+    assert _checkbox_values(html, "associate_commissioners") == ours
+    assert _option_values(html, "id_lead_commissioner") == ours
+    assert other_partnership.council.name not in html
+
+
+def test_an_associate_of_another_partnership_is_refused(as_user, commissioner, other_partnership, form_data):
+    response = as_user(commissioner).post(
+        CREATE, form_data(associate_commissioners=[str(other_partnership.nhs_commissioner.pk)])
+    )
+
+    assert "associate_commissioners" in response.context["form"].errors
+    assert not Contract.objects.exists()
+
+
+def test_editing_keeps_an_associate_the_contract_already_has(as_user, commissioner, partnership):
+    contract = ContractFactory(partnership=partnership)
+    outsider = NHSCommissionerFactory()
+    contract.associate_commissioners.add(outsider)
+
+    html = as_user(commissioner).get(edit_url(contract)).content.decode()
+
+    assert str(outsider.pk) in _checkbox_values(html, "associate_commissioners")
+
+
+def test_the_registers_lead_commissioner_filter_offers_only_the_users_partners(
+    as_user, commissioner, partnership, other_partnership
+):
+    client = as_user(commissioner)
+
+    html = client.get(LIST).content.decode()
+    refused = client.get(LIST, {"lead_commissioner": other_partnership.council.code})
+
+    assert _option_values(html, "id_lead_commissioner") == {
+        partnership.council.code,
+        partnership.nhs_commissioner.code,
+    }
+    assert f"There is no council or NHS commissioner with the code {other_partnership.council.code}" in (
+        refused.content.decode()
+    )
