@@ -7,10 +7,13 @@ class BudgetsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from budgets import services
+        from budgets.api.serializers import ContractScheduleField
         from budgets.models import BudgetLine, Schedule, Virement
         from budgets.selectors import overspend_panel, reviews
         from budgets.selectors.history import register_history
         from commissioning import registry
+        from commissioning.models import Contract
 
         register_history()
         registry.add_panel(overspend_panel)
@@ -38,6 +41,16 @@ class BudgetsConfig(AppConfig):
             filter_name="schedule",
             filter_label="Linked schedule",
         )
+        registry.add_extension_field(
+            Contract,
+            name="schedule",
+            api_field=lambda: ContractScheduleField(),
+            save=lambda *, instance, value, by: services.contract_schedule_set(
+                contract=instance, schedule=value, by=by
+            ),
+            select_related=("funding_schedule_link",),
+            rows=contract_schedule_rows,
+        )
         registry.add_section(
             "budgets",
             label="Budgets",
@@ -52,3 +65,32 @@ def load_budgets_demo(ctx) -> None:
     from budgets import demo
 
     demo.load(partnerships=ctx.partnerships, users=ctx.users, seed=ctx.seed, today=ctx.today)
+
+
+def contract_schedule_rows(user, contract) -> list:
+    """The contract page's row for the schedule funding it (``registry.detail_rows``): the
+    schedule, linked when the user may open it, and where to change it for those who may."""
+    from django.urls import reverse
+
+    from budgets.models import ContractSchedule, Schedule
+    from commissioning.models import Contract
+    from commissioning.permissions import has_model_permission
+    from commissioning.registry import DetailRow
+
+    if not has_model_permission(user, ContractSchedule, "view"):
+        return []
+    link = ContractSchedule.objects.filter(contract=contract).select_related("schedule__agreement").first()
+    schedule = link.schedule if link else None
+    visible = schedule is not None and Schedule.objects.restrict(user, "view").filter(pk=schedule.pk).exists()
+    may_change = (
+        has_model_permission(user, ContractSchedule, "change")
+        and Contract.objects.restrict(user, "change").filter(pk=contract.pk).exists()
+    )
+    return [
+        DetailRow(
+            label="Section 75 schedule",
+            text=f"{schedule.agreement.reference}, {schedule}" if schedule else "None",
+            url=schedule.get_absolute_url() if visible else "",
+            change_url=reverse("budgets:contract-schedule", args=[contract.pk]) if may_change else "",
+        )
+    ]

@@ -19,13 +19,20 @@ _MODELS = (
     # An agreement's variations and reviews follow the agreement: commissioners record them.
     "variation",
     "review",
+    # Which schedule funds a contract: read with the rest.
+    "contractschedule",
 )
 _READ = "view"
 
 ROLE_PERMISSIONS = {
     # Keeps the agreements, schedules and lines, enters monitoring and reports it to the board;
     # proposes, approves and applies virements (within the delegated limit, or with a decision).
-    roles.COMMISSIONER: {**dict.fromkeys(_MODELS, "view add change"), "virement": "view add change"},
+    # Says which schedule funds a contract (the contract must be one they may change too).
+    roles.COMMISSIONER: {
+        **dict.fromkeys(_MODELS, "view add change"),
+        "virement": "view add change",
+        "contractschedule": "view add change delete",
+    },
     # Reads everything, enters, corrects and reports monthly positions; proposes virements.
     roles.FINANCE_OFFICER: {
         **dict.fromkeys(_MODELS, _READ),

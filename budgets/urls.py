@@ -5,6 +5,7 @@ from budgets.views import (
     contributions,
     imports,
     lines,
+    links,
     positions,
     records,
     schedules,
@@ -60,5 +61,6 @@ urlpatterns = [
     path("schedules/<int:pk>/virements/new/", virements.VirementCreateView.as_view(), name="virement-create"),
     path("virements/<int:pk>/approve/", virements.VirementApproveView.as_view(), name="virement-approve"),
     path("virements/<int:pk>/apply/", virements.VirementApplyView.as_view(), name="virement-apply"),
+    path("contracts/<int:pk>/schedule/", links.ContractScheduleView.as_view(), name="contract-schedule"),
     path("partnerships/<int:pk>/summary/", summary.SummaryView.as_view(), name="summary"),
 ]

@@ -183,3 +183,68 @@ def add_digest_section(
 
 def digest_sections() -> list[DigestSection]:
     return [DIGEST_SECTIONS[key] for key in sorted(DIGEST_SECTIONS)]
+
+
+# --- Fields a domain app adds to a core record --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DetailRow:
+    """One row a domain app adds to a core record's page: a label, what it says (with a link when
+    ``url``), and where to change it (``change_url``, only for those who may)."""
+
+    label: str
+    text: str
+    url: str = ""
+    change_url: str = ""
+    change_label: str = "Change"
+
+
+@dataclass(frozen=True)
+class ExtensionField:
+    """A field a domain app keeps about a core record, in its own table (a contract's funding
+    schedule is budgets' ``ContractSchedule``), so the core shows and takes it without importing
+    the app:
+
+    - ``api_field()``: a new DRF serializer field for the core record's API (named ``name``); it
+      reads the value from the record and validates what a client sends;
+    - ``save(instance=, value=, by=)``: the app's service, called in the API write's transaction
+      after the core's own service, when the client sent the field;
+    - ``select_related``: what the API list fetches with the records, so the field costs no query
+      per row;
+    - ``rows(user, instance)``: the ``DetailRow``s the record's page shows.
+    """
+
+    model: type[models.Model]
+    name: str
+    api_field: Callable[[], Any]
+    save: Callable[..., Any]
+    select_related: tuple[str, ...] = ()
+    rows: Callable[[Any, models.Model], list[DetailRow]] | None = None
+
+
+EXTENSION_FIELDS: dict[tuple[str, str], ExtensionField] = {}
+
+
+def add_extension_field(
+    model: type[models.Model],
+    *,
+    name: str,
+    api_field: Callable[[], Any],
+    save: Callable[..., Any],
+    select_related: tuple[str, ...] = (),
+    rows: Callable[[Any, models.Model], list[DetailRow]] | None = None,
+) -> None:
+    field = ExtensionField(
+        model=model, name=name, api_field=api_field, save=save, select_related=select_related, rows=rows
+    )
+    EXTENSION_FIELDS[(model._meta.label_lower, name)] = field
+
+
+def extension_fields(model: type[models.Model]) -> list[ExtensionField]:
+    label = model._meta.label_lower
+    return [field for (key, _name), field in sorted(EXTENSION_FIELDS.items()) if key == label]
+
+
+def detail_rows(model: type[models.Model], user, instance: models.Model) -> list[DetailRow]:
+    return [row for field in extension_fields(model) if field.rows for row in field.rows(user, instance)]

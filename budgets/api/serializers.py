@@ -353,3 +353,22 @@ class ReviewSerializer(_ServiceSerializer):
                 if name in attrs and attrs.pop(name) != getattr(self.instance, name):
                     raise serializers.ValidationError({name: [f"A review's {name} cannot change."]})
         return attrs
+
+
+class ContractScheduleField(VisiblePrimaryKeyRelatedField):
+    """``contracts/``' ``schedule`` (api.md): the id of the schedule funding the contract, or null.
+    Budgets keeps it (``ContractSchedule``) and adds it to the core's contract API
+    (``commissioning.registry.add_extension_field``); a schedule the user may not see is refused
+    as if it did not exist."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("help_text", "Id of the section 75 schedule funding the contract, or null")
+        super().__init__(model=Schedule, **kwargs)
+
+    def get_attribute(self, contract):
+        from rest_framework.relations import PKOnlyObject
+
+        link = getattr(contract, "funding_schedule_link", None)
+        return PKOnlyObject(pk=link.schedule_id) if link is not None else None

@@ -463,4 +463,5 @@ from budgets.models.contributions import (  # noqa: E402, F401  (re-exported)
     ContributionPlan,
     Frequency,
 )
+from budgets.models.links import ContractSchedule  # noqa: E402, F401  (re-exported)
 from budgets.models.records import Review, ReviewOutcome, Variation  # noqa: E402, F401  (re-exported)

@@ -27,6 +27,7 @@ from budgets.services.lines import (
     budget_line_validate,
     budget_lines_create_many,
 )
+from budgets.services.links import contract_schedule_set
 from budgets.services.positions import (
     PositionEntry,
     PositionErrors,
@@ -86,6 +87,7 @@ __all__ = [
     "budget_line_update",
     "budget_line_validate",
     "budget_lines_create_many",
+    "contract_schedule_set",
     "funding_stream_create",
     "funding_stream_delete",
     "funding_stream_update",

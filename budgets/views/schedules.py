@@ -20,6 +20,7 @@ from budgets.models import (
 from budgets.views.base import YearPeriodMixin
 from commissioning import exports
 from commissioning.generic import GateMixin, ObjectView, ServiceFormView
+from commissioning.models import Contract
 
 SCHEDULE_PAGE_HISTORY = 20  # the latest changes on the schedule page; the rest on its history page
 HISTORY_PAGE_SIZE = 50
@@ -116,6 +117,12 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             can_report_positions=self.user_can("change", MonthlyPosition),
             history=history.entries,
             history_has_more=history.has_more,
+            funded_contracts=self.restricted("view", Contract)
+            .filter(funding_schedule_link__schedule=schedule)
+            .select_related("provider__organisation")
+            .order_by("reference")
+            if self.user_can("view", Contract)
+            else None,
             **kwargs,
         )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from commissioning import registry
 from commissioning.api.fields import (
     MoneyField,
     OrganisationCodeField,
@@ -80,7 +81,7 @@ class ContractSerializer(serializers.ModelSerializer):
     """A contract of a partnership with a provider. Money is a string with two decimals."""
 
     # Shapes only: contract_create / contract_update apply the rules (lead is a partner, end after
-    # start, reference unique in the partnership). api.md's `schedule` arrives with budgets.
+    # start, reference unique in the partnership). api.md's `schedule` is budgets' own field.
 
     partnership = VisiblePrimaryKeyRelatedField(model=Partnership)
     provider = VisiblePrimaryKeyRelatedField(model=Provider)
@@ -118,6 +119,14 @@ class ContractSerializer(serializers.ModelSerializer):
         ]
         # (partnership, reference) uniqueness is checked once, by the service's full_clean().
         validators: list = []
+
+    def get_fields(self):
+        """The core's fields, then those the domain apps keep about a contract in their own tables
+        (``registry.add_extension_field``: budgets' ``schedule``)."""
+        fields = super().get_fields()
+        for extension in registry.extension_fields(Contract):
+            fields[extension.name] = extension.api_field()
+        return fields
 
     def validate(self, attrs):
         if self.instance is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 
-from commissioning import choices
+from commissioning import choices, registry
 from commissioning.api import serializers
 from commissioning.api.base import RestrictedModelViewSet
 from commissioning.filtersets import CodeFilter, ContractFilterSet, StrictFilterSet
@@ -130,10 +130,31 @@ class ContractViewSet(RestrictedModelViewSet):
     ordering_fields = ["reference", "service", "service_type", "annual_value", "start", "end", "status"]
     csv_filename = "contracts"
 
+    def get_queryset(self):
+        qs = super().get_queryset()
+        related = [name for field in registry.extension_fields(Contract) for name in field.select_related]
+        return qs.select_related(*related) if related else qs
+
+    def _save_extensions(self, contract: Contract, sent: dict) -> Contract:
+        """The fields the domain apps keep about a contract (``schedule``), through their services."""
+        for extension in registry.extension_fields(Contract):
+            if extension.name in sent:
+                extension.save(instance=contract, value=sent[extension.name], by=self.request.user)
+        return contract
+
+    def _split(self, serializer) -> tuple[dict, dict]:
+        fields = dict(serializer.validated_data)
+        sent = {e.name: fields.pop(e.name) for e in registry.extension_fields(Contract) if e.name in fields}
+        return fields, sent
+
     def create_object(self, serializer):
-        return contract_create(by=self.request.user, **serializer.validated_data)
+        fields, sent = self._split(serializer)
+        return self._save_extensions(contract_create(by=self.request.user, **fields), sent)
 
     def update_object(self, serializer):
-        fields = dict(serializer.validated_data)
+        fields, sent = self._split(serializer)
         version = fields.pop("version", None)
-        return contract_update(contract=serializer.instance, by=self.request.user, version=version, **fields)
+        contract = contract_update(
+            contract=serializer.instance, by=self.request.user, version=version, **fields
+        )
+        return self._save_extensions(contract, sent)

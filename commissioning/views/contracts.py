@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
-from commissioning import exports, selectors, services
+from commissioning import exports, registry, selectors, services
 from commissioning.filtersets import ContractFilterSet
 from commissioning.forms import ContractForm, ContractReviewForm
 from commissioning.generic import (
@@ -112,6 +112,8 @@ class ContractDetailView(ObjectView):
                 "review_form": review_form if can_review else None,
                 "can_change": self.may("change", contract),
                 "history": selectors.contract_history(contract, user),
+                # What the domain apps keep about the contract (budgets: the schedule funding it).
+                "extension_rows": registry.detail_rows(Contract, user, contract),
             }
         )
         return context

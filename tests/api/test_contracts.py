@@ -85,6 +85,7 @@ def test_a_commissioner_lists_the_contracts_of_their_partnership_only(api_as, co
                 "status": "live",
                 "procurement_route": "open",
                 "version": 1,
+                "schedule": None,  # budgets' field: the schedule funding it (none yet)
             }
         ],
     }
@@ -246,6 +247,7 @@ def test_csv_returns_every_filtered_row_without_pagination(api_as, commissioner,
         "status": "live",
         "procurement_route": "open",
         "version": "1",
+        "schedule": "",
     }
     assert rows[1]["id"] == str(second.pk)
 
@@ -257,7 +259,7 @@ def test_csv_rows_are_the_json_rows(api_as, commissioner, partnership, contract)
     as_json = client.get(URL).json()["results"]
     as_csv = csv_rows(client.get(URL, {"format": "csv"}))
 
-    assert as_csv == [{k: str(v) for k, v in row.items()} for row in as_json]
+    assert as_csv == [{k: "" if v is None else str(v) for k, v in row.items()} for row in as_json]
 
 
 def test_csv_of_another_partnerships_contracts_is_empty_but_has_its_header(api_as, commissioner, theirs):
@@ -266,7 +268,7 @@ def test_csv_of_another_partnerships_contracts_is_empty_but_has_its_header(api_a
     assert response.status_code == 200
     assert response.content.decode("utf-8-sig").splitlines() == [
         "id,partnership,reference,provider,lead_commissioner,service,service_type,annual_value,"
-        "start,end,status,procurement_route,version"
+        "start,end,status,procurement_route,version,schedule"
     ]
 
 
@@ -326,6 +328,7 @@ def test_a_commissioner_records_a_contract_through_the_service(api_as, commissio
         "status": "pipeline",
         "procurement_route": "open",
         "version": 1,
+        "schedule": None,
     }
     assert contract.annual_value == Decimal("120000.50")
     # The history row names the token's user.

@@ -6,7 +6,7 @@ answer every profile should get follows from those (``tests/security/matrix.py``
 
 from __future__ import annotations
 
-from tests.security.matrix import PROFILES, B, Case, api, crud, perm, web
+from tests.security.matrix import PROFILES, B, C, Case, api, crud, perm, web
 
 # Separation of duties: whoever proposed a virement may not approve it (the world's is the
 # administrator's).
@@ -293,6 +293,21 @@ def cases() -> list[Case]:
             needs=[perm(B, ch, "review"), perm(B, ch, "section75agreement")],
             scope="home",
             data={},
+        ),
+        # The schedule funding a contract: budgets' link, on a contract the user may change.
+        web(
+            "budgets:contract-schedule",
+            kwargs={"pk": "contract"},
+            needs=[perm(B, ch, "contractschedule"), perm(C, ch, "contract")],
+            scope="home",
+        ),
+        web(
+            "budgets:contract-schedule",
+            "POST",
+            kwargs={"pk": "contract"},
+            needs=[perm(B, ch, "contractschedule"), perm(C, ch, "contract")],
+            scope="home",
+            data={"schedule": "none of these"},  # refused by the form: 200 with errors, no write
         ),
         # --- API: budgets -----------------------------------------------------------------------
         *crud(B, "section75agreement", "agreement", "agreement", "home", delete_ok=409),

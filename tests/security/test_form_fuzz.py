@@ -111,6 +111,9 @@ FORMS = [
     Form("budgets:virement-create", "commissioner", kwargs=pk("schedule"), classes=("VirementForm",)),
     Form("budgets:virement-approve", "commissioner", kwargs=pk("virement"), classes=("VirementApproveForm",)),
     Form(
+        "budgets:contract-schedule", "commissioner", kwargs=pk("contract"), classes=("ContractScheduleForm",)
+    ),
+    Form(
         "budgets:virement-apply",
         "commissioner",
         kwargs=pk("virement"),
