@@ -590,24 +590,3 @@ class ReviewForm(ServiceModelForm):
 
     def service_arguments(self) -> dict:
         return {name: self.cleaned_data[name] for name in self._meta.fields}
-
-
-class ContractScheduleForm(GovukFormMixin, forms.Form):
-    """Which schedule funds a contract: one of an agreement of the contract's partnership."""
-
-    schedule = forms.ModelChoiceField(
-        queryset=Schedule.objects.none(),
-        required=False,
-        empty_label="None: no section 75 schedule funds this contract",
-        label="Schedule funding the contract",
-    )
-
-    def __init__(self, *args, user, contract, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["schedule"].queryset = (
-            Schedule.objects.restrict(user, "view")
-            .filter(agreement__partnership=contract.partnership_id)
-            .select_related("agreement")
-            .order_by("agreement__reference", "number")
-        )
-        self.fields["schedule"].label_from_instance = lambda s: f"{s.agreement.reference}, {s}"

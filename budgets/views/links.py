@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from budgets import services
-from budgets.forms import ContractScheduleForm
+from budgets.link_forms import ContractScheduleForm
 from budgets.models import ContractSchedule
 from commissioning.generic import ServiceFormView
 from commissioning.models import Contract

@@ -334,6 +334,7 @@ FORM_MODULES = (
     "commissioning.views.audit",
     "commissioning.views.mfa",
     "budgets.forms",
+    "budgets.link_forms",
     "brokerage.forms",
     "brokerage.finance.forms",
     "governance.forms",
