@@ -25,6 +25,11 @@ class BudgetsConfig(AppConfig):
             items=reviews.digest_items,
         )
         registry.add_demo_step(load_budgets_demo)
+        from budgets import tasks
+
+        registry.add_stalled_work(
+            "fund_statements", find=tasks.stalled_fund_statements, task=tasks.render_fund_statement
+        )
         registry.add_linkable(
             Schedule,
             label="Schedule",

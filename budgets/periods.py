@@ -100,3 +100,40 @@ def choose(
     if errors:
         raise ValidationError(errors)
     return Choice(year=chosen, period=month)
+
+
+def _today() -> date:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+QUARTER_FORMAT = "Choose the whole year or a quarter, 1 to 4."
+
+
+def parse_statement_choice(agreement, query) -> tuple[int, int | None]:
+    """The year (default: this financial year, within the agreement) and quarter (blank: the whole
+    year) asked for; ``ValidationError`` naming the field otherwise."""
+    errors: dict[str, list[str]] = {}
+    years = agreement.years
+    default = min(max(financial_year_of(_today()), years[0]), years[-1])
+    year, quarter = default, None
+    raw_year = (query.get("year") or "").strip()
+    if raw_year:
+        try:
+            year = parse_year(raw_year)
+        except ValueError:
+            errors["year"] = [YEAR_FORMAT]
+        else:
+            if year not in years:
+                span = f"{year_label(years[0])} to {year_label(years[-1])}"
+                errors["year"] = [f"Agreement {agreement.reference} covers {span}."]
+    raw_quarter = (query.get("quarter") or "").strip()
+    if raw_quarter:
+        if raw_quarter not in ("1", "2", "3", "4"):
+            errors["quarter"] = [QUARTER_FORMAT]
+        else:
+            quarter = int(raw_quarter)
+    if errors:
+        raise ValidationError(errors)
+    return year, quarter

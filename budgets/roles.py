@@ -55,4 +55,11 @@ for _role, _perms in (
     (roles.AUDITOR, _READ),
     (roles.ADMINISTRATOR, "view add change delete"),
 ):
-    ROLE_PERMISSIONS[_role].update({"contributionplan": _perms, "contributioninstalment": _READ})
+    ROLE_PERMISSIONS[_role].update(
+        {
+            "contributionplan": _perms,
+            "contributioninstalment": _READ,
+            "fundstatement": _perms,
+            "statementsettlement": _READ,
+        }
+    )

@@ -9,6 +9,7 @@ from budgets.views import (
     positions,
     records,
     schedules,
+    statements,
     streams,
     summary,
     virements,
@@ -32,6 +33,14 @@ urlpatterns = [
         contributions.RaiseContributionsView.as_view(),
         name="contributions-raise",
     ),
+    path("agreements/<int:pk>/statement/", statements.StatementView.as_view(), name="statement"),
+    path("agreements/<int:pk>/statement.csv", statements.StatementCsvView.as_view(), name="statement-csv"),
+    path(
+        "agreements/<int:pk>/statement/produce/",
+        statements.StatementProduceView.as_view(),
+        name="statement-produce",
+    ),
+    path("statements/<int:pk>/pdf/", statements.StatementPdfView.as_view(), name="statement-pdf"),
     path(
         "agreements/<int:pk>/variations/new/", records.VariationCreateView.as_view(), name="variation-create"
     ),

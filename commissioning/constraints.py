@@ -144,6 +144,14 @@ _MESSAGES: dict[str, tuple[str | None, str]] = {
     ),
     "contribution_instalment_number_range": ("number", "An instalment is numbered 1 to 12."),
     "contribution_instalment_amount_positive": ("amount", "An instalment must be more than £0.00."),
+    "fund_statement_quarter_range": ("quarter", "A quarter is 1, 2, 3 or 4 (April to June is 1)."),
+    "fund_statement_pdf_when_ready": (None, "Only a statement whose PDF is ready keeps its checksum."),
+    "fund_statement_approved_when_a_ready_year": (
+        "decision",
+        "Only a year's statement whose PDF has been produced can be approved.",
+    ),
+    "statement_settlement_once": ("partner", "This partner's settlement has already been raised."),
+    "statement_settlement_not_zero": ("amount", "There is nothing to settle: the amount is £0.00."),
     # --- brokerage -------------------------------------------------------------------------------
     "rate_card_once_per_service_and_year": (
         "year",

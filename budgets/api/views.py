@@ -3,12 +3,13 @@ validates with a serializer and calls the same service as the pages."""
 
 from __future__ import annotations
 
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from budgets import periods, selectors, services
+from budgets import periods, selectors, services, statement_pdf
 from budgets.api import serializers
 from budgets.filtersets import (
     AgreementFilterSet,
@@ -22,13 +23,17 @@ from budgets.filtersets import (
 from budgets.models import (
     BudgetLine,
     FundingStream,
+    FundStatement,
     MonthlyPosition,
     Review,
     Schedule,
     Section75Agreement,
+    StatementStatus,
     Variation,
 )
+from budgets.selectors.statement import fund_statement, statement_csv_dicts, statement_data
 from commissioning.api.base import RestrictedModelViewSet
+from commissioning.permissions import has_model_permission
 
 CONFLICT = OpenApiResponse(description="The record changed since the given version; nothing saved.")
 
@@ -73,6 +78,92 @@ class AgreementViewSet(_VersionedViewSet):
 
     def destroy_object(self, instance) -> None:
         services.agreement_delete(agreement=instance, by=self.request.user)
+
+    def _statement_choice(self, request, agreement):
+        return periods.parse_statement_choice(agreement, request.query_params)
+
+    @extend_schema(
+        summary="The pooled fund statement",
+        description=(
+            "The memorandum account of the agreement's pooled funds (rules.md rule 2) for a financial "
+            "year (`year`, its starting year; default the current one) or its quarter to date "
+            "(`quarter`, 1-4): per pooled schedule, each partner's contribution due and received, the "
+            "budget, actual to date, forecast outturn, variance, risk share and settlement (positive: "
+            "owed to the host). `?format=csv`: one row per schedule and partner."
+        ),
+        parameters=[
+            OpenApiParameter("year", OpenApiTypes.INT, description="Financial year by its starting year"),
+            OpenApiParameter("quarter", OpenApiTypes.INT, description="1-4; omit for the whole year"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        extra_query_params=("year", "quarter"),
+    )
+    def statement(self, request, pk=None):
+        agreement = self.get_object()
+        year, quarter = self._statement_choice(request, agreement)
+        statement = fund_statement(agreement, year=year, quarter=quarter, user=request.user)
+        if request.accepted_renderer.format == "csv":
+            self.csv_filename = f"statement-{agreement.reference}-{year}" + (
+                f"-q{quarter}" if quarter else ""
+            )
+            return Response({"rows": statement_csv_dicts(statement)})
+        return Response(statement_data(statement))
+
+    @extend_schema(
+        summary="The pooled fund statement as a PDF",
+        description=(
+            "The latest PDF of the statement for `year` (and `quarter`) that the worker has produced. "
+            "None yet: 202 with the request's status, the worker producing it (queued now if your role "
+            "may produce statements, else 404); ask again."
+        ),
+        parameters=[
+            OpenApiParameter("year", OpenApiTypes.INT, description="Financial year by its starting year"),
+            OpenApiParameter("quarter", OpenApiTypes.INT, description="1-4; omit for the whole year"),
+        ],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 202: OpenApiTypes.OBJECT},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="statement/pdf",
+        filter_backends=[],
+        pagination_class=None,
+        extra_query_params=("year", "quarter"),
+    )
+    def statement_pdf(self, request, pk=None):
+        agreement = self.get_object()
+        year, quarter = self._statement_choice(request, agreement)
+        rows = FundStatement.objects.restrict(request.user, "view").filter(
+            agreement=agreement, year=year, quarter=quarter
+        )
+        row = rows.filter(status=StatementStatus.READY).order_by("-finished_at", "-pk").first()
+        if row is None:
+            pending = rows.filter(status=StatementStatus.QUEUED).order_by("-pk").first()
+            if pending is None:
+                if not has_model_permission(request.user, FundStatement, "add"):
+                    raise Http404("No PDF of this statement has been produced yet.")
+                pending = services.fund_statement_request(
+                    agreement=agreement, year=year, quarter=quarter, by=request.user
+                )
+            return Response(
+                {"id": pending.pk, "year": year, "quarter": quarter, "status": pending.status}, status=202
+            )
+        try:
+            data = statement_pdf.read_kept(row)
+        except statement_pdf.PdfMissing as exc:
+            raise Http404(f"The statement's PDF is not available: {exc}.") from exc
+        response = HttpResponse(data, content_type="application/pdf")
+        span = f"-q{quarter}" if quarter else ""
+        response["Content-Disposition"] = (
+            f'attachment; filename="statement-{agreement.reference}-{year}{span}.pdf"'
+        )
+        return response
 
 
 def _fixed_shares(data) -> list[services.FixedShare] | None:

@@ -49,6 +49,11 @@ from budgets.services.schedules import (
     schedule_validate,
     stored_fixed_shares,
 )
+from budgets.services.statements import (
+    fund_statement_render,
+    fund_statement_request,
+    fund_statement_validate,
+)
 from budgets.services.streams import (
     funding_stream_create,
     funding_stream_delete,
@@ -68,6 +73,9 @@ from budgets.services.virements import (
 )
 
 __all__ = [
+    "fund_statement_render",
+    "fund_statement_request",
+    "fund_statement_validate",
     "contribution_instalments_raise",
     "contribution_instalments_raise_due",
     "contribution_plan_save",
