@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("brokerage", "0010_contribution_and_settlement_invoices"),
-        ("budgets", "0003_contribution_plans"),
+        ("budgets", "0005_contract_schedule"),
         ("commissioning", "0005_contract_negative_value_message"),
         ("governance", "0006_public_record_lifecycle"),
         ("pghistory", "0007_auto_20250421_0444"),
