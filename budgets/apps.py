@@ -9,7 +9,7 @@ class BudgetsConfig(AppConfig):
     def ready(self) -> None:
         from budgets import services
         from budgets.api.serializers import ContractScheduleField
-        from budgets.models import BudgetLine, Schedule, Virement
+        from budgets.models import BudgetLine, Schedule, Section75Agreement, Variation, Virement
         from budgets.selectors import overspend_panel, reviews
         from budgets.selectors.history import register_history
         from commissioning import registry
@@ -40,11 +40,20 @@ class BudgetsConfig(AppConfig):
             ),
             # A decision about a schedule may be linked to the schedule, one of its lines or virements.
             parts=lambda schedule: [
-                (BudgetLine, BudgetLine.objects.filter(schedule=schedule)),
-                (Virement, Virement.objects.filter(schedule=schedule)),
+                (BudgetLine, BudgetLine.objects.filter(schedule=schedule).select_related("funding_stream")),
+                (Virement, Virement.objects.filter(schedule=schedule).select_related("from_line", "to_line")),
             ],
+            part_models=(BudgetLine, Virement),
             filter_name="schedule",
             filter_label="Linked schedule",
+        )
+        # A decision may approve or vary an agreement, or one of its variations.
+        registry.add_linkable(
+            Section75Agreement,
+            label="Agreement",
+            choices=lambda user: Section75Agreement.objects.restrict(user, "view").order_by("reference"),
+            parts=lambda agreement: [(Variation, Variation.objects.filter(agreement=agreement))],
+            part_models=(Variation,),
         )
         registry.add_extension_field(
             Contract,

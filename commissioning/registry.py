@@ -108,6 +108,7 @@ class Linkable:
     parts: Callable[[models.Model], Iterable[tuple[type[models.Model], models.QuerySet]]] | None = None
     filter_name: str = ""
     filter_label: str = ""
+    part_models: tuple[type[models.Model], ...] = ()  # the models ``parts`` returns rows of
 
     @property
     def key(self) -> str:
@@ -125,6 +126,7 @@ def add_linkable(
     parts: Callable[[models.Model], Iterable[tuple[type[models.Model], models.QuerySet]]] | None = None,
     filter_name: str = "",
     filter_label: str = "",
+    part_models: tuple[type[models.Model], ...] = (),
 ) -> None:
     linkable = Linkable(
         model=model,
@@ -133,6 +135,7 @@ def add_linkable(
         parts=parts,
         filter_name=filter_name,
         filter_label=filter_label,
+        part_models=part_models,
     )
     LINKABLE_TYPES[linkable.key] = linkable
 

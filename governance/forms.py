@@ -494,3 +494,69 @@ class RegisterChangeForm(GovukFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = people
         self.fields["partnership"].queryset = partnerships
+
+
+class _LinkTargetField(forms.ChoiceField):
+    """A record to link, by its key (``governance.linking``), grouped by registered record."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    def set_targets(self, targets) -> None:
+        self.targets = {t.key: t for t in targets}
+        self.choices = [("", "Choose a record")] + [
+            (t.key, ("\u2003" if t.part else "") + t.label) for t in targets
+        ]
+
+    def clean(self, value):
+        value = super().clean(value)
+        return self.targets[value].obj
+
+
+class DecisionLinkForm(GovukFormMixin, forms.Form):
+    """Link a decision to what it changed, with the amounts before and after."""
+
+    decision = forms.ModelChoiceField(queryset=None, label="Decision")
+    target = _LinkTargetField(label="What the decision approved or changed")
+    description = forms.CharField(
+        label="What changed",
+        max_length=300,
+        required=False,
+        help_text="For example: Variation 2 adds Schedule 4",
+    )
+    amount_before = MoneyField(label="Amount before", required=False, min_value=None)
+    amount_after = MoneyField(
+        label="Amount after",
+        required=False,
+        min_value=None,
+        help_text="For a virement: the amount moved as proposed (before) and as approved (after)",
+    )
+
+    def __init__(self, *args, user, decisions, targets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].queryset = decisions
+        self.fields["decision"].label_from_instance = lambda d: (
+            f"{d.reference}: {d.agenda_item.title} ({d.decided_on:%-d %b %Y})"
+        )
+        self.fields["target"].set_targets(targets)
+        self.fields["target"].error_messages.update(
+            required="Choose the record the decision approved or changed",
+            invalid_choice="Choose a record of the decision's partnership from the list",
+        )
+
+
+class PaperLinkForm(GovukFormMixin, forms.Form):
+    """Carry a record's live table (a schedule's budget) in a paper's packs."""
+
+    paper = forms.ModelChoiceField(queryset=None, label="Paper")
+    target = _LinkTargetField(label="Table to carry live in the pack")
+
+    def __init__(self, *args, user, papers, targets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["paper"].queryset = papers
+        self.fields["paper"].label_from_instance = lambda p: f"{p.title} ({p.board.name})"
+        self.fields["target"].set_targets(targets)
+        self.fields["target"].error_messages.update(
+            required="Choose the table the paper carries",
+            invalid_choice="Choose a table of the paper's partnership from the list",
+        )

@@ -67,7 +67,15 @@ ROLE_PERMISSIONS = {
         "registerentry": "view add change",
         "registerchange": "view add",
     },
-    roles.COMMISSIONER: {**dict.fromkeys(MODELS, _READ), "paper": "view add", "paperappendix": "view add"},
+    # Commissioners keep the budgets: they link decisions to what they changed, and papers to the
+    # live tables they carry.
+    roles.COMMISSIONER: {
+        **dict.fromkeys(MODELS, _READ),
+        "paper": "view add",
+        "paperappendix": "view add",
+        "paperlink": "view add delete",
+        "decisionlink": "view add delete",
+    },
     roles.AUDITOR: dict.fromkeys(MODELS, _READ),
     roles.ADMINISTRATOR: dict.fromkeys(MODELS, _ALL),
     roles.BROKER: dict(_DECISIONS_ONLY),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from governance.views import boards, decisions, items, meetings, packs, papers, public, register
+from governance.views import boards, decisions, items, links, meetings, packs, papers, public, register
 
 app_name = "governance"
 
@@ -51,6 +51,8 @@ urlpatterns = [
     path("decisions/", decisions.DecisionLogView.as_view(), name="decisions"),
     path("decisions/export.<str:fmt>", decisions.DecisionLogExportView.as_view(), name="decisions-export"),
     path("decisions/<int:pk>/", decisions.DecisionDetailView.as_view(), name="decision"),
+    path("decision-links/new/", links.DecisionLinkCreateView.as_view(), name="decision-link-add"),
+    path("paper-links/new/", links.PaperLinkCreateView.as_view(), name="paper-link-add"),
     path("decisions/<int:pk>/publish/", decisions.DecisionPublishView.as_view(), name="decision-publish"),
     path("decisions/<int:pk>/correct/", decisions.DecisionCorrectView.as_view(), name="decision-correct"),
     path("packs/<int:pk>/pdf/", packs.PackDownloadView.as_view(), name="pack-pdf"),

@@ -24,6 +24,7 @@ from governance.models import (
     PackAudience,
     Paper,
     PaperAppendix,
+    PaperLink,
     Vote,
 )
 
@@ -159,12 +160,26 @@ class AppendixSerializer(serializers.ModelSerializer):
         ]
 
 
+class PaperLinkSerializer(serializers.ModelSerializer):
+    target_type = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaperLink
+        fields = ["id", "target_type", "object_id"]
+
+    def get_target_type(self, link) -> str:
+        return f"{link.content_type.app_label}.{link.content_type.model}"
+
+
 class PaperSerializer(serializers.ModelSerializer):
     board = VisiblePrimaryKeyRelatedField(model=Board)
     recommendations = serializers.ListField(
         child=serializers.CharField(max_length=4000), required=False, max_length=50
     )
     appendices = serializers.SerializerMethodField()
+    links = PaperLinkSerializer(
+        many=True, read_only=True, help_text="The live tables the paper's packs carry"
+    )
     version = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -191,6 +206,7 @@ class PaperSerializer(serializers.ModelSerializer):
             "conflicts_of_interest",
             "presented_before",
             "appendices",
+            "links",
             "version",
         ]
 
@@ -263,6 +279,39 @@ class DecisionLinkSerializer(serializers.ModelSerializer):
 
     def get_target_type(self, link) -> str:
         return f"{link.content_type.app_label}.{link.content_type.model}"
+
+
+class LinkTargetSerializer(serializers.Serializer):
+    """A record to link, named as the links list it: ``target_type`` (``budgets.schedule``,
+    ``budgets.budgetline``, ``budgets.virement``, ``budgets.section75agreement``,
+    ``budgets.variation``) and ``object_id``. A record the user may not see is refused as if it
+    did not exist."""
+
+    target_type = serializers.CharField(max_length=100)
+    object_id = serializers.IntegerField(min_value=1)
+
+    def validate(self, attrs):
+        from governance import linking
+
+        target = linking.resolve(
+            self.context["request"].user, f"{attrs['target_type'].lower()}:{attrs['object_id']}"
+        )
+        if target is None:
+            raise serializers.ValidationError({"object_id": ["There is no such record you may link to."]})
+        attrs["target"] = target
+        return attrs
+
+
+class DecisionLinkInputSerializer(LinkTargetSerializer):
+    description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    amount_before = MoneyField(non_negative=False, required=False, allow_null=True, default=None)
+    amount_after = MoneyField(
+        non_negative=False,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="For a virement: the amount moved as proposed (before) and as approved (after)",
+    )
 
 
 class DecisionSerializer(serializers.ModelSerializer):

@@ -30,6 +30,7 @@ from governance.models import (
     Board,
     BoardPack,
     Decision,
+    DecisionLink,
     ForwardPlanEntry,
     InterestDeclaration,
     Meeting,
@@ -37,6 +38,7 @@ from governance.models import (
     Minutes,
     Paper,
     PaperAppendix,
+    PaperLink,
 )
 
 
@@ -163,6 +165,15 @@ class AgendaItemViewSet(RestrictedModelViewSet):
         return Response(s.AgendaItemSerializer(item, context=self.get_serializer_context()).data)
 
 
+def _require_link_role(user, model) -> None:
+    from commissioning.permissions import has_model_permission
+
+    if not has_model_permission(user, model, "add"):
+        raise exceptions.PermissionDenied(
+            f"Your role does not allow you to add {model._meta.verbose_name_plural}."
+        )
+
+
 @extend_schema(tags=["governance"])
 class PaperViewSet(RestrictedModelViewSet):
     """Board papers with the cover-sheet fields; appendices listed (exempt ones only for members)."""
@@ -176,7 +187,7 @@ class PaperViewSet(RestrictedModelViewSet):
         qs = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):
             return qs
-        return qs.prefetch_related("appendices")
+        return qs.prefetch_related("appendices", "links__content_type")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -189,6 +200,36 @@ class PaperViewSet(RestrictedModelViewSet):
 
     def create_object(self, serializer):
         return services.paper_create(by=self.request.user, **serializer.validated_data)
+
+    action_permissions = {"links": "view"}
+
+    def is_versioned_edit(self) -> bool:
+        # Linking records what the record concerns; it does not change it, so it needs no version.
+        return self.action != "links" and super().is_versioned_edit()
+
+    @extend_schema(request=s.LinkTargetSerializer, responses={201: s.PaperSerializer})
+    @action(detail=True, methods=["post"])
+    def links(self, request, pk=None):
+        """Carry a record's live table in the paper's packs (a schedule's budget table):
+        ``{target_type, object_id}``. Needs the role to link papers (403 otherwise)."""
+        paper = self.get_object()
+        _require_link_role(request.user, PaperLink)
+        body = s.LinkTargetSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        return self.respond_to_write(
+            lambda: (
+                services.paper_link_add(
+                    paper=paper, target=body.validated_data["target"], by=request.user
+                ).paper
+            ),
+            lambda written: (
+                s.PaperSerializer(
+                    Paper.objects.prefetch_related("appendices", "links__content_type").get(pk=written.pk),
+                    context=self.get_serializer_context(),
+                ).data
+            ),
+            status_code=201,
+        )
 
     def update_object(self, serializer):
         return services.paper_update(
@@ -281,7 +322,42 @@ class DecisionViewSet(RestrictedModelViewSet):
     def destroy_object(self, instance):
         raise exceptions.PermissionDenied("Decisions are part of the record and are never deleted.")
 
-    action_permissions = {"correct": "add"}
+    action_permissions = {"correct": "add", "links": "view"}
+
+    def is_versioned_edit(self) -> bool:
+        # Linking records what the record concerns; it does not change it, so it needs no version.
+        return self.action != "links" and super().is_versioned_edit()
+
+    @extend_schema(request=s.DecisionLinkInputSerializer, responses={201: s.DecisionSerializer})
+    @action(detail=True, methods=["post"])
+    def links(self, request, pk=None):
+        """Record what the decision approved or changed: an agreement, variation, schedule, budget
+        line or virement (``{target_type, object_id, description, amount_before, amount_after}``;
+        for a virement, the amount moved as proposed and as approved). The record must be of the
+        decision's partnership. Needs the role to link decisions (403 otherwise)."""
+        decision = self.get_object()
+        _require_link_role(request.user, DecisionLink)
+        body = s.DecisionLinkInputSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        return self.respond_to_write(
+            lambda: (
+                services.decision_link_add(
+                    decision=decision,
+                    target=data["target"],
+                    by=request.user,
+                    description=data["description"],
+                    amount_before=data["amount_before"],
+                    amount_after=data["amount_after"],
+                ).decision
+            ),
+            lambda written: (
+                s.DecisionSerializer(
+                    self.get_queryset().get(pk=written.pk), context=self.get_serializer_context()
+                ).data
+            ),
+            status_code=201,
+        )
 
     @extend_schema(request=s.DecisionCorrectionSerializer, responses={201: s.DecisionSerializer})
     @action(detail=True, methods=["post"])

@@ -379,7 +379,17 @@ def decision_link_add(
     amount_before: Decimal | None = None,
     amount_after: Decimal | None = None,
 ) -> DecisionLink:
-    """Record what a decision changed (an agreement, budget line, virement), with amounts."""
+    """Record what a decision changed (an agreement, variation, schedule, budget line, virement),
+    with the amounts before and after it where it changed one (a virement's: the amount moved as
+    proposed and as approved). The record must belong to the decision's partnership."""
+    from governance.linking import partnership_id_of
+
+    board = decision.agenda_item.meeting.board
+    owner = partnership_id_of(target)
+    if owner is not None and owner != board.partnership_id:
+        raise ValidationError(
+            {"target": [f"Choose a record of {board.partnership.name}, the partnership of {board.name}."]}
+        )
     link = DecisionLink.objects.filter(
         decision=decision, content_type=ContentType.objects.get_for_model(target), object_id=target.pk
     ).first() or DecisionLink(
@@ -389,3 +399,12 @@ def decision_link_add(
     link.amount_before = amount_before
     link.amount_after = amount_after
     return validated_save(link, by=by)
+
+
+@transaction.atomic
+def decision_link_remove(*, link: DecisionLink, by: User | None) -> Decision:
+    """Undo a link recorded in error; the history keeps that it was there."""
+    decision = link.decision
+    with acting(by):
+        link.delete()
+    return decision

@@ -135,7 +135,25 @@ def appendix_remove(*, appendix: PaperAppendix, by: User | None) -> Paper:
 
 @transaction.atomic
 def paper_link_add(*, paper: Paper, target: models.Model, by: User | None) -> PaperLink:
-    link, _ = PaperLink.objects.get_or_create(
-        paper=paper, content_type=ContentType.objects.get_for_model(target), object_id=target.pk
-    )
+    """Carry a record's live table in the paper's packs (a schedule's budget table): the record
+    must be of the paper's partnership and have a table for the pack."""
+    from governance.linking import partnership_id_of
+
+    owner = partnership_id_of(target)
+    if owner is not None and owner != paper.board.partnership_id:
+        raise ValidationError({"target": [f"Choose a record of {paper.board.partnership.name}."]})
+    if not hasattr(target, "pack_context"):
+        raise ValidationError({"target": ["This record has no table to carry in a pack."]})
+    with acting(by):
+        link, _ = PaperLink.objects.get_or_create(
+            paper=paper, content_type=ContentType.objects.get_for_model(target), object_id=target.pk
+        )
     return link
+
+
+@transaction.atomic
+def paper_link_remove(*, link: PaperLink, by: User | None) -> Paper:
+    paper = link.paper
+    with acting(by):
+        link.delete()
+    return paper

@@ -12,7 +12,7 @@ from commissioning.money import format_money
 from governance import selectors, services
 from governance.filtersets import DecisionFilterSet
 from governance.forms import CorrectionForm, DecisionForm, PublishForm
-from governance.models import Decision
+from governance.models import Decision, DecisionLink
 from governance.views.base import ConfirmStep, FormOnPage, GovernanceFormView
 from governance.views.items import OnItemPage
 
@@ -77,6 +77,7 @@ class DecisionDetailView(ObjectView):
             votes=decision.votes.select_related("person", "representing").order_by("casting", "person__name"),
             interests=decision.agenda_item.declarations.select_related("person"),
             links=decision.links.select_related("content_type").prefetch_related("target"),
+            can_link=self.user_can("add", DecisionLink),
             can_publish=self.user_can("change") and not decision.published_on,
             can_correct=self.user_can("add") and bool(decision.published_on),
             corrections=self.restricted("view", Decision).filter(corrects=decision).order_by("reference"),

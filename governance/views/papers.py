@@ -10,7 +10,7 @@ from django.views import View
 from commissioning.generic import GateMixin
 from governance import downloads, services
 from governance.forms import AppendixForm, PaperForm
-from governance.models import Board, Paper, PaperAppendix, Session
+from governance.models import Board, Paper, PaperAppendix, PaperLink, Session
 from governance.views.base import FormOnPage, GovernanceFormView
 
 PAPER_FIELDS = [
@@ -118,6 +118,13 @@ class PaperDetailView(GovernanceFormView):
             can_change=self.may("change", paper),
             can_upload=self.user_can("add", PaperAppendix),
             can_remove_appendices=self.user_can("delete", PaperAppendix),
+            # The live tables the paper carries in its packs (a schedule's budget table).
+            live_tables=[
+                link.target
+                for link in self.restricted("view", PaperLink).filter(paper=paper).prefetch_related("target")
+                if link.target is not None
+            ],
+            can_link=self.user_can("add", PaperLink),
             **kwargs,
         )
 

@@ -582,6 +582,32 @@ def cases() -> list[Case]:
             scope="home",
             data={},  # published already: refused on its field
         ),
+        # Linking: a decision to what it changed, a paper to the live tables in its packs.
+        web("governance:decision-link-add", needs=[perm(G, a, "decisionlink")]),
+        web(
+            "governance:decision-link-add",
+            "POST",
+            needs=[perm(G, a, "decisionlink")],
+            data={},  # nothing chosen: refused on its fields
+        ),
+        web("governance:paper-link-add", needs=[perm(G, a, "paperlink")]),
+        web("governance:paper-link-add", "POST", needs=[perm(G, a, "paperlink")], data={}),
+        api(
+            "governance-api:decision-links",
+            "POST",
+            kwargs={"pk": "decision"},
+            needs=[perm(G, v, "decision"), perm(G, a, "decisionlink")],
+            scope="home",
+            data={},  # no target: refused on its fields
+        ),
+        api(
+            "governance-api:paper-links",
+            "POST",
+            kwargs={"pk": "paper"},
+            needs=[perm(G, v, "paper"), perm(G, a, "paperlink")],
+            scope="home",
+            data={},
+        ),
         api(
             "governance-api:decision-correct",
             "POST",

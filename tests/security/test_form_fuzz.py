@@ -218,6 +218,8 @@ FORMS = [
     ),
     Form("governance:paper-create", "board_secretary", kwargs=pk("board"), classes=("PaperForm",)),
     Form("governance:paper", "board_secretary", kwargs=pk("paper"), classes=("PaperForm",)),
+    Form("governance:decision-link-add", "commissioner", classes=("DecisionLinkForm",)),
+    Form("governance:paper-link-add", "commissioner", classes=("PaperLinkForm",)),
     Form(
         "governance:appendix-upload",
         "board_secretary",
