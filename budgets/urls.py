@@ -41,6 +41,7 @@ urlpatterns = [
         name="statement-produce",
     ),
     path("statements/<int:pk>/pdf/", statements.StatementPdfView.as_view(), name="statement-pdf"),
+    path("statements/<int:pk>/settle/", statements.SettleStatementView.as_view(), name="statement-settle"),
     path(
         "agreements/<int:pk>/variations/new/", records.VariationCreateView.as_view(), name="variation-create"
     ),

@@ -17,6 +17,8 @@ from budgets.services.contributions import (
     contribution_instalments_raise,
     contribution_instalments_raise_due,
     contribution_plan_save,
+    fund_statement_settle,
+    settlement_amounts,
 )
 from budgets.services.lines import (
     LINE_FIELDS,
@@ -73,6 +75,8 @@ from budgets.services.virements import (
 )
 
 __all__ = [
+    "fund_statement_settle",
+    "settlement_amounts",
     "fund_statement_render",
     "fund_statement_request",
     "fund_statement_validate",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,14 +19,17 @@ from budgets.models import (
     ContributionInstalment,
     ContributionPlan,
     Frequency,
+    FundStatement,
     Schedule,
     Section75Agreement,
+    StatementSettlement,
+    StatementStatus,
     financial_year_of,
     year_label,
 )
 from budgets.selectors.contributions import PlanRow, contributing_partners, plan_rows
 from budgets.selectors.monitoring import with_related
-from budgets.services.base import refuse_stale, save_recorded
+from budgets.services.base import check_decision, refuse_stale, save_recorded
 from commissioning.models import Organisation, User
 
 logger = logging.getLogger(__name__)
@@ -160,3 +164,84 @@ def contribution_instalments_raise_due(*, today: date) -> int:
         except ValidationError as error:
             logger.error("contributions of agreement %s not raised: %s", agreement.pk, error.messages)
     return count
+
+
+# --- Year-end settlement (rule 2) ---------------------------------------------------------------
+
+SETTLEMENT = "settlement"  # brokerage's InvoiceKind.SETTLEMENT
+
+
+def settlement_amounts(statement: FundStatement) -> dict[str, Decimal]:
+    """Partner code -> the year's settlement over every pooled schedule, from the statement's figures
+    as rendered (what the board approved): positive owed to the host, negative owed by it."""
+    out: dict[str, Decimal] = {}
+    host = statement.agreement.host.code
+    for schedule in statement.figures.get("schedules", []):
+        for row in schedule["settlement"]:
+            if row["partner"] != host:
+                out[row["partner"]] = out.get(row["partner"], Decimal("0.00")) + Decimal(row["amount"])
+    return out
+
+
+@transaction.atomic
+def fund_statement_settle(*, statement: FundStatement, decision, by: User) -> list[StatementSettlement]:
+    """Record ``decision`` as approving a year's statement and raise its settlement, once per partner:
+    a draft invoice from the host for a partner that owes its risk share, a draft settlement credit
+    note for one the host owes; nothing for a partner at £0.00. Settling again raises nothing new
+    (one settlement per statement and partner, a unique constraint); another decision is refused."""
+    locked = (
+        FundStatement.objects.select_for_update(of=("self",))
+        .select_related("agreement__host", "agreement__partnership")
+        .get(pk=statement.pk)
+    )
+    errors: dict[str, list[str]] = {}
+    if locked.quarter is not None:
+        errors["statement"] = ["Only a year's statement is settled: choose the whole year."]
+    elif locked.status != StatementStatus.READY:
+        errors["statement"] = [
+            "Produce the statement's PDF first: the board approves the statement as rendered."
+        ]
+    if decision is None:
+        errors["decision"] = ["Choose the board decision that approved the statement."]
+    else:
+        check_decision(decision, locked.agreement.partnership, "decision", errors)
+        if locked.decision_id and locked.decision_id != decision.pk:
+            errors["decision"] = [f"This statement was approved by {locked.decision.reference}."]
+    if errors:
+        raise ValidationError(errors)
+    if locked.decision_id is None:
+        locked.decision, locked.approved_by = decision, by
+        save_recorded(locked, by=by)
+    agreement = locked.agreement
+    partners = {o.code: o for o in (agreement.partnership.council, agreement.partnership.nhs_commissioner)}
+    existing = {s.partner.code: s for s in locked.settlements.select_related("partner")}
+    raised = []
+    start, end = date(locked.year, 4, 1), date(locked.year + 1, 3, 31)
+    for code, amount in sorted(settlement_amounts(locked).items()):
+        record = existing.get(code)
+        if amount == 0 or (record is not None and record.invoice_id is not None):
+            continue
+        words = "its share of the overspend" if amount > 0 else "its share of the underspend returned"
+        invoice = finance.invoice_draft_single(
+            partnership=agreement.partnership,
+            kind=SETTLEMENT,
+            issuer=agreement.host,
+            recipient=partners[code],
+            amount=abs(amount),
+            description=(
+                f"Year-end settlement of the pooled funds of {agreement.reference}, "
+                f"{year_label(locked.year)}: {words}, per the pooled fund statement approved by "
+                f"decision {decision.reference}"
+            ),
+            start=start,
+            end=end,
+            by=by,
+            is_credit=amount < 0,
+        )
+        record, _ = StatementSettlement.objects.update_or_create(
+            statement=locked,
+            partner=partners[code],
+            defaults={"amount": amount, "invoice": invoice, "raised_by": by, "raised_at": timezone.now()},
+        )
+        raised.append(record)
+    return raised

@@ -12,8 +12,9 @@ from budgets import services, statement_pdf
 from budgets.models import FundStatement, Section75Agreement, year_label
 from budgets.periods import parse_statement_choice as parse_choice
 from budgets.selectors.statement import fund_statement, statement_rows
+from budgets.statement_forms import SettleStatementForm
 from commissioning.exports import csv_response
-from commissioning.generic import GateMixin, ObjectView, ServiceActionView
+from commissioning.generic import GateMixin, ObjectView, ServiceActionView, ServiceFormView
 
 
 class StatementView(ObjectView):
@@ -40,7 +41,8 @@ class StatementView(ObjectView):
             produced = list(
                 self.restricted("view", FundStatement)
                 .filter(agreement=agreement, year=year, quarter=quarter)
-                .select_related("requested_by")[:5]
+                .select_related("requested_by", "decision")
+                .prefetch_related("settlements__invoice", "settlements__partner")[:5]
             )
         query = f"?year={year}" + (f"&quarter={quarter}" if quarter else "") if statement else ""
         context.update(
@@ -64,6 +66,7 @@ class StatementView(ObjectView):
                 "csv_url": reverse("budgets:statement-csv", args=[agreement.pk]) + query,
                 "produced": produced,
                 "can_produce": self.user_can("add", FundStatement),
+                "can_settle": self.user_can("change", FundStatement),
             }
         )
         return context
@@ -122,3 +125,53 @@ class StatementPdfView(GateMixin, View):
         span = f"-q{row.quarter}" if row.quarter else ""
         response["Content-Disposition"] = f'inline; filename="statement-{row.year}{span}-{row.pk}.pdf"'
         return response
+
+
+class SettleStatementView(ServiceFormView):
+    """A year's produced statement: record the board decision that approved it and raise the
+    settlement, an invoice or credit note (kind ``settlement``) per partner, as drafts."""
+
+    model = FundStatement
+    action = "change"
+    form_class = SettleStatementForm
+    template_name = "budgets/settle_statement.html"
+    submit = "Record the approval and raise the settlement"
+
+    def statement(self) -> FundStatement:
+        return self.get_object("change", queryset=FundStatement.objects.select_related("agreement__host"))
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.update(user=self.request.user, statement=self.statement())
+        return kwargs
+
+    def get_heading(self) -> str:
+        return f"Settle the pooled funds for {year_label(self.statement().year)}"
+
+    def get_context_data(self, **kwargs):
+        statement = self.statement()
+        amounts = services.settlement_amounts(statement)
+        context = super().get_context_data(**kwargs)
+        context.update(
+            {
+                "statement": statement,
+                "agreement": statement.agreement,
+                "amounts": sorted(amounts.items()),
+                "settlements": list(statement.settlements.select_related("partner", "invoice")),
+            }
+        )
+        return context
+
+    def perform(self, form):
+        return services.fund_statement_settle(
+            statement=self.statement(), decision=form.cleaned_data["decision"], by=self.request.user
+        )
+
+    def get_success_message(self, raised) -> str:
+        if not raised:
+            return "The approval is recorded; no settlement was left to raise."
+        plural = "s" if len(raised) != 1 else ""
+        return f"Raised {len(raised)} settlement document{plural} as draft{plural}: finance issues them."
+
+    def get_success_url(self, result=None) -> str:
+        return self.statement().get_absolute_url() + "#pdf"
