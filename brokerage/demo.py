@@ -318,14 +318,18 @@ def _case(
     package = services.offer_accept(offer=chosen, by=broker, start=start, today=today)
     if status == ReferralStatus.STARTED and (today - start).days > 90:
         # A price change after three months, and for some an uplift at the start of this year.
-        services.package_change_cost(
+        change = services.price_change_propose(
             package=package,
             effective_from=start + timedelta(days=91),
             unit_rate=chosen.unit_rate + Decimal("0.75") * (1 if unit != Unit.WEEK else 40),
             units_per_week=units,
             unit=unit,
+            reason="Uplift agreed with the provider after the first three months",
             by=broker,
         )
+        # Above the rate card it waits for a manager (one in eight is left waiting, for the list).
+        if change.is_pending and manager != broker and index % 8 != 4:
+            services.price_change_approve(change=change, by=manager)
     if transfer and (today - start).days > 60:
         # Funded by the council while CHC eligibility was assessed, then transferred to the NHS.
         services.package_change_funding(

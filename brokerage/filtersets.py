@@ -20,6 +20,8 @@ from .models import (
     PackageCost,
     PackageStatus,
     PanelDecision,
+    PriceChange,
+    PriceChangeStatus,
     RateCard,
     Referral,
     ReferralStatus,
@@ -150,6 +152,15 @@ class PackageCostFilterSet(StrictFilterSet):
     class Meta:
         model = PackageCost
         fields = ["package", "live_on"]
+
+
+class PriceChangeFilterSet(StrictFilterSet):
+    package = django_filters.NumberFilter(field_name="package_id")
+    status = django_filters.MultipleChoiceFilter(choices=PriceChangeStatus.choices)
+
+    class Meta:
+        model = PriceChange
+        fields = ["package", "status"]
 
 
 class FundingSplitFilterSet(StrictFilterSet):

@@ -231,7 +231,23 @@ class CostChangeForm(GovukFormMixin, forms.Form):
     unit_rate = MoneyField(label="Unit rate")
     unit = forms.ChoiceField(label="Unit", choices=Unit.choices, widget=forms.RadioSelect)
     units_per_week = UnitsField()
+    reason = forms.CharField(
+        label="Why does the price change?",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example, the annual uplift agreed with the provider, or more hours of care",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class PriceDeclineForm(GovukFormMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why is the price change declined?",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The broker who proposed it sees this on the package's page",
+    )
+    back = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 class FundingChangeForm(GovukFormMixin, forms.Form):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,12 +20,16 @@ from commissioning.selectors import Panel
 
 from . import histories, rates
 from .models import (
+    OPEN_STATUSES,
     URGENT,
     FundingShare,
     FundingSplit,
+    Offer,
+    OfferStatus,
     Package,
     PackageCost,
     PanelDecision,
+    PriceChange,
     RateCard,
     Referral,
     Unit,
@@ -355,4 +359,51 @@ def timeliness_panel(user, partnership) -> Panel | None:
     )
 
 
-PANELS = [referrals_panel, panel_reviews_panel, timeliness_panel]
+# --- Approvals ------------------------------------------------------------------------------------
+
+
+def prices_awaiting_approval(user, partnership=None):
+    """Price changes waiting for a brokerage manager, oldest first."""
+    return (
+        PriceChange.objects.restrict(user, "view")
+        .in_partnership(partnership or None)
+        .pending()
+        .select_related("package__client", "package__provider__organisation", "proposed_by")
+        .order_by("proposed_at", "pk")
+    )
+
+
+def offers_awaiting_approval(user, partnership=None):
+    """Offers above the rate card (or with none to compare) not yet approved, of open referrals,
+    oldest first, each with ``rate_card_rate``."""
+    return (
+        Offer.objects.restrict(user, "view")
+        .in_partnership(partnership or None)
+        .with_rate_card()
+        .filter(status=OfferStatus.RECEIVED, approved_at__isnull=True, referral__status__in=OPEN_STATUSES)
+        .filter(Q(rate_card_rate__isnull=True) | Q(unit_rate__gt=F("rate_card_rate")))
+        .select_related("referral__client", "provider__organisation", "recorded_by")
+        .order_by("created_at", "pk")
+    )
+
+
+def approvals_panel(user, partnership) -> Panel | None:
+    if not is_manager(user):
+        return None
+    prices = prices_awaiting_approval(user, partnership).count()
+    offers = offers_awaiting_approval(user, partnership).count()
+    count = prices + offers
+    return Panel(
+        title="Awaiting your approval",
+        count=count,
+        link=reverse("brokerage:approvals"),
+        link_text="Prices and offers awaiting approval",
+        rows=[
+            f"Price changes above the rate card: {prices}",
+            f"Offers above the rate card: {offers}",
+        ],
+        attention=count > 0,
+    )
+
+
+PANELS = [referrals_panel, approvals_panel, panel_reviews_panel, timeliness_panel]

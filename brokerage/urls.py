@@ -27,6 +27,13 @@ urlpatterns = [
     path("packages/<int:pk>/end/", views.PackageEndView.as_view(), name="package-end"),
     path("packages/<int:pk>/suspend/", views.PackageSuspensionView.as_view(), name="package-suspend"),
     path("packages/<int:pk>/status/", views.PackageStatusView.as_view(), name="package-status"),
+    path("approvals/", views.ApprovalsView.as_view(), name="approvals"),
+    path(
+        "price-changes/<int:pk>/approve/", views.PriceChangeApproveView.as_view(), name="price-change-approve"
+    ),
+    path(
+        "price-changes/<int:pk>/decline/", views.PriceChangeDeclineView.as_view(), name="price-change-decline"
+    ),
     path("panel/", views.PanelDecisionListView.as_view(), name="panel-decisions"),
     path("panel/new/", views.PanelDecisionCreateView.as_view(), name="panel-decision-create"),
     path("panel/<int:pk>/", views.PanelDecisionDetailView.as_view(), name="panel-decision"),

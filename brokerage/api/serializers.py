@@ -18,6 +18,7 @@ from ..models import (
     Offer,
     Package,
     PackageCost,
+    PriceChange,
     RateCard,
     Referral,
     SuspensionTreatment,
@@ -315,7 +316,60 @@ class ChangeCostSerializer(serializers.Serializer):
     unit_rate = MoneyField()
     units_per_week = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"))
     unit = serializers.ChoiceField(choices=Unit.choices)
+    reason = serializers.CharField(max_length=300, help_text="Why the price changes")
+    replaces_later_prices = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A change from a date drops the prices that start on or after it: true confirms it "
+        "replaces them (without it such a change is refused, naming them)",
+    )
     version = _version_field()
+
+
+class PriceChangeSerializer(serializers.ModelSerializer):
+    """A price change of a package: applied at once at or below the rate card (`within_card`), else
+    `pending` until a brokerage manager who did not propose it approves or declines it. `cost` is
+    the cost row it opened (null while pending, when declined, or once a later backdated change
+    replaced it); `replaced` names in words the later prices it replaced."""
+
+    package = serializers.PrimaryKeyRelatedField(read_only=True)
+    package_reference = PackageReferenceField()
+    unit_rate = MoneyField(read_only=True)
+    weekly_cost = MoneyField(read_only=True)
+    rate_card_rate = MoneyField(read_only=True, allow_null=True)
+    rate_card_difference = MoneyField(read_only=True, allow_null=True, non_negative=False)
+    proposed_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    decided_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    cost = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = PriceChange
+        fields = [
+            "id",
+            "package",
+            "package_reference",
+            "effective_from",
+            "unit_rate",
+            "units_per_week",
+            "unit",
+            "weekly_cost",
+            "rate_card_rate",
+            "rate_card_difference",
+            "reason",
+            "status",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "decline_reason",
+            "cost",
+            "replaced",
+        ]
+        read_only_fields = fields
+
+
+class PriceDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, help_text="Why the price change is declined")
 
 
 class ChangeFundingSerializer(serializers.Serializer):

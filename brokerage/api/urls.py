@@ -12,6 +12,7 @@ router.register("referrals", views.ReferralViewSet, basename="referral")
 router.register("offers", views.OfferViewSet, basename="offer")
 router.register("rate-cards", views.RateCardViewSet, basename="rate-card")
 router.register("packages", views.PackageViewSet, basename="package")
+router.register("price-changes", views.PriceChangeViewSet, basename="price-change")
 router.register("package-costs", views.PackageCostViewSet, basename="package-cost")
 router.register("funding-splits", views.FundingSplitViewSet, basename="funding-split")
 

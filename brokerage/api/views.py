@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from commissioning.api.base import RestrictedModelViewSet
+from commissioning.api.base import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from commissioning.permissions import has_model_permission
 
 from .. import services
@@ -20,6 +20,7 @@ from ..filtersets import (
     OfferFilterSet,
     PackageCostFilterSet,
     PackageFilterSet,
+    PriceChangeFilterSet,
     RateCardFilterSet,
     ReferralFilterSet,
 )
@@ -30,11 +31,13 @@ from ..models import (
     Offer,
     Package,
     PackageCost,
+    PriceChange,
     RateCard,
     Referral,
     Suspension,
 )
 from ..roles import is_manager
+from ..services.prices import NOT_A_MANAGER
 from . import serializers
 
 READ_AND_ADD = ["get", "post", "head", "options"]
@@ -228,19 +231,28 @@ class PackageViewSet(RestrictedModelViewSet):
 
     @extend_schema(
         request=serializers.ChangeCostSerializer,
-        responses={201: serializers.PackageCostSerializer, 409: OpenApiResponse(description="Stale version")},
+        responses={
+            201: serializers.PriceChangeSerializer,
+            409: OpenApiResponse(description="Stale version"),
+        },
         summary="Change the price from a date",
     )
     @action(detail=True, methods=["post"], url_path="change-cost")
     def change_cost(self, request, pk=None):
+        """A price change from a date (past dates allowed), with its reason. At or below the rate
+        card it applies at once (`status` `within_card`); above it, or with no card, it is `pending`
+        until a brokerage manager approves it (`price-changes/{id}/approve/`)."""
         package = self.get_object()
         data = serializers.ChangeCostSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # The version is required and checked again under the service's lock (api/versions.py).
         values = {**data.validated_data, "version": self.edit_version}
+        values["replaces_confirmed"] = values.pop("replaces_later_prices")
         return self.respond_to_write(
-            lambda: services.package_change_cost(package=package, by=request.user, **values),
-            lambda cost: serializers.PackageCostSerializer(cost, context=self.get_serializer_context()).data,
+            lambda: services.price_change_propose(package=package, by=request.user, **values),
+            lambda change: (
+                serializers.PriceChangeSerializer(change, context=self.get_serializer_context()).data
+            ),
             status_code=status.HTTP_201_CREATED,
         )
 
@@ -306,6 +318,57 @@ class PackageViewSet(RestrictedModelViewSet):
             lambda: services.suspension_add(package=package, by=request.user, **values),
             represent,
             status_code=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema(tags=["brokerage"])
+@extend_schema_view(
+    list=extend_schema(summary="List price changes"), retrieve=extend_schema(summary="One price change")
+)
+class PriceChangeViewSet(RestrictedReadOnlyViewSet):
+    """Price changes of packages (proposed through `packages/{id}/change-cost/`): who proposed each
+    and why, the rate card, and who approved or declined it. A brokerage manager who did not propose
+    a pending change approves it (it applies) or declines it with a reason."""
+
+    model = PriceChange
+    serializer_class = serializers.PriceChangeSerializer
+    filterset_class = PriceChangeFilterSet
+    ordering_fields = ["proposed_at", "effective_from"]
+    action_permissions = {"approve": "change", "decline": "change"}
+    csv_filename = "price-changes"
+
+    def _manager_first(self):
+        if not is_manager(self.request.user):  # the role, before the change is looked up
+            raise PermissionDenied(NOT_A_MANAGER)
+
+    def _answer(self, change):
+        return Response(serializers.PriceChangeSerializer(change, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=None, responses={200: serializers.PriceChangeSerializer}, summary="Approve a price change"
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """It applies from its date (the prices that start on or after it are replaced). The
+        manager who proposed it cannot approve it: 403."""
+        self._manager_first()
+        change = self.get_object()
+        return self._answer(services.price_change_approve(change=change, by=request.user))
+
+    @extend_schema(
+        request=serializers.PriceDeclineSerializer,
+        responses={200: serializers.PriceChangeSerializer},
+        summary="Decline a price change",
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """`{reason}`: the price stays as it was."""
+        self._manager_first()
+        change = self.get_object()
+        data = serializers.PriceDeclineSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._answer(
+            services.price_change_decline(change=change, by=request.user, **data.validated_data)
         )
 
 

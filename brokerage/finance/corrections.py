@@ -70,14 +70,29 @@ def _decimal(value, field: str) -> Decimal:
 
 def _record(kind: str, change: dict, package: Package, by: User):
     if kind == CorrectionKind.COST:
-        return package_services.package_change_cost(
+        # Through the price rules (issue 18): a reason, the later prices it replaces confirmed, and
+        # a manager's approval above the rate card. A price that must wait is not a correction yet.
+        price = package_services.price_change_propose(
             package=package,
             effective_from=_date(change.get("effective_from"), "effective_from"),
             unit_rate=_decimal(change.get("unit_rate"), "unit_rate"),
             units_per_week=_decimal(change.get("units_per_week"), "units_per_week"),
             unit=str(change.get("unit") or ""),
+            reason=str(change.get("reason") or "Correction of a disputed invoice"),
+            replaces_confirmed=change.get("replaces_later_prices") is True,
             by=by,
         )
+        if price.cost is None:
+            raise ValidationError(
+                {
+                    "change": [
+                        "This price is above the rate card (or there is none) and needs a brokerage "
+                        "manager's approval: propose it on the package's page and, once it is approved, "
+                        "name the cost change here."
+                    ]
+                }
+            )
+        return price.cost
     if kind == CorrectionKind.SUSPENSION:
         return package_services.suspension_add(
             package=package,

@@ -5,6 +5,7 @@
 - ``clients``: clients, referrals with their timeline, and providers' offers;
 - ``packages``: packages with their effective-dated cost and funding histories, and the joint
   funding panel's decisions;
+- ``prices``: price changes of packages, proposed, approved or declined against the rate card;
 - ``finance``: recharge runs, invoices and credit notes, their lines, payments and disputes.
 
 Every model and public name is re-exported here (``from brokerage.models import Package``); the
@@ -68,10 +69,12 @@ from .packages import (
     Suspension,
     SuspensionTreatment,
 )
-from .rate_cards import RateCard, financial_year_expression
+from .prices import APPLIED_STATUSES, PriceChange, PriceChangeQuerySet, PriceChangeStatus
+from .rate_cards import RateCard, financial_year_expression, rate_card_rate
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
+    "APPLIED_STATUSES",
     "INVOICE_FROZEN_CONDITION",
     "INVOICE_LINE_FROZEN",
     "NO_OVERLAP_CHECK",
@@ -107,6 +110,9 @@ __all__ = [
     "PanelDecisionQuerySet",
     "PanelDecisionShare",
     "Payment",
+    "PriceChange",
+    "PriceChangeQuerySet",
+    "PriceChangeStatus",
     "RateCard",
     "RechargeRun",
     "RechargeRunStatus",
@@ -121,5 +127,6 @@ __all__ = [
     "Waiver",
     "financial_year_expression",
     "percent_field",
+    "rate_card_rate",
     "urgency_rank",
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pghistory
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -50,6 +53,21 @@ class RateCard(models.Model):
     @property
     def year_label(self) -> str:
         return rates.financial_year_label(self.year)
+
+
+def rate_card_rate(*, partnership_id: int, service_type: str, unit: str, day: date) -> Decimal | None:
+    """The rate card's unit rate for a service type in a partnership, in ``unit``, for the financial
+    year of ``day`` (None if there is none: then any price needs a manager's approval)."""
+    return (
+        RateCard.objects.filter(
+            partnership_id=partnership_id,
+            service_type=service_type,
+            unit=unit,
+            year=rates.financial_year(day),
+        )
+        .values_list("unit_rate", flat=True)
+        .first()
+    )
 
 
 def financial_year_expression(field_name: str):

@@ -5,6 +5,7 @@ the acting user in the change history, and is what the pages, the API, tasks and
 - ``referrals``: a referral's steps, each on its timeline;
 - ``offers``: offers recorded, approved, declined, and accepted (the package starts);
 - ``packages``: packages and their cost and funding histories;
+- ``prices``: price changes, approved by a brokerage manager above the rate card;
 - ``suspensions``: dated suspensions of packages and what the provider is still paid;
 - ``panel``: joint funding panel decisions, recorded and applied;
 - ``base``: what they share (``Share``, version checks, locks, the rules on funders and shares).
@@ -18,7 +19,6 @@ from .offers import offer_accept, offer_approve, offer_decline, offer_record, of
 from .packages import (
     PACKAGE_FIELDS,
     funding_split_add,
-    package_change_cost,
     package_change_funding,
     package_cost_add,
     package_create,
@@ -27,6 +27,14 @@ from .packages import (
     package_update,
 )
 from .panel import panel_decision_apply, panel_decision_record
+from .prices import (
+    PriceCheck,
+    ReplacedPrice,
+    price_change_approve,
+    price_change_check,
+    price_change_decline,
+    price_change_propose,
+)
 from .referrals import (
     REFERRAL_FIELDS,
     referral_assign,
@@ -45,6 +53,8 @@ __all__ = [
     "HUNDRED",
     "PACKAGE_FIELDS",
     "REFERRAL_FIELDS",
+    "PriceCheck",
+    "ReplacedPrice",
     "Share",
     "client_create",
     "client_update",
@@ -54,7 +64,6 @@ __all__ = [
     "offer_decline",
     "offer_record",
     "offer_update",
-    "package_change_cost",
     "package_change_funding",
     "package_cost_add",
     "package_create",
@@ -63,6 +72,10 @@ __all__ = [
     "package_update",
     "panel_decision_apply",
     "panel_decision_record",
+    "price_change_approve",
+    "price_change_check",
+    "price_change_decline",
+    "price_change_propose",
     "rate_card_save",
     "referral_assign",
     "referral_cancel",

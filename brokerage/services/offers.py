@@ -39,6 +39,7 @@ from .base import (
     validate_funder,
     validate_shares,
 )
+from .prices import opening_price_record
 
 # --- Offers -------------------------------------------------------------------------------------
 
@@ -246,13 +247,14 @@ def offer_accept(
         )
         package.full_clean()
         package.save()
-        PackageCost.objects.create(
+        cost = PackageCost.objects.create(
             package=package,
             effective_from=start,
             unit_rate=locked.unit_rate,
             units_per_week=locked.units_per_week,
             unit=locked.unit,
         )
+        opening_price_record(offer=locked, package=package, cost=cost, rate_card=card, by=by)
         create_split(package, start, None, shares, basis, decision_reference)
         if decision is not None:
             decision.package = package

@@ -186,47 +186,53 @@ def _cap(end: date | None, package: Package) -> date | None:
     return end
 
 
-@transaction.atomic
-def package_change_cost(
-    *,
-    package: Package,
-    effective_from: date,
-    unit_rate: Decimal,
-    units_per_week: Decimal,
-    unit: str,
-    by: User,
-    version: int | None = None,
-) -> PackageCost:
-    """A price change from a date (past dates allowed): ends the cost row covering that date the
-    day before, drops the rows that start later, and opens the new one."""
-    locked = lock_package(package, version)
-    _within_package(locked, effective_from, None, "effective_from")
+# A price change goes through ``prices.price_change_propose`` (the rate card and its approval);
+# these are the checks and the writes it applies, on a package already locked.
+
+
+def cost_change_check(
+    package: Package, *, effective_from: date, unit_rate: Decimal, units_per_week: Decimal, unit: str
+) -> None:
+    """A price from ``effective_from`` must fall within the package and fit the money columns."""
+    _within_package(package, effective_from, None, "effective_from")
     probe = PackageCost(
-        package=locked,
+        package=package,
         effective_from=effective_from,
         unit_rate=unit_rate,
         units_per_week=units_per_week,
         unit=unit,
     )
     probe.full_clean(exclude=["package"])
-    plan = histories.plan_change(
-        _cost_rows(locked), start=effective_from, payload=(unit_rate, units_per_week, unit)
+
+
+def cost_change_plan(
+    package: Package, *, effective_from: date, unit_rate: Decimal, units_per_week: Decimal, unit: str
+) -> histories.Plan:
+    """What a price change from a date (past dates allowed) does to the cost history: ends the row
+    covering that date the day before, drops the rows that start on it or later (``plan.delete``:
+    the later prices it replaces), and opens the new one."""
+    return histories.plan_change(
+        _cost_rows(package), start=effective_from, payload=(unit_rate, units_per_week, unit)
     )
+
+
+def cost_change_apply(package: Package, plan: histories.Plan, by: User) -> PackageCost:
+    """Write a cost plan on a locked package, moving its version on; the new cost row."""
     with history_context(by):
 
         def create(row: histories.Row) -> PackageCost:
             rate, units, row_unit = row.payload
             return PackageCost.objects.create(
-                package=locked,
+                package=package,
                 effective_from=row.start,
-                effective_to=_cap(row.end, locked),
+                effective_to=_cap(row.end, package),
                 unit_rate=rate,
                 units_per_week=units,
                 unit=row_unit,
             )
 
         created = _apply_plan(PackageCost, plan, create)
-        bump_version(locked)
+        bump_version(package)
     return created[0]
 
 

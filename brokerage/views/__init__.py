@@ -6,6 +6,7 @@ it commits) and responds.
 - ``referrals``: the queue and the case page, and a referral's steps;
 - ``offers``: offers recorded, approved, declined and accepted;
 - ``packages``: packages, their cost and funding history and changes;
+- ``prices``: price changes, their approval, and the manager's list of what awaits approval;
 - ``panel``: the joint funding panel's decisions;
 - ``clients``: finding, reading, adding and changing clients;
 - ``rate_cards``: the baseline prices;
@@ -18,7 +19,6 @@ from .clients import ClientCreateView, ClientDetailView, ClientSearchView, Clien
 from .market import MarketView, TimelinessView
 from .offers import OfferAcceptView, OfferApproveView, OfferCreateView, OfferDeclineView
 from .packages import (
-    PackageChangeCostView,
     PackageChangeFundingView,
     PackageDetailView,
     PackageEndView,
@@ -27,6 +27,7 @@ from .packages import (
     PackageSuspensionView,
 )
 from .panel import PanelDecisionCreateView, PanelDecisionDetailView, PanelDecisionListView
+from .prices import ApprovalsView, PackageChangeCostView, PriceChangeApproveView, PriceChangeDeclineView
 from .rate_cards import RateCardCreateView, RateCardListView, RateCardUpdateView
 from .referrals import (
     QueueView,
@@ -39,6 +40,7 @@ from .referrals import (
 )
 
 __all__ = [
+    "ApprovalsView",
     "ClientCreateView",
     "ClientDetailView",
     "ClientSearchView",
@@ -58,6 +60,8 @@ __all__ = [
     "PanelDecisionCreateView",
     "PanelDecisionDetailView",
     "PanelDecisionListView",
+    "PriceChangeApproveView",
+    "PriceChangeDeclineView",
     "QueueView",
     "RateCardCreateView",
     "RateCardListView",

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from commissioning.generic import GateMixin, ServiceActionView, ServiceFormView
 
-from ..models import Client, Package, PanelDecision, RateCard, Referral
+from ..models import Client, Package, PanelDecision, PriceChange, RateCard, Referral
 from ..roles import is_manager
 
 PAGE_SIZE = 25
@@ -20,6 +20,7 @@ SECTIONS = [
     ("queue", "Referral queue", "brokerage:index", Referral),
     ("clients", "Clients", "brokerage:clients", Client),
     ("packages", "Packages", "brokerage:packages", Package),
+    ("approvals", "Awaiting approval", "brokerage:approvals", PriceChange),
     ("panel", "Funding panel", "brokerage:panel-decisions", PanelDecision),
     ("rate-cards", "Rate cards", "brokerage:rate-cards", RateCard),
     ("market", "Market", "brokerage:market", RateCard),
@@ -47,13 +48,16 @@ class BrokerageMixin(GateMixin):
                 raise PermissionDenied(self.manager_only)
         return super().dispatch(request, *args, **kwargs)
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["subnav"] = [
+    def subnav(self) -> list[dict]:
+        return [
             {"label": label, "url": reverse(name), "current": key == self.section}
             for key, label, name, model in SECTIONS
-            if self.user_can("view", model)
+            if self.user_can("view", model) and (key != "approvals" or is_manager(self.request.user))
         ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["subnav"] = self.subnav()
         return context
 
 

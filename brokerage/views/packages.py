@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from commissioning.audit import log_access
 from commissioning.generic import ObjectListView, ObjectView
-from commissioning.money import format_money
 
 from .. import forms, selectors, services
 from ..filtersets import PackageFilterSet
@@ -75,6 +74,8 @@ class PackageDetailView(BrokerageMixin, ObjectView):
                 Prefetch("shares", queryset=FundingShare.objects.select_related("organisation"))
             )
         )
+        price_changes = list(package.price_changes.select_related("proposed_by", "decided_by"))
+        pending_price = next((c for c in price_changes if c.is_pending), None)
         today = timezone.localdate()
         can_change = self.may("change", package)
         decisions = []
@@ -101,6 +102,13 @@ class PackageDetailView(BrokerageMixin, ObjectView):
                 "can_change": can_change and package.status != PackageStatus.ENDED,
                 "show_client": show_client,
                 "pending_decisions": decisions,
+                "price_changes": price_changes,
+                "pending_price": pending_price,
+                "own_pending_price": pending_price is not None and pending_price.proposed_by_id == user.pk,
+                "can_decide_price": pending_price is not None
+                and is_manager(user)
+                and can_change
+                and pending_price.proposed_by_id != user.pk,
                 "can_apply_decisions": is_manager(user) and can_change,
             }
         )
@@ -152,25 +160,6 @@ class PackageFormView(BrokerageFormView):
     def get_caption(self) -> str:
         package = self.package()
         return f"Package {package.reference}: {package.get_service_type_display()}, {package.provider}"
-
-
-class PackageChangeCostView(PackageFormView):
-    form_class = forms.CostChangeForm
-    heading = "Change the price"
-    submit = "Change the price"
-
-    def get_initial(self):
-        initial = super().get_initial()
-        current = self.package().costs.order_by("-effective_from").first()
-        if current:
-            initial.update(unit=current.unit, units_per_week=current.units_per_week)
-        return initial
-
-    def perform(self, form):
-        return services.package_change_cost(package=self.package(), by=self.request.user, **form.cleaned_data)
-
-    def get_success_message(self, cost):
-        return f"Price changed from {cost.effective_from:%-d %B %Y}: {format_money(cost.weekly_cost)} a week"
 
 
 class PackageChangeFundingView(PackageFormView):

@@ -114,3 +114,22 @@ class DisputeFactory(factory.django.DjangoModelFactory):
     def lines(self, create, extracted, **kwargs):
         if create and extracted:
             self.lines.add(*extracted)
+
+
+def change_price(*, package, by, reason: str = "Price agreed with the provider", approver=None, **fields):
+    """A price change through the price rules (brokerage.services.prices), applied: one above the
+    rate card (or with none to compare) is approved by a brokerage manager who did not propose it.
+    Returns the cost row it opened."""
+    from brokerage import services
+    from commissioning import roles
+    from tests.commissioning.factories import UserFactory
+
+    change = services.price_change_propose(
+        package=package, by=by, reason=reason, replaces_confirmed=True, **fields
+    )
+    if change.is_pending:
+        approver = approver or UserFactory(
+            role=roles.BROKERAGE_MANAGER, partnerships=[package.client.partnership]
+        )
+        change = services.price_change_approve(change=change, by=approver)
+    return change.cost

@@ -132,6 +132,28 @@ def cases() -> list[Case]:
             ok=302,
             data={},
         ),
+        web("brokerage:approvals", needs=[perm(K, v, "pricechange")], only=MANAGERS),
+        *[
+            c
+            for route, post_ok in (("price-change-approve", 302), ("price-change-decline", 200))
+            for c in (
+                web(
+                    f"brokerage:{route}",
+                    kwargs={"pk": "price_change"},
+                    needs=[perm(K, ch, "pricechange")],
+                    scope="home",
+                ),
+                web(
+                    f"brokerage:{route}",
+                    "POST",
+                    kwargs={"pk": "price_change"},
+                    needs=[perm(K, ch, "pricechange")],
+                    scope="home",
+                    ok=post_ok,
+                    data={},
+                ),
+            )
+        ],
         web("brokerage:panel-decisions", needs=[perm(K, v, "paneldecision")]),
         web(
             "brokerage:panel-decision-create",
@@ -340,6 +362,32 @@ def cases() -> list[Case]:
             "POST",
             kwargs={"pk": "package"},
             needs=[perm(K, v, "package"), perm(K, ch, "package")],
+            scope="home",
+            data={},
+        ),
+        *crud(
+            K,
+            "pricechange",
+            "price-change",
+            "price_change",
+            "home",
+            list_methods=("GET",),
+            detail_methods=("GET",),
+        ),
+        api(
+            "price-change-approve",
+            "POST",
+            kwargs={"pk": "price_change"},
+            needs=[perm(K, v, "pricechange"), perm(K, ch, "pricechange")],
+            scope="home",
+            data={},
+            ok=200,
+        ),
+        api(
+            "price-change-decline",
+            "POST",
+            kwargs={"pk": "price_change"},
+            needs=[perm(K, v, "pricechange"), perm(K, ch, "pricechange")],
             scope="home",
             data={},
         ),

@@ -345,7 +345,7 @@ def test_a_rate_card_with_three_decimal_places_is_400(api_as, manager, partnersh
 # --- packages, costs, splits -----------------------------------------------------------------------
 
 
-def test_change_cost_from_a_past_date_answers_the_new_row(api_as, broker, mine):
+def test_change_cost_from_a_past_date_answers_the_price_change_applied_within_the_card(api_as, broker, mine):
     package = mine["packages"]
     response = api_as(broker).post(
         f"{API}packages/{package.pk}/change-cost/",
@@ -354,21 +354,34 @@ def test_change_cost_from_a_past_date_answers_the_new_row(api_as, broker, mine):
             "unit_rate": "21.00",
             "units_per_week": "10.5",
             "unit": "hour",
+            "reason": "More hours of care",
             "version": package.version,
         },
         format="json",
     )
     assert response.status_code == 201, response.json()
-    assert response.json() == {
-        "id": response.json()["id"],
+    body = response.json()
+    new_cost = package.costs.get(effective_from=date(2024, 5, 1))
+    assert body == {
+        "id": body["id"],
         "package": package.pk,
         "package_reference": f"P{package.pk:06d}",
         "effective_from": "2024-05-01",
-        "effective_to": None,
         "unit_rate": "21.00",
         "units_per_week": "10.50",
         "unit": "hour",
         "weekly_cost": "220.50",
+        "rate_card_rate": "24.50",
+        "rate_card_difference": "-3.50",
+        "reason": "More hours of care",
+        "status": "within_card",
+        "proposed_by": broker.pk,
+        "proposed_at": body["proposed_at"],
+        "decided_by": None,
+        "decided_at": None,
+        "decline_reason": "",
+        "cost": new_cost.pk,
+        "replaced": "",
     }
     assert list(package.costs.order_by("effective_from").values_list("effective_to", flat=True)) == [
         date(2024, 4, 30),
@@ -385,6 +398,7 @@ def test_change_cost_with_a_stale_version_is_409_and_changes_nothing(api_as, bro
             "unit_rate": "21.00",
             "units_per_week": "10",
             "unit": "hour",
+            "reason": "More hours of care",
             "version": package.version - 1,
         },
         format="json",

@@ -8,12 +8,19 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from brokerage import services
 from brokerage.histories import Row, overlaps
 from brokerage.models import PackageCost
 from commissioning.services import StaleEdit
+from tests.brokerage.factories import RateCardFactory, change_price
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def rate_card(package):
+    """£24.50 an hour: the prices below apply at once (a price above it would wait for approval, and
+    a package takes no other price change while one waits)."""
+    return RateCardFactory(partnership=package.client.partnership, year=2024)
 
 
 def run_together(*calls):
@@ -40,7 +47,7 @@ def run_together(*calls):
 
 
 def change(package, broker, day, rate, version):
-    return lambda: services.package_change_cost(
+    return lambda: change_price(
         package=package,
         effective_from=day,
         unit_rate=Decimal(rate),

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from brokerage.models import Offer, PackageCost
+from brokerage.models import Offer, PackageCost, PriceChange
+from tests.brokerage.factories import change_price
 
 from .test_api import API, make_package, mine  # noqa: F401 - the fixture
 
@@ -32,6 +33,7 @@ def test_change_cost_with_an_overflowing_weekly_cost_is_400_and_nothing_is_writt
             "unit_rate": HUGE,
             "units_per_week": "168",
             "unit": "hour",
+            "reason": "Uplift",
             "version": package.version,
         },
         format="json",
@@ -83,11 +85,10 @@ def test_changing_an_offer_to_an_overflowing_price_is_400(api_as, broker, mine):
 
 
 def test_the_largest_weekly_cost_that_fits_a_month_is_accepted(broker, mine):  # noqa: F811
-    from brokerage import services
     from brokerage.rates import WEEKLY_COST_MAX
 
     package = mine["packages"]
-    cost = services.package_change_cost(
+    cost = change_price(
         package=package,
         effective_from=date(2024, 5, 1),
         unit_rate=WEEKLY_COST_MAX,
@@ -99,7 +100,7 @@ def test_the_largest_weekly_cost_that_fits_a_month_is_accepted(broker, mine):  #
     assert Decimal("999999999999.99") >= WEEKLY_COST_MAX * 31 / 7
 
     with pytest.raises(ValidationError) as refused:
-        services.package_change_cost(
+        change_price(
             package=package,
             effective_from=date(2024, 6, 1),
             unit_rate=WEEKLY_COST_MAX + Decimal("0.01"),
@@ -126,6 +127,7 @@ def test_the_page_shows_the_overflow_on_the_unit_rate_and_writes_nothing(client,
             "unit_rate": HUGE,
             "units_per_week": "168",
             "unit": "hour",
+            "reason": "Uplift",
             "version": package.version,
         },
     )
@@ -147,7 +149,7 @@ def test_an_answer_that_cannot_be_built_rolls_the_price_change_back(api_as, brok
     def broken(self, instance):
         raise ArithmeticError("cannot represent")
 
-    monkeypatch.setattr(serializers.PackageCostSerializer, "to_representation", broken)
+    monkeypatch.setattr(serializers.PriceChangeSerializer, "to_representation", broken)
     api = api_as(broker)
     api.raise_request_exception = False
     assert isinstance(api, APIClient)
@@ -159,6 +161,7 @@ def test_an_answer_that_cannot_be_built_rolls_the_price_change_back(api_as, brok
             "unit_rate": "21.00",
             "units_per_week": "10",
             "unit": "hour",
+            "reason": "Uplift",
             "version": package.version,
         },
         format="json",
@@ -166,6 +169,7 @@ def test_an_answer_that_cannot_be_built_rolls_the_price_change_back(api_as, brok
 
     assert response.status_code == 500
     assert PackageCost.objects.filter(package=package).count() == before
+    assert not PriceChange.objects.filter(package=package).exists()
     package.refresh_from_db()
     assert package.version == version
 

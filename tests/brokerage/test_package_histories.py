@@ -14,6 +14,7 @@ from brokerage.histories import Row, overlaps
 from brokerage.models import FundingShare, FundingSplit, PackageCost
 from brokerage.services import Share
 from commissioning.services import StaleEdit
+from tests.brokerage.factories import RateCardFactory, change_price
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def splits(package):
 
 def test_a_price_change_ends_the_current_cost_the_day_before_and_opens_the_next(package, broker):
     loaded = package.version
-    cost = services.package_change_cost(
+    cost = change_price(
         package=package,
         effective_from=date(2024, 7, 1),
         unit_rate=Decimal("22.50"),
@@ -54,7 +55,7 @@ def test_a_price_change_ends_the_current_cost_the_day_before_and_opens_the_next(
 
 def test_a_backdated_price_change_drops_the_later_rows(package, broker):
     for day, rate in ((date(2024, 7, 1), "22.00"), (date(2024, 9, 1), "23.00"), (date(2024, 6, 15), "21.00")):
-        services.package_change_cost(
+        change_price(
             package=package,
             effective_from=day,
             unit_rate=Decimal(rate),
@@ -73,7 +74,7 @@ def test_a_price_change_before_the_package_starts_is_refused_and_changes_nothing
     before = costs(package)
 
     with pytest.raises(ValidationError) as error:
-        services.package_change_cost(
+        change_price(
             package=package,
             effective_from=date(2024, 3, 31),
             unit_rate=Decimal("1"),
@@ -174,7 +175,7 @@ def test_a_funder_outside_the_partnership_is_refused(package, broker, other_part
 
 def test_a_stale_version_is_refused_and_changes_nothing(package, broker):
     loaded = package.version
-    services.package_change_cost(
+    change_price(
         package=package,
         effective_from=date(2024, 7, 1),
         unit_rate=Decimal("21"),
@@ -186,7 +187,7 @@ def test_a_stale_version_is_refused_and_changes_nothing(package, broker):
     before = costs(package)
 
     with pytest.raises(StaleEdit):
-        services.package_change_cost(
+        change_price(
             package=package,
             effective_from=date(2024, 8, 1),
             unit_rate=Decimal("25"),
@@ -251,7 +252,7 @@ def test_the_database_itself_refuses_overlapping_splits(package):
 
 
 def test_ending_a_package_ends_its_open_rows_and_drops_later_ones(package, broker):
-    services.package_change_cost(
+    change_price(
         package=package,
         effective_from=date(2024, 9, 1),
         unit_rate=Decimal("21"),
@@ -270,7 +271,8 @@ def test_ending_a_package_ends_its_open_rows_and_drops_later_ones(package, broke
 
 
 def test_changes_are_kept_in_history_with_who_made_them(package, broker):
-    services.package_change_cost(
+    RateCardFactory(partnership=package.client.partnership, year=2024)  # £24.50: applies at once
+    change_price(
         package=package,
         effective_from=date(2024, 7, 1),
         unit_rate=Decimal("22"),
@@ -307,7 +309,7 @@ def test_any_sequence_of_price_and_split_changes_leaves_non_overlapping_historie
         for kind, offset, length, amount in changes:
             start = START + timedelta(days=offset)
             if kind == "cost":
-                services.package_change_cost(
+                change_price(
                     package=package,
                     effective_from=start,
                     unit_rate=amount,

@@ -228,6 +228,9 @@ def test_accepting_an_offer_through_the_form_starts_the_package(client, broker, 
 
 
 def test_a_stale_price_change_is_a_form_error_and_changes_nothing(client, broker, package):
+    from tests.brokerage.factories import RateCardFactory
+
+    RateCardFactory(partnership=package.client.partnership, year=2024)  # £24.50: applies at once
     url = reverse("brokerage:package-change-cost", args=[package.pk])
     form = {
         "effective_from_day": "1",
@@ -236,7 +239,9 @@ def test_a_stale_price_change_is_a_form_error_and_changes_nothing(client, broker
         "unit_rate": "21",
         "unit": "hour",
         "units_per_week": "10",
+        "reason": "Uplift",
         "version": package.version,
+        "step": "confirm",
     }
     web = signed_in(client, broker)
     assert web.post(url, form).status_code == 302

@@ -58,6 +58,7 @@ from tests.brokerage.factories import (
     PackageFactory,
     RateCardFactory,
     ReferralFactory,
+    change_price,
 )
 from tests.budgets.factories import (
     AgreementFactory,
@@ -303,7 +304,7 @@ def _package(s: Scene, client=None, start: date = date(2024, 4, 1)):
     brokerage_services.funding_split_add(
         package=package, effective_from=start, shares=_shares(s, 60), basis="panel_decision", by=by
     )
-    brokerage_services.package_change_cost(
+    change_price(
         package=package,
         effective_from=start + timedelta(days=40),
         unit_rate=Decimal("21.50"),
@@ -377,6 +378,22 @@ def packages(s: Scene, k: int) -> None:
         _package(s)
 
 
+def approvals(s: Scene, k: int) -> None:
+    """Packages each with a price change waiting (no rate card), and offers waiting likewise."""
+    for _ in range(k):
+        package = _package(s)
+        brokerage_services.price_change_propose(
+            package=package,
+            effective_from=package.start + timedelta(days=60),
+            unit_rate=Decimal("30.00"),
+            units_per_week=Decimal("10"),
+            unit="hour",
+            reason="Uplift",
+            by=s.user,
+        )
+        _referral(s, offers=1)
+
+
 def market(s: Scene, k: int) -> None:
     rate_cards(s, k)
     packages(s, k)
@@ -386,7 +403,7 @@ def package_detail(s: Scene, k: int) -> None:
     package = s.once("package", lambda: _package(s, start=date(2022, 4, 1)))
     for _ in range(k):
         n = s.next()
-        brokerage_services.package_change_cost(
+        change_price(
             package=package,
             effective_from=date(2022, 8, 1) + timedelta(days=10 * n),
             unit_rate=Decimal("22.00") + n,
@@ -759,6 +776,7 @@ WEB_LISTS: dict[str, Route] = {
     "brokerage:index": Route(referrals),
     "brokerage:referral": Route(referral_detail, kwargs=_pk("referral")),
     "brokerage:packages": Route(packages),
+    "brokerage:approvals": Route(approvals),
     "brokerage:package": Route(package_detail, kwargs=_pk("package")),
     "brokerage:panel-decisions": Route(panel_decisions),
     "brokerage:clients": Route(clients),
@@ -829,6 +847,8 @@ WEB_NOT_LISTS: dict[str, str] = {
     "brokerage:offer-create": FORM,
     "brokerage:offer-accept": FORM,
     "brokerage:package-change-cost": FORM,
+    "brokerage:price-change-approve": "a confirmation page (are you sure?)",
+    "brokerage:price-change-decline": FORM,
     "brokerage:package-change-funding": FORM,
     "brokerage:package-end": FORM,
     "brokerage:package-suspend": FORM,
@@ -878,6 +898,7 @@ API_LISTS: dict[str, Route] = {
     "rate-card-list": Route(rate_cards),
     "package-list": Route(packages),
     "package-cost-list": Route(packages),
+    "price-change-list": Route(packages),
     "funding-split-list": Route(packages),
     "recharge-run-list": Route(invoices),
     "invoice-list": Route(invoices),

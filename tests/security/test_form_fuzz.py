@@ -159,6 +159,13 @@ FORMS = [
     ),
     Form("brokerage:offer-accept", "broker", kwargs=pk("offer"), classes=("AcceptForm",)),
     Form("brokerage:package-change-cost", "broker", kwargs=pk("package"), classes=("CostChangeForm",)),
+    Form("brokerage:price-change-approve", "brokerage_manager", kwargs=pk("price_change")),
+    Form(
+        "brokerage:price-change-decline",
+        "brokerage_manager",
+        kwargs=pk("price_change"),
+        classes=("PriceDeclineForm",),
+    ),
     Form("brokerage:package-change-funding", "broker", kwargs=pk("package"), classes=("FundingChangeForm",)),
     Form("brokerage:package-end", "broker", kwargs=pk("package"), classes=("EndForm",)),
     Form("brokerage:package-suspend", "broker", kwargs=pk("package"), classes=("SuspensionForm",)),

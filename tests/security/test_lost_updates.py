@@ -27,6 +27,7 @@ from governance.models import Paper
 
 # The package scene of the brokerage tests: a package from 1 April 2024 at £20/hour x 10.
 from tests.brokerage.conftest import broker, client_record, package  # noqa: F401
+from tests.brokerage.factories import RateCardFactory, change_price
 
 D = Decimal
 STALE = "Someone else changed this"
@@ -151,7 +152,9 @@ def cost_form(version: int, rate: str) -> dict:
         "unit_rate": rate,
         "unit": "hour",
         "units_per_week": "10",
+        "reason": "Uplift",
         "version": version,
+        "step": "confirm",
     }
 
 
@@ -161,6 +164,7 @@ def end_form(version: int) -> dict:
 
 def test_package_pages_two_edits_from_one_version(client, broker, package):  # noqa: F811
     """A price change and an end date, both from the version the broker loaded: the end is refused."""
+    RateCardFactory(partnership=package.client.partnership, year=2024)  # £24.50: the price applies
     web = signed_in(client, broker)
     loaded = (
         web.get(reverse("brokerage:package-change-cost", args=[package.pk]))
@@ -191,7 +195,7 @@ def test_package_status_button_is_refused_when_stale_or_without_a_version(client
     web = signed_in(client, broker)
     url = reverse("brokerage:package-status", args=[package.pk])
     loaded = package.version
-    brokerage_services.package_change_cost(
+    change_price(
         package=package,
         effective_from=date(2024, 7, 1),
         unit_rate=D("21"),
@@ -228,9 +232,16 @@ def test_package_api_two_edits_from_one_version(api_as, broker, package):  # noq
 
 
 def test_package_api_price_change_from_a_stale_version_is_409(api_as, broker, package):  # noqa: F811
+    RateCardFactory(partnership=package.client.partnership, year=2024)  # £24.50: the price applies
     api = api_as(broker)
     loaded = package.version
-    body = {"effective_from": "2024-07-01", "unit_rate": "21.00", "units_per_week": "10", "unit": "hour"}
+    body = {
+        "effective_from": "2024-07-01",
+        "unit_rate": "21.00",
+        "units_per_week": "10",
+        "unit": "hour",
+        "reason": "Uplift",
+    }
 
     first = api.post(
         f"/api/v1/packages/{package.pk}/change-cost/", {**body, "version": loaded}, format="json"

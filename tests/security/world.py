@@ -194,6 +194,23 @@ def _brokerage(w: dict, partnership, by, *, prefix: str = "") -> None:
         w[prefix + key] = value
 
 
+def _pending_price(w: dict, broker) -> None:
+    """A price change of our package waiting for a brokerage manager (no rate card for its unit),
+    proposed by the broker: any manager but the broker may approve it."""
+    from brokerage import services as brokerage_services
+
+    w["price_change"] = brokerage_services.price_change_propose(
+        package=w["package"],
+        effective_from=date(2022, 9, 1),
+        unit_rate=D("750.00"),
+        units_per_week=D("1"),
+        unit="week",
+        reason="Provider's uplift",
+        by=broker,
+    )
+    w["package"].refresh_from_db()
+
+
 def _finance(w: dict, home, finance) -> None:
     """May issued (one line credited, one in dispute), June a draft."""
     from brokerage.finance import services as finance_services
@@ -399,6 +416,7 @@ def build_world(tmp) -> dict:
     _budgets(w, away, by, commissioner=by, prefix="away_")
     _brokerage(w, home, by)
     _brokerage(w, away, by, prefix="away_")
+    _pending_price(w, users["broker"])
     _finance(w, home, users["finance_officer"])
     _governance(w, home, away, by, users)
     _agreement_records(w, by)

@@ -10,9 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from brokerage import services
 from brokerage.finance import services as finance_services
-from brokerage.models import Dispute, Invoice, PackageCost, Waiver
+from brokerage.models import Dispute, Invoice, PackageCost, PriceChange, Waiver
+from tests.brokerage.factories import RateCardFactory, change_price
 
 D = Decimal
 OCT, NOV, DEC = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)
@@ -68,7 +68,7 @@ def test_worked_example_a_waived_line_is_never_billed_again_and_a_later_rise_bil
     november = run_month(NOV)
     assert not november.invoices.exists()  # nothing more for October
 
-    services.package_change_cost(
+    change_price(
         package=package,
         effective_from=OCT,
         unit_rate=D("147.29"),
@@ -99,6 +99,13 @@ def test_without_the_waiver_recorded_the_next_run_would_bill_the_credited_line_a
 
 def test_corrected_records_the_change_and_the_next_run_credits_the_difference(october, finance, run_month):
     package, invoice = october
+    RateCardFactory(
+        partnership=package.client.partnership,
+        service_type=package.service_type,
+        year=2026,
+        unit="week",
+        unit_rate=D("140.00"),
+    )  # the corrected price is within the card, so it applies at once
     dispute = _dispute(invoice, finance)
     change = {
         "kind": "cost",
@@ -106,6 +113,8 @@ def test_corrected_records_the_change_and_the_next_run_credits_the_difference(oc
         "unit_rate": "135.00",
         "units_per_week": "1",
         "unit": "week",
+        "reason": "The agreed rate was £135 a week",
+        "replaces_later_prices": True,
     }
 
     corrected = finance_services.dispute_resolve(
@@ -122,9 +131,28 @@ def test_corrected_records_the_change_and_the_next_run_credits_the_difference(oc
     assert (credit.kind, credit.total) == ("credit_note", D("11.77"))  # 250.91 - 239.14 (135 * 31 * 40 / 700)
 
 
+def test_a_corrected_price_above_the_card_is_not_a_correction_until_a_manager_approves_it(october, finance):
+    package, invoice = october
+    dispute = _dispute(invoice, finance)
+    change = {
+        "kind": "cost",
+        "effective_from": "2026-10-01",
+        "unit_rate": "150.00",
+        "units_per_week": "1",
+        "unit": "week",
+        "replaces_later_prices": True,
+    }
+
+    with pytest.raises(ValidationError, match="needs a brokerage manager's approval"):
+        finance_services.dispute_resolve(dispute=dispute, outcome="corrected", change=change, by=finance)
+
+    assert not PriceChange.objects.filter(package=package).exists()
+    assert list(package.costs.values_list("unit_rate", flat=True)) == [D("141.64")]
+
+
 def test_corrected_may_name_a_change_already_made_and_must_name_one(october, finance, broker):
     package, invoice = october
-    cost = services.package_change_cost(
+    cost = change_price(
         package=package,
         effective_from=OCT,
         unit_rate=D("135.00"),

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from brokerage import invoice_pdf, services
 from brokerage.finance import services as finance_services
+from tests.brokerage.factories import change_price
 
 D = Decimal
 JAN = date(2026, 1, 1)
@@ -42,7 +43,7 @@ def long_invoice(make_package, council, ccg, broker, run_month, finance):
         package = make_package(
             JAN, rate=D("700.00") + n, shares=[(council, 60), (ccg, 40)], reference=f"LAS2000{n:02d}"
         )
-        services.package_change_cost(
+        change_price(
             package=package,
             effective_from=date(2026, 1, 16),
             unit_rate=D("750.00") + n,

@@ -12,7 +12,7 @@ from brokerage import services
 from brokerage.finance import services as finance_services
 from brokerage.models import Invoice, InvoiceLine, InvoiceStatus, Payment, RechargeRun
 from brokerage.services import Share
-from tests.brokerage.factories import RechargeRunFactory
+from tests.brokerage.factories import RechargeRunFactory, change_price
 
 D = Decimal
 MAY, JUNE, JULY = date(2022, 5, 1), date(2022, 6, 1), date(2022, 7, 1)
@@ -69,7 +69,7 @@ def test_a_backdated_price_change_appears_as_adjustment_lines_in_the_next_run(
 ):
     may = run_month(MAY).invoices.get()
     finance_services.invoice_issue(invoice=may, by=finance, today=JUNE)
-    services.package_change_cost(
+    change_price(
         package=example_one, effective_from=date(2022, 5, 20), unit_rate=D("1400.00"), units_per_week=D("1"),
         unit="week", by=broker,
     )  # fmt: skip

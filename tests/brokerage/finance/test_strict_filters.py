@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from brokerage import services
 from brokerage.finance import services as finance_services
+from tests.brokerage.factories import change_price
 
 D = Decimal
 OCT, NOV = date(2026, 10, 1), date(2026, 11, 1)
@@ -38,7 +39,7 @@ def documents(make_package, council, ccg, run_month, finance, broker):
         dispute=dispute, outcome="waived", by=finance, today=date(2026, 11, 3)
     )
     services.package_end(package=first, end=date(2026, 10, 31), by=broker)
-    services.package_change_cost(
+    change_price(
         package=first,
         effective_from=OCT,
         unit_rate=D("147.29"),

@@ -11,7 +11,7 @@ from brokerage.finance import services as finance_services
 from brokerage.models import Dispute, Invoice, Payment, RechargeRun
 from commissioning import roles
 from commissioning.models import AccessLog
-from tests.brokerage.factories import RechargeRunFactory
+from tests.brokerage.factories import RechargeRunFactory, change_price
 
 D = Decimal
 MAY = date(2022, 5, 1)
@@ -72,10 +72,9 @@ def test_the_run_page_polls_while_the_run_works_and_then_shows_the_result(
 def test_invoice_review_groups_lines_and_marks_adjustments(
     as_finance, run_month, example_one, broker, finance
 ):
-    from brokerage import services
 
     finance_services.invoice_issue(invoice=run_month(MAY).invoices.get(), by=finance, today=date(2022, 6, 1))
-    services.package_change_cost(
+    change_price(
         package=example_one, effective_from=date(2022, 5, 20), unit_rate=D("1400"), units_per_week=D("1"),
         unit="week", by=broker,
     )  # fmt: skip
