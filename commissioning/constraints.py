@@ -172,6 +172,18 @@ _MESSAGES: dict[str, tuple[str | None, str]] = {
     "package_cost_to_not_before_from": ("effective_to", _END_AFTER_START),
     "package_cost_rate_non_negative": ("unit_rate", "The unit rate cannot be negative."),
     "package_cost_units_positive": ("units_per_week", "The units per week must be more than 0."),
+    "price_change_one_pending_per_package": (
+        None,
+        "A price change of this package is already awaiting a brokerage manager's approval: it must be "
+        "approved or declined before the price changes again.",
+    ),
+    "price_change_decision_names_who_and_when": (
+        None,
+        "An approved or declined price change must record who decided it and when; a pending one neither.",
+    ),
+    "price_change_decline_has_a_reason": ("reason", "Say why the price change is declined."),
+    "price_change_rate_non_negative": ("unit_rate", "The unit rate cannot be negative."),
+    "price_change_units_positive": ("units_per_week", "The units per week must be more than 0."),
     "funding_split_to_not_before_from": ("effective_to", _END_AFTER_START),
     "funding_share_once_per_funder": ("shares", "Each funder can have only one share."),
     "funding_share_percent_range": ("shares", _PERCENT),

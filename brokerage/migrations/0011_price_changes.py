@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("brokerage", "0009_dispute_outcomes_and_waivers"),
+        ("brokerage", "0010_contribution_and_settlement_invoices"),
         ("pghistory", "0007_auto_20250421_0444"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
