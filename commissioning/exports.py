@@ -8,7 +8,9 @@ be streamed with ``.iterator()``.
 This is the one CSV writer of the product: web exports, the API's ``?format=csv``
 (``commissioning.api.renderers``) and the audit trail's streamed exports all write through
 ``csv_lines``, so there is one dialect (api.md): UTF-8 with a byte-order mark, CRLF, ISO dates,
-plain numbers, and formula-like text neutralised.
+plain numbers, and formula-like text neutralised. A long report whose cells the database already
+writes in that dialect (``CsvLineSQL``, held to ``csv_row`` by a test) streams through
+``csv_text_chunks`` a chunk of lines at a time.
 
 Values keep their types: numbers and dates stay numbers and dates in XLSX and are written plainly
 (ISO dates, plain decimals) in CSV. Text that a spreadsheet would run as a formula (a leading
@@ -27,6 +29,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Func, TextField
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -40,7 +43,9 @@ FORMATS = ("csv", "xlsx")
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+# ASCII digits to the very end (``\Z``, not ``$``, which also matches before a final line break):
+# the same test as ``CsvTextSQL``'s in PostgreSQL.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?\Z")
 _MONEY_FORMAT = "#,##0.00"
 _DATE_FORMAT = "dd/mm/yyyy"
 _XLSX_SHEET_TITLE_MAX = 31
@@ -118,6 +123,11 @@ class _Echo:
         return value
 
 
+def csv_row(values: Sequence[Any]) -> str:
+    """One line of the one dialect: every cell through ``csv_cell``, ``csv.writer``'s quoting, CRLF."""
+    return csv.writer(_Echo(), lineterminator="\r\n").writerow([csv_cell(v) for v in values])
+
+
 def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """The CSV text of ``rows`` (the header first), a line at a time: a byte-order mark (so Excel
     reads £ and accents as UTF-8), every cell through ``csv_cell``, CRLF line ends."""
@@ -125,6 +135,54 @@ def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     yield BOM
     for values in rows:
         yield writer.writerow([csv_cell(v) for v in values])
+
+
+# --- The same dialect written by PostgreSQL, for long reports ------------------------------------
+
+# ``is_formula_like`` (and so ``neutralise``), then ``csv.writer``'s minimal quoting, as SQL on one
+# text expression ``{x}``.
+_SQL_NEUTRALISED = (
+    r"CASE WHEN {x} ~ '^([\t\r]|[ \n\r]*[-=+@\t])' AND {x} !~ '^[+-]?[0-9]+(\.[0-9]+)?$' "
+    r"THEN '''' || {x} ELSE {x} END"
+)
+_SQL_CELL = r"""CASE WHEN {x} ~ '[,"\r\n]' THEN '"' || replace({n}, '"', '""') || '"' ELSE {n} END"""
+
+
+class CsvTextSQL(Func):
+    """A text cell as ``csv_cell`` and ``csv.writer`` write it, in PostgreSQL: neutralised
+    (``neutralise``), then quoted when it holds a comma, a double quote or a line break (its double
+    quotes doubled); NULL stays NULL (a blank cell). The expression is written several times in
+    the SQL, so it must be a column or another expression without parameters."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        if params:
+            raise ValueError("CsvTextSQL takes an expression without parameters (a column)")
+        x = f"({sql})"
+        neutralised = "(" + _SQL_NEUTRALISED.format(x=x) + ")"
+        return "(" + _SQL_CELL.format(x=x, n=neutralised) + ")", []
+
+
+class CsvLineSQL(Func):
+    """One line of the one dialect written by PostgreSQL: the cells joined by commas, ended by CRLF,
+    NULL blank. Text cells go in as ``CsvTextSQL``; every other cell must already be the plain text
+    the dialect writes as it is (dates by ``to_char`` as ISO, numbers ``::text``, ``True`` or
+    ``False``). A test holds it to ``csv_row`` byte for byte on any text."""
+
+    arg_joiner = ", ',', "
+    template = r"concat(%(expressions)s, E'\r\n')"
+    output_field = TextField()
+
+
+def csv_text_chunks(header: Sequence[str], chunks: Iterable[Iterable[str]]) -> Iterator[str]:
+    """A long CSV in the one dialect, streamed: the byte-order mark and the header (``csv_row``),
+    then one string per chunk of lines already written (by ``CsvLineSQL`` in the database, or by
+    ``csv_row``), so memory stays flat in the rows and Python touches each line once."""
+    yield BOM + csv_row(header)
+    for lines in chunks:
+        yield "".join(lines)
 
 
 def to_csv(columns: Sequence[Column], rows: Iterable[Any]) -> bytes:

@@ -497,7 +497,7 @@ class ReportView(FinanceMixin, TemplateView):
             rows = selectors.recharge_report(request.user, **filters)
             fmt = request.GET.get("format")
             if fmt == "csv":
-                return reports.report_csv(selectors.recharge_report_values(request.user, **filters))
+                return reports.report_csv(request.user, **filters)
             if fmt == "xlsx":
                 response = HttpResponse(
                     reports.report_xlsx(selectors.recharge_report_values(request.user, **filters)),

@@ -8,6 +8,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from commissioning import exports
@@ -234,3 +236,66 @@ def test_rows_may_be_a_generator_read_once():
     data = exports.to_csv([("Reference", "reference")], rows)
 
     assert [r[0] for r in read_csv(data)] == ["Reference", "R-0", "R-1", "R-2"]
+
+
+# --- The dialect written by PostgreSQL (long reports) --------------------------------------------
+
+# Text as people and integrations type it, weighted to what the dialect treats specially.
+_AWKWARD = st.text(alphabet=st.sampled_from(list(" \t\r\n=+-@,\"'.0123456789aZ£é;")), max_size=8)
+_ANY = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
+_CELL = st.none() | _AWKWARD | _ANY
+
+
+def _sql_line(cells: list[str | None]) -> str:
+    from django.db import connection
+    from django.db.models import TextField
+    from django.db.models.expressions import RawSQL
+    from django.db.models.sql import Query
+
+    names = [f"c{i}" for i in range(len(cells))]
+    line = exports.CsvLineSQL(*(exports.CsvTextSQL(RawSQL(f"t.{n}", [], TextField())) for n in names))
+    query = Query(None)
+    sql, params = line.resolve_expression(query).as_sql(query.get_compiler(connection=connection), connection)
+    assert params == []
+    values = ", ".join(["%s::text"] * len(cells))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql} FROM (VALUES ({values})) AS t({', '.join(names)})", cells)  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+@given(st.lists(_CELL, min_size=2, max_size=4))
+def test_postgresql_writes_a_text_row_as_csv_row_does(cells):
+    """``CsvLineSQL`` of ``CsvTextSQL`` cells (the recharge report's streamed lines) is ``csv_row``
+    byte for byte: neutralising, quoting, doubled quotes, blanks and CRLF alike."""
+    assert _sql_line(cells) == exports.csv_row(cells)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1",
+        " -x",
+        "\n@SUM(A1)",
+        "\tx",
+        "\r",
+        " \r=",
+        "-250.91",
+        "+5",
+        "-5\n",
+        "a,b",
+        'say "hi"',
+        "two\nlines",
+    ],
+)
+def test_postgresql_neutralises_and_quotes_the_known_cases(text):
+    assert _sql_line([text, None]) == exports.csv_row([text, None])
+    assert exports.is_formula_like("-5\n")  # a plain number ends at the end, not before a line break
+
+
+def test_csv_text_chunks_writes_the_mark_and_header_then_the_lines_as_given():
+    chunks = list(
+        exports.csv_text_chunks(["a", "=b"], [["1,2\r\n", "3,4\r\n"], [exports.csv_row(["x", None])]])
+    )
+    assert chunks == ["\ufeffa,'=b\r\n", "1,2\r\n3,4\r\n", "x,\r\n"]

@@ -289,16 +289,19 @@ class RechargeReportView(StrictQueryMixin, generics.ListAPIView):
     query_serializer_class = s.ReportQuerySerializer
     filter_backends = []
 
-    def get_queryset(self):
+    def report_filters(self) -> dict:
         query = s.ReportQuerySerializer(data=self.request.query_params, context={"request": self.request})
         query.is_valid(raise_exception=True)
+        return query.validated_data
+
+    def get_queryset(self):
         # Rows of ``.values()``, built by ``report_line_representation`` (the serializer's
         # ``to_representation``), not model instances built field by field.
-        return selectors.recharge_report_values(self.request.user, **query.validated_data)
+        return selectors.recharge_report_values(self.request.user, **self.report_filters())
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format == "csv":
-            return reports.report_csv(self.get_queryset())  # the page's file, byte for byte
+            return reports.report_csv(self.request.user, **self.report_filters())  # the page's file
         return super().list(request, *args, **kwargs)
 
 

@@ -516,7 +516,7 @@ def test_the_recharge_report_has_one_row_per_issued_line_with_the_number(api_as,
 
 def test_the_recharge_report_as_csv(api_as, finance, issued_api):
     response = api_as(finance).get("/api/v1/recharge-report/?format=csv")
-    assert response.status_code == 200 and issued_api.number in response.content.decode()
+    assert response.status_code == 200 and issued_api.number in response.getvalue().decode()
 
 
 def test_the_fast_report_rows_are_what_drf_field_by_field_gave(api_as, finance, draft, issued_api):
@@ -570,7 +570,7 @@ def test_the_fast_report_rows_are_what_drf_field_by_field_gave(api_as, finance, 
         "-1552.02",
         "0.00",
     }
-    text = client.get("/api/v1/recharge-report/?format=csv").content.decode("utf-8-sig")
+    text = client.get("/api/v1/recharge-report/?format=csv").getvalue().decode("utf-8-sig")
     cells = [{k: "" if v is None else str(v) for k, v in row.items()} for row in field_by_field]
     *rows, totals = list(csv.DictReader(io.StringIO(text)))
     assert rows == cells

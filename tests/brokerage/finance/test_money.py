@@ -83,7 +83,7 @@ def test_the_api_and_its_csv_send_30_03(api_as, broker, finance, odd_package, od
     assert [x["weekly_cost"] for x in report] == ["30.03"]
     exports = (f"/api/v1/invoices/{odd_invoice.pk}/lines/", "/api/v1/recharge-report/")
     for url in (f"{path}?format=csv" for path in exports):
-        rows = list(csv.DictReader(io.StringIO(accounts.get(url).content.decode("utf-8-sig"))))
+        rows = list(csv.DictReader(io.StringIO(accounts.get(url).getvalue().decode("utf-8-sig"))))
         if "recharge-report" in url:
             rows = rows[:-1]  # the totals row
         assert [row["weekly_cost"] for row in rows] == ["30.03"], url
@@ -92,5 +92,5 @@ def test_the_api_and_its_csv_send_30_03(api_as, broker, finance, odd_package, od
 def test_the_recharge_report_export_writes_30_03(client, finance, odd_invoice):
     response = web_as(client, finance).get(reverse("finance:report") + "?period_from=2022-05&format=csv")
 
-    *rows, _totals = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    *rows, _totals = list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     assert [row["weekly_cost"] for row in rows] == ["30.03"]
