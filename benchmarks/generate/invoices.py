@@ -31,10 +31,10 @@ WITH doc AS (
     FROM bench_history_line GROUP BY partnership_id, payer, recipient, month
     HAVING SUM(amount) > 0
 )
-INSERT INTO brokerage_invoice (partnership_id, kind, issuer_id, recipient_id, period, number, issue_date,
-    due_date, status, total, amount_paid, amount_credited, issuer_address, recipient_address, pdf_path,
-    pdf_checksum, run_id, credit_note_for_id, created_at, issued_by_id)
-SELECT doc.partnership_id, 'invoice', doc.payer, doc.recipient, doc.month, NULL, NULL, NULL, 'draft',
+INSERT INTO brokerage_invoice (partnership_id, kind, is_credit, issuer_id, recipient_id, period, number,
+    issue_date, due_date, status, total, amount_paid, amount_credited, issuer_address, recipient_address,
+    pdf_path, pdf_checksum, run_id, credit_note_for_id, created_at, issued_by_id)
+SELECT doc.partnership_id, 'invoice', false, doc.payer, doc.recipient, doc.month, NULL, NULL, NULL, 'draft',
        doc.total, 0, 0, i.address, r.address, '', '', NULL, NULL,
        (doc.month + interval '1 month' + interval '3 days')::timestamptz, NULL
 FROM doc JOIN commissioning_organisation i ON i.id = doc.payer
@@ -46,10 +46,10 @@ ORDER BY doc.month, doc.payer, doc.recipient
 HISTORY_LINES = """
 INSERT INTO brokerage_invoiceline (invoice_id, package_id, client_reference, nhs_number, provider,
     service_type, month, start, "end", days, weekly_cost, percent, amount, adjustment, corrects_month,
-    previously_billed, position)
+    previously_billed, description, position)
 SELECT inv.id, line.package_id, c.case_reference, c.nhs_number, LEFT(po.name, 200), p.service_type,
        line.month, line.lo, line.hi, line.days, line.weekly_cost, line.percent, line.amount,
-       false, NULL, false,
+       false, NULL, false, '',
        ROW_NUMBER() OVER (PARTITION BY inv.id ORDER BY c.case_reference, line.package_id, line.lo) - 1
 FROM bench_history_line line
 JOIN brokerage_invoice inv ON inv.partnership_id = line.partnership_id AND inv.issuer_id = line.payer
