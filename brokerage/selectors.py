@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commissioning.choices import OrganisationKind, ServiceType
-from commissioning.money import round_half_up
+from commissioning.money import format_money, round_half_up
 from commissioning.permissions import has_model_permission
 from commissioning.selectors import Panel
 
@@ -46,6 +46,82 @@ def unfunded_periods(package: Package, splits: list[FundingSplit], *, today: dat
     end = package.end or max(today, package.start)
     rows = [histories.Row(s.effective_from, s.effective_to) for s in splits]
     return histories.gaps(rows, start=package.start, end=end)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Who wrote a row of a package's cost or funding history, and when (from its change history)."""
+
+    who: str
+    when: object
+
+
+@dataclass(frozen=True)
+class RemovedRow:
+    """A cost or funding row a later change removed (a backdated change replaces later rows)."""
+
+    kind: str
+    effective_from: date
+    effective_to: date | None
+    detail: str
+    removed_by: str
+    removed_at: object
+
+
+def package_history(package: Package) -> tuple[dict, dict, list[RemovedRow]]:
+    """Who added each cost and funding row of a package and when (by row id), and the rows later
+    changes removed, newest first: four queries whatever the length of the history."""
+    from commissioning.models import User
+
+    from .services.prices import person_name
+
+    cost_events = list(
+        PackageCost.pgh_event_model.objects.filter(package_id=package.pk, pgh_label__in=("insert", "delete"))
+        .select_related("pgh_context")
+        .order_by("pgh_id")
+    )
+    split_events = list(
+        FundingSplit.pgh_event_model.objects.filter(package_id=package.pk, pgh_label__in=("insert", "delete"))
+        .select_related("pgh_context")
+        .order_by("pgh_id")
+    )
+
+    def user_id(event):
+        return (event.pgh_context.metadata or {}).get("user") if event.pgh_context_id else None
+
+    users = User.objects.in_bulk({user_id(e) for e in [*cost_events, *split_events]} - {None})
+
+    def who(event) -> str:
+        return person_name(users.get(user_id(event))) if user_id(event) else "The system"
+
+    added: dict[str, dict] = {"cost": {}, "split": {}}
+    removed: list[RemovedRow] = []
+    for kind, events in (("cost", cost_events), ("split", split_events)):
+        for event in events:
+            if event.pgh_label == "insert":
+                added[kind][event.pgh_obj_id] = Recorded(who(event), event.pgh_created_at)
+                continue
+            if kind == "cost":
+                detail = (
+                    f"{format_money(rates.weekly_cost(event.unit_rate, event.units_per_week))} a week "
+                    f"({format_money(event.unit_rate)} per {event.unit} × {event.units_per_week:g})"
+                )
+            else:
+                detail = event.get_basis_display() + (
+                    f" ({event.decision_reference})" if event.decision_reference else ""
+                )
+            removed.append(
+                RemovedRow(
+                    kind="Price" if kind == "cost" else "Funding",
+                    effective_from=event.effective_from,
+                    effective_to=event.effective_to,
+                    detail=detail,
+                    removed_by=who(event),
+                    removed_at=event.pgh_created_at,
+                )
+            )
+    removed.sort(key=lambda r: r.removed_at, reverse=True)
+    return added["cost"], added["split"], removed
 
 
 # --- Market ----------------------------------------------------------------------------------------

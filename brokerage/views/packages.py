@@ -76,6 +76,14 @@ class PackageDetailView(BrokerageMixin, ObjectView):
         )
         price_changes = list(package.price_changes.select_related("proposed_by", "decided_by"))
         pending_price = next((c for c in price_changes if c.is_pending), None)
+        # Who wrote each cost and funding row and when (and, for a price, why), and the rows later
+        # changes removed: the package's cost and funding history an auditor reads.
+        cost_added, split_added, removed = selectors.package_history(package)
+        by_cost = {c.cost_id: c for c in price_changes if c.cost_id}
+        for cost in costs:
+            cost.recorded, cost.price_change = cost_added.get(cost.pk), by_cost.get(cost.pk)
+        for split in splits:
+            split.recorded = split_added.get(split.pk)
         today = timezone.localdate()
         can_change = self.may("change", package)
         decisions = []
@@ -103,6 +111,7 @@ class PackageDetailView(BrokerageMixin, ObjectView):
                 "show_client": show_client,
                 "pending_decisions": decisions,
                 "price_changes": price_changes,
+                "removed_rows": removed,
                 "pending_price": pending_price,
                 "own_pending_price": pending_price is not None and pending_price.proposed_by_id == user.pk,
                 "can_decide_price": pending_price is not None

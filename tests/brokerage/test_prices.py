@@ -460,3 +460,21 @@ def test_the_api_backdated_change_is_400_naming_what_it_replaces_until_confirmed
     )
     assert done.status_code == 201
     assert done.json()["replaced"] == "£1,400.00 a week from 16 November 2026 (Provider's annual uplift)"
+
+
+def test_the_package_page_shows_who_and_why_of_each_price_and_what_a_backdated_change_removed(
+    client, uplifted, broker, manager
+):
+    propose(uplifted, broker, "1000.00", day=date(2026, 11, 1), reason="Agreed rate", replaces_confirmed=True)
+    client.force_login(manager)
+
+    page = client.get(uplifted.get_absolute_url()).content.decode()
+
+    costs = page[page.index('id="costs"') : page.index('id="prices"')]
+    assert f"Proposed by {broker.get_full_name()}: “Agreed rate”" in costs
+    assert f"approved by {manager.get_full_name()}" in costs  # the opening price, approved on the offer
+    removed = page[page.index('id="removed"') :]
+    assert "16 Nov 2026" in removed and "£1,400.00 a week" in removed
+    assert broker.get_full_name() in removed
+    funding = page[page.index('id="funding"') : page.index('id="removed"')]
+    assert broker.get_full_name() in funding  # who recorded the opening split (the offer's acceptor)
