@@ -80,11 +80,16 @@ class ScheduleTable:
 
 
 def build_table(
-    lines: Iterable[LineRecord], *, partners: Sequence[Partner], years: Sequence[int] | None = None
+    lines: Iterable[LineRecord],
+    *,
+    partners: Sequence[Partner],
+    years: Sequence[int] | None = None,
+    newest_first: bool = False,
 ) -> ScheduleTable:
-    """The table of these lines. ``years`` adds years with no lines (shown empty)."""
+    """The table of these lines. ``years`` adds years with no lines (shown empty); the years run
+    oldest first (the paper's order, and the import/export layout) or, for reading, newest first."""
     lines = list(lines)
-    all_years = sorted({line.year for line in lines} | set(years or ()))
+    all_years = sorted({line.year for line in lines} | set(years or ()), reverse=newest_first)
     streams: dict[int, Stream] = {}
     for line in lines:
         streams.setdefault(line.stream.pk, line.stream)

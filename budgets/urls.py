@@ -55,6 +55,7 @@ urlpatterns = [
     path("streams/<int:pk>/edit/", streams.FundingStreamUpdateView.as_view(), name="stream-edit"),
     path("schedules/<int:pk>/", schedules.ScheduleDetailView.as_view(), name="schedule-detail"),
     path("schedules/<int:pk>/edit/", schedules.ScheduleUpdateView.as_view(), name="schedule-edit"),
+    path("schedules/<int:pk>/years/", schedules.ScheduleYearsView.as_view(), name="schedule-years"),
     path("schedules/<int:pk>/history/", schedules.ScheduleHistoryView.as_view(), name="schedule-history"),
     path(
         "schedules/<int:pk>/export.<slug:fmt>", schedules.ScheduleExportView.as_view(), name="schedule-export"

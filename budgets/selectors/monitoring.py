@@ -65,13 +65,16 @@ def lines_of(schedules: Iterable[Schedule], year: int | None = None) -> models.Q
     return qs.order_by("schedule_id", "year", "pk")
 
 
-def schedule_table(schedule: Schedule, lines: Sequence[BudgetLine] | None = None) -> tables.ScheduleTable:
+def schedule_table(
+    schedule: Schedule, lines: Sequence[BudgetLine] | None = None, *, newest_first: bool = False
+) -> tables.ScheduleTable:
     """The Bromley-style table of a schedule, from its lines (one query unless given them)."""
     if lines is None:
         lines = list(lines_of([schedule]))
     return tables.build_table(
         (tables.LineRecord(name=l.name, year=l.year, stream=_stream(l), amount=l.amount) for l in lines),  # noqa: E741
         partners=partners_of(schedule.agreement.partnership),
+        newest_first=newest_first,
     )
 
 

@@ -22,7 +22,7 @@ from commissioning import exports
 from commissioning.generic import GateMixin, ObjectView, ServiceFormView
 from commissioning.models import Contract
 
-SCHEDULE_PAGE_HISTORY = 20  # the latest changes on the schedule page; the rest on its history page
+SCHEDULE_PAGE_HISTORY = 5  # the latest changes on the schedule page; the rest on its history page
 HISTORY_PAGE_SIZE = 50
 
 
@@ -60,12 +60,15 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             covering=f"the years of agreement {schedule.agreement.reference}",
         )
         year = choice.year if choice else default
+        # The page shows one year (this one unless asked): its table, lines and virements; every
+        # year side by side is on the years page.
+        year_lines = [line for line in lines if line.year == year]
         monitoring = (
             selectors.monitor(
                 schedule,
                 year,
                 choice.period,
-                lines=[line for line in lines if line.year == year],
+                lines=year_lines,
                 fixed_shares=fixed_shares,
             )
             if choice
@@ -76,7 +79,7 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
         virements = (
             list(
                 self.restricted("view", Virement)
-                .filter(schedule=schedule)
+                .filter(schedule=schedule, year=year)
                 .select_related(
                     "from_line", "to_line", "decision", "proposed_by", "approved_by", "applied_by"
                 )
@@ -84,7 +87,7 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             if can_see_virements
             else []
         )
-        line_decisions = selectors.decision_refs(user, lines)
+        line_decisions = selectors.decision_refs(user, year_lines)
         virement_refs = selectors.decision_refs(user, virements)
         virement_changes = selectors.virement_line_changes(user, virements)
         history = selectors.schedule_history_page(schedule, user, lines=lines, limit=SCHEDULE_PAGE_HISTORY)
@@ -92,10 +95,12 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             page_title=("Error: " if monitoring is None else "")
             + f"Schedule {schedule.number}: {schedule.title}",
             agreement=schedule.agreement,
-            table=selectors.schedule_table(schedule, lines),
+            table=selectors.schedule_table(schedule, year_lines),
+            year_label=year_label(year),
+            other_years=len({line.year for line in lines} - {year}),
             monitoring=monitoring,
             chart=monitoring.chart() if monitoring else "",
-            years=[(y, year_label(y)) for y in years],
+            years=[(y, year_label(y)) for y in reversed(years)],  # the newest first
             year=year,
             periods=[(p.strftime("%Y-%m"), f"{p:%B %Y}") for p in year_periods(year)],
             fixed_shares=fixed_shares,
@@ -104,7 +109,7 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
                 (virement, virement_refs[virement.pk], virement_changes.get(virement.pk, []))
                 for virement in virements
             ],
-            line_decisions=[(line, refs) for line in lines if (refs := line_decisions[line.pk])],
+            line_decisions=[(line, refs) for line in year_lines if (refs := line_decisions[line.pk])],
             can_see_virements=can_see_virements,
             can_propose_virement=self.user_can("add", Virement),
             can_approve_virement=can_approve,
@@ -123,6 +128,22 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             .order_by("reference")
             if self.user_can("view", Contract)
             else None,
+            **kwargs,
+        )
+
+
+class ScheduleYearsView(ScheduleView):
+    """Every year of a schedule's table side by side, the newest first (the schedule page shows one
+    year)."""
+
+    template_name = "budgets/schedule_years.html"
+
+    def get_context_data(self, **kwargs):
+        schedule = self.object
+        return super().get_context_data(
+            page_title=f"Every year of schedule {schedule.number}: {schedule.title}",
+            agreement=schedule.agreement,
+            table=selectors.schedule_table(schedule, newest_first=True),
             **kwargs,
         )
 

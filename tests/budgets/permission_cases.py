@@ -86,6 +86,9 @@ def cases() -> list[Case]:
             "budgets:schedule-detail", kwargs={"pk": "schedule"}, needs=[perm(B, v, "schedule")], scope="home"
         ),
         web(
+            "budgets:schedule-years", kwargs={"pk": "schedule"}, needs=[perm(B, v, "schedule")], scope="home"
+        ),
+        web(
             "budgets:schedule-history",
             kwargs={"pk": "schedule"},
             needs=[perm(B, v, "schedule")],

@@ -83,7 +83,8 @@ def agreement_url(scene) -> str:
 
 
 def schedule_url(scene) -> str:
-    return reverse("budgets:schedule-detail", args=[scene["schedule"].pk])
+    # The schedule page shows one year: the scene's lines are of 2021/22.
+    return reverse("budgets:schedule-detail", args=[scene["schedule"].pk]) + "?year=2021"
 
 
 def decision_url(decision) -> str:
@@ -142,7 +143,7 @@ def test_a_line_shows_its_approving_decision_even_without_a_link(client, scene):
     decision = DecisionFactory(agenda_item__meeting__board=scene["board"])
     BudgetLine.objects.filter(pk=scene["lines"][0].pk).update(decision=decision)
     html = page(client, scene["user"], schedule_url(scene))
-    lines = html[html.index('id="line-decisions"') : html.index('id="monitoring"')]
+    lines = html[html.index('id="line-decisions"') : html.index("Change a budget line")]
     assert f'href="{decision_url(decision)}"' in lines
     assert "Placements, CCG, 2021/22" in lines
     assert "Finance costs" not in lines  # no decision: not listed

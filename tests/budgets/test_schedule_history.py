@@ -1,4 +1,4 @@
-"""The schedule page shows its latest 20 changes and links to the full change history when there are
+"""The schedule page shows its latest 5 changes and links to the full change history when there are
 more; the history page lists them all, newest first, 50 a page, behind the schedule page's gate
 (hidden schedule 404, role without schedule view 403) in a number of queries that does not grow
 with the history."""
@@ -51,20 +51,20 @@ def _history_url(schedule, page: int | None = None) -> str:
     return f"/budgets/schedules/{schedule.pk}/history/" + (f"?page={page}" if page else "")
 
 
-def test_the_schedule_page_shows_the_latest_20_changes_and_links_to_the_rest_only_when_more_exist(
+def test_the_schedule_page_shows_the_latest_5_changes_and_links_to_the_rest_only_when_more_exist(
     client, bromley_users, schedule
 ):
     client.force_login(bromley_users["commissioner"])
-    _retitle(schedule, 19)  # 20 events with the insert
+    _retitle(schedule, 4)  # 5 events with the insert
 
     html = client.get(f"/budgets/schedules/{schedule.pk}/").content.decode()
-    assert _titles(html) == [f"Title {i}" for i in range(19, 0, -1)]
+    assert _titles(html) == [f"Title {i}" for i in range(4, 0, -1)]
     assert "Schedule added" in html
     assert LINK not in html
 
-    _retitle(schedule, 1, start=20)  # 21 events
+    _retitle(schedule, 1, start=5)  # 6 events
     html = client.get(f"/budgets/schedules/{schedule.pk}/").content.decode()
-    assert _titles(html) == [f"Title {i}" for i in range(20, 0, -1)]
+    assert _titles(html) == [f"Title {i}" for i in range(5, 0, -1)]
     assert "Schedule added" not in html
     assert f'href="{_history_url(schedule)}">{LINK}</a>' in html
 

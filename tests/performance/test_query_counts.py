@@ -767,6 +767,7 @@ WEB_LISTS: dict[str, Route] = {
     "budgets:agreement-timeline": Route(agreement_records, kwargs=_pk("agreement")),
     "budgets:schedule-detail": Route(schedule_lines, kwargs=_pk("schedule")),
     "budgets:schedule-history": Route(schedule_lines, kwargs=_pk("schedule")),
+    "budgets:schedule-years": Route(schedule_lines, kwargs=_pk("schedule")),
     "budgets:schedule-export": Route(
         schedule_lines, kwargs=lambda s: {"pk": s.objects["schedule"].pk, "fmt": "csv"}
     ),
