@@ -9,13 +9,15 @@ class BrokerageConfig(AppConfig):
     def ready(self):
         from commissioning import registry
 
-        from . import selectors, tasks
+        from . import feeds, selectors, tasks
         from .demo import demo_step
         from .finance import selectors as finance_selectors
 
         for panel in [*selectors.PANELS, *finance_selectors.PANELS]:
             registry.add_panel(panel)
         registry.add_demo_step(demo_step)
+        # Budget lines fed by packages (rules.md, rule 2) read package costs through this feed.
+        registry.add_cost_feed("packages", feeds.package_costs)
         registry.add_section(
             "brokerage",
             label="Brokerage",

@@ -19,8 +19,9 @@ _MODELS = (
     # An agreement's variations and reviews follow the agreement: commissioners record them.
     "variation",
     "review",
-    # Which schedule funds a contract: read with the rest.
+    # Which schedule funds a contract, and which packages feed a line: read with the rest.
     "contractschedule",
+    "linefeed",
 )
 _READ = "view"
 

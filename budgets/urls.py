@@ -62,6 +62,11 @@ urlpatterns = [
     ),
     path("schedules/<int:pk>/lines/new/", lines.BudgetLineCreateView.as_view(), name="line-create"),
     path("schedules/<int:pk>/lines/<int:line>/edit/", lines.BudgetLineUpdateView.as_view(), name="line-edit"),
+    path(
+        "schedules/<int:pk>/lines/<int:line>/packages/",
+        links.LinePackagesView.as_view(),
+        name="line-packages",
+    ),
     path("schedules/<int:pk>/import/", imports.ImportView.as_view(), name="import"),
     path("schedules/<int:pk>/positions/", positions.PositionsView.as_view(), name="positions"),
     path(

@@ -251,3 +251,19 @@ def extension_fields(model: type[models.Model]) -> list[ExtensionField]:
 
 def detail_rows(model: type[models.Model], user, instance: models.Model) -> list[DetailRow]:
     return [row for field in extension_fields(model) if field.rows for row in field.rows(user, instance)]
+
+
+# --- Cost feeds ---------------------------------------------------------------------------------
+
+COST_FEEDS: dict[str, Callable[..., Any]] = {}
+
+
+def add_cost_feed(key: str, feed: Callable[..., Any]) -> None:
+    """A domain app's answer to "what do these records cost, month by month": brokerage's
+    ``package_costs`` feeds the budget lines fed by packages (rules.md, rule 2), so budgets reads
+    package costs without importing brokerage."""
+    COST_FEEDS[key] = feed
+
+
+def cost_feed(key: str) -> Callable[..., Any] | None:
+    return COST_FEEDS.get(key)

@@ -463,7 +463,7 @@ from budgets.models.contributions import (  # noqa: E402, F401  (re-exported)
     ContributionPlan,
     Frequency,
 )
-from budgets.models.links import ContractSchedule  # noqa: E402, F401  (re-exported)
+from budgets.models.links import ContractSchedule, LineFeed  # noqa: E402, F401  (re-exported)
 from budgets.models.records import Review, ReviewOutcome, Variation  # noqa: E402, F401  (re-exported)
 from budgets.models.statements import (  # noqa: E402, F401  (re-exported)
     FundStatement,

@@ -6,8 +6,10 @@ the domain (conventions.md); the core's contract page and API show it through
 from __future__ import annotations
 
 import pghistory
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from commissioning.choices import ServiceType
 from commissioning.models import Contract, User
 from commissioning.permissions import RestrictedManager
 
@@ -31,3 +33,25 @@ class ContractSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract.reference} funded by schedule {self.schedule.number}"
+
+
+@pghistory.track()
+class LineFeed(models.Model):
+    """A budget line fed by packages instead of typed actuals (rules.md, rule 2): the packages of
+    its schedule's partnership of these service types, and these packages one by one (by id: the
+    packages are brokerage's, read through ``commissioning.registry.cost_feed``)."""
+
+    budget_line = models.OneToOneField("budgets.BudgetLine", on_delete=models.CASCADE, related_name="feed")
+    service_types = ArrayField(
+        models.CharField(max_length=25, choices=ServiceType.choices), default=list, blank=True
+    )
+    package_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+
+    partnership_path = "budget_line__schedule__agreement__partnership"
+    objects = RestrictedManager()
+
+    class Meta:
+        verbose_name = "budget line fed by packages"
+
+    def __str__(self) -> str:
+        return f"Packages feeding {self.budget_line}"

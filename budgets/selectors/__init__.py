@@ -10,6 +10,7 @@ the gate itself, and runs a fixed number of queries whatever the number of lines
 from budgets.selectors.contributions import InstalmentRow, PlanRow, contribution_amounts, plan_rows
 from budgets.selectors.dashboard import OverspendRow, overspend_panel, overspending_schedules
 from budgets.selectors.decisions import DecisionRef, LineChange, decision_refs, virement_line_changes
+from budgets.selectors.fed import FedLine, fed_lines
 from budgets.selectors.history import (
     HistoryPage,
     agreement_history,
@@ -43,6 +44,7 @@ __all__ = [
     "contribution_amounts",
     "plan_rows",
     "DecisionRef",
+    "FedLine",
     "HistoryPage",
     "LineChange",
     "LineMonitoring",
@@ -57,6 +59,7 @@ __all__ = [
     "agreement_timeline",
     "current_year",
     "decision_refs",
+    "fed_lines",
     "lines_of",
     "monitor",
     "monitor_many",

@@ -29,7 +29,7 @@ from budgets.services.lines import (
     budget_line_validate,
     budget_lines_create_many,
 )
-from budgets.services.links import contract_schedule_set
+from budgets.services.links import budget_line_feed_set, contract_schedule_set
 from budgets.services.positions import (
     PositionEntry,
     PositionErrors,
@@ -95,6 +95,7 @@ __all__ = [
     "agreement_validate",
     "budget_line_create",
     "budget_line_delete",
+    "budget_line_feed_set",
     "budget_line_errors",
     "budget_line_update",
     "budget_line_validate",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pghistory
 from django.db import transaction
 
-from budgets.models import ContractSchedule, Schedule
+from budgets.models import BudgetLine, ContractSchedule, LineFeed, Schedule
 from budgets.services.base import Errors, raise_errors
+from commissioning.choices import ServiceType
 from commissioning.models import Contract, User
 
 
@@ -36,3 +37,31 @@ def contract_schedule_set(
             link.save(update_fields=["schedule", "linked_by", "linked_at"])
     Contract.funding_schedule_link.related.set_cached_value(contract, link)
     return link
+
+
+@transaction.atomic
+def budget_line_feed_set(
+    *, line: BudgetLine, service_types: list[str], package_ids: list[int], by: User
+) -> LineFeed | None:
+    """Feed a budget line from packages (rules.md, rule 2): its schedule's partnership's packages of
+    these service types, and these packages one by one. Nothing to feed it: the line goes back to
+    typed actuals (the feed is removed)."""
+    errors: Errors = {}
+    unknown = sorted(set(service_types) - set(ServiceType.values))
+    if unknown:
+        errors["service_types"] = [f"Unknown service type: {', '.join(unknown)}."]
+    if any(int(pk) <= 0 for pk in package_ids):
+        errors["package_ids"] = ["Package ids are positive whole numbers."]
+    raise_errors(errors)
+    types, ids = sorted(set(service_types)), sorted({int(pk) for pk in package_ids})
+    feed = LineFeed.objects.select_for_update().filter(budget_line=line).first()
+    with pghistory.context(user=by.pk):
+        if not types and not ids:
+            if feed is not None:
+                feed.delete()
+            return None
+        if feed is None:
+            return LineFeed.objects.create(budget_line=line, service_types=types, package_ids=ids)
+        feed.service_types, feed.package_ids = types, ids
+        feed.save(update_fields=["service_types", "package_ids"])
+    return feed

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from budgets import services
+from django.shortcuts import get_object_or_404
+from django.views.generic import TemplateView
+
+from budgets import selectors, services
 from budgets.link_forms import ContractScheduleForm
-from budgets.models import ContractSchedule
-from commissioning.generic import ServiceFormView
+from budgets.models import BudgetLine, ContractSchedule
+from budgets.views.base import ScheduleMixin, YearPeriodMixin
+from commissioning.generic import GateMixin, ServiceFormView
 from commissioning.models import Contract
 
 
@@ -62,3 +66,44 @@ class ContractScheduleView(ServiceFormView):
 
     def get_success_url(self, contract=None) -> str:
         return contract.get_absolute_url()
+
+
+class LinePackagesView(ScheduleMixin, YearPeriodMixin, GateMixin, TemplateView):
+    """The packages behind a fed line's figures (rules.md, rule 2): each package's cost in the
+    period's month, to date and committed to the year's end, summing to the line's figures."""
+
+    model = BudgetLine
+    action = "view"
+    template_name = "budgets/line_packages.html"
+    choice_ids = {"period": "period"}
+
+    def get_context_data(self, **kwargs):
+        kwargs.pop("line", None)  # the URL's line id: the line itself goes in below
+        schedule = self.get_schedule()
+        line = get_object_or_404(
+            self.restricted("view").select_related("funding_stream"),
+            pk=self.kwargs["line"],
+            schedule=schedule,
+        )
+        choice = self.choose(
+            year=str(line.year),
+            period=self.request.GET.get("period") or None,
+            years=[line.year],
+            default=line.year,
+            covering=f"the year of the line, {line.year_label}",
+        )
+        fed = selectors.fed_lines(schedule, [line], line.year, choice.period if choice else None).get(line.pk)
+        user = self.request.user
+        return super().get_context_data(
+            page_title=f"Packages behind {line.name} ({line.funding_stream.name}, {line.year_label})",
+            line=line,
+            fed=fed,
+            packages=[
+                (p, p.months.get(fed.period, 0)) for p in sorted(fed.packages, key=lambda p: p.reference)
+            ]
+            if fed is not None
+            else [],
+            show_clients=user.has_perm("brokerage.view_client"),
+            link_packages=user.has_perm("brokerage.view_package"),
+            **kwargs,
+        )

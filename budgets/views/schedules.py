@@ -122,6 +122,7 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             can_report_positions=self.user_can("change", MonthlyPosition),
             history=history.entries,
             history_has_more=history.has_more,
+            fed_lines=self.fed_rows(schedule, lines, year, choice, monitoring),
             funded_contracts=self.restricted("view", Contract)
             .filter(funding_schedule_link__schedule=schedule)
             .select_related("provider__organisation")
@@ -130,6 +131,15 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             else None,
             **kwargs,
         )
+
+    def fed_rows(self, schedule, lines, year, choice, monitoring) -> list:
+        """Lines fed by packages (rules.md, rule 2), each beside its typed position of the period."""
+        if choice is None:
+            return []
+        period = choice.period or (monitoring.period if monitoring else None)
+        fed = selectors.fed_lines(schedule, lines, year, period)
+        typed = {row.line.pk: row.position for row in monitoring.lines} if monitoring else {}
+        return [(fed[line.pk], typed.get(line.pk)) for line in lines if line.pk in fed]
 
 
 class ScheduleYearsView(ScheduleView):

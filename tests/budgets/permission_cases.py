@@ -297,6 +297,12 @@ def cases() -> list[Case]:
             scope="home",
             data={},
         ),
+        web(
+            "budgets:line-packages",
+            kwargs={"pk": "schedule", "line": "budget_line"},
+            needs=[perm(B, v, "budgetline"), perm(B, v, "schedule")],
+            scope="home",
+        ),
         # The schedule funding a contract: budgets' link, on a contract the user may change.
         web(
             "budgets:contract-schedule",
