@@ -132,8 +132,7 @@ def bench_true_up(partnership, issuer, period) -> dict:
                 package=package,
                 effective_from=change_from,
                 by=by,
-                basis="panel_decision",
-                decision_reference="BENCH-TRUE-UP",
+                basis="s117",  # a panel basis would have to cite a recorded decision of the client
                 shares=[Share(issuer, Decimal("35")), Share(other, Decimal("65"))],
             )
         result["change_seconds"] = round(time.perf_counter() - started, 2)

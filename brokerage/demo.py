@@ -401,12 +401,21 @@ def _special_cases(rng, *, partnership, today, broker, manager, cards, provider_
         basis="single_funder",
         by=broker,
     )
+    gap_decision = services.panel_decision_record(
+        client=client,
+        reference=f"JFP-{today:%y}-GAP1",
+        meeting_date=previous_month + timedelta(days=17),
+        effective_from=previous_month + timedelta(days=19),
+        review_date=today + relativedelta(months=6),
+        shares=[Share(council, Decimal("50")), Share(nhs, Decimal("50"))],
+        by=manager,
+    )
     services.funding_split_add(
         package=package,
         effective_from=previous_month + timedelta(days=19),
         shares=[Share(council, Decimal("50")), Share(nhs, Decimal("50"))],
         basis="panel_decision",
-        decision_reference=f"JFP-{today:%y}-GAP1",
+        decision_reference=gap_decision.reference,
         by=broker,
     )
     # A panel decision due for review.

@@ -174,11 +174,18 @@ class FundingSplitFilterSet(StrictFilterSet):
 
 
 class PanelDecisionFilterSet(StrictFilterSet):
+    client = django_filters.NumberFilter(field_name="client_id")
+    package = django_filters.NumberFilter(field_name="package_id")
+    reference = django_filters.CharFilter(lookup_expr="iexact")
+    basis = django_filters.ChoiceFilter(choices=FundingBasis.choices)
+    meeting_from = django_filters.DateFilter(field_name="meeting_date", lookup_expr="gte")
+    meeting_to = django_filters.DateFilter(field_name="meeting_date", lookup_expr="lte")
+    applied = django_filters.BooleanFilter(field_name="applied_at", lookup_expr="isnull", exclude=True)
     due = django_filters.BooleanFilter(method="filter_due", label="Due for review")
 
     class Meta:
         model = PanelDecision
-        fields = ["due"]
+        fields = ["client", "package", "reference", "basis", "meeting_from", "meeting_to", "applied", "due"]
 
     def filter_due(self, queryset, name, value):
         from django.utils import timezone

@@ -265,11 +265,16 @@ class FundingChangeForm(GovukFormMixin, forms.Form):
     decision_reference = forms.CharField(label="Panel decision reference", max_length=40, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, partnership: Partnership, **kwargs):
+    def __init__(self, *args, partnership: Partnership, decision_references: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.partnership = partnership
         self.fields["council_percent"].label = f"{partnership.council.name} share (%)"
         self.fields["nhs_percent"].label = f"{partnership.nhs_commissioner.name} share (%)"
+        recorded = ", ".join(decision_references) or "none yet"
+        self.fields["decision_reference"].help_text = (
+            "For a joint funding panel decision, the reference of a decision recorded for this client "
+            f"(recorded: {recorded})."
+        )
 
     def shares(self):
         from .services import Share

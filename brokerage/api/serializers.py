@@ -18,6 +18,7 @@ from ..models import (
     Offer,
     Package,
     PackageCost,
+    PanelDecision,
     PriceChange,
     RateCard,
     Referral,
@@ -309,6 +310,48 @@ class FundingSplitSerializer(serializers.ModelSerializer):
             "basis",
             "decision_reference",
         ]
+
+
+class PanelDecisionSerializer(serializers.ModelSerializer):
+    """A joint funding panel decision for a client: the shares it decided from its effective date
+    (which may be in the past). `package` is set when the decision is applied (`apply/`) or when a
+    funding change cites it; a split with basis `panel_decision` must cite a decision of its client
+    by `reference`. Recorded by brokerage managers."""
+
+    client = VisiblePrimaryKeyRelatedField(model=Client)
+    client_reference = _client_reference_field("client.case_reference")
+    shares = ShareSerializer(many=True, allow_empty=False)
+    package = serializers.IntegerField(source="package_id", read_only=True, allow_null=True)
+    package_reference = PackageReferenceField(allow_null=True)
+    applied_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        model = PanelDecision
+        fields = [
+            "id",
+            "client",
+            "client_reference",
+            "reference",
+            "meeting_date",
+            "effective_from",
+            "effective_to",
+            "review_date",
+            "basis",
+            "shares",
+            "package",
+            "package_reference",
+            "notes",
+            "applied_at",
+        ]
+        validators: list = []  # the reference's uniqueness in the partnership is the service's
+
+
+class PanelApplySerializer(serializers.Serializer):
+    package = VisiblePrimaryKeyRelatedField(
+        model=Package,
+        help_text="A package of the decision's client: its funding changes from the decision's date.",
+    )
+    version = _version_field()
 
 
 class ChangeCostSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ router.register("packages", views.PackageViewSet, basename="package")
 router.register("price-changes", views.PriceChangeViewSet, basename="price-change")
 router.register("package-costs", views.PackageCostViewSet, basename="package-cost")
 router.register("funding-splits", views.FundingSplitViewSet, basename="funding-split")
+router.register("panel-decisions", views.PanelDecisionViewSet, basename="panel-decision")
 
 urlpatterns = [
     *router.urls,

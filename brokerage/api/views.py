@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from commissioning.api import versions
 from commissioning.api.base import RestrictedModelViewSet, RestrictedReadOnlyViewSet
 from commissioning.permissions import has_model_permission
 
@@ -20,6 +21,7 @@ from ..filtersets import (
     OfferFilterSet,
     PackageCostFilterSet,
     PackageFilterSet,
+    PanelDecisionFilterSet,
     PriceChangeFilterSet,
     RateCardFilterSet,
     ReferralFilterSet,
@@ -31,6 +33,8 @@ from ..models import (
     Offer,
     Package,
     PackageCost,
+    PanelDecision,
+    PanelDecisionShare,
     PriceChange,
     RateCard,
     Referral,
@@ -412,3 +416,60 @@ class FundingSplitViewSet(RestrictedModelViewSet):
         values["shares"] = _shares(values["shares"])
         split = services.funding_split_add(by=self.request.user, **values)
         return FundingSplit.objects.prefetch_related("shares__organisation").get(pk=split.pk)
+
+
+@extend_schema(tags=["brokerage"])
+@extend_schema_view(
+    list=extend_schema(summary="List panel decisions"), retrieve=extend_schema(summary="One panel decision")
+)
+class PanelDecisionViewSet(RestrictedModelViewSet):
+    """Joint funding panel decisions (recorded by brokerage managers; everyone who works the
+    client's packages reads them). `apply/` writes the funding split a decision makes on one of the
+    client's packages, from the decision's date; it sends that package's `version` (or If-Match):
+    428 without, 409 if the package changed since. Decisions are not edited: record a new one."""
+
+    model = PanelDecision
+    serializer_class = serializers.PanelDecisionSerializer
+    filterset_class = PanelDecisionFilterSet
+    http_method_names = READ_AND_ADD
+    select_related = ("client",)
+    prefetch_related = (
+        Prefetch("shares", queryset=PanelDecisionShare.objects.select_related("organisation")),
+    )
+    ordering_fields = ["meeting_date", "effective_from", "review_date"]
+    action_permissions = {"apply": "change"}
+    csv_filename = "panel-decisions"
+
+    def create_object(self, serializer):
+        values = dict(serializer.validated_data)
+        values["shares"] = _shares(values["shares"])
+        decision = services.panel_decision_record(by=self.request.user, **values)
+        return self.get_queryset().get(pk=decision.pk)
+
+    @extend_schema(
+        request=serializers.PanelApplySerializer,
+        responses={
+            201: serializers.FundingSplitSerializer,
+            409: OpenApiResponse(description="The package changed since the given version; nothing saved."),
+        },
+        summary="Apply a panel decision to one of the client's packages",
+    )
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        decision = self.get_object()
+        data = serializers.PanelApplySerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        # The package's version: required, and checked again under the service's lock.
+        version = versions.required_version(request)
+
+        def represent(split):
+            split = FundingSplit.objects.prefetch_related("shares__organisation").get(pk=split.pk)
+            return serializers.FundingSplitSerializer(split, context=self.get_serializer_context()).data
+
+        return self.respond_to_write(
+            lambda: services.panel_decision_apply(
+                decision=decision, package=data.validated_data["package"], by=request.user, version=version
+            ),
+            represent,
+            status_code=status.HTTP_201_CREATED,
+        )

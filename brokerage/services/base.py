@@ -16,7 +16,16 @@ from django.utils import timezone
 from commissioning.models import Organisation, User
 from commissioning.services import StaleEdit
 
-from ..models import Client, FundingShare, FundingSplit, Package, Referral, ReferralActivity
+from ..models import (
+    Client,
+    FundingBasis,
+    FundingShare,
+    FundingSplit,
+    Package,
+    PanelDecision,
+    Referral,
+    ReferralActivity,
+)
 
 HUNDRED = Decimal("100")
 
@@ -122,6 +131,43 @@ def validate_shares(shares: Iterable[Share], partnership) -> list[Share]:
             {"shares": [f"The shares must add up to exactly 100%; they add up to {_percent_text(total)}%."]}
         )
     return shares
+
+
+def cited_panel_decision(
+    client: Client, basis: str, decision_reference: str, field: str = "decision_reference"
+) -> PanelDecision | None:
+    """A funding split on the basis of a joint funding panel decision must cite a decision recorded
+    for the same client (by its reference, in any case); other bases may name a reference freely
+    (a CHC eligibility decision, an s117 plan). Returns the decision cited, if any."""
+    reference = (decision_reference or "").strip()
+    if basis != FundingBasis.PANEL_DECISION:
+        return None
+    if not reference:
+        raise ValidationError(
+            {field: ["Enter the reference of the panel decision recorded for this client."]}
+        )
+    decision = PanelDecision.objects.filter(client=client, reference__iexact=reference).first()
+    if decision is None:
+        raise ValidationError(
+            {
+                field: [
+                    f"{reference} is not a panel decision recorded for this client: cite one of "
+                    "theirs, or have a brokerage manager record the panel's decision first."
+                ]
+            }
+        )
+    return decision
+
+
+def mark_applied(decision: PanelDecision | None, package: Package, by: User) -> None:
+    """A split that cites a panel decision not yet applied applies it to that package."""
+    if decision is None or decision.applied_at is not None:
+        return
+    decision.package = package
+    decision.applied_at = timezone.now()
+    decision.applied_by = by
+    with history_context(by):
+        decision.save(update_fields=["package", "applied_at", "applied_by"])
 
 
 def create_split(

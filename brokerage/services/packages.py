@@ -22,9 +22,11 @@ from ..models import FundingBasis, FundingSplit, Package, PackageCost, PackageSt
 from .base import (
     Share,
     bump_version,
+    cited_panel_decision,
     create_split,
     history_context,
     lock_package,
+    mark_applied,
     validate_funder,
     validate_shares,
 )
@@ -257,6 +259,8 @@ def package_change_funding(
         raise ValidationError({"effective_to": ["The end of the change cannot be before its start."]})
     _within_package(locked, effective_from, effective_to, "effective_from")
     shares = validate_shares(shares, locked.client.partnership)
+    decision = cited_panel_decision(locked.client, basis, decision_reference)
+    decision_reference = decision.reference if decision else decision_reference
     payload = (
         tuple((s.organisation.pk, Decimal(s.percent)) for s in shares),
         basis,
@@ -273,6 +277,7 @@ def package_change_funding(
 
         created = _apply_plan(FundingSplit, plan, create)
         bump_version(locked)
+    mark_applied(decision, locked, by)
     return created[0]
 
 
@@ -347,8 +352,11 @@ def funding_split_add(
         raise ValidationError({"effective_to": ["The end cannot be before the start."]})
     _within_package(locked, effective_from, effective_to, "effective_from")
     shares = validate_shares(shares, locked.client.partnership)
+    decision = cited_panel_decision(locked.client, basis, decision_reference)
+    decision_reference = decision.reference if decision else decision_reference
     _insert_strict(FundingSplit, locked, effective_from, effective_to, "funding split")
     with history_context(by):
         split = create_split(locked, effective_from, effective_to, shares, basis, decision_reference)
         bump_version(locked)
+    mark_applied(decision, locked, by)
     return split

@@ -7,12 +7,11 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from commissioning.models import User
 
 from ..models import Client, FundingBasis, FundingSplit, Package, PanelDecision, PanelDecisionShare
-from .base import Share, history_context, validate_shares
+from .base import Share, history_context, mark_applied, validate_shares
 from .packages import package_change_funding
 
 # --- Joint funding panel --------------------------------------------------------------------------
@@ -69,7 +68,7 @@ def panel_decision_apply(
     *, decision: PanelDecision, package: Package, by: User, version: int | None = None
 ) -> FundingSplit:
     """Apply a panel decision to one of the client's packages: a funding change from its
-    effective date (backdated if the panel said so). The next recharge run trues up."""
+    effective date (backdated if the panel said so), citing it. The next recharge run trues up."""
     locked = PanelDecision.objects.select_for_update().get(pk=decision.pk)
     if locked.applied_at is not None:
         raise ValidationError("This panel decision has already been applied.")
@@ -87,9 +86,8 @@ def panel_decision_apply(
         by=by,
         version=version,
     )
-    locked.package = package
-    locked.applied_at = timezone.now()
-    locked.applied_by = by
-    with history_context(by):
-        locked.save(update_fields=["package", "applied_at", "applied_by"])
+    # A change on the basis "panel_decision" cites the decision, which marks it applied; a decision
+    # on another basis (CHC eligibility, s117) is marked here. Either way: to this package, by whom, when.
+    locked.refresh_from_db(fields=["package", "applied_at", "applied_by"])
+    mark_applied(locked, package, by)
     return split

@@ -179,6 +179,11 @@ class PackageChangeFundingView(PackageFormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["partnership"] = self.package().client.partnership
+        kwargs["decision_references"] = list(
+            PanelDecision.objects.filter(client_id=self.package().client_id).values_list(
+                "reference", flat=True
+            )
+        )
         return kwargs
 
     def perform(self, form):

@@ -39,6 +39,7 @@ class PanelDecisionListView(BrokerageMixin, ObjectListMixin, TemplateView):
                 "decisions": decisions[:SHOWN],
                 "due": due,
                 "today": timezone.localdate(),
+                "can_record": self.user_can("add", PanelDecision),
             }
         )
         return context

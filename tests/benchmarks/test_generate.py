@@ -29,7 +29,7 @@ from brokerage.models import (
 from brokerage.services import Share
 from commissioning.models import Partnership, User
 from governance.models import Decision, Meeting
-from tests.brokerage.factories import RechargeRunFactory
+from tests.brokerage.factories import PanelDecisionFactory, RechargeRunFactory
 
 TODAY = date(2026, 11, 15)
 PERIOD = period_for(TODAY)
@@ -158,6 +158,7 @@ def test_sql_reference_agrees_after_a_backdated_split_change():
             effective_from=change_from,
             shares=[Share(council, Decimal("35")), Share(nhs, Decimal("65"))],
             basis="panel_decision",
+            decision_reference=PanelDecisionFactory(client=package.client).reference,
             by=by,
         )
     run = _run(partnership, council)

@@ -133,3 +133,16 @@ def change_price(*, package, by, reason: str = "Price agreed with the provider",
         )
         change = services.price_change_approve(change=change, by=approver)
     return change.cost
+
+
+class PanelDecisionFactory(factory.django.DjangoModelFactory):
+    """A recorded joint funding panel decision (without shares: add them if the test reads them),
+    for a funding split on the basis "panel_decision" to cite by its reference."""
+
+    class Meta:
+        model = models.PanelDecision
+
+    client = factory.SubFactory(ClientFactory)
+    reference = factory.Sequence(lambda n: f"JFP-T-{n:04d}")
+    meeting_date = date(2022, 4, 1)
+    effective_from = date(2022, 4, 1)

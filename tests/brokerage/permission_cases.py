@@ -393,6 +393,15 @@ def cases() -> list[Case]:
         ),
         *crud(K, "packagecost", "package-cost", "package_cost", "home", detail_methods=("GET",)),
         *crud(K, "fundingsplit", "funding-split", "funding_split", "home", detail_methods=("GET",)),
+        *crud(K, "paneldecision", "panel-decision", "panel_decision", "home", detail_methods=("GET",)),
+        api(
+            "panel-decision-apply",
+            "POST",
+            kwargs={"pk": "panel_decision"},
+            needs=[perm(K, v, "paneldecision"), perm(K, ch, "paneldecision")],
+            scope="home",
+            data={},
+        ),
         *crud(K, "rechargerun", "recharge-run", "recharge_run", "home", detail_methods=("GET",)),
         *crud(K, "invoice", "invoice", "invoice", "home", list_methods=("GET",), detail_methods=("GET",)),
         api(

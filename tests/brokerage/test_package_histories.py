@@ -324,7 +324,7 @@ def test_any_sequence_of_price_and_split_changes_leaves_non_overlapping_historie
                     effective_from=start,
                     effective_to=end,
                     shares=[Share(council, amount), Share(nhs, Decimal(100) - amount)],
-                    basis="panel_decision",
+                    basis="s117",
                     by=broker,
                 )
         cost_rows = [

@@ -19,7 +19,7 @@ from brokerage.models import Dispute, Invoice, RechargeRun
 from brokerage.services import Share
 from commissioning import roles
 from commissioning.celery import app as celery_app
-from tests.brokerage.factories import ClientFactory, PackageFactory
+from tests.brokerage.factories import ClientFactory, PackageFactory, PanelDecisionFactory
 from tests.browser.helpers import assert_accessible, assert_no_console_errors, screenshot
 from tests.commissioning.factories import TEST_PASSWORD, PartnershipFactory, UserFactory
 
@@ -66,6 +66,7 @@ def packages(bromley):
             effective_from=package.start,
             shares=[Share(bromley.council, Decimal("60")), Share(bromley.nhs_commissioner, Decimal("40"))],
             basis="panel_decision",
+            decision_reference=PanelDecisionFactory(client=client).reference,
             by=broker,
         )
         made.append(package)

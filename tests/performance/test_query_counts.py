@@ -56,6 +56,7 @@ from tests.brokerage.factories import (
     ClientFactory,
     OfferFactory,
     PackageFactory,
+    PanelDecisionFactory,
     RateCardFactory,
     ReferralFactory,
     change_price,
@@ -302,7 +303,12 @@ def _package(s: Scene, client=None, start: date = date(2024, 4, 1)):
         by=by,
     )
     brokerage_services.funding_split_add(
-        package=package, effective_from=start, shares=_shares(s, 60), basis="panel_decision", by=by
+        package=package,
+        effective_from=start,
+        shares=_shares(s, 60),
+        basis="panel_decision",
+        decision_reference=PanelDecisionFactory(client=package.client).reference,
+        by=by,
     )
     change_price(
         package=package,
@@ -317,6 +323,7 @@ def _package(s: Scene, client=None, start: date = date(2024, 4, 1)):
         effective_from=start + timedelta(days=50),
         shares=_shares(s, 50),
         basis="panel_decision",
+        decision_reference=PanelDecisionFactory(client=package.client).reference,
         by=by,
     )
     package.refresh_from_db()
@@ -416,6 +423,7 @@ def package_detail(s: Scene, k: int) -> None:
             effective_from=date(2022, 8, 1) + timedelta(days=10 * n + 5),
             shares=_shares(s, 50 + n),
             basis="panel_decision",
+            decision_reference=PanelDecisionFactory(client=package.client).reference,
             by=s.user,
         )
 

@@ -141,7 +141,7 @@ def _budgets(w: dict, partnership, by, *, commissioner, prefix: str = "") -> Non
 
 def _costed_package(client, paying, by, weekly: str, shares):
     from brokerage import services as brokerage_services
-    from tests.brokerage.factories import PackageFactory
+    from tests.brokerage.factories import PackageFactory, PanelDecisionFactory
 
     package = PackageFactory(client=client, start=date(2022, 4, 1), paying_organisation=paying)
     brokerage_services.package_cost_add(
@@ -153,7 +153,12 @@ def _costed_package(client, paying, by, weekly: str, shares):
         by=by,
     )
     brokerage_services.funding_split_add(
-        package=package, effective_from=date(2022, 4, 1), shares=shares, basis="panel_decision", by=by
+        package=package,
+        effective_from=date(2022, 4, 1),
+        shares=shares,
+        basis="panel_decision",
+        decision_reference=PanelDecisionFactory(client=client).reference,
+        by=by,
     )
     return package
 

@@ -8,7 +8,7 @@ from brokerage.finance import services as finance_services
 from brokerage.models import RechargeRun
 from brokerage.services import Share
 from commissioning import roles
-from tests.brokerage.factories import ClientFactory, PackageFactory
+from tests.brokerage.factories import ClientFactory, PackageFactory, PanelDecisionFactory
 
 D = Decimal
 WEEKLY = Decimal("1234.56")
@@ -60,6 +60,7 @@ def make_package(partnership, broker, council):
             effective_from=start,
             shares=[Share(org, D(p)) for org, p in shares],
             basis="panel_decision",
+            decision_reference=PanelDecisionFactory(client=client).reference,
             by=broker,
         )
         package.refresh_from_db()
