@@ -104,7 +104,8 @@ def package_history(package: Package) -> tuple[dict, dict, list[RemovedRow]]:
             if kind == "cost":
                 detail = (
                     f"{format_money(rates.weekly_cost(event.unit_rate, event.units_per_week))} a week "
-                    f"({format_money(event.unit_rate)} per {event.unit} × {event.units_per_week.normalize():f})"
+                    f"({format_money(event.unit_rate)} per {event.unit} × "
+                    f"{event.units_per_week.normalize():f})"
                 )
             else:
                 detail = event.get_basis_display() + (
