@@ -426,7 +426,11 @@ class VirementForm(ServiceModelForm):
     class Meta:
         model = Virement
         fields = ["year", "from_line", "to_line", "amount", "reason"]
-        labels = {"from_line": "Move from", "to_line": "Move to", "reason": "Reason"}
+        labels = {
+            "from_line": "Line to move the money from",
+            "to_line": "Line to move the money to",
+            "reason": "Reason",
+        }
 
     def __init__(self, *args, schedule: Schedule, **kwargs):
         super().__init__(*args, **kwargs)

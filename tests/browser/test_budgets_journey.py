@@ -161,3 +161,95 @@ def test_a_commissioner_reports_a_months_positions_to_a_board_meeting(page, brom
     assert_accessible(page, "funding stream page")
     screenshot(page, "budgets-05-stream")
     assert_no_console_errors(page)
+
+
+def _sign_in(page, username: str, next_url: str) -> None:
+    page.goto(f"/accounts/login/?next={next_url}")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_a_virement_proposed_by_one_officer_is_approved_by_a_second(page, browser, live_server, bromley):
+    """Separation of duties (issue 18): the commissioner who proposes a virement above the board's
+    delegated limit cannot approve it; a second commissioner approves it with the board's decision,
+    which the approval page offers with its title (only the schedule's board, on or after the
+    proposal), then applies it."""
+    from budgets.models import BudgetLine, Virement
+    from governance.models import Board
+    from tests.governance.factories import DecisionFactory
+
+    today = timezone.localdate()
+    year = financial_year_of(today)
+    schedule = Schedule.objects.get(title="Integrated Placements and Brokerage")
+    board = Board.objects.create(
+        partnership=bromley, name="Integrated Commissioning Board", code="ICBB", delegated_limit=5000
+    )
+    Schedule.objects.filter(pk=schedule.pk).update(board=board)
+    UserFactory(
+        username="sam.okoro",
+        first_name="Sam",
+        last_name="Okoro",
+        role=roles.COMMISSIONER,
+        partnerships=[bromley],
+    )
+    source = schedule.lines.get(year=year, name="Placements and Brokerage")
+    target = schedule.lines.get(year=year, name="Additional finance costs")
+
+    _sign_in(page, "amira.khan", f"/budgets/schedules/{schedule.pk}/virements/new/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Propose a virement")
+    page.get_by_label("Line to move the money from").select_option(str(source.pk))
+    page.get_by_label("Line to move the money to").select_option(str(target.pk))
+    page.get_by_label("Amount").fill("6,000")
+    page.get_by_label("Reason").fill("Finance team costs above plan")
+    assert_accessible(page, "propose a virement")
+    page.get_by_role("button", name="Propose virement").click()
+    expect(page.get_by_text("Virement of £6,000.00 proposed")).to_be_visible()
+    virements = page.locator("#virements ~ table").first
+    expect(virements).to_contain_text("Proposed by Amira Khan")
+    expect(virements).to_contain_text("You proposed it: another officer approves it")
+    virement = Virement.objects.get()
+    # The proposer is refused the approval page itself.
+    assert page.goto(f"/budgets/virements/{virement.pk}/approve/").status == 403
+    expect(page.locator("main")).to_contain_text("another officer must approve it")
+    # Chromium logs the 403 we asked for as a console error: that one is expected.
+    page.console_errors[:] = [e for e in page.console_errors if "403 (Forbidden)" not in e]
+    # The board meets after the proposal and approves it.
+    decision = DecisionFactory(
+        agenda_item__meeting__board=board,
+        agenda_item__title="Virement to the finance costs line",
+        decided_on=today,
+    )
+    page.context.clear_cookies()
+
+    _sign_in(page, "sam.okoro", f"/budgets/schedules/{schedule.pk}/")
+    page.get_by_role("link", name="Approve the virement of £6,000.00").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Approve the virement of £6,000.00")
+    expect(page.locator("main")).not_to_contain_text("None: within")
+    option = page.get_by_label(f"{decision.reference}: Virement to the finance costs line")
+    expect(option).to_be_visible()
+    expect(page.locator("main")).to_contain_text(
+        f"Decided on {today:%-d %B %Y} by Integrated Commissioning Board"
+    )
+    assert_accessible(page, "approve a virement")
+    screenshot(page, "budgets-06-virement-approve")
+    option.check()
+    page.get_by_role("button", name="Approve the virement").click()
+    expect(page.get_by_text("Virement of £6,000.00 approved")).to_be_visible()
+    page.get_by_role("button", name="Apply virement of £6,000.00").click()
+    expect(page.get_by_text("Virement of £6,000.00 applied to the budget lines")).to_be_visible()
+    virements = page.locator("#virements ~ table").first
+    expect(virements).to_contain_text("approved by Sam Okoro")
+    expect(virements).to_contain_text("applied by Sam Okoro")
+    expect(virements).to_contain_text(decision.reference)
+    assert_accessible(page, "schedule page after the virement")
+    screenshot(page, "budgets-07-virement-applied")
+    stored = Virement.objects.get()
+    assert (stored.status, stored.proposed_by.username, stored.approved_by.username) == (
+        "applied",
+        "amira.khan",
+        "sam.okoro",
+    )
+    assert BudgetLine.objects.get(pk=target.pk).amount == target.amount + 6000
+    assert_no_console_errors(page)
