@@ -10,6 +10,8 @@ from budgets.models import (
     AgreementStatus,
     Arrangement,
     BudgetLine,
+    ContributionPlan,
+    Frequency,
     FundingStream,
     LineStatus,
     MonthlyPosition,
@@ -113,3 +115,16 @@ class ReviewFilterSet(StrictFilterSet):
     class Meta:
         model = Review
         fields = ["agreement", "partnership", "year", "outcome", "held"]
+
+
+class ContributionPlanFilterSet(StrictFilterSet):
+    schedule = django_filters.NumberFilter(field_name="schedule_id")
+    agreement = django_filters.NumberFilter(field_name="schedule__agreement_id")
+    partnership = django_filters.NumberFilter(field_name="schedule__agreement__partnership_id")
+    year = YearFilter()
+    partner = CodeFilter(field_name="partner", label="Partner (code)")
+    frequency = django_filters.ChoiceFilter(choices=Frequency.choices)
+
+    class Meta:
+        model = ContributionPlan
+        fields = ["schedule", "agreement", "partnership", "year", "partner", "frequency"]

@@ -11,11 +11,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from budgets import periods
+from budgets import periods, selectors
 from budgets.models import (
     YEAR_MAX,
     YEAR_MIN,
     BudgetLine,
+    ContributionPlan,
+    Frequency,
     FundingStream,
     MonthlyPosition,
     Review,
@@ -372,3 +374,68 @@ class ContractScheduleField(VisiblePrimaryKeyRelatedField):
 
         link = getattr(contract, "funding_schedule_link", None)
         return PKOnlyObject(pk=link.schedule_id) if link is not None else None
+
+
+class InstalmentSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    due = serializers.DateField()
+    amount = MoneyField()
+    invoice = serializers.IntegerField(allow_null=True, help_text="Id of its invoice once raised")
+    invoice_number = serializers.CharField(allow_null=True, help_text="Once issued")
+
+
+class ContributionPlanSerializer(_ServiceSerializer):
+    """A partner's contribution to a pooled schedule for a year (rules.md rule 2): how often the host
+    invoices it. `amount` (the schedule's approved lines funded by the partner's streams) and the
+    `instalments` are derived; the worker raises each instalment's draft invoice (kind
+    `contribution`) on its due date, or at once when it is already past."""
+
+    schedule = VisiblePrimaryKeyRelatedField(model=Schedule)
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX)
+    partner = OrganisationCodeField()
+    frequency = serializers.ChoiceField(choices=Frequency.choices, default=Frequency.QUARTERLY)
+    amount = serializers.SerializerMethodField()
+    instalments = serializers.SerializerMethodField()
+    version = _version_field()
+
+    class Meta:
+        model = ContributionPlan
+        fields = ["id", "schedule", "year", "partner", "frequency", "amount", "instalments", "version"]
+        validators: list = []
+
+    def _row(self, plan):
+        rows = self.context.get("plan_rows")
+        if rows is None or plan.pk not in rows:
+            schedule = selectors.with_related(Schedule.objects.filter(pk=plan.schedule_id)).get()
+            rows = {r.plan.pk: r for r in selectors.plan_rows([schedule], plan.year) if r.plan is not None}
+            self.context.setdefault("plan_rows", {}).update(rows)
+        return rows.get(plan.pk)
+
+    def get_amount(self, plan) -> str:
+        row = self._row(plan)
+        return f"{row.amount:.2f}" if row else "0.00"
+
+    @extend_schema_field(InstalmentSerializer(many=True))
+    def get_instalments(self, plan) -> list:
+        row = self._row(plan)
+        if row is None:
+            return []
+        return [
+            {
+                "number": i.number,
+                "due": i.due.isoformat(),
+                "amount": f"{i.amount:.2f}",
+                "invoice": i.invoice.pk if i.raised else None,
+                "invoice_number": i.invoice.number if i.raised else None,
+            }
+            for i in row.instalments
+        ]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is not None:
+            for name in ("schedule", "year", "partner"):
+                if name in attrs and attrs.pop(name) != getattr(self.instance, name):
+                    message = f"A contribution plan's {name} cannot change."
+                    raise serializers.ValidationError({name: [message]})
+        return attrs

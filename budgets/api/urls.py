@@ -12,5 +12,6 @@ router.register("budget-lines", views.BudgetLineViewSet, basename="budget-line")
 router.register("variations", views.VariationViewSet, basename="variation")
 router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("monthly-positions", views.MonthlyPositionViewSet, basename="monthly-position")
+router.register("contribution-plans", views.ContributionPlanViewSet, basename="contribution-plan")
 
 urlpatterns = router.urls

@@ -3,6 +3,7 @@ validates with a serializer and calls the same service as the pages."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -14,6 +15,7 @@ from budgets.api import serializers
 from budgets.filtersets import (
     AgreementFilterSet,
     BudgetLineFilterSet,
+    ContributionPlanFilterSet,
     FundingStreamFilterSet,
     MonthlyPositionFilterSet,
     ReviewFilterSet,
@@ -22,6 +24,7 @@ from budgets.filtersets import (
 )
 from budgets.models import (
     BudgetLine,
+    ContributionPlan,
     FundingStream,
     FundStatement,
     MonthlyPosition,
@@ -392,4 +395,73 @@ class ReviewViewSet(_VersionedViewSet):
         fields, version = self.split_version(serializer)
         return services.review_update(
             review=serializer.instance, by=self.request.user, version=version, **fields
+        )
+
+
+@extend_schema(tags=["budgets"])
+@extend_schema_view(
+    list=extend_schema(summary="List contribution plans"),
+    retrieve=extend_schema(summary="One contribution plan"),
+    create=extend_schema(summary="Plan a partner's contribution to a pooled schedule for a year"),
+    partial_update=extend_schema(
+        summary="Change a plan's frequency (before any instalment is raised)",
+        responses={200: serializers.ContributionPlanSerializer, 409: CONFLICT},
+    ),
+)
+class ContributionPlanViewSet(_VersionedViewSet):
+    """Partners' contributions to pooled schedules, a plan a partner, schedule and year; the amount
+    and instalments are derived. Without a plan a contribution is invoiced quarterly in advance."""
+
+    model = ContributionPlan
+    serializer_class = serializers.ContributionPlanSerializer
+    filterset_class = ContributionPlanFilterSet
+    select_related = ("partner",)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    ordering_fields = ["year"]
+    ordering = ["schedule_id", "year", "partner__code", "pk"]
+    csv_filename = "contribution-plans"
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        plans = list(page) if page is not None else list(queryset)
+        self._plan_rows = self._rows_for(plans)
+        return page
+
+    def _rows_for(self, plans) -> dict:
+        """Plan id -> its derived row, for a page of plans: a few queries per year on the page."""
+        by_year: dict[int, set[int]] = {}
+        for plan in plans:
+            by_year.setdefault(plan.year, set()).add(plan.schedule_id)
+        rows = {}
+        for year, schedule_ids in by_year.items():
+            schedules = list(selectors.with_related(Schedule.objects.filter(pk__in=schedule_ids)))
+            rows.update({r.plan.pk: r for r in selectors.plan_rows(schedules, year) if r.plan is not None})
+        return rows
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if hasattr(self, "_plan_rows"):
+            context["plan_rows"] = self._plan_rows
+        return context
+
+    def create_object(self, serializer):
+        fields, _version = self.split_version(serializer)
+        if ContributionPlan.objects.filter(
+            schedule=fields["schedule"], year=fields["year"], partner=fields["partner"]
+        ).exists():
+            raise ValidationError(
+                {"partner": ["This partner already has a contribution plan for this schedule and year."]}
+            )
+        return services.contribution_plan_save(by=self.request.user, **fields)
+
+    def update_object(self, serializer):
+        fields, version = self.split_version(serializer)
+        plan = serializer.instance
+        return services.contribution_plan_save(
+            schedule=plan.schedule,
+            year=plan.year,
+            partner=plan.partner,
+            frequency=fields.get("frequency", plan.frequency),
+            by=self.request.user,
+            version=version,
         )

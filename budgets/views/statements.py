@@ -137,8 +137,11 @@ class SettleStatementView(ServiceFormView):
     template_name = "budgets/settle_statement.html"
     submit = "Record the approval and raise the settlement"
 
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("agreement__host", "decision")
+
     def statement(self) -> FundStatement:
-        return self.get_object("change", queryset=FundStatement.objects.select_related("agreement__host"))
+        return self.get_object("change")
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()

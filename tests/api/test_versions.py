@@ -29,6 +29,7 @@ WORLD_KEYS = {
     "budgets.budgetline": "budget_line",
     "budgets.monthlyposition": "monthly_position",
     "budgets.review": "review",
+    "budgets.contributionplan": "contribution_plan",
     "governance.paper": "paper",
     "governance.decision": "decision",
 }

@@ -318,6 +318,65 @@ def cases() -> list[Case]:
             scope="home",
             data={"schedule": "none of these"},  # refused by the form: 200 with errors, no write
         ),
+        # The pool's money (rule 2): contributions raised by those who plan them; the statement read
+        # by anyone who sees the agreement, produced and settled by those who may.
+        web(
+            "budgets:contributions-raise",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "contributionplan"), perm(B, v, "section75agreement")],
+            scope="home",
+        ),
+        web(
+            "budgets:contributions-raise",
+            "POST",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "contributionplan"), perm(B, v, "section75agreement")],
+            scope="home",
+            ok=302,
+            data={},
+        ),
+        web(
+            "budgets:statement",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, v, "section75agreement")],
+            scope="home",
+        ),
+        web(
+            "budgets:statement-csv",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, v, "section75agreement")],
+            scope="home",
+        ),
+        web(
+            "budgets:statement-produce",
+            "POST",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, a, "fundstatement"), perm(B, v, "section75agreement")],
+            scope="home",
+            ok=302,
+            data={},
+        ),
+        web(
+            "budgets:statement-pdf",
+            kwargs={"pk": "fund_statement"},
+            needs=[perm(B, v, "fundstatement")],
+            scope="home",
+            ok=404,  # queued: not produced yet
+        ),
+        web(
+            "budgets:statement-settle",
+            kwargs={"pk": "fund_statement"},
+            needs=[perm(B, ch, "fundstatement")],
+            scope="home",
+        ),
+        web(
+            "budgets:statement-settle",
+            "POST",
+            kwargs={"pk": "fund_statement"},
+            needs=[perm(B, ch, "fundstatement")],
+            scope="home",
+            data={},  # no decision chosen: the form says so, nothing is written
+        ),
         # --- API: budgets -----------------------------------------------------------------------
         *crud(B, "section75agreement", "agreement", "agreement", "home", delete_ok=409),
         *crud(B, "schedule", "schedule", "schedule", "home", delete_ok=409),
@@ -327,4 +386,25 @@ def cases() -> list[Case]:
         *crud(B, "monthlyposition", "monthly-position", "monthly_position", "home"),
         *crud(B, "variation", "variation", "variation", "home", detail_methods=("GET",)),
         *crud(B, "review", "review", "review", "home", detail_methods=("GET", "PATCH")),
+        *crud(
+            B,
+            "contributionplan",
+            "contribution-plan",
+            "contribution_plan",
+            "home",
+            detail_methods=("GET", "PATCH"),
+        ),
+        api(
+            "agreement-statement",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, v, "section75agreement")],
+            scope="home",
+        ),
+        api(
+            "agreement-statement-pdf",
+            kwargs={"pk": "agreement"},
+            needs=[perm(B, v, "section75agreement")],
+            scope="home",
+            ok=202,  # the world's statement is queued: being produced
+        ),
     ]

@@ -333,3 +333,79 @@ def test_another_partnership_s_agreement_is_not_found(pool, client):
 
     assert response.status_code == 404
     assert not Invoice.objects.exists()
+
+
+# --- The API (api.md contribution-plans/) -----------------------------------------------------------
+
+
+def test_the_api_lists_plans_with_derived_amounts_and_instalments(
+    pool, api_as, django_assert_max_num_queries
+):
+    agreement, schedule, manager = pool
+    services.contribution_instalments_raise(agreement=agreement, upto=date(2021, 6, 30), by=manager)
+    client = api_as(manager)
+
+    with django_assert_max_num_queries(16):
+        response = client.get("/api/v1/contribution-plans/?year=2021&partner=ccg")
+
+    (plan,) = response.json()["results"]
+    assert (plan["schedule"], plan["year"], plan["partner"], plan["frequency"], plan["amount"]) == (
+        schedule.pk,
+        2021,
+        "CCG",
+        "quarterly",
+        "118341.01",
+    )
+    assert [(i["number"], i["due"], i["amount"]) for i in plan["instalments"]] == [
+        (1, "2021-04-01", "29585.25"),
+        (2, "2021-07-01", "29585.25"),
+        (3, "2021-10-01", "29585.25"),
+        (4, "2022-01-01", "29585.26"),
+    ]
+    assert plan["instalments"][0]["invoice"] is not None and plan["instalments"][1]["invoice"] is None
+    csv = client.get("/api/v1/contribution-plans/?format=csv")
+    assert csv.status_code == 200 and "118341.01" in csv.content.decode("utf-8-sig")
+
+
+def test_the_api_plans_a_monthly_contribution_and_refuses_a_second_plan(pool, api_as):
+    agreement, schedule, manager = pool
+    client = api_as(manager)
+    body = {"schedule": schedule.pk, "year": 2022, "partner": "ccg", "frequency": "monthly"}
+
+    created = client.post("/api/v1/contribution-plans/", body, format="json")
+    again = client.post("/api/v1/contribution-plans/", body, format="json")
+    url = f"/api/v1/contribution-plans/{created.json()['id']}/"
+    changed = client.patch(url, {"frequency": "quarterly", "version": 1}, format="json")
+
+    assert created.status_code == 201 and len(created.json()["instalments"]) == 12
+    assert again.status_code == 400 and "partner" in again.json()
+    assert changed.status_code == 200 and changed.json()["frequency"] == "quarterly"
+    assert ContributionPlan.objects.count() == 1
+
+
+def test_the_api_refuses_the_host_and_an_unknown_filter(pool, api_as):
+    agreement, schedule, manager = pool
+    client = api_as(manager)
+
+    host = client.post(
+        "/api/v1/contribution-plans/",
+        {"schedule": schedule.pk, "year": 2021, "partner": "LBB", "frequency": "quarterly"},
+        format="json",
+    )
+    unknown = client.get("/api/v1/contribution-plans/?colour=blue")
+
+    assert host.status_code == 400 and "partner" in host.json()
+    assert unknown.status_code == 400 and "colour" in unknown.json()
+    assert not ContributionPlan.objects.exists()
+
+
+def test_another_partnership_s_plans_are_not_found(pool, api_as):
+    agreement, schedule, manager = pool
+    ccg = agreement.partnership.nhs_commissioner
+    plan = services.contribution_plan_save(
+        schedule=schedule, year=2021, partner=ccg, frequency="quarterly", by=manager
+    )
+    stranger = UserFactory(role=roles.COMMISSIONER, partnerships=[PartnershipFactory()])
+
+    assert api_as(stranger).get(f"/api/v1/contribution-plans/{plan.pk}/").status_code == 404
+    assert api_as(stranger).get("/api/v1/contribution-plans/").json()["count"] == 0

@@ -139,3 +139,18 @@ def test_a_board_member_may_not_settle(approved, client):
 
     assert response.status_code == 403
     assert not Invoice.objects.filter(kind="settlement").exists()
+
+
+def test_another_partnership_s_statement_is_not_found_for_settling(approved, client):
+    from tests.commissioning.factories import PartnershipFactory
+
+    _, _, _, row, decision = approved
+    stranger = UserFactory(role=roles.COMMISSIONER, partnerships=[PartnershipFactory()])
+    client.force_login(stranger)
+
+    assert client.get(reverse("budgets:statement-settle", args=[row.pk])).status_code == 404
+    response = client.post(reverse("budgets:statement-settle", args=[row.pk]), {"decision": decision.pk})
+
+    assert response.status_code == 404
+    row.refresh_from_db()
+    assert row.decision is None

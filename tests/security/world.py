@@ -455,6 +455,20 @@ def _agreement_records(w: dict, by) -> None:
         signed_deed=signed("Deed"),
     )
     w["review"] = budget_services.review_create(agreement=agreement, by=by, due=agreement.start)
+    from django.utils import timezone
+
+    from budgets.models import FundStatement, financial_year_of
+
+    # A statement queued for this year (the worker has not rendered it): its PDF is not there yet.
+    year = min(max(financial_year_of(timezone.localdate()), agreement.years[0]), agreement.years[-1])
+    w["fund_statement"] = FundStatement.objects.create(agreement=agreement, year=year, requested_by=by)
+    w["contribution_plan"] = budget_services.contribution_plan_save(
+        schedule=w["schedule"],
+        year=2022,
+        partner=agreement.partnership.nhs_commissioner,
+        frequency="quarterly",
+        by=by,
+    )
 
 
 def world_fixture(name: str = "world"):
