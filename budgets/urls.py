@@ -67,6 +67,7 @@ urlpatterns = [
         links.LinePackagesView.as_view(),
         name="line-packages",
     ),
+    path("schedules/<int:pk>/lines/<int:line>/feed/", links.LineFeedView.as_view(), name="line-feed"),
     path("schedules/<int:pk>/import/", imports.ImportView.as_view(), name="import"),
     path("schedules/<int:pk>/positions/", positions.PositionsView.as_view(), name="positions"),
     path(

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
 from budgets import selectors, services
-from budgets.link_forms import ContractScheduleForm
-from budgets.models import BudgetLine, ContractSchedule
+from budgets.link_forms import ContractScheduleForm, LineFeedForm
+from budgets.models import BudgetLine, ContractSchedule, LineFeed
 from budgets.views.base import ScheduleMixin, YearPeriodMixin
 from commissioning.generic import GateMixin, ServiceFormView
 from commissioning.models import Contract
@@ -107,3 +107,58 @@ class LinePackagesView(ScheduleMixin, YearPeriodMixin, GateMixin, TemplateView):
             link_packages=user.has_perm("brokerage.view_package"),
             **kwargs,
         )
+
+
+class LineFeedView(ScheduleMixin, ServiceFormView):
+    """Say which packages feed a budget line (none: its actuals are typed again)."""
+
+    model = LineFeed
+    action = "change"
+    form_class = LineFeedForm
+    template_name = "generic/form.html"
+    submit = "Save the packages feeding this line"
+    scope_model = BudgetLine
+
+    def line(self) -> BudgetLine:
+        if not hasattr(self, "_line"):
+            self._line = get_object_or_404(
+                self.restricted("change", BudgetLine).select_related("funding_stream"),
+                pk=self.kwargs["line"],
+                schedule=self.get_schedule(),
+            )
+        return self._line
+
+    def get_initial(self):
+        feed = LineFeed.objects.filter(budget_line=self.line()).first()
+        if feed is None:
+            return {}
+        return {
+            "service_types": feed.service_types,
+            "packages": ", ".join(f"P{pk:06d}" for pk in feed.package_ids),
+        }
+
+    def get_heading(self) -> str:
+        line = self.line()
+        return f"Packages feeding {line.name} ({line.funding_stream.name}, {line.year_label})"
+
+    def get_caption(self) -> str:
+        schedule = self.get_schedule()
+        return f"{schedule.agreement.reference} · Schedule {schedule.number}: {schedule.title}"
+
+    def cancel_url(self) -> str:
+        return self.get_schedule().get_absolute_url() + "#fed-lines"
+
+    def perform(self, form) -> BudgetLine:
+        services.budget_line_feed_set(
+            line=self.line(),
+            service_types=form.cleaned_data["service_types"],
+            package_ids=form.cleaned_data["packages"],
+            by=self.request.user,
+        )
+        return self.line()
+
+    def get_success_message(self, line) -> str:
+        return f"The packages feeding {line.name} are saved"
+
+    def get_success_url(self, line=None) -> str:
+        return self.cancel_url()

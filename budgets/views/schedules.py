@@ -10,6 +10,7 @@ from budgets import selectors, services, tables
 from budgets.forms import ScheduleForm
 from budgets.models import (
     BudgetLine,
+    LineFeed,
     MonthlyPosition,
     Schedule,
     Section75Agreement,
@@ -123,6 +124,9 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             history=history.entries,
             history_has_more=history.has_more,
             fed_lines=self.fed_rows(schedule, lines, year, choice, monitoring),
+            feedable_lines=[line for line in lines if line.year == year]
+            if self.user_can("change", LineFeed)
+            else [],
             funded_contracts=self.restricted("view", Contract)
             .filter(funding_schedule_link__schedule=schedule)
             .select_related("provider__organisation")

@@ -303,6 +303,20 @@ def cases() -> list[Case]:
             needs=[perm(B, v, "budgetline"), perm(B, v, "schedule")],
             scope="home",
         ),
+        web(
+            "budgets:line-feed",
+            kwargs={"pk": "schedule", "line": "budget_line"},
+            needs=[perm(B, ch, "linefeed"), perm(B, ch, "budgetline"), perm(B, v, "schedule")],
+            scope="home",
+        ),
+        web(
+            "budgets:line-feed",
+            "POST",
+            kwargs={"pk": "schedule", "line": "budget_line"},
+            needs=[perm(B, ch, "linefeed"), perm(B, ch, "budgetline"), perm(B, v, "schedule")],
+            scope="home",
+            data={"packages": "not a reference"},  # refused by the form: 200, no write
+        ),
         # The schedule funding a contract: budgets' link, on a contract the user may change.
         web(
             "budgets:contract-schedule",

@@ -253,3 +253,36 @@ def test_fed_figures_take_a_constant_number_of_queries(scene, partnership):
     with CaptureQueriesContext(connection) as many:
         assert len(fed(scene, date(2022, 9, 1))[scene["line"].pk].packages) == 7
     assert len(many.captured_queries) == len(few.captured_queries) <= 6
+
+
+def test_the_commissioner_feeds_a_line_from_its_schedule_page(client, scene, example_two):
+    client.force_login(scene["commissioner"])
+    url = reverse("budgets:line-feed", args=[scene["schedule"].pk, scene["line"].pk])
+    page = client.get(
+        scene["schedule"].get_absolute_url(), {"year": 2022, "period": "2022-06"}
+    ).content.decode()
+    assert f'href="{url}"' in page and "No line of this year is fed by packages" in page
+
+    response = client.post(
+        url, {"service_types": ["nursing"], "packages": f"{example_two.reference}, P999999"}
+    )
+    assert response.status_code == 302
+    feed = scene["line"].feed
+    assert (feed.service_types, feed.package_ids) == (["nursing"], [example_two.pk, 999999])
+    assert fed(scene, date(2022, 6, 1))[scene["line"].pk].actual == D("3857.14")
+    assert example_two.reference in client.get(url).content.decode()  # the form shows what feeds it
+
+
+def test_a_bad_package_reference_is_refused_on_its_field_and_nothing_changes(client, scene):
+    client.force_login(scene["commissioner"])
+    url = reverse("budgets:line-feed", args=[scene["schedule"].pk, scene["line"].pk])
+    response = client.post(url, {"packages": "P000001, banana"})
+    assert response.status_code == 200
+    assert "“banana” is not a package reference like P000008." in response.content.decode()
+    assert not type(scene["line"]).objects.filter(pk=scene["line"].pk, feed__isnull=False).exists()
+
+
+def test_a_finance_officer_may_not_change_what_feeds_a_line(client, scene, make_user, partnership):
+    client.force_login(make_user(roles.FINANCE_OFFICER, [partnership]))
+    url = reverse("budgets:line-feed", args=[scene["schedule"].pk, scene["line"].pk])
+    assert client.post(url, {"service_types": ["nursing"]}).status_code == 403

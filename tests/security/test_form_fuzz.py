@@ -114,6 +114,12 @@ FORMS = [
         "budgets:contract-schedule", "commissioner", kwargs=pk("contract"), classes=("ContractScheduleForm",)
     ),
     Form(
+        "budgets:line-feed",
+        "commissioner",
+        kwargs=lambda w: {"pk": w["schedule"].pk, "line": w["budget_line"].pk},
+        classes=("LineFeedForm",),
+    ),
+    Form(
         "budgets:virement-apply",
         "commissioner",
         kwargs=pk("virement"),
