@@ -5,7 +5,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat
+from django.urls import reverse
 from django.utils import timezone
 
 from commissioning.models import Partnership, Person
@@ -19,6 +33,7 @@ from governance.models import (
     InterestDeclaration,
     Meeting,
     Membership,
+    Outcome,
     RegisterEntry,
     acts_for_others,
 )
@@ -176,6 +191,29 @@ def decision_log(user, partnership: Partnership | None = None) -> QuerySet[Decis
         Decision.objects.restrict(user, "view")
         .in_partnership(partnership)
         .select_related("agenda_item__meeting__board")
+    )
+
+
+def decision_log_rows(decisions: QuerySet[Decision]) -> QuerySet:
+    """The decision log page's rows from its filtered, ordered queryset, as dicts with every cell
+    formatted by PostgreSQL (one query, as before): the link, the board's code, the item's title,
+    the outcome's label, the date as ``j M Y`` shows it (``5 Dec 2026``) and the flags. No model
+    instances, no ``reverse`` or date formatting per row."""
+    prefix = reverse("governance:decision", args=[0]).removesuffix("0/")
+    return decisions.values(
+        "reference",
+        "key_decision",
+        "quorate",
+        url=Concat(Value(prefix), Cast("pk", TextField()), Value("/"), output_field=TextField()),
+        board_code=F("agenda_item__meeting__board__code"),
+        item_title=F("agenda_item__title"),
+        outcome_label=Case(
+            *(When(outcome=value, then=Value(str(label))) for value, label in Outcome.choices),
+            default=F("outcome"),
+            output_field=TextField(),
+        ),
+        decided=Func(F("decided_on"), Value("FMDD Mon YYYY"), function="to_char", output_field=TextField()),
+        flagged=ExpressionWrapper(Q(key_decision=True, notice_ok=False), output_field=BooleanField()),
     )
 
 

@@ -233,6 +233,9 @@ class DecisionLogView(DecisionLog, ObjectListView):
     context_object_name = "decisions"
     title = "Decision log"
 
+    def get_queryset(self):
+        return selectors.decision_log_rows(super().get_queryset())  # cells formatted in SQL
+
 
 class DecisionLogExportView(DecisionLog, ObjectExportView):
     export_columns = DECISION_COLUMNS
