@@ -242,6 +242,25 @@ class PackageSerializer(serializers.ModelSerializer):
             "version",
         ]
 
+    def to_representation(self, instance):
+        """The fields above in one plain function, not DRF's field-by-field walk (most of a list
+        page's time at 100 packages); a test holds it to the declared fields' output."""
+        end, paying = instance.end, instance.paying_organisation
+        return {
+            "id": instance.pk,
+            "reference": package_reference(instance.pk),
+            "client": instance.client_id,
+            "client_reference": instance.client.case_reference,
+            "provider": instance.provider_id,
+            "service_type": instance.service_type,
+            "start": instance.start.isoformat(),
+            "end": None if end is None else end.isoformat(),
+            "paying_organisation": None if paying is None else paying.code,
+            "status": instance.status,
+            "referral": instance.referral_id,
+            "version": instance.version,
+        }
+
     def validate(self, attrs):
         if self.instance is None:
             attrs.pop("version", None)

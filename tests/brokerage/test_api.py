@@ -551,3 +551,26 @@ def test_lists_name_packages_and_clients_by_their_references_beside_the_ids(api_
     assert (referral["client"], referral["client_reference"]) == (client.pk, client.case_reference)
     csv_header = api.get(f"{API}packages/", {"format": "csv"}).content.decode("utf-8-sig").splitlines()[0]
     assert "reference" in csv_header.split(",") and "client_reference" in csv_header.split(",")
+
+
+def test_the_package_list_rows_are_what_drf_field_by_field_gave(api_as, broker, mine):
+    """``PackageSerializer.to_representation`` is a plain function (issue 14): key for key, value
+    for value, what the declared fields give, for an open package with no referral and an ended one
+    from a referral; a field added to the serializer without it fails here."""
+    from rest_framework import serializers as drf
+
+    from brokerage.api.serializers import PackageSerializer
+
+    ended = make_package(ClientFactory(partnership=mine["clients"].partnership), broker)
+    ended.end, ended.referral = date(2025, 3, 31), mine["referrals"]
+    ended.save()
+    served = {row["id"]: row for row in api_as(broker).get(f"{API}packages/").json()["results"]}
+    packages = Package.objects.filter(pk__in=[mine["packages"].pk, ended.pk]).select_related(
+        "client", "paying_organisation"
+    )
+    for package in packages:
+        field_by_field = dict(drf.ModelSerializer.to_representation(PackageSerializer(), package))
+        assert list(served[package.pk]) == list(field_by_field) == PackageSerializer.Meta.fields
+        assert served[package.pk] == field_by_field
+    assert served[ended.pk]["end"] == "2025-03-31" and served[ended.pk]["referral"] == mine["referrals"].pk
+    assert served[mine["packages"].pk]["end"] is None and served[mine["packages"].pk]["referral"] is None
