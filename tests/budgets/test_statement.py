@@ -250,3 +250,23 @@ def test_a_board_member_may_read_but_not_produce(example, client):
 
     assert response.status_code == 403
     assert not FundStatement.objects.exists()
+
+
+def test_the_statement_reads_a_fixed_number_of_queries_whatever_the_schedules(
+    example, api_as, django_assert_max_num_queries
+):
+    agreement, schedule, manager = example
+    client = api_as(manager)
+    with django_assert_max_num_queries(30) as few:
+        client.get(f"/api/v1/agreements/{agreement.pk}/statement/?year=2021")
+    for number in (3, 4, 5):
+        other = ScheduleFactory(agreement=agreement, number=number)
+        stream = FundingStreamFactory(
+            partnership=agreement.partnership, organisation=agreement.partnership.nhs_commissioner
+        )
+        BudgetLineFactory(schedule=other, year=2021, funding_stream=stream, amount=D("1000.00"))
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(f"/api/v1/agreements/{agreement.pk}/statement/?year=2021")
+
+    assert len(response.json()["schedules"]) == 4
