@@ -101,3 +101,20 @@ def test_the_pool_manager_records_a_variation_from_a_decision_and_sees_the_revie
     assert_accessible(page, "agreement timeline")
     screenshot(page, "agreement-04-timeline")
     assert_no_console_errors(page)
+
+    # The decision is linked to what it changed, from the agreement's own page (issue 16).
+    page.goto(agreement.get_absolute_url())
+    page.get_by_role("link", name="Link a decision to this agreement or one of its variations").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Link a decision to what it changed")
+    expect(page.get_by_label("What the decision approved or changed")).to_have_value(
+        f"budgets.section75agreement:{agreement.pk}"
+    )
+    page.get_by_label("Decision", exact=True).select_option(str(decision.pk))
+    page.get_by_label("What changed").fill("Variation 1: the notice period set at six months")
+    assert_accessible(page, "decision link form")
+    screenshot(page, "agreement-05-link-decision")
+    page.get_by_role("button", name="Save link").click()
+    expect(page.get_by_text("Decision BBB/2024/014 linked to Variation 1: the notice period")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(agreement.title)
+    assert_accessible(page, "agreement page after linking the decision")
+    assert_no_console_errors(page)
