@@ -13,6 +13,7 @@ urlpatterns = [
     path("referrals/<int:pk>/sourcing/", views.ReferralSourcingView.as_view(), name="referral-sourcing"),
     path("referrals/<int:pk>/cancel/", views.ReferralCancelView.as_view(), name="referral-cancel"),
     path("referrals/<int:pk>/offers/new/", views.OfferCreateView.as_view(), name="offer-create"),
+    path("referrals/<int:pk>/offers/rate-card/", views.OfferRateCardView.as_view(), name="offer-rate-card"),
     path("offers/<int:pk>/approve/", views.OfferApproveView.as_view(), name="offer-approve"),
     path("offers/<int:pk>/decline/", views.OfferDeclineView.as_view(), name="offer-decline"),
     path("offers/<int:pk>/accept/", views.OfferAcceptView.as_view(), name="offer-accept"),

@@ -17,7 +17,13 @@ The finance pages are ``brokerage.finance.views``."""
 
 from .clients import ClientCreateView, ClientDetailView, ClientSearchView, ClientUpdateView
 from .market import MarketView, TimelinessView
-from .offers import OfferAcceptView, OfferApproveView, OfferCreateView, OfferDeclineView
+from .offers import (
+    OfferAcceptView,
+    OfferApproveView,
+    OfferCreateView,
+    OfferDeclineView,
+    OfferRateCardView,
+)
 from .packages import (
     PackageChangeFundingView,
     PackageDetailView,
@@ -50,6 +56,7 @@ __all__ = [
     "OfferApproveView",
     "OfferCreateView",
     "OfferDeclineView",
+    "OfferRateCardView",
     "PackageChangeCostView",
     "PackageChangeFundingView",
     "PackageDetailView",

@@ -3,11 +3,13 @@ declined, or accepted (the package starts)."""
 
 from __future__ import annotations
 
+from django.views.generic import TemplateView
+
 from commissioning.money import format_money
 
-from .. import forms, services
+from .. import forms, selectors, services
 from ..models import Offer, Package, Referral
-from .base import BrokerageActionView, BrokerageFormView
+from .base import BrokerageActionView, BrokerageFormView, BrokerageMixin
 
 
 class OfferCreateView(BrokerageFormView):
@@ -16,6 +18,7 @@ class OfferCreateView(BrokerageFormView):
     form_class = forms.OfferForm
     heading = "Record an offer"
     submit = "Save offer"
+    template_name = "brokerage/offer_form.html"
 
     def referral(self) -> Referral:
         return self.get_object("change", model=Referral)
@@ -47,6 +50,37 @@ class OfferCreateView(BrokerageFormView):
     def breadcrumbs(self):
         referral = self.referral()
         return [*super().breadcrumbs(), (f"Referral {referral.reference}", referral.get_absolute_url())]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(referral=self.referral(), hint=typed_hint(self.referral(), context["form"]))
+        return context
+
+
+def typed_hint(referral: Referral, form) -> selectors.RateCardHint:
+    """The rate card hint for what the form holds (typed, or its initial values)."""
+    if form.is_bound:
+        form.is_valid()  # the hint reads what is valid so far; the errors are the form's
+        values = getattr(form, "cleaned_data", {})
+    else:
+        values = {name: form.get_initial_for_field(field, name) for name, field in form.fields.items()}
+    return selectors.rate_card_hint(
+        referral, unit=values.get("unit"), day=values.get("earliest_start"), unit_rate=values.get("unit_rate")
+    )
+
+
+class OfferRateCardView(BrokerageMixin, TemplateView):
+    """The rate card hint alone, for htmx to swap in as the offer form changes (GET: the form's
+    fields as typed)."""
+
+    model = Offer
+    action = "add"
+    template_name = "brokerage/_rate_card_hint.html"
+
+    def get_context_data(self, **kwargs):
+        referral = self.get_object("change", model=Referral)
+        form = forms.OfferForm(self.request.GET, user=self.request.user, referral=referral)
+        return {"referral": referral, "hint": typed_hint(referral, form)}
 
 
 class OfferApproveView(BrokerageActionView):

@@ -64,6 +64,12 @@ def cases() -> list[Case]:
         ),
         web("brokerage:offer-create", kwargs={"pk": "referral"}, needs=[perm(K, a, "offer")], scope="home"),
         web(
+            "brokerage:offer-rate-card",
+            kwargs={"pk": "referral"},
+            needs=[perm(K, a, "offer"), perm(K, ch, "referral")],
+            scope="home",
+        ),
+        web(
             "brokerage:offer-create",
             "POST",
             kwargs={"pk": "referral"},

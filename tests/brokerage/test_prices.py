@@ -478,3 +478,45 @@ def test_the_package_page_shows_who_and_why_of_each_price_and_what_a_backdated_c
     assert broker.get_full_name() in removed
     funding = page[page.index('id="funding"') : page.index('id="removed"')]
     assert broker.get_full_name() in funding  # who recorded the opening split (the offer's acceptor)
+
+
+# --- The rate card beside the offer's price --------------------------------------------------------
+
+
+def test_the_offer_form_shows_the_rate_card_and_the_hint_follows_the_price_typed(
+    client, broker, client_record, partnership
+):
+    RateCardFactory(partnership=partnership, year=2024, unit_rate=D("24.50"), unit="hour")
+    referral = ReferralFactory(client=client_record, required_start=date(2024, 6, 3))
+    client.force_login(broker)
+
+    form = client.get(reverse("brokerage:offer-create", args=[referral.pk])).content.decode()
+    assert 'id="rate-card-hint"' in form
+    assert "Rate card for domiciliary care in 2024/25: <strong>£24.50 per hour</strong>" in form
+
+    url = reverse("brokerage:offer-rate-card", args=[referral.pk])
+    typed = {
+        "unit": "hour",
+        "earliest_start_day": "3",
+        "earliest_start_month": "6",
+        "earliest_start_year": "2024",
+    }
+    above = client.get(url, {**typed, "unit_rate": "27.00"}).content.decode()
+    assert "This price is £2.50 above it: a brokerage manager must approve the offer." in above
+    below = client.get(url, {**typed, "unit_rate": "23"}).content.decode()
+    assert "This price is £1.50 below it." in below
+    nights = client.get(url, {**typed, "unit": "night", "unit_rate": "80"}).content.decode()
+    assert "No rate card for domiciliary care by the night in 2024/25" in nights
+    next_year = client.get(url, {**typed, "earliest_start_year": "2025", "unit_rate": "27"}).content.decode()
+    assert "No rate card for domiciliary care by the hour in 2025/26" in next_year
+
+
+def test_the_rate_card_hint_is_refused_to_finance_and_hidden_from_another_partnership(
+    client, finance, outsider, client_record
+):
+    referral = ReferralFactory(client=client_record)
+    url = reverse("brokerage:offer-rate-card", args=[referral.pk])
+    client.force_login(finance)
+    assert client.get(url).status_code == 403
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404

@@ -856,6 +856,7 @@ WEB_NOT_LISTS: dict[str, str] = {
     "brokerage:offer-create": FORM,
     "brokerage:offer-accept": FORM,
     "brokerage:package-change-cost": FORM,
+    "brokerage:offer-rate-card": "the rate card hint of one offer form",
     "brokerage:price-change-approve": "a confirmation page (are you sure?)",
     "brokerage:price-change-decline": FORM,
     "brokerage:package-change-funding": FORM,
