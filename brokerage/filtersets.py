@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from commissioning.choices import OrganisationKind, ServiceType
 from commissioning.filtersets import CodeFilter, StrictFilterSet, YearFilter
-from commissioning.models import Organisation, Provider, User
+from commissioning.models import Organisation, Partnership, Provider, User
 
 from .models import (
     Client,
@@ -123,17 +123,36 @@ class RateCardFilterSet(StrictFilterSet):
         fields = ["partnership", "service_type", "year", "unit"]
 
 
+def _partners_of(user):
+    """The councils and NHS commissioners of the partnerships the user may see, by name."""
+    return Organisation.objects.partners_of(Partnership.objects.restrict(user, "view")).order_by("name")
+
+
 class PackageFilterSet(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=PackageStatus.choices)
     service_type = django_filters.ChoiceFilter(choices=ServiceType.choices, label="Service type")
     client = django_filters.NumberFilter(field_name="client_id")
     provider = django_filters.ModelChoiceFilter(queryset=Provider.objects.all())
-    paying_organisation = CodeFilter(field_name="paying_organisation", label="Paying organisation (code)")
+    paying_organisation = CodeFilter(
+        field_name="paying_organisation",
+        queryset=_FUNDERS,
+        label="Paying organisation",
+        noun="council or NHS commissioner",
+        select=True,
+    )
     live_on = django_filters.DateFilter(method="filter_live_on", label="Live on (date)")
 
     class Meta:
         model = Package
         fields = ["status", "service_type", "client", "provider", "paying_organisation", "live_on"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = user or getattr(self.request, "user", None)
+        if user is not None and user.is_authenticated:
+            # The councils and NHS commissioners of the user's partnerships (set on this instance's
+            # field: the class's is built once and kept, as the referral filters say).
+            self.filters["paying_organisation"].field.queryset = _partners_of(user)
 
     def filter_live_on(self, queryset, name, value):
         return queryset.filter(Q(start__lte=value), Q(end__isnull=True) | Q(end__gte=value))

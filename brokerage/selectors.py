@@ -532,3 +532,29 @@ def approvals_panel(user, partnership) -> Panel | None:
 
 
 PANELS = [referrals_panel, approvals_panel, panel_reviews_panel, timeliness_panel]
+
+
+def with_weekly_cost(packages, on: date):
+    """Each package with ``weekly_cost_now``: the weekly cost of its cost row in force ``on`` (unit
+    rate x units per week, to the penny, half up as ``rates.weekly_cost``), or None. One query."""
+    from django.db.models import DecimalField, ExpressionWrapper, OuterRef, Subquery
+    from django.db.models.functions import Round
+
+    in_force = (
+        PackageCost.objects.filter(package=OuterRef("pk"), effective_from__lte=on)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+        .order_by("-effective_from")
+        .annotate(
+            weekly=Round(
+                ExpressionWrapper(
+                    F("unit_rate") * F("units_per_week"),
+                    output_field=DecimalField(max_digits=20, decimal_places=4),
+                ),
+                2,
+            )
+        )
+        .values("weekly")[:1]
+    )
+    return packages.annotate(
+        weekly_cost_now=Subquery(in_force, output_field=DecimalField(max_digits=14, decimal_places=2))
+    )

@@ -36,7 +36,8 @@ class PackageListView(BrokerageMixin, ObjectListView):
         return data
 
     def base_queryset(self):
-        return super().base_queryset().order_by("-start", "-pk")
+        packages = super().base_queryset().order_by("-start", "-pk")
+        return selectors.with_weekly_cost(packages, timezone.localdate())
 
     def get_filterset(self):
         filterset = super().get_filterset()
@@ -45,7 +46,9 @@ class PackageListView(BrokerageMixin, ObjectListView):
         return filterset
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(show_client=self.user_can("view", Client), **kwargs)
+        return super().get_context_data(
+            show_client=self.user_can("view", Client), today=timezone.localdate(), **kwargs
+        )
 
 
 class PackageDetailView(BrokerageMixin, ObjectView):

@@ -910,6 +910,7 @@ API_LISTS: dict[str, Route] = {
     "package-cost-list": Route(packages),
     "price-change-list": Route(packages),
     "funding-split-list": Route(packages),
+    "panel-decision-list": Route(panel_decisions),
     "recharge-run-list": Route(invoices),
     "invoice-list": Route(invoices),
     "invoice-lines": Route(run_detail, kwargs=_pk("invoice")),
