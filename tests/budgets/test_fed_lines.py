@@ -61,7 +61,7 @@ def make_package(partnership, broker, start, *, rate, shares, end=None, service_
         package=package,
         effective_from=start,
         shares=[Share(org, D(p)) for org, p in shares],
-        basis="panel_decision",
+        basis="chc_eligibility",
         by=broker,
     )
     return package
