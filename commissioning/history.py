@@ -186,6 +186,10 @@ def display(field_obj: models.Field, raw: Any, names: Names) -> Any:
         return _choices(field_obj).get(str(raw), raw)
     if isinstance(field_obj, models.BooleanField):
         return "Yes" if raw else "No"
+    if isinstance(field_obj, models.IntegerField) and str(field_obj.verbose_name) == "financial year":
+        # Stored by its starting year (2026), written as people write it (2026/27: domain.md).
+        year = int(raw)
+        return f"{year}/{(year + 1) % 100:02d}"
     if isinstance(field_obj, models.DecimalField):
         value = Decimal(str(raw))
         if field_obj.decimal_places == 2 and field_obj.max_digits == 14:

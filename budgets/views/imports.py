@@ -34,7 +34,8 @@ class ImportView(ScheduleMixin, ServiceFormView):
         report = self.write(lambda: self.perform(form))
         if not report.ok:
             return self.render_to_response(self.get_context_data(form=form, report=report))
-        messages.success(self.request, f"{len(report.created)} budget lines imported")
+        count = len(report.created)
+        messages.success(self.request, f"{count} budget line{'' if count == 1 else 's'} imported")
         return redirect(f"{self.get_schedule().get_absolute_url()}#table")
 
     def get_context_data(self, **kwargs):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from budgets import services
+from budgets import selectors, services
 from budgets.forms import BudgetLineForm
 from budgets.models import BudgetLine
 from budgets.views.base import ScheduleMixin
@@ -40,6 +40,10 @@ class BudgetLineWriteView(ScheduleMixin, ServiceFormView):
 class BudgetLineCreateView(BudgetLineWriteView):
     action = "add"
     heading = "Add a budget line"
+
+    def get_initial(self):
+        # A new line is for the current financial year (the agreement's nearest), not its first.
+        return {"year": selectors.current_year(self.get_schedule())}
 
     def perform(self, form) -> BudgetLine:
         return services.budget_line_create(
