@@ -265,8 +265,7 @@ class BudgetLineForm(ServiceModelForm):
         self.fields["funding_stream"].label_from_instance = lambda s: f"{s.name} ({s.organisation.code})"
         self.fields["decision"].queryset = _decisions(user, [partnership.pk])
         # A status is always chosen (indicative by default): no blank radio labelled "Select one".
-        self.fields["status"].choices = [(v, t) for v, t in self.fields["status"].choices if v != ""]
-        self.fields["status"].widget.choices = self.fields["status"].choices
+        self.fields["status"].choices = [(v, t) for v, t in self.fields["status"].choices if v]
         if self.instance.pk:
             self.fields["version"].required = True
             self.fields["version"].initial = self.instance.version
@@ -317,8 +316,7 @@ class PositionForm(GovukFormMixin, forms.Form):
         actual, forecast = data.get("actual_to_date"), data.get("forecast_outturn")
         if (actual is None) != (forecast is None) and not self.errors:
             missing = "actual_to_date" if actual is None else "forecast_outturn"
-            label = str(self.fields[missing].label)
-            # Only the first letter is lowered: a line's own name keeps its capitals ("Support team (iBCF)").
+            label = str(self.fields[missing].label)  # a line's own name keeps its capitals: lower the 1st
             self.add_error(missing, f"Enter the {label[:1].lower()}{label[1:]} as well")
         return data
 
