@@ -31,25 +31,25 @@ def placement():
     """A residential placement accepted at £1,150 a week from 60 days ago, approved above the card."""
     today = timezone.localdate()
     start = today - timedelta(days=60)
-    bromley = PartnershipFactory(name="Bromley", council__code="LBB", nhs_commissioner__code="SEL-BR")
+    home = PartnershipFactory(name="Bromley", council__code="LBB", nhs_commissioner__code="SEL-BR")
     broker = UserFactory(
-        username="bea", first_name="Bea", last_name="Broker", role=roles.BROKER, partnerships=[bromley]
+        username="bea", first_name="Bea", last_name="Broker", role=roles.BROKER, partnerships=[home]
     )
     manager = UserFactory(
         username="mo",
         first_name="Mo",
         last_name="Manager",
         role=roles.BROKERAGE_MANAGER,
-        partnerships=[bromley],
+        partnerships=[home],
     )
     for year in {rates.financial_year(start), rates.financial_year(today)}:
         RateCardFactory(
-            partnership=bromley, service_type="residential", year=year, unit_rate=D("1018.46"), unit="week"
+            partnership=home, service_type="residential", year=year, unit_rate=D("1018.46"), unit="week"
         )
-    client = ClientFactory(partnership=bromley, given_name="Edith", family_name="Marsh")
-    referral = ReferralFactory(client=client, service_type="residential", required_start=start)
+    client = ClientFactory(partnership=home, given_name="Edith", family_name="Marsh")
+    placement_referral = ReferralFactory(client=client, service_type="residential", required_start=start)
     offer = services.offer_record(
-        referral=referral,
+        referral=placement_referral,
         provider=ProviderFactory(organisation__name="Beech House Care Home"),
         unit_rate=D("1150.00"),
         units_per_week=D("1"),
