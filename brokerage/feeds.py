@@ -21,6 +21,7 @@ from django.db.models import Q
 from brokerage import recharges
 from brokerage.models import FundingShare, FundingSplit, Package, PackageCost, Suspension
 from brokerage.models.packages import package_reference
+from commissioning.choices import ServiceType
 from commissioning.money import round_half_up
 
 ZERO = Decimal("0.00")
@@ -37,6 +38,14 @@ class PackageCosts:
     end: date | None
     months: dict[date, Decimal] = field(default_factory=dict)  # cost to the payer, by month
     committed: Decimal = ZERO  # the weekly cost from the day after the period to the year's end
+
+    @property
+    def service_label(self) -> str:
+        return (
+            ServiceType(self.service_type).label
+            if self.service_type in ServiceType.values
+            else self.service_type
+        )
 
     @property
     def to_date(self) -> Decimal:

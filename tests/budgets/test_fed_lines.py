@@ -224,7 +224,7 @@ def test_the_schedule_page_shows_the_fed_figures_and_the_drill_down_lists_the_pa
     assert f'href="{drill}"' in section
 
     detail = client.get(drill).content.decode()
-    assert example_two.reference in detail and "£3,857.14" in detail
+    assert example_two.reference in detail and "£3,857.14" in detail and "Residential care" in detail
 
 
 def test_the_drill_down_of_another_partnerships_line_is_not_found(
