@@ -65,9 +65,13 @@ class RestrictedViewSetMixin(StrictQueryMixin):
             response["ETag"] = f'"{version}"'  # what a change sends back as If-Match
         return response
 
+    # POST actions on one object that record something beside it (a link row) without changing it,
+    # so they need no version. The schema and the versions test read this too.
+    unversioned_actions: frozenset[str] = frozenset()
+
     def is_versioned_edit(self) -> bool:
         """A change to one object that keeps a version: PATCH/PUT, or a POST action on it."""
-        if not versions.is_versioned(self.model):
+        if not versions.is_versioned(self.model) or self.action in self.unversioned_actions:
             return False
         method = self.request.method
         return method in ("PATCH", "PUT") or (method == "POST" and bool(getattr(self, "detail", False)))

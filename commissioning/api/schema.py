@@ -72,6 +72,8 @@ class AutoSchema(openapi.AutoSchema):
     def _is_versioned_edit(self) -> bool:
         if not versions.is_versioned(getattr(self.view, "model", None)):
             return False
+        if getattr(self.view, "action", None) in getattr(self.view, "unversioned_actions", ()):
+            return False
         return self.method in {"PATCH", "PUT"} or (
             self.method == "POST" and bool(getattr(self.view, "detail", False))
         )

@@ -203,9 +203,8 @@ class PaperViewSet(RestrictedModelViewSet):
 
     action_permissions = {"links": "view"}
 
-    def is_versioned_edit(self) -> bool:
-        # Linking records what the record concerns; it does not change it, so it needs no version.
-        return self.action != "links" and super().is_versioned_edit()
+    # Linking records what the record concerns; it does not change it, so it needs no version.
+    unversioned_actions = frozenset({"links"})
 
     @extend_schema(request=s.LinkTargetSerializer, responses={201: s.PaperSerializer})
     @action(detail=True, methods=["post"])
@@ -324,9 +323,8 @@ class DecisionViewSet(RestrictedModelViewSet):
 
     action_permissions = {"correct": "add", "links": "view"}
 
-    def is_versioned_edit(self) -> bool:
-        # Linking records what the record concerns; it does not change it, so it needs no version.
-        return self.action != "links" and super().is_versioned_edit()
+    # Linking records what the record concerns; it does not change it, so it needs no version.
+    unversioned_actions = frozenset({"links"})
 
     @extend_schema(request=s.DecisionLinkInputSerializer, responses={201: s.DecisionSerializer})
     @action(detail=True, methods=["post"])
