@@ -17,7 +17,9 @@ from tests.commissioning.factories import TEST_PASSWORD, PartnershipFactory, Use
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-MAX_HEIGHT = 6000  # px at 1280 px wide; it was 8,463 (8,079 with this demo); 5,423 with the funded contracts and papers sections
+# px at 1280 px wide; it was 8,463 (8,079 with this demo); 5,423 measured with the funded
+# contracts and decisions-and-papers sections.
+MAX_HEIGHT = 6000
 
 
 @pytest.fixture
