@@ -243,6 +243,23 @@ def agreements(s: Scene, k: int) -> None:
         _schedule(s, agreement)
 
 
+def contribution_plans(s: Scene, k: int) -> None:
+    """k pooled schedules of one agreement, each with the contributing partner's plan for YEAR."""
+    from budgets.models import Arrangement
+    from budgets.selectors.contributions import contributing_partners
+    from budgets.services import contribution_plan_save
+
+    agreement = s.once("agreement", lambda: _agreement(s))
+    for _ in range(k):
+        schedule = ScheduleFactory(agreement=agreement, number=s.next(), arrangement=Arrangement.POOLED)
+        _line(s, schedule, 0)
+        _line(s, schedule, 1)
+        for partner in contributing_partners(schedule):
+            contribution_plan_save(
+                schedule=schedule, year=YEAR, partner=partner, frequency="quarterly", by=s.user
+            )
+
+
 def agreement_schedules(s: Scene, k: int) -> None:
     agreement = s.once("agreement", lambda: _agreement(s))
     for _ in range(k):
@@ -615,9 +632,7 @@ def paper_detail(s: Scene, k: int) -> None:
     for _ in range(k):
         n = s.next()
         PaperAppendix.objects.create(paper=paper, order=n, title=f"Appendix {n}", file="x.pdf", page_count=2)
-        governance_services.paper_link_add(
-            paper=paper, target=ContractFactory(partnership=s.partnership), by=None
-        )
+        governance_services.paper_link_add(paper=paper, target=_schedule(s, _agreement(s), lines=1), by=None)
 
 
 def attendance(s: Scene, k: int) -> None:
@@ -847,6 +862,16 @@ WEB_NOT_LISTS: dict[str, str] = {
     "budgets:import": FORM,
     "budgets:virement-create": FORM,
     "budgets:virement-approve": "a form: the decisions it offers are one query",
+    "budgets:contract-schedule": FORM,
+    "budgets:contributions-raise": "a confirmation page (are you sure?)",
+    "budgets:line-feed": FORM,
+    "budgets:line-packages": "a fed figure's packages: constant in them (tests/budgets/test_fed_lines.py)",
+    "budgets:statement": "one agreement's statement (tests/budgets/test_statement.py)",
+    "budgets:statement-csv": "one agreement's statement as CSV (tests/budgets/test_statement.py)",
+    "budgets:statement-pdf": "a PDF file download",
+    "budgets:statement-settle": FORM,
+    "governance:decision-link-add": FORM,
+    "governance:paper-link-add": FORM,
     "budgets:variation-create": FORM,
     "budgets:review-create": FORM,
     "budgets:review-edit": FORM,
@@ -911,6 +936,7 @@ API_LISTS: dict[str, Route] = {
     "price-change-list": Route(packages),
     "funding-split-list": Route(packages),
     "panel-decision-list": Route(panel_decisions),
+    "contribution-plan-list": Route(contribution_plans),
     "recharge-run-list": Route(invoices),
     "invoice-list": Route(invoices),
     "invoice-lines": Route(run_detail, kwargs=_pk("invoice")),
@@ -938,6 +964,8 @@ API_NOT_LISTS: dict[str, str] = {
     "package-suspensions": "one package's suspensions, a handful, unpaginated",
     "api:api-root": "the index of links",
     "invoice-pdf": "a PDF file download",
+    "agreement-statement": "one agreement's statement (tests/budgets/test_statement.py)",
+    "agreement-statement-pdf": "a PDF file download",
     "governance-api:pack-pdf": "a PDF file download",
     "governance-api:public-pack-pdf": "a PDF file download",
 }
