@@ -51,6 +51,14 @@ def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NA
     return defaults.bad_request(request, exception, template_name)
 
 
+def not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
+    """``handler404``: a path no route matches (``meetings/-4/packs/``) answers JSON on the API,
+    as DRF's own 404s do; Django's page otherwise."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception, template_name)
+
+
 def _close_broken_connections() -> None:
     for conn in connections.all(initialized_only=True):
         try:

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from commissioning.views import dashboard
 
 handler400 = "commissioning.errors.bad_request"  # JSON on the API (a body over the upload limit)
+handler404 = "commissioning.errors.not_found"  # JSON on the API (a path no route matches)
 
 urlpatterns = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),

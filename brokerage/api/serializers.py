@@ -342,7 +342,7 @@ class PanelDecisionSerializer(serializers.ModelSerializer):
     shares = ShareSerializer(many=True, allow_empty=False)
     package = serializers.IntegerField(source="package_id", read_only=True, allow_null=True)
     package_reference = PackageReferenceField(allow_null=True)
-    applied_at = serializers.DateTimeField(read_only=True)
+    applied_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = PanelDecision

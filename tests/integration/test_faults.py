@@ -266,6 +266,7 @@ def test_a_worker_killed_mid_run_leaves_nothing_and_the_restarted_worker_makes_o
         "recharge_runs": 0,
         "invoice_pdfs": 0,
         "packs": 0,
+        "fund_statements": 0,
         "deferred": 0,
     }
     finance_services.recharge_run_execute(run_id=run.pk)

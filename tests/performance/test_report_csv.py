@@ -69,7 +69,7 @@ def _world() -> tuple[Partnership, User]:
             package=package,
             effective_from=change_from,
             shares=[Share(council, council_share), Share(nhs, 100 - council_share)],
-            basis="panel_decision",
+            basis="chc_eligibility",
             by=broker,
         )
     run = RechargeRunFactory(partnership=partnership, issuer=council, period=PERIOD)
