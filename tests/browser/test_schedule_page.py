@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from budgets import demo
@@ -52,7 +53,19 @@ def sign_in(page, next_url):
     page.wait_for_load_state()
 
 
+# GOV.UK Frontend zeroes the body's margin: true once the site stylesheet applies.
+STYLED = "() => getComputedStyle(document.body).marginTop === '0px'"
+
+
 def page_size(page) -> dict:
+    """The styled page's size. In one CI run the years page measured unstyled (a 784 px box: the
+    browser's 8 px body margin), its stylesheet lost under load; so wait for the stylesheet, and
+    load the page once more if it never applies."""
+    try:
+        page.wait_for_function(STYLED, timeout=10_000)
+    except PlaywrightTimeoutError:
+        page.reload()
+        page.wait_for_function(STYLED, timeout=10_000)
     return page.evaluate(
         """() => ({
             scrollWidth: document.documentElement.scrollWidth,
