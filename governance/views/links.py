@@ -25,7 +25,8 @@ class _LinkView(ServiceFormView):
     parent_model = Decision
 
     def parent_choices(self):
-        raise NotImplementedError
+        """The records of ``parent_model`` the user may see: those a link may be added from."""
+        return self.restricted("view", self.parent_model)
 
     def parent_url(self, parent) -> str:
         return parent.get_absolute_url()
@@ -73,7 +74,8 @@ class DecisionLinkCreateView(_LinkView):
 
     def parent_choices(self):
         return (
-            self.restricted("view", Decision)
+            super()
+            .parent_choices()
             .select_related("agenda_item__meeting__board")
             .order_by("-decided_on", "-reference")
         )
@@ -117,7 +119,7 @@ class PaperLinkCreateView(_LinkView):
     submit = "Save link"
 
     def parent_choices(self):
-        return self.restricted("view", Paper).select_related("board").order_by("board__name", "title")
+        return super().parent_choices().select_related("board").order_by("board__name", "title")
 
     def partnership_of(self, paper) -> int:
         return paper.board.partnership_id
