@@ -100,7 +100,7 @@ def packages(b: Borough) -> None:
         for s in offered:
             by_service.setdefault(s, []).append(pid)
     first = reserve_ids("brokerage_package", b.size.packages)
-    packages, costs, splits, shares = [], [], [], []
+    packages, costs, splits, shares, decisions = [], [], [], [], []
     b.packages = []
     for n in range(b.size.packages):
         client = b.clients[n] if n < len(b.clients) else rng.choice(b.clients)
@@ -159,6 +159,9 @@ def packages(b: Borough) -> None:
         # Funding splits: adjacent splits always differ in their shares.
         plan = split_plan(rng, pattern, payer, council, nhs, start, end)
         for s_from, s_to, basis, ref, funders in plan:
+            if basis == "panel_decision":  # cites the panel decision recorded for it (below)
+                ref = f"JFP-{b.code}-{s_from:%y}-{n + 1:05d}"
+                decisions.append((client[0], package_id, ref, s_from, s_to, funders))
             splits.append((package_id, s_from, s_to, basis, ref, funders))
     copy_rows(
         "brokerage_package",
@@ -205,11 +208,67 @@ def packages(b: Borough) -> None:
         checks=["brokerage_fundingshare"],
     )
     verify("brokerage_fundingshare", first_id=split_first)
-    b.counts = {"packages": len(packages), "costs": len(costs), "splits": len(splits), "shares": len(shares)}
+    panel_decisions(b, decisions)
+    b.counts = {
+        "packages": len(packages),
+        "costs": len(costs),
+        "splits": len(splits),
+        "shares": len(shares),
+        "panel_decisions": len(decisions),
+    }
+
+
+def panel_decisions(b: Borough, decisions: list) -> None:
+    """The joint funding panel's decisions that the panel-decision splits cite (a split on that basis
+    must cite a decision recorded for the same client, as ``cited_panel_decision`` checks for a
+    service's write): one per split, with its shares, met before the split starts and applied to
+    the package, references unique in the partnership."""
+    rng = b.rng("panel")
+    first = reserve_ids("brokerage_paneldecision", len(decisions))
+    rows, share_rows = [], []
+    for i, (client_id, package_id, ref, s_from, s_to, funders) in enumerate(decisions):
+        met = s_from - timedelta(days=rng.randint(3, 28))
+        rows.append(
+            (
+                first + i,
+                client_id,
+                ref,
+                met,
+                s_from,
+                s_to,
+                met + timedelta(days=365),
+                "panel_decision",
+                "",
+                package_id,
+                at(met + timedelta(days=2)),
+                at(met),
+            )
+        )
+        share_rows.extend((first + i, org, pct) for org, pct in funders)
+    copy_rows(
+        "brokerage_paneldecision",
+        [
+            "id",
+            "client_id",
+            "reference",
+            "meeting_date",
+            "effective_from",
+            "effective_to",
+            "review_date",
+            "basis",
+            "notes",
+            "package_id",
+            "applied_at",
+            "created_at",
+        ],
+        rows,
+    )
+    copy_rows("brokerage_paneldecisionshare", ["decision_id", "organisation_id", "percent"], share_rows)
 
 
 def split_plan(rng, pattern, payer, council, nhs, start, end):
-    """[(from, to, basis, decision reference, [(funder, percent)])] for one package."""
+    """[(from, to, basis, decision reference, [(funder, percent)])] for one package. A panel-decision
+    split's reference is left blank here: ``packages`` records the decision it cites."""
     hundred, zero = Decimal("100"), Decimal("0")
     other = nhs if payer == council else council
     length = ((end or start + timedelta(days=10_000)) - start).days
@@ -217,8 +276,8 @@ def split_plan(rng, pattern, payer, council, nhs, start, end):
         return [(start, end, "s117", "", [(council, Decimal("50")), (nhs, Decimal("50"))])]
     if pattern == "panel":
         mine = Decimal(rng.choice([30, 40, 60, 70]))
-        ref = f"JFP-{start:%y}-{rng.randint(1, 999):03d}"
-        return [(start, end, "panel_decision", ref, [(payer, mine), (other, hundred - mine)])]
+        rng.randint(1, 999)  # once the reference's number: still drawn, so the data after it stays as it was
+        return [(start, end, "panel_decision", "", [(payer, mine), (other, hundred - mine)])]
     if pattern == "chc" and payer == council and length > 60:
         cut = start + timedelta(days=42)
         return [
@@ -238,7 +297,7 @@ def split_plan(rng, pattern, payer, council, nhs, start, end):
                 start + timedelta(days=30),
                 end,
                 "panel_decision",
-                "JFP-GAP",
+                "",
                 [(council, Decimal("50")), (nhs, Decimal("50"))],
             ),
         ]

@@ -24,9 +24,11 @@ from brokerage.models import (
     InvoiceLine,
     Package,
     PackageCost,
+    PanelDecision,
     RechargeRun,
 )
 from brokerage.services import Share
+from brokerage.services.base import cited_panel_decision
 from commissioning.models import Partnership, User
 from governance.models import Decision, Meeting
 from tests.brokerage.factories import PanelDecisionFactory, RechargeRunFactory
@@ -93,6 +95,24 @@ def test_tiny_size_is_valid_and_complete():
             assert a.weekly_cost != b.weekly_cost  # neighbours differ (reference.py's condition)
     for split in FundingSplit.objects.prefetch_related("shares"):
         assert sum(s.percent for s in split.shares.all()) == Decimal("100")
+    # A panel-decision split cites a decision recorded for its client, deciding the same shares
+    # and dates, applied to its package; references are unique in the partnership.
+    panel = FundingSplit.objects.filter(basis="panel_decision").select_related("package")
+    assert panel.exists()
+    decisions = {d.reference: d for d in PanelDecision.objects.prefetch_related("shares")}
+    assert len(decisions) == PanelDecision.objects.count() == panel.count()
+    for split in panel.prefetch_related("shares"):
+        decision = decisions[split.decision_reference]
+        assert cited_panel_decision(split.package.client, split.basis, split.decision_reference) == decision
+        assert (decision.package_id, decision.effective_from, decision.effective_to) == (
+            split.package_id,
+            split.effective_from,
+            split.effective_to,
+        )
+        assert decision.meeting_date < decision.effective_from and decision.applied_at is not None
+        assert {(s.organisation_id, s.percent) for s in decision.shares.all()} == {
+            (s.organisation_id, s.percent) for s in split.shares.all()
+        }
     # Issued invoices for every month before the period, numbered gaplessly per issuer and year.
     issued = Invoice.objects.filter(partnership=partnership).issued()
     assert issued.exists() and not Invoice.objects.drafts().exists()
