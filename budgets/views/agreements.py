@@ -13,7 +13,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from budgets import selectors, services
-from budgets.forms import AgreementForm
+from budgets.agreement_forms import AgreementForm
 from budgets.models import (
     ContributionPlan,
     FundingStream,

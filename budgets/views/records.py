@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.views import View
 
 from budgets import services
-from budgets.forms import ReviewForm, VariationForm
+from budgets.agreement_forms import ReviewForm, VariationForm
 from budgets.models import Review, Section75Agreement, Variation, year_label
 from budgets.views.agreements import pdf_response
 from commissioning.generic import GateMixin, ServiceFormView

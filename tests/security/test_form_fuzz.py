@@ -353,6 +353,7 @@ FORM_MODULES = (
     "commissioning.views.audit",
     "commissioning.views.mfa",
     "budgets.forms",
+    "budgets.agreement_forms",
     "budgets.link_forms",
     "brokerage.forms",
     "brokerage.finance.forms",
