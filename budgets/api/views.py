@@ -3,7 +3,6 @@ validates with a serializer and calls the same service as the pages."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -446,13 +445,7 @@ class ContributionPlanViewSet(_VersionedViewSet):
 
     def create_object(self, serializer):
         fields, _version = self.split_version(serializer)
-        if ContributionPlan.objects.filter(
-            schedule=fields["schedule"], year=fields["year"], partner=fields["partner"]
-        ).exists():
-            raise ValidationError(
-                {"partner": ["This partner already has a contribution plan for this schedule and year."]}
-            )
-        return services.contribution_plan_save(by=self.request.user, **fields)
+        return services.contribution_plan_save(by=self.request.user, new=True, **fields)
 
     def update_object(self, serializer):
         fields, version = self.split_version(serializer)

@@ -7,7 +7,14 @@ Each function takes already-permitted objects (fetched through ``restrict``) or 
 the gate itself, and runs a fixed number of queries whatever the number of lines or positions.
 """
 
-from budgets.selectors.contributions import InstalmentRow, PlanRow, contribution_amounts, plan_rows
+from budgets.selectors.contributions import (
+    InstalmentRow,
+    PlanChange,
+    PlanRow,
+    contribution_amounts,
+    plan_change,
+    plan_rows,
+)
 from budgets.selectors.dashboard import OverspendRow, overspend_panel, overspending_schedules
 from budgets.selectors.decisions import DecisionRef, LineChange, decision_refs, virement_line_changes
 from budgets.selectors.fed import FedLine, fed_lines
@@ -40,7 +47,9 @@ from budgets.selectors.timeline import TimelineEntry, agreement_timeline
 
 __all__ = [
     "InstalmentRow",
+    "PlanChange",
     "PlanRow",
+    "plan_change",
     "contribution_amounts",
     "plan_rows",
     "DecisionRef",

@@ -151,3 +151,48 @@ def plan_rows(schedules: Sequence[Schedule], year: int) -> list[PlanRow]:
                 )
             )
     return out
+
+
+@dataclass
+class PlanChange:
+    """What recording ``frequency`` for a partner's plan would do to its instalments: the plan as it
+    stands (``current``, quarterly when none is recorded) and the instalments it would then have."""
+
+    current: PlanRow
+    frequency: str
+    proposed: list[contributions.Instalment]
+
+    @property
+    def changes_frequency(self) -> bool:
+        return self.frequency != self.current.frequency
+
+    @property
+    def raised(self) -> list[InstalmentRow]:
+        return [i for i in self.current.instalments if i.raised]
+
+    @property
+    def alters_raised(self) -> bool:
+        """Would the change alter instalments already invoiced? (Refused: rule 2.)"""
+        return self.changes_frequency and bool(self.raised)
+
+    @property
+    def changes_unraised(self) -> bool:
+        """Would the change alter the invoices still to raise? (The page asks to confirm it.)"""
+        return self.changes_frequency and any(i.amount > 0 for i in self.proposed)
+
+    @property
+    def frequency_label(self) -> str:
+        return Frequency(self.frequency).label
+
+
+def plan_change(schedule: Schedule, year: int, partner: Organisation, frequency: str) -> PlanChange | None:
+    """The plan of ``partner`` for ``schedule`` and ``year`` as it stands and as it would be paid at
+    ``frequency`` (None when the partner does not contribute to the schedule by invoice). The
+    schedule must come with its partners (``selectors.with_related``). Three queries."""
+    row = next((r for r in plan_rows([schedule], year) if r.partner.pk == partner.pk), None)
+    if row is None or frequency not in Frequency.values:
+        return None
+    # Instalments raised stand only under the frequency they were raised at (another is refused).
+    raised = {i.number: i.amount for i in row.instalments if i.raised} if frequency == row.frequency else {}
+    proposed = contributions.instalments(total=row.amount, year=year, frequency=frequency, raised=raised)
+    return PlanChange(current=row, frequency=frequency, proposed=proposed)

@@ -34,6 +34,7 @@ from commissioning.models import Organisation, User
 
 logger = logging.getLogger(__name__)
 CONTRIBUTION = "contribution"  # brokerage's InvoiceKind.CONTRIBUTION
+FREQUENCY_LOCKED = "Instalments of this year have been raised: the frequency can no longer change."
 
 
 @transaction.atomic
@@ -45,9 +46,11 @@ def contribution_plan_save(
     frequency: str,
     by: User,
     version: int | None = None,
+    new: bool = False,
 ) -> ContributionPlan:
     """Record (or change) how ``partner`` pays its contribution to ``schedule`` for ``year``. The
-    frequency cannot change once an instalment of the year has been raised."""
+    frequency cannot change once an instalment of the year has been raised. ``new``: a plan is being
+    created, so one already recorded for the partner, schedule and year is refused."""
     errors: dict[str, list[str]] = {}
     if frequency not in Frequency.values:
         errors["frequency"] = ["Choose quarterly or monthly."]
@@ -69,16 +72,14 @@ def contribution_plan_save(
     )
     if plan is None:
         plan = ContributionPlan(schedule=schedule, year=year, partner=partner, created_by=by)
+    elif new:
+        raise ValidationError(
+            {"partner": ["This partner already has a contribution plan for this schedule and year."]}
+        )
     else:
         refuse_stale(version, plan.version, "contribution plan")
         if plan.frequency != frequency and plan.instalments.filter(invoice__isnull=False).exists():
-            raise ValidationError(
-                {
-                    "frequency": [
-                        "Instalments of this year have been raised: the frequency can no longer change."
-                    ]
-                }
-            )
+            raise ValidationError({"frequency": [FREQUENCY_LOCKED]})
         plan.version += 1
     plan.frequency = frequency
     save_recorded(plan, by=by)

@@ -132,6 +132,7 @@ class AgreementDetailView(ObjectView):
                 "can_add_stream": self.user_can("add", FundingStream),
                 "contributions": selectors.plan_rows(schedules, year),
                 "can_raise_contributions": self.user_can("add", ContributionPlan),
+                "can_change_plans": self.user_can("change", ContributionPlan),
             }
         )
         return context

@@ -349,6 +349,35 @@ def cases() -> list[Case]:
             ok=302,
             data={},
         ),
+        # A partner's contribution plan: planned and changed by those who may, on a page.
+        web(
+            "budgets:contribution-plan-create",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, a, "contributionplan"), perm(B, v, "schedule")],
+            scope="home",
+        ),
+        web(
+            "budgets:contribution-plan-create",
+            "POST",
+            kwargs={"pk": "schedule"},
+            needs=[perm(B, a, "contributionplan"), perm(B, v, "schedule")],
+            scope="home",
+            data={"frequency": "yearly"},  # refused by the form: 200 with errors, no write
+        ),
+        web(
+            "budgets:contribution-plan-edit",
+            kwargs={"pk": "contribution_plan"},
+            needs=[perm(B, ch, "contributionplan"), perm(B, v, "schedule")],
+            scope="home",
+        ),
+        web(
+            "budgets:contribution-plan-edit",
+            "POST",
+            kwargs={"pk": "contribution_plan"},
+            needs=[perm(B, ch, "contributionplan"), perm(B, v, "schedule")],
+            scope="home",
+            data={"frequency": "yearly"},  # refused by the form: 200 with errors, no write
+        ),
         web(
             "budgets:statement",
             kwargs={"pk": "agreement"},

@@ -865,6 +865,8 @@ WEB_NOT_LISTS: dict[str, str] = {
     "budgets:contract-schedule": FORM,
     "budgets:contributions-raise": "a confirmation page (are you sure?)",
     "budgets:line-feed": FORM,
+    "budgets:contribution-plan-create": FORM,
+    "budgets:contribution-plan-edit": FORM,
     "budgets:line-packages": "a fed figure's packages: constant in them (tests/budgets/test_fed_lines.py)",
     "budgets:statement": "one agreement's statement (tests/budgets/test_statement.py)",
     "budgets:statement-csv": "one agreement's statement as CSV (tests/budgets/test_statement.py)",

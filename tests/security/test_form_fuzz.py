@@ -120,6 +120,18 @@ FORMS = [
         classes=("LineFeedForm",),
     ),
     Form(
+        "budgets:contribution-plan-create",
+        "commissioner",
+        kwargs=pk("schedule"),
+        classes=("ContributionPlanForm",),
+    ),
+    Form(
+        "budgets:contribution-plan-edit",
+        "finance_officer",
+        kwargs=pk("contribution_plan"),
+        classes=("ContributionPlanForm",),
+    ),
+    Form(
         "budgets:virement-apply",
         "commissioner",
         kwargs=pk("virement"),
@@ -355,6 +367,7 @@ FORM_MODULES = (
     "budgets.forms",
     "budgets.agreement_forms",
     "budgets.link_forms",
+    "budgets.plan_forms",
     "brokerage.forms",
     "brokerage.finance.forms",
     "governance.forms",
