@@ -240,6 +240,17 @@ class CostChangeForm(GovukFormMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class OfferDeclineForm(GovukFormMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why is the offer declined?",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example, another provider can start sooner. The referral's timeline keeps it.",
+        error_messages={"required": "Say why the offer is declined."},
+    )
+    back = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
 class PriceDeclineForm(GovukFormMixin, forms.Form):
     reason = forms.CharField(
         label="Why is the price change declined?",

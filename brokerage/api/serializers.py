@@ -198,7 +198,7 @@ class OfferAcceptSerializer(serializers.Serializer):
 
 
 class OfferDeclineSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    reason = serializers.CharField(max_length=300, help_text="Why the offer is declined (required)")
 
 
 class RateCardSerializer(serializers.ModelSerializer):

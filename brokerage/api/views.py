@@ -41,6 +41,7 @@ from ..models import (
     Suspension,
 )
 from ..roles import is_manager
+from ..services.offers import NOT_A_MANAGER as OFFER_NOT_A_MANAGER
 from ..services.prices import NOT_A_MANAGER
 from . import serializers
 
@@ -131,19 +132,40 @@ class OfferViewSet(RestrictedModelViewSet):
             write, lambda offer: self.get_serializer(self.get_queryset().get(pk=offer.pk)).data
         )
 
-    @extend_schema(request=None, responses={200: serializers.OfferSerializer}, summary="Approve an offer")
+    @extend_schema(
+        request=None,
+        responses={
+            200: serializers.OfferSerializer,
+            403: OpenApiResponse(description="Not a brokerage manager, or the person who recorded the offer"),
+        },
+        summary="Approve an offer above the rate card",
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        """A brokerage manager approves an offer above the rate card (who and when are kept)."""
+        """A brokerage manager approves an offer above the rate card, or with no card to compare it
+        with (who and when are kept). Whoever recorded the offer cannot approve it: 403."""
         if not is_manager(request.user):  # the role, before the offer is looked up
-            raise PermissionDenied("Only a brokerage manager can approve offers above the rate card.")
+            raise PermissionDenied(OFFER_NOT_A_MANAGER)
         offer = self.get_object()
         return self._respond(lambda: services.offer_approve(offer=offer, by=request.user))
 
-    @extend_schema(request=serializers.OfferDeclineSerializer, responses={200: serializers.OfferSerializer})
+    @extend_schema(
+        request=serializers.OfferDeclineSerializer,
+        responses={
+            200: serializers.OfferSerializer,
+            403: OpenApiResponse(description="The person who recorded an offer awaiting approval"),
+        },
+        summary="Decline an offer",
+    )
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
+        """`{reason}` (required): the referral's timeline keeps it. An offer awaiting a manager's
+        approval is not declined by whoever recorded it: 403."""
         offer = self.get_object()
+        card = offer.rate_card_rate
+        refusal = services.offer_decision_refusal(offer=offer, by=request.user, rate_card=card)
+        if refusal is not None:  # whoever recorded it, before the body is read (the service checks again)
+            raise PermissionDenied(refusal.args[0])
         data = serializers.OfferDeclineSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._respond(

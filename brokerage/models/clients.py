@@ -320,5 +320,17 @@ class Offer(models.Model):
         return rates.needs_approval(self.unit_rate, self.get_rate_card_rate())
 
     @property
+    def rate_card_weekly(self) -> Decimal | None:
+        """The rate card for the offer's units a week (card x units per week), None if no card."""
+        card = self.get_rate_card_rate()
+        return None if card is None else rates.weekly_cost(card, self.units_per_week)
+
+    @property
+    def weekly_difference(self) -> Decimal | None:
+        """How far the weekly cost is above (positive) or below the card's for the same units."""
+        card = self.rate_card_weekly
+        return None if card is None else self.weekly_cost - card
+
+    @property
     def is_approved(self) -> bool:
         return self.approved_at is not None

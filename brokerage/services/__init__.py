@@ -15,7 +15,14 @@ The finance services (runs, invoices, payments, disputes) are ``brokerage.financ
 from ..roles import APPROVE_PERMISSION
 from .base import HUNDRED, Share
 from .clients import CLIENT_FIELDS, client_create, client_update, rate_card_save
-from .offers import offer_accept, offer_approve, offer_decline, offer_record, offer_update
+from .offers import (
+    offer_accept,
+    offer_approve,
+    offer_decision_refusal,
+    offer_decline,
+    offer_record,
+    offer_update,
+)
 from .packages import (
     PACKAGE_FIELDS,
     funding_split_add,
@@ -61,6 +68,7 @@ __all__ = [
     "funding_split_add",
     "offer_accept",
     "offer_approve",
+    "offer_decision_refusal",
     "offer_decline",
     "offer_record",
     "offer_update",

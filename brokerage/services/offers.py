@@ -41,6 +41,12 @@ from .base import (
 )
 from .prices import opening_price_record
 
+NOT_A_MANAGER = "Only a brokerage manager can approve offers above the rate card."
+OWN_OFFER = (
+    "You recorded this offer: another brokerage manager must approve or decline it "
+    "(nobody decides on a price they recorded)."
+)
+
 # --- Offers -------------------------------------------------------------------------------------
 
 
@@ -134,12 +140,34 @@ def offer_update(*, offer: Offer, by: User, **fields: Any) -> Offer:
     return locked
 
 
+def awaits_approval(offer: Offer, rate_card: Decimal | None) -> bool:
+    """An offer still under consideration, above the rate card (or with none), not yet approved."""
+    return (
+        offer.status == OfferStatus.RECEIVED
+        and offer.approved_at is None
+        and rates.needs_approval(offer.unit_rate, rate_card)
+    )
+
+
+def offer_decision_refusal(*, offer: Offer, by: User, rate_card: Decimal | None) -> PermissionDenied | None:
+    """Separation of duties (issue 18): whoever recorded an offer awaiting approval neither approves
+    nor declines it; another brokerage manager decides. The refusal, or None when ``by`` may decide."""
+    recorder = offer.recorded_by_id
+    if recorder is not None and recorder == by.pk and awaits_approval(offer, rate_card):
+        return PermissionDenied(OWN_OFFER)
+    return None
+
+
 @transaction.atomic
 def offer_approve(*, offer: Offer, by: User) -> Offer:
-    """A brokerage manager approves an offer above the rate card (who and when are kept)."""
+    """A brokerage manager who did not record it approves an offer above the rate card (who and
+    when are kept)."""
     if not is_manager(by):
-        raise PermissionDenied("Only a brokerage manager can approve offers above the rate card.")
+        raise PermissionDenied(NOT_A_MANAGER)
     locked = _lock_offer(offer)
+    refusal = offer_decision_refusal(offer=locked, by=by, rate_card=_offer_rate_card(locked))
+    if refusal is not None:
+        raise refusal
     if locked.status != OfferStatus.RECEIVED:
         raise ValidationError(
             f"This offer is {locked.get_status_display().lower()}: there is nothing to approve."
@@ -163,12 +191,20 @@ def offer_approve(*, offer: Offer, by: User) -> Offer:
 
 
 @transaction.atomic
-def offer_decline(*, offer: Offer, by: User, reason: str = "") -> Offer:
+def offer_decline(*, offer: Offer, by: User, reason: str) -> Offer:
+    """Decline an offer, saying why (the timeline keeps it). An offer awaiting a manager's approval
+    is not declined by whoever recorded it: another person decides."""
     locked = _lock_offer(offer)
+    refusal = offer_decision_refusal(offer=locked, by=by, rate_card=_offer_rate_card(locked))
+    if refusal is not None:
+        raise refusal
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the offer is declined."]})
     if locked.status != OfferStatus.RECEIVED:
         raise ValidationError(f"This offer is already {locked.get_status_display().lower()}.")
     locked.status = OfferStatus.DECLINED
-    locked.decline_reason = (reason or "").strip()[:300]
+    locked.decline_reason = reason[:300]
     with history_context(by):
         locked.save(update_fields=["status", "decline_reason"])
     record_activity(

@@ -6,7 +6,7 @@ answer every profile should get follows from those (``tests/security/matrix.py``
 
 from __future__ import annotations
 
-from tests.security.matrix import MANAGERS, Case, K, api, crud, perm, web
+from tests.security.matrix import MANAGERS, PROFILES, Case, K, api, crud, perm, web
 
 
 def cases() -> list[Case]:
@@ -77,6 +77,13 @@ def cases() -> list[Case]:
             scope="home",
             data={},
         ),
+        # Approving an offer above the rate card: the "Are you sure?" step, then the button.
+        web(
+            "brokerage:offer-approve",
+            kwargs={"pk": "offer"},
+            needs=[perm(K, "approve", "offer")],
+            scope="home",
+        ),
         web(
             "brokerage:offer-approve",
             "POST",
@@ -85,14 +92,43 @@ def cases() -> list[Case]:
             scope="home",
             ok=302,
         ),
+        # Declining needs a reason: the form, and its POST without one answers the form again.
+        web("brokerage:offer-decline", kwargs={"pk": "offer"}, needs=[perm(K, ch, "offer")], scope="home"),
         web(
             "brokerage:offer-decline",
             "POST",
             kwargs={"pk": "offer"},
             needs=[perm(K, ch, "offer")],
             scope="home",
-            ok=302,
+            data={},
         ),
+        # Separation of duties: whoever recorded an offer awaiting approval neither approves nor
+        # declines it (the brokerage manager recorded this one; the administrator may decide it).
+        *[
+            c
+            for route, post_ok in (("offer-approve", 302), ("offer-decline", 200))
+            for c in (
+                web(
+                    f"brokerage:{route}",
+                    kwargs={"pk": "managers_offer"},
+                    needs=[perm(K, "approve" if route == "offer-approve" else ch, "offer")],
+                    scope="home",
+                    only=frozenset(PROFILES) - {"brokerage_manager"},
+                    label="recorder",
+                ),
+                web(
+                    f"brokerage:{route}",
+                    "POST",
+                    kwargs={"pk": "managers_offer"},
+                    needs=[perm(K, "approve" if route == "offer-approve" else ch, "offer")],
+                    scope="home",
+                    ok=post_ok,
+                    data={},
+                    only=frozenset(PROFILES) - {"brokerage_manager"},
+                    label="recorder",
+                ),
+            )
+        ],
         web(
             "brokerage:offer-accept",
             kwargs={"pk": "offer"},
@@ -336,8 +372,21 @@ def cases() -> list[Case]:
             needs=[perm(K, v, "offer"), perm(K, ch, "offer")],
             scope="home",
             data={},
-            ok=200,
         ),
+        *[
+            api(
+                route,
+                "POST",
+                kwargs={"pk": "managers_offer"},
+                needs=[perm(K, v, "offer"), perm(K, action, "offer")],
+                scope="home",
+                data={},
+                ok=ok,
+                only=frozenset(PROFILES) - {"brokerage_manager"},
+                label="recorder",
+            )
+            for route, action, ok in (("offer-approve", "approve", 200), ("offer-decline", ch, 400))
+        ],
         *crud(K, "ratecard", "rate-card", "rate_card", "home"),
         *crud(K, "package", "package", "package", "home", delete_ok=409),
         api(

@@ -134,7 +134,9 @@ def test_a_broker_starts_a_package_above_the_rate_card_and_changes_the_funder_fr
     # The brokerage manager approves it.
     sign_in(page, "mo")
     page.goto(referral.get_absolute_url())
-    page.get_by_role("button", name=re.compile("^Approve")).click()
+    page.get_by_role("link", name=re.compile("^Approve")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Approve this offer?")
+    page.get_by_role("button", name="Approve the offer").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("approved")
     expect(page.get_by_text(re.compile("Approved by Mo Manager"))).to_be_visible()
     check(page, "case-approved")

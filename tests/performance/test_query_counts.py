@@ -403,7 +403,11 @@ def packages(s: Scene, k: int) -> None:
 
 
 def approvals(s: Scene, k: int) -> None:
-    """Packages each with a price change waiting (no rate card), and offers waiting likewise."""
+    """Packages each with a price change waiting (no rate card), and referrals each with two offers
+    waiting: one above the card recorded by the viewer, one with no card recorded by someone else
+    (each row says who recorded it, the card a week and the difference, and offers the actions)."""
+    s.once("approvals_card", lambda: RateCardFactory(partnership=s.partnership, unit_rate=Decimal("20.00")))
+    recorder = s.once("approvals_recorder", UserFactory)
     for _ in range(k):
         package = _package(s)
         brokerage_services.price_change_propose(
@@ -415,7 +419,14 @@ def approvals(s: Scene, k: int) -> None:
             reason="Uplift",
             by=s.user,
         )
-        _referral(s, offers=1)
+        referral = _referral(s, offers=1)
+        OfferFactory(
+            referral=referral,
+            unit="night",
+            unit_rate=Decimal("150.00"),
+            units_per_week=Decimal("7"),
+            recorded_by=recorder,
+        )
 
 
 def market(s: Scene, k: int) -> None:
@@ -886,6 +897,8 @@ WEB_NOT_LISTS: dict[str, str] = {
     "brokerage:offer-rate-card": "the rate card hint of one offer form",
     "brokerage:price-change-approve": "a confirmation page (are you sure?)",
     "brokerage:price-change-decline": FORM,
+    "brokerage:offer-approve": "a confirmation page (are you sure?) about one offer",
+    "brokerage:offer-decline": FORM,
     "brokerage:package-change-funding": FORM,
     "brokerage:package-end": FORM,
     "brokerage:package-suspend": FORM,
@@ -1032,7 +1045,7 @@ def test_discovery_sees_the_routers_list_actions():
     api, web = discovered_routes()
     assert {"api:contract-list", "package-list", "invoice-list", "governance-api:decision-list"} <= api
     assert {"contracts:list", "brokerage:packages", "finance:invoices", "governance:decisions"} <= web
-    assert "api:contract-detail" not in api and "brokerage:offer-approve" not in web
+    assert "api:contract-detail" not in api and "brokerage:referral-claim" not in web
 
 
 # --- Measuring -----------------------------------------------------------------------------------

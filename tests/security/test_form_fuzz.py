@@ -166,15 +166,8 @@ FORMS = [
         classes=("CancelForm",),
     ),
     Form("brokerage:offer-create", "broker", kwargs=pk("referral"), classes=("OfferForm",)),
-    Form(
-        "brokerage:offer-approve",
-        "brokerage_manager",
-        kwargs=pk("offer"),
-        page=page("brokerage:referral", "referral"),
-    ),
-    Form(
-        "brokerage:offer-decline", "broker", kwargs=pk("offer"), page=page("brokerage:referral", "referral")
-    ),
+    Form("brokerage:offer-approve", "brokerage_manager", kwargs=pk("offer")),
+    Form("brokerage:offer-decline", "broker", kwargs=pk("offer"), classes=("OfferDeclineForm",)),
     Form("brokerage:offer-accept", "broker", kwargs=pk("offer"), classes=("AcceptForm",)),
     Form("brokerage:package-change-cost", "broker", kwargs=pk("package"), classes=("CostChangeForm",)),
     Form("brokerage:price-change-approve", "brokerage_manager", kwargs=pk("price_change")),

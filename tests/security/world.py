@@ -216,6 +216,14 @@ def _pending_price(w: dict, broker) -> None:
     w["package"].refresh_from_db()
 
 
+def _managers_offer(w: dict, manager) -> None:
+    """An offer above the rate card recorded by the brokerage manager: awaiting another manager's
+    approval, which its recorder neither gives nor refuses (separation of duties)."""
+    from tests.brokerage.factories import OfferFactory
+
+    w["managers_offer"] = OfferFactory(referral=w["referral"], unit_rate=D("31.00"), recorded_by=manager)
+
+
 def _finance(w: dict, home, finance) -> None:
     """May issued (one line credited, one in dispute), June a draft."""
     from brokerage.finance import services as finance_services
@@ -422,6 +430,7 @@ def build_world(tmp) -> dict:
     _brokerage(w, home, by)
     _brokerage(w, away, by, prefix="away_")
     _pending_price(w, users["broker"])
+    _managers_offer(w, users["brokerage_manager"])
     _finance(w, home, users["finance_officer"])
     _governance(w, home, away, by, users)
     _agreement_records(w, by)
