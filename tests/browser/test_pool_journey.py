@@ -1,6 +1,7 @@
-"""The pool manager raises this quarter's contribution invoices from the agreement page (behind the
-"Are you sure?" step) and produces the pooled fund statement's PDF, which the worker renders (here
-at once); axe-core finds no WCAG 2.x A/AA violation and the console stays clean."""
+"""The pool manager changes the CCG's contribution plan to monthly (behind its confirmation step),
+raises this quarter's contribution invoices from the agreement page (behind the "Are you sure?"
+step), is refused a change of frequency once they are raised, and produces the pooled fund
+statement's PDF, which the worker renders (here at once); axe-core finds no WCAG 2.x A/AA violation and the console stays clean."""
 
 from __future__ import annotations
 
@@ -65,10 +66,29 @@ def test_the_pool_manager_raises_the_quarter_s_contributions_and_produces_the_st
     expect(ipb).to_contain_text("quarterly in advance")
     expect(ipb).to_contain_text("Not raised yet")
 
+    # The CCG asks to pay the IPB contribution monthly: the plan changes before anything is raised.
+    ccg = "NHS South East London CCG (Bromley)"
+    page.get_by_role("link", name=f"Change how {ccg} is invoiced for schedule 2").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{ccg}'s contribution, {year_label(year)}")
+    expect(page.locator("#plan-current")).to_contain_text("Quarterly in advance")
+    page.get_by_label("Monthly in advance").check()
+    page.get_by_role("button", name="Save the plan").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the change to the instalments")
+    expect(page.locator("#plan-check")).to_contain_text("Monthly in advance, 12 instalments")
+    expect(page.locator("#plan-proposed tbody tr")).to_have_count(12)
+    assert_accessible(page, "the confirmation of a contribution plan's change")
+    screenshot(page, "pool-00-confirm-plan")
+    page.get_by_role("button", name="Confirm and save the plan").click()
+    expect(
+        page.get_by_text(f"{ccg} pays its {year_label(year)} contribution to schedule 2 monthly")
+    ).to_be_visible()
+    expect(ipb).to_contain_text("monthly in advance")
+    month = (today.month - 4) % 12 + 1
+
     page.get_by_role("button", name="Raise this quarter's contribution invoices").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Raise this quarter's contribution invoices")
     expect(page.locator(".govuk-summary-list")).to_contain_text(
-        f"SELCCG-BR to schedule 2, instalment {quarter} of 4"
+        f"SELCCG-BR to schedule 2, instalment {month} of 12"
     )
     assert_accessible(page, "the confirmation of raising the contribution invoices")
     screenshot(page, "pool-01-confirm-raise")
@@ -77,10 +97,24 @@ def test_the_pool_manager_raises_the_quarter_s_contributions_and_produces_the_st
 
     expect(page.get_by_text("contribution invoices as drafts")).to_be_visible()
     raised = Invoice.objects.filter(kind="contribution")
-    assert raised.count() == quarter + (today.month - 4) % 12 + 1  # IPB quarterly, BCF monthly
+    # Both monthly now, each month of the quarter to date (in advance: the quarter's last month too).
+    quarter_end = contributions.quarter_bounds(year, quarter)[1]
+    months = (quarter_end.month - 4) % 12 + 1
+    assert raised.count() == 2 * months
     expect(ipb).to_contain_text("Draft contribution invoice to SELCCG-BR")
     assert_accessible(page, "the agreement page with the raised contributions")
     screenshot(page, "pool-02-agreement-contributions")
+
+    # Once an instalment is raised, going back to quarterly is refused on the field.
+    page.get_by_role("link", name=f"Change how {ccg} is invoiced for schedule 2").click()
+    page.get_by_label("Quarterly in advance").check()
+    page.get_by_role("button", name="Save the plan").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Instalments of this year have been raised: the frequency can no longer change."
+    )
+    assert_accessible(page, "the contribution plan refused")
+    screenshot(page, "pool-02b-plan-refused")
+    page.get_by_role("link", name="Cancel").click()
 
     page.get_by_role("link", name="Pooled fund statement").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Pooled fund statement, {year_label(year)}")
