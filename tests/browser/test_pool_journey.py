@@ -1,7 +1,8 @@
 """The pool manager changes the CCG's contribution plan to monthly (behind its confirmation step),
 raises this quarter's contribution invoices from the agreement page (behind the "Are you sure?"
 step), is refused a change of frequency once they are raised, and produces the pooled fund
-statement's PDF, which the worker renders (here at once); axe-core finds no WCAG 2.x A/AA violation and the console stays clean."""
+statement's PDF, which the worker renders (here at once); axe-core finds no WCAG 2.x A/AA
+violation and the console stays clean."""
 
 from __future__ import annotations
 
