@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q
 
 from commissioning.choices import OrganisationKind, ServiceType
-from commissioning.filtersets import CodeFilter, StrictFilterSet, YearFilter
+from commissioning.filtersets import CodeFilter, GovukDateFilter, StrictFilterSet, YearFilter
 from commissioning.models import Organisation, Partnership, Provider, User
 
 from .models import (
@@ -140,7 +140,7 @@ class PackageFilterSet(StrictFilterSet):
         noun="council or NHS commissioner",
         select=True,
     )
-    live_on = django_filters.DateFilter(method="filter_live_on", label="Live on (date)")
+    live_on = GovukDateFilter(method="filter_live_on", label="Live on")
 
     class Meta:
         model = Package
@@ -166,7 +166,7 @@ def _live_on(queryset, name, value):
 
 class PackageCostFilterSet(StrictFilterSet):
     package = django_filters.NumberFilter(field_name="package_id")
-    live_on = django_filters.DateFilter(method=_live_on, label="In force on (date)")
+    live_on = GovukDateFilter(method=_live_on, label="In force on")
 
     class Meta:
         model = PackageCost
@@ -185,7 +185,7 @@ class PriceChangeFilterSet(StrictFilterSet):
 class FundingSplitFilterSet(StrictFilterSet):
     package = django_filters.NumberFilter(field_name="package_id")
     basis = django_filters.MultipleChoiceFilter(choices=FundingBasis.choices)
-    live_on = django_filters.DateFilter(method=_live_on, label="In force on (date)")
+    live_on = GovukDateFilter(method=_live_on, label="In force on")
 
     class Meta:
         model = FundingSplit
@@ -197,8 +197,8 @@ class PanelDecisionFilterSet(StrictFilterSet):
     package = django_filters.NumberFilter(field_name="package_id")
     reference = django_filters.CharFilter(lookup_expr="iexact")
     basis = django_filters.ChoiceFilter(choices=FundingBasis.choices)
-    meeting_from = django_filters.DateFilter(field_name="meeting_date", lookup_expr="gte")
-    meeting_to = django_filters.DateFilter(field_name="meeting_date", lookup_expr="lte")
+    meeting_from = GovukDateFilter(field_name="meeting_date", lookup_expr="gte", label="Met on or after")
+    meeting_to = GovukDateFilter(field_name="meeting_date", lookup_expr="lte", label="Met on or before")
     applied = django_filters.BooleanFilter(field_name="applied_at", lookup_expr="isnull", exclude=True)
     due = django_filters.BooleanFilter(method="filter_due", label="Due for review")
 

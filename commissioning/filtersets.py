@@ -22,6 +22,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from commissioning import choices
+from commissioning.forms import GovukDateFilterField, GovukDateInput
 from commissioning.models import Contract, Organisation, Partnership, Provider
 
 TRUE = {"true", "1", "yes", "on", "2"}  # "2"/"3": Django's NullBooleanSelect
@@ -129,6 +130,19 @@ class YearFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class GovukDateFilter(django_filters.DateFilter):
+    """A date: on a list page the GOV.UK date input (``<name>_day``, ``_month``, ``_year``), in the
+    API (and in a link) one ISO parameter, ``<name>=2026-03-31``; an impossible date is an error
+    naming the filter. The API's strict query check (``commissioning.api.strict``) accepts only the
+    ISO parameter."""
+
+    field_class = GovukDateFilterField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", GovukDateInput(iso_fallback=True))
+        super().__init__(*args, **kwargs)
+
+
 class StrictFilterSet(django_filters.FilterSet):
     """The base of every FilterSet (see the module's docstring)."""
 
@@ -174,8 +188,8 @@ class ContractFilterSet(StrictFilterSet):
         method="filter_ending",
         label="Ending",
     )
-    end_after = django_filters.DateFilter(field_name="end", lookup_expr="gte")
-    end_before = django_filters.DateFilter(field_name="end", lookup_expr="lte")
+    end_after = GovukDateFilter(field_name="end", lookup_expr="gte", label="Ending on or after")
+    end_before = GovukDateFilter(field_name="end", lookup_expr="lte", label="Ending on or before")
 
     class Meta:
         model = Contract

@@ -7,6 +7,7 @@ with ``add_service_errors``. Every message names its field, as the GOV.UK patter
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -23,20 +24,43 @@ from commissioning.money import MONEY_MAX
 
 # --- GOV.UK form pieces -------------------------------------------------------------------------
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
 
 class GovukDateInput(forms.MultiWidget):
     """The GOV.UK date input: day, month and year boxes inside a fieldset (see includes/field.html).
 
-    Posted as ``<name>_day``, ``<name>_month`` and ``<name>_year``."""
+    Posted as ``<name>_day``, ``<name>_month`` and ``<name>_year``. With ``iso_fallback`` (the list
+    filters, whose FilterSet also serves the API) a request naming none of the three parts but
+    ``<name>`` itself gives that one ISO text (``2026-03-31``) to the field instead."""
 
     parts = (("day", "Day", 2), ("month", "Month", 2), ("year", "Year", 4))
+    iso_fallback = False
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs=None, *, iso_fallback: bool | None = None):
         super().__init__({key: forms.TextInput() for key, _label, _width in self.parts}, attrs)
+        if iso_fallback is not None:
+            self.iso_fallback = iso_fallback
+
+    def value_from_datadict(self, data, files, name):
+        if (
+            self.iso_fallback
+            and name in data
+            and not any(f"{name}_{key}" in data for key, _l, _w in self.parts)
+        ):
+            return data.get(name)
+        return super().value_from_datadict(data, files, name)
+
+    def value_omitted_from_data(self, data, files, name):
+        omitted = super().value_omitted_from_data(data, files, name)
+        return omitted and not (self.iso_fallback and name in data)
 
     def decompress(self, value):
         if isinstance(value, date):
             return [value.day, value.month, value.year]
+        if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+            year, month, day = value.strip().split("-")
+            return [day, month, year]
         return [None, None, None]
 
     def id_for_label(self, id_):
@@ -87,6 +111,31 @@ class GovukDateField(forms.Field):
             return date(int(year), int(month), int(day))
         except ValueError:
             raise ValidationError(f"{self.label} must be a real date", code="invalid") from None
+
+
+class GovukDateFilterField(GovukDateField):
+    """A list filter's date: typed on the page as day, month and year (``GovukDateInput``), given to
+    the API as ISO text (``2026-03-31``, api.md), the one FilterSet serving both. Empty is no filter."""
+
+    def __init__(self, *, label: str, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", GovukDateInput(iso_fallback=True))
+        super().__init__(label=label, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if not _ISO_DATE.match(text):
+                raise ValidationError(
+                    f"{self.label} must be a date written YYYY-MM-DD, like 2026-03-31", code="invalid"
+                )
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                raise ValidationError(f"{self.label} must be a real date", code="invalid") from None
+        return super().to_python(value)
 
 
 class MoneyField(forms.DecimalField):

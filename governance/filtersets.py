@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from commissioning import registry
-from commissioning.filtersets import CodeFilter, StrictFilterSet
+from commissioning.filtersets import CodeFilter, GovukDateFilter, StrictFilterSet
 from governance.models import Action, Board, Decision, Meeting, Outcome, Paper
 
 
@@ -85,8 +85,8 @@ class DecisionFilters(StrictFilterSet):
     board = CodeFilter(
         field_name="agenda_item__meeting__board", queryset=_visible_boards, noun="board", label="Board (code)"
     )
-    decided_from = django_filters.DateFilter(field_name="decided_on", lookup_expr="gte", label="Decided from")
-    decided_to = django_filters.DateFilter(field_name="decided_on", lookup_expr="lte", label="Decided to")
+    decided_from = GovukDateFilter(field_name="decided_on", lookup_expr="gte", label="Decided from")
+    decided_to = GovukDateFilter(field_name="decided_on", lookup_expr="lte", label="Decided to")
     outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices)
     key_decision = django_filters.BooleanFilter()
     linked_type = django_filters.CharFilter(
@@ -152,8 +152,8 @@ DecisionFilterSet = _decision_filterset()
 
 class MeetingFilterSet(StrictFilterSet):
     board = CodeFilter(field_name="board", queryset=_visible_boards, noun="board", label="Board (code)")
-    starts_from = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__gte")
-    starts_to = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__lte")
+    starts_from = GovukDateFilter(field_name="starts_at", lookup_expr="date__gte", label="Starts on or after")
+    starts_to = GovukDateFilter(field_name="starts_at", lookup_expr="date__lte", label="Starts on or before")
 
     class Meta:
         model = Meeting

@@ -26,7 +26,8 @@ TOO_DEEP = "The JSON body is nested too deeply to read."
 
 def filter_param_names(filterset_class) -> set[str]:
     """The query parameters a FilterSet reads: each filter's name, or its parts' names for filters
-    of several inputs (``decided_after``/``decided_before``)."""
+    of several inputs (``decided_after``/``decided_before``). A date typed on the pages as day, month
+    and year (``GovukDateFilter``) is one ISO parameter here."""
     names: set[str] = set()
     for name, filter_ in filterset_class.base_filters.items():
         # Not ``filter_.field``: building it caches the form field (and its choices) on the class's
@@ -34,7 +35,7 @@ def filter_param_names(filterset_class) -> set[str]:
         widget = filter_.extra.get("widget") or filter_.field_class.widget
         if isinstance(widget, type):
             widget = widget()
-        if isinstance(widget, MultiWidget):
+        if isinstance(widget, MultiWidget) and not getattr(widget, "iso_fallback", False):
             names.update(f"{name}{suffix}" for suffix in widget.widgets_names)
         else:
             names.add(name)

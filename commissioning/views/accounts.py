@@ -23,6 +23,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from commissioning import mfa
+from commissioning.forms import GovukDateField
 from commissioning.generic import ServiceActionView
 from commissioning.models import ApiToken
 from commissioning.services import api_token_create, api_token_revoke
@@ -70,14 +71,12 @@ class ApiTokenForm(forms.Form):
         error_messages={"required": "Enter what the key is for."},
         widget=forms.TextInput(attrs={"class": f"{INPUT} govuk-input--width-20", "autocomplete": "off"}),
     )
-    expires_on = forms.DateField(
+    expires_on = GovukDateField(
         label="Expires on",
         required=False,
         help_text=(
-            "The key stops working at the end of this day. Leave empty for a key that lasts until revoked."
-        ),
-        widget=forms.DateInput(
-            attrs={"class": f"{INPUT} govuk-input--width-10", "type": "date"}, format="%Y-%m-%d"
+            "The key stops working at the end of this day. Leave empty for a key that lasts until "
+            "revoked. For example, 31 3 2027"
         ),
     )
 

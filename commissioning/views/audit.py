@@ -24,11 +24,11 @@ from pghistory.models import Events
 from commissioning import audit_selectors as selectors
 from commissioning import exports
 from commissioning.audit import client_ip
+from commissioning.forms import GovukDateFilterField
 from commissioning.generic import GateMixin
 from commissioning.models import AccessLog, AuditTrail
 
 PAGE_SIZE = 50
-DATE_ATTRS = {"class": "govuk-input govuk-input--width-10", "type": "date"}
 TEXT_ATTRS = {"class": "govuk-input govuk-input--width-20"}
 SELECT_ATTRS = {"class": "govuk-select"}
 
@@ -37,12 +37,9 @@ SELECT_ATTRS = {"class": "govuk-select"}
 
 
 class _AuditFilterForm(forms.Form):
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d")
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d")
-    )
+    # Day, month and year boxes (the GOV.UK date input); a link may still give ``date_from=2026-03-31``.
+    date_from = GovukDateFilterField(label="From date")
+    date_to = GovukDateFilterField(label="To date")
     user = forms.CharField(
         label="User",
         required=False,

@@ -396,7 +396,15 @@ def test_a_key_with_an_expiry_date_expires_at_the_end_of_that_day(client, commis
     client.force_login(commissioner)
     day = timezone.localdate() + timedelta(days=30)
 
-    response = client.post(reverse("accounts:token-create"), {"name": "Pilot", "expires_on": day.isoformat()})
+    response = client.post(
+        reverse("accounts:token-create"),
+        {
+            "name": "Pilot",
+            "expires_on_day": day.day,
+            "expires_on_month": day.month,
+            "expires_on_year": day.year,
+        },
+    )
 
     assert response.status_code == 201
     token = ApiToken.objects.get(user=commissioner)
@@ -416,12 +424,32 @@ def test_a_key_without_a_name_is_refused(client, commissioner):
     assert not ApiToken.objects.exists()
 
 
+def test_an_impossible_expiry_date_is_refused_naming_the_field(client, commissioner):
+    client.force_login(commissioner)
+
+    response = client.post(
+        reverse("accounts:token-create"),
+        {"name": "Pilot", "expires_on_day": "31", "expires_on_month": "2", "expires_on_year": "2030"},
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Expires on must be a real date" in html and 'name="expires_on_day"' in html
+    assert not ApiToken.objects.exists()
+
+
 def test_a_key_cannot_expire_in_the_past(client, commissioner):
     client.force_login(commissioner)
     yesterday = timezone.localdate() - timedelta(days=1)
 
     response = client.post(
-        reverse("accounts:token-create"), {"name": "Pilot", "expires_on": yesterday.isoformat()}
+        reverse("accounts:token-create"),
+        {
+            "name": "Pilot",
+            "expires_on_day": yesterday.day,
+            "expires_on_month": yesterday.month,
+            "expires_on_year": yesterday.year,
+        },
     )
 
     assert response.status_code == 400

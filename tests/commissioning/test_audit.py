@@ -273,7 +273,8 @@ def test_a_from_date_after_the_to_date_is_an_error_named_on_the_field(client, au
     assert response.status_code == 200
     html = response.content.decode()
     assert "There is a problem" in html
-    assert '<a href="#id_date_to">The ‘to’ date must be the same as or after the ‘from’ date.</a>' in html
+    # The summary links to the date's day box (the GOV.UK date input).
+    assert '<a href="#id_date_to_day">The ‘to’ date must be the same as or after the ‘from’ date.</a>' in html
     assert list(response.context["rows"]) == []
 
 

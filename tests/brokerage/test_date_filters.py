@@ -1,0 +1,94 @@
+"""Date filters of the brokerage lists: the package list's "live on" and the panel decisions'
+meeting dates take day, month and year boxes on the page (the GOV.UK date input); the API keeps ISO
+dates (api.md: strict filters)."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from tests.brokerage.factories import PackageFactory, PanelDecisionFactory
+
+pytestmark = pytest.mark.django_db
+
+PACKAGES = reverse("brokerage:packages")
+PANEL = reverse("brokerage:panel-decisions")
+
+
+def boxes(name: str, day, month, year) -> dict[str, str]:
+    return {f"{name}_day": str(day), f"{name}_month": str(month), f"{name}_year": str(year)}
+
+
+@pytest.fixture
+def packages(client_record):
+    ended = PackageFactory(client=client_record, start=date(2023, 4, 1), end=date(2024, 3, 31))
+    live = PackageFactory(client=client_record, start=date(2024, 4, 1))
+    return ended, live
+
+
+def test_the_package_list_filters_by_a_live_on_date_typed_as_day_month_and_year(client, broker, packages):
+    ended, live = packages
+    client.force_login(broker)
+
+    in_2023 = client.get(PACKAGES, boxes("live_on", 1, 6, 2023))
+    in_2025 = client.get(PACKAGES, boxes("live_on", 1, 6, 2025))
+
+    assert [p.pk for p in in_2023.context["packages"]] == [ended.pk]
+    assert [p.pk for p in in_2025.context["packages"]] == [live.pk]
+
+
+def test_an_impossible_live_on_date_lists_nothing_and_does_not_fail(client, broker, packages):
+    client.force_login(broker)
+
+    response = client.get(PACKAGES, boxes("live_on", 29, 2, 2023))
+
+    assert response.status_code == 200
+    assert response.context["filter_form"].errors == {"live_on": ["Live on must be a real date"]}
+    assert list(response.context["packages"]) == []
+
+
+@pytest.fixture
+def panel(client_record):
+    early = PanelDecisionFactory(client=client_record, meeting_date=date(2022, 4, 1))
+    late = PanelDecisionFactory(
+        client=client_record, meeting_date=date(2023, 6, 15), effective_from=date(2023, 6, 15)
+    )
+    return early, late
+
+
+def test_the_panel_decisions_filter_by_meeting_dates_typed_as_day_month_and_year(client, manager, panel):
+    early, late = panel
+    client.force_login(manager)
+
+    response = client.get(PANEL, {**boxes("meeting_from", 1, 1, 2023), **boxes("meeting_to", 31, 12, 2023)})
+
+    assert response.status_code == 200
+    assert [d.reference for d in response.context["decisions"]] == [late.reference]
+
+
+def test_an_impossible_meeting_date_lists_nothing_and_does_not_fail(client, manager, panel):
+    client.force_login(manager)
+
+    response = client.get(PANEL, boxes("meeting_to", 31, 6, 2023))
+
+    assert response.status_code == 200
+    assert list(response.context["decisions"]) == []
+
+
+def test_the_api_keeps_iso_dates_and_refuses_bad_ones(api_as, manager, panel, package):
+    early, late = panel
+    api = api_as(manager)
+
+    decisions = api.get("/api/v1/panel-decisions/", {"meeting_from": "2023-01-01"})
+    bad = api.get("/api/v1/panel-decisions/", {"meeting_to": "2023-06-31"})
+    typed = api.get("/api/v1/panel-decisions/", boxes("meeting_from", 1, 1, 2023))
+    costs = api.get("/api/v1/package-costs/", {"package": package.pk, "live_on": "2024-05-01"})
+    before = api.get("/api/v1/funding-splits/", {"package": package.pk, "live_on": "2024-03-31"})
+    not_iso = api.get("/api/v1/packages/", {"live_on": "01/05/2024"})
+
+    assert [r["reference"] for r in decisions.json()["results"]] == [late.reference]
+    assert bad.status_code == 400 and bad.json() == {"meeting_to": ["Met on or before must be a real date"]}
+    assert typed.status_code == 400 and "meeting_from_day" in typed.json()
+    assert costs.status_code == 200 and costs.json()["count"] == 1
+    assert before.status_code == 200 and before.json()["count"] == 0
+    assert not_iso.status_code == 400 and list(not_iso.json()) == ["live_on"]
