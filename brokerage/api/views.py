@@ -403,8 +403,13 @@ class PriceChangeViewSet(RestrictedReadOnlyViewSet):
     list=extend_schema(summary="List package cost rows"), retrieve=extend_schema(summary="One cost row")
 )
 class PackageCostViewSet(RestrictedModelViewSet):
-    """The cost history of packages. POST adds one row as it is (loading a history): refused if
-    it overlaps another row or leaves days without a cost. Rows are not edited: change the price."""
+    """The cost history of packages. POST adds one row as it is (loading a history), under the rate
+    card rule of every price: at or below the card (of the partnership, service type and unit, for the
+    financial year of `effective_from`) it is added; above it, or with no card to compare it with, it
+    is refused (400 on `unit_rate`): a loaded row cannot wait for approval, so such a price is
+    proposed through `packages/{id}/change-cost/` and applies once a brokerage manager approves it.
+    Also refused if it overlaps another row, leaves days without a cost, or a price change of the
+    package awaits approval. Rows are not edited: change the price."""
 
     model = PackageCost
     serializer_class = serializers.PackageCostSerializer
@@ -414,7 +419,7 @@ class PackageCostViewSet(RestrictedModelViewSet):
     csv_filename = "package-costs"
 
     def create_object(self, serializer):
-        return services.package_cost_add(by=self.request.user, **serializer.validated_data)
+        return services.package_cost_load(by=self.request.user, **serializer.validated_data)
 
 
 @extend_schema(tags=["brokerage"])

@@ -37,6 +37,7 @@ from .panel import panel_decision_apply, panel_decision_record
 from .prices import (
     PriceCheck,
     ReplacedPrice,
+    package_cost_load,
     price_change_approve,
     price_change_check,
     price_change_decline,
@@ -74,6 +75,7 @@ __all__ = [
     "offer_update",
     "package_change_funding",
     "package_cost_add",
+    "package_cost_load",
     "package_create",
     "package_end",
     "package_set_status",

@@ -305,8 +305,9 @@ def package_cost_add(
     by: User,
     effective_to: date | None = None,
 ) -> PackageCost:
-    """Add one cost row as it is (a history loaded from another system): refused if it overlaps
-    another row or leaves days of the package without a cost."""
+    """Add one cost row as it is: refused if it overlaps another row or leaves days of the package
+    without a cost. The API loads a history through ``prices.package_cost_load``, which holds each
+    row to the rate card rule first; this is the bare insert (the demo data and test histories)."""
     locked = lock_package(package, None)
     _within_package(locked, effective_from, effective_to, "effective_from")
     if effective_to is not None and effective_to < effective_from:

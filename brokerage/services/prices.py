@@ -30,7 +30,7 @@ from .. import histories, rates
 from ..models import Offer, Package, PackageCost, PriceChange, PriceChangeStatus, rate_card_rate
 from ..roles import is_manager
 from .base import check_version, history_context, lock_package
-from .packages import cost_change_apply, cost_change_check, cost_change_plan
+from .packages import cost_change_apply, cost_change_check, cost_change_plan, package_cost_add
 
 NOT_A_MANAGER = "Only a brokerage manager can approve or decline price changes above the rate card."
 OWN_CHANGE = "You proposed this price change: another brokerage manager must approve it."
@@ -296,6 +296,87 @@ def price_change_decline(*, change: PriceChange, by: User, reason: str) -> Price
     with history_context(by):
         locked.save()
     return locked
+
+
+LOADED_REASON = "Cost history loaded through the API (package-costs/)"
+
+
+def _above_card_refusal(package: Package, check: PriceCheck) -> ValidationError:
+    service = package.get_service_type_display().lower()
+    year = rates.financial_year_label(rates.financial_year(check.effective_from))
+    if check.rate_card_rate is None:
+        why = f"There is no rate card for {service} by the {check.unit} in {year} to compare it with"
+    else:
+        why = (
+            f"{format_money(check.unit_rate)} per {check.unit} is {format_money(check.rate_card_difference)} "
+            f"above the rate card of {format_money(check.rate_card_rate)} for {service} in {year}"
+        )
+    return ValidationError(
+        {
+            "unit_rate": [
+                f"{why}: a price above the card needs a brokerage manager's approval, so it cannot be "
+                "loaded as a cost row. Propose it through packages/{id}/change-cost/ with a reason; it "
+                "applies once a manager who did not propose it approves it."
+            ]
+        }
+    )
+
+
+@transaction.atomic
+def package_cost_load(
+    *,
+    package: Package,
+    effective_from: date,
+    unit_rate: Decimal,
+    units_per_week: Decimal,
+    unit: str,
+    by: User,
+    effective_to: date | None = None,
+) -> PackageCost:
+    """One row of a cost history loaded through the API (``package-costs/``), under the same rate
+    card rule as every price change: at or below the card of its first day's financial year it is
+    added as it is (and recorded as a price change within the card, so the package's price history
+    says who loaded it); above the card, or with no card, it is refused on ``unit_rate``. A loaded
+    row cannot wait for approval: a pending change applies from its date onwards, replacing later
+    prices, while a loaded row has its own end and refuses to overlap; ``change-cost/`` is the way
+    for a price above the card. Nor is a row loaded while a price change waits for approval."""
+    locked = lock_package(package, None)
+    pending = locked.price_changes.pending().select_related("proposed_by").first()
+    if pending is not None:
+        raise _pending_refusal(pending)
+    check = PriceCheck(
+        effective_from=effective_from,
+        unit_rate=Decimal(unit_rate),
+        units_per_week=Decimal(units_per_week),
+        unit=unit,
+        rate_card_rate=_card(locked, unit, effective_from),
+        replaces=(),
+    )
+    if check.needs_approval:
+        raise _above_card_refusal(locked, check)
+    cost = package_cost_add(
+        package=locked,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        unit_rate=unit_rate,
+        units_per_week=units_per_week,
+        unit=unit,
+        by=by,
+    )
+    with history_context(by):
+        PriceChange.objects.create(
+            package=locked,
+            effective_from=effective_from,
+            unit_rate=cost.unit_rate,
+            units_per_week=cost.units_per_week,
+            unit=unit,
+            rate_card_rate=check.rate_card_rate,
+            reason=LOADED_REASON,
+            status=PriceChangeStatus.WITHIN_CARD,
+            proposed_by=by,
+            cost=cost,
+        )
+    return cost
 
 
 def opening_price_record(

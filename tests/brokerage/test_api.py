@@ -493,6 +493,9 @@ def test_a_package_is_loaded_then_its_cost_rows_are_added_in_order(api_as, broke
     )
     assert created.status_code == 201, created.json()
     package_id = created.json()["id"]
+    RateCardFactory(
+        partnership=partnership, service_type="nursing", year=2023, unit_rate=Decimal("950"), unit="week"
+    )
     row = {"package": package_id, "unit_rate": "900.00", "units_per_week": "1", "unit": "week"}
     gap = api.post(f"{API}package-costs/", {**row, "effective_from": "2023-05-01"}, format="json")
     assert gap.status_code == 400
