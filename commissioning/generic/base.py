@@ -63,8 +63,18 @@ class GateMixin(LoginRequiredMixin):
         return has_model_permission(self.request.user, model or self.model, action)
 
     def may(self, action: str, obj: models.Model) -> bool:
-        """May the user ``action`` this very object (role and scope)? One query."""
-        return type(obj).objects.restrict(self.request.user, action).filter(pk=obj.pk).exists()
+        """May the user ``action`` this very object (role and scope)? One query, or none for the
+        page's own object: read through the gate for viewing, it is in the user's partnerships,
+        and a model scoped by partnership alone (no object grants, no ``restrict_objects``)
+        scopes every action alike, so the role's permission answers."""
+        model = type(obj)
+        if (
+            self._objects.get((model, "view", obj.pk)) is obj
+            and not getattr(model, "guardian_object_permissions", False)
+            and getattr(model, "restrict_objects", None) is None
+        ):
+            return has_model_permission(self.request.user, model, action)
+        return model.objects.restrict(self.request.user, action).filter(pk=obj.pk).exists()
 
     # --- Querysets and objects -----------------------------------------------------------------------
 

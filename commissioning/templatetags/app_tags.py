@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from django import template
 from django.http import QueryDict
+from django.middleware.csrf import get_token
+from django.template import engines
+from django.template.backends.utils import csrf_input
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from commissioning.money import format_money
 
@@ -108,3 +112,26 @@ def months_left(contract) -> str:
     if months == 0:
         return "less than a month"
     return f"{months} month{'s' if months != 1 else ''}"
+
+
+@register.simple_tag(takes_context=True)
+def jinja(context, template_name: str, **values) -> str:
+    """``{% jinja "brokerage/_queue_rows.html" %}``: a Jinja2 fragment (commissioning/jinja.py) with
+    this template's context, plus ``values``, and ``request``, ``csrf_input`` and ``csrf_token``
+    as Django's Jinja2 backend gives them, the token masked once for the fragment's forms (the
+    backend's lazy values mask it again at every use)."""
+    fragment = engines["jinja2"].get_template(template_name).template
+    data = context.flatten()
+    data.update(values)
+    request = context.get("request")
+    if request is not None:
+        data.update(request=request, csrf_input=csrf_input(request), csrf_token=get_token(request))
+    return mark_safe(fragment.render(data))  # noqa: S308 - Jinja2 escaped it
+
+
+@register.simple_tag(takes_context=True)
+def govuk_field(context, field, legend_size="", inline=False, hide_optional=False) -> str:
+    """One form field in GOV.UK style (``includes/field.html``), drawn by its Jinja2 body: the filter
+    forms of the list pages draw several on every request."""
+    values = {"field": field, "legend_size": legend_size, "inline": inline, "hide_optional": hide_optional}
+    return mark_safe(engines["jinja2"].get_template("includes/field.html").render(values))  # noqa: S308

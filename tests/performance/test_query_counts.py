@@ -812,7 +812,9 @@ WEB_LISTS: dict[str, Route] = {
     "brokerage:referral": Route(referral_detail, kwargs=_pk("referral")),
     "brokerage:packages": Route(packages),
     "brokerage:approvals": Route(approvals),
-    "brokerage:package": Route(package_detail, kwargs=_pk("package")),
+    # 18: the layout, the package, its costs, suspensions, splits and shares, price changes, one
+    # query of both change histories and one of their users, panel decisions (20 before issue 14).
+    "brokerage:package": Route(package_detail, kwargs=_pk("package"), bound=18),
     "brokerage:panel-decisions": Route(panel_decisions),
     "brokerage:clients": Route(clients),
     "brokerage:client": Route(client_detail, kwargs=_pk("client")),

@@ -1,0 +1,42 @@
+"""The Jinja2 fragments (commissioning/jinja.py) print what Django's templates print."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.template import engines
+from django.utils.html import escape
+
+from brokerage.models import Referral
+from commissioning.choices import ServiceType
+
+
+def render(source: str, **context) -> str:
+    return engines["jinja2"].from_string(source).render(context)
+
+
+def test_values_are_escaped_as_django_escapes_them():
+    text = '<b>O\'Neil & "Sons"</b>'
+    expected = "&lt;b&gt;O&#x27;Neil &amp; &quot;Sons&quot;&lt;/b&gt;"
+    assert render("{{ v }}", v=text) == escape(text) == expected
+
+
+def test_safe_values_are_printed_as_they_are():
+    assert render("{{ v }}", v=escape("<i>")) == "&lt;i&gt;"
+
+
+def test_a_missing_name_or_attribute_is_blank_as_in_django():
+    assert render("[{{ a.b.c }}][{{ x }}]") == "[][]"
+
+
+def test_the_filters_match_django():
+    assert render("{{ d|date('j M Y') }}|{{ none|date }}", d=date(2026, 3, 5), none=None) == "5 Mar 2026|"
+    assert render("{{ 1|pluralize }}{{ 2|pluralize }}{{ 0|pluralize('es') }}") == "ses"
+    assert render("{{ v|money }}|{{ none|money }}", v="-1250.905", none=None) == "-£1,250.91|"
+
+
+def test_display_is_the_choice_label():
+    referral = Referral(service_type=ServiceType.DOMICILIARY, status="new")
+    assert render('{{ display(r, "service_type") }}', r=referral) == referral.get_service_type_display()
+    referral.status = "not-a-status"
+    assert render('{{ display(r, "status") }}', r=referral) == "not-a-status"
