@@ -53,6 +53,10 @@ urlpatterns = [
     path("decisions/<int:pk>/", decisions.DecisionDetailView.as_view(), name="decision"),
     path("decision-links/new/", links.DecisionLinkCreateView.as_view(), name="decision-link-add"),
     path("paper-links/new/", links.PaperLinkCreateView.as_view(), name="paper-link-add"),
+    path(
+        "decision-links/<int:pk>/remove/", links.DecisionLinkRemoveView.as_view(), name="decision-link-remove"
+    ),
+    path("paper-links/<int:pk>/remove/", links.PaperLinkRemoveView.as_view(), name="paper-link-remove"),
     path("decisions/<int:pk>/publish/", decisions.DecisionPublishView.as_view(), name="decision-publish"),
     path("decisions/<int:pk>/correct/", decisions.DecisionCorrectView.as_view(), name="decision-correct"),
     path("packs/<int:pk>/pdf/", packs.PackDownloadView.as_view(), name="pack-pdf"),

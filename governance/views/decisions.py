@@ -78,6 +78,7 @@ class DecisionDetailView(ObjectView):
             interests=decision.agenda_item.declarations.select_related("person"),
             links=decision.links.select_related("content_type").prefetch_related("target"),
             can_link=self.user_can("add", DecisionLink),
+            can_remove_links=self.user_can("delete", DecisionLink),
             can_publish=self.user_can("change") and not decision.published_on,
             can_correct=self.user_can("add") and bool(decision.published_on),
             corrections=self.restricted("view", Decision).filter(corrects=decision).order_by("reference"),

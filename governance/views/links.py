@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from commissioning.generic import ServiceFormView
+from commissioning.generic import ConfirmStep, ServiceActionView, ServiceFormView
+from commissioning.money import format_money
 from governance import linking, services
 from governance.forms import DecisionLinkForm, PaperLinkForm
 from governance.models import Decision, DecisionLink, Paper, PaperLink
@@ -146,3 +147,83 @@ class PaperLinkCreateView(_LinkView):
 
     def get_success_message(self, link) -> str:
         return f"“{link.paper.title}” now carries the live table of {link.target} in its packs"
+
+
+class _LinkRemoveView(ConfirmStep, ServiceActionView):
+    """GET: "Are you sure?" naming the link; POST: remove it (the role must delete links; a link out
+    of the user's scope, or on exempt business they may not see: 404). The change history keeps
+    that it was there."""
+
+    action = "delete"
+    http_method_names = ["get", "post"]
+    confirm_template = "governance/confirm.html"
+
+    def get_target(self):
+        return self.get_object("delete")
+
+    confirm_target = get_target
+
+    def written_object(self, result):
+        return None  # the link is gone; its decision or paper was not changed
+
+
+class DecisionLinkRemoveView(_LinkRemoveView):
+    model = DecisionLink
+
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("decision", "content_type")
+
+    def confirm_context(self, link) -> dict:
+        amounts = [
+            (label, format_money(value))
+            for label, value in (("Before", link.amount_before), ("After", link.amount_after))
+            if value is not None
+        ]
+        return {
+            "caption": f"Decision {link.decision.reference}",
+            "heading": f"Remove the link to {link.description or link.target}?",
+            "explanation": [
+                f"Decision {link.decision.reference} will no longer be shown as approving or changing "
+                f"{link.description or link.target}, and the record will no longer cite it. Remove a "
+                "link only when it was recorded in error: the change history keeps that it was there."
+            ],
+            "details": [("Linked record", str(link.target or link.description)), *amounts],
+            "confirm_label": "Remove the link",
+            "warning_button": True,
+            "cancel_url": link.decision.get_absolute_url(),
+        }
+
+    def act(self, link) -> str:
+        services.decision_link_remove(link=link, by=self.request.user)
+        return f"Decision {link.decision.reference} is no longer linked to {link.description or link.target}"
+
+    def back(self, link) -> str:
+        return link.decision.get_absolute_url()
+
+
+class PaperLinkRemoveView(_LinkRemoveView):
+    model = PaperLink
+
+    def object_queryset(self, model, action):
+        return super().object_queryset(model, action).select_related("paper", "content_type")
+
+    def confirm_context(self, link) -> dict:
+        return {
+            "caption": link.paper.title,
+            "heading": f"Stop carrying the live table of {link.target}?",
+            "explanation": [
+                f"Packs built from now on will not carry the live table of {link.target} in "
+                f"“{link.paper.title}”. Packs already built keep it."
+            ],
+            "confirm_label": "Stop carrying the table",
+            "warning_button": True,
+            "cancel_url": reverse("governance:paper", args=[link.paper_id]),
+        }
+
+    def act(self, link) -> str:
+        target = link.target
+        services.paper_link_remove(link=link, by=self.request.user)
+        return f"“{link.paper.title}” no longer carries the live table of {target}"
+
+    def back(self, link) -> str:
+        return reverse("governance:paper", args=[link.paper_id])

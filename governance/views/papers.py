@@ -120,11 +120,12 @@ class PaperDetailView(GovernanceFormView):
             can_remove_appendices=self.user_can("delete", PaperAppendix),
             # The live tables the paper carries in its packs (a schedule's budget table).
             live_tables=[
-                link.target
+                link
                 for link in self.restricted("view", PaperLink).filter(paper=paper).prefetch_related("target")
                 if link.target is not None
             ],
             can_link=self.user_can("add", PaperLink),
+            can_remove_links=self.user_can("delete", PaperLink),
             **kwargs,
         )
 

@@ -592,6 +592,37 @@ def cases() -> list[Case]:
         ),
         web("governance:paper-link-add", needs=[perm(G, a, "paperlink")]),
         web("governance:paper-link-add", "POST", needs=[perm(G, a, "paperlink")], data={}),
+        # Removing a link recorded in error: "Are you sure?", then the removal.
+        web(
+            "governance:decision-link-remove",
+            kwargs={"pk": "decision_link"},
+            needs=[perm(G, "delete", "decisionlink")],
+            scope="home",
+        ),
+        web(
+            "governance:decision-link-remove",
+            "POST",
+            kwargs={"pk": "decision_link"},
+            needs=[perm(G, "delete", "decisionlink")],
+            scope="home",
+            ok=302,
+            data={},
+        ),
+        web(
+            "governance:paper-link-remove",
+            kwargs={"pk": "paper_link"},
+            needs=[perm(G, "delete", "paperlink")],
+            scope="home",
+        ),
+        web(
+            "governance:paper-link-remove",
+            "POST",
+            kwargs={"pk": "paper_link"},
+            needs=[perm(G, "delete", "paperlink")],
+            scope="home",
+            ok=302,
+            data={},
+        ),
         api(
             "governance-api:decision-links",
             "POST",

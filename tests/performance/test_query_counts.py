@@ -877,6 +877,8 @@ WEB_NOT_LISTS: dict[str, str] = {
     "budgets:virement-approve": "a form: the decisions it offers are one query",
     "budgets:contract-schedule": FORM,
     "budgets:contributions-raise": "a confirmation page (are you sure?)",
+    "governance:decision-link-remove": "a confirmation page (are you sure?)",
+    "governance:paper-link-remove": "a confirmation page (are you sure?)",
     "budgets:line-feed": FORM,
     "budgets:contribution-plan-create": FORM,
     "budgets:contribution-plan-edit": FORM,

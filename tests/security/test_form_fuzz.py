@@ -342,6 +342,8 @@ NOT_FUZZED = {
     "governance:minutes-publish-draft": "a button without input",
     "governance:forward-plan-publish": "a button without input",
     "budgets:contributions-raise": "takes no input: the confirmation page's POST raises the invoices",
+    "governance:decision-link-remove": "takes no input: the confirmation page's POST removes the link",
+    "governance:paper-link-remove": "takes no input: the confirmation page's POST removes the link",
     "budgets:statement-produce": "a button posting the year and quarter shown",
     "budgets:statement-settle": "needs a produced year statement, which the fuzz world lacks "
     "(tests/budgets/test_settlement.py covers its refusals)",

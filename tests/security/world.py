@@ -471,6 +471,11 @@ def _agreement_records(w: dict, by) -> None:
     # A statement queued for this year (the worker has not rendered it): its PDF is not there yet.
     year = min(max(financial_year_of(timezone.localdate()), agreement.years[0]), agreement.years[-1])
     w["fund_statement"] = FundStatement.objects.create(agreement=agreement, year=year, requested_by=by)
+    from governance import services as gov
+
+    # A decision and a paper linked to the home schedule (the links' remove pages ask for them).
+    w["decision_link"] = gov.decision_link_add(decision=w["decision"], target=w["schedule"], by=by)
+    w["paper_link"] = gov.paper_link_add(paper=w["paper"], target=w["schedule"], by=by)
     w["contribution_plan"] = budget_services.contribution_plan_save(
         schedule=w["schedule"],
         year=2022,
