@@ -374,11 +374,19 @@ class PanelApplySerializer(serializers.Serializer):
 
 
 class ChangeCostSerializer(serializers.Serializer):
-    effective_from = serializers.DateField()
-    unit_rate = MoneyField()
+    """A price from a date. Compared with the rate card of the package's partnership and service type,
+    in this unit, for the financial year of `effective_from`: at or below it the change applies at once,
+    above it (or with no card) it waits for a brokerage manager who did not propose it."""
+
+    effective_from = serializers.DateField(help_text="The price applies from this day (past dates allowed)")
+    unit_rate = MoneyField(help_text="The price per unit, compared with the rate card")
     units_per_week = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"))
     unit = serializers.ChoiceField(choices=Unit.choices)
-    reason = serializers.CharField(max_length=300, help_text="Why the price changes")
+    reason = serializers.CharField(
+        max_length=300,
+        help_text="Why the price changes (required): kept with the change and shown on the package's "
+        "page and to the manager who approves it",
+    )
     replaces_later_prices = serializers.BooleanField(
         required=False,
         default=False,
@@ -400,12 +408,26 @@ class PriceChangeSerializer(serializers.ModelSerializer):
     weekly_cost = MoneyField(read_only=True)
     rate_card_rate = MoneyField(read_only=True, allow_null=True)
     rate_card_difference = MoneyField(read_only=True, allow_null=True, non_negative=False)
-    proposed_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    decided_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    cost = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    proposed_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The user who proposed it"
+    )
+    decided_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The brokerage manager who approved or declined it"
+    )
+    cost = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The cost row it opened (`package-costs/`)"
+    )
 
     class Meta:
         model = PriceChange
+        extra_kwargs = {
+            "status": {
+                "help_text": "`pending` (awaiting a manager), `approved`, `declined`, or `within_card` "
+                "(at or below the card: applied at once)"
+            },
+            "reason": {"help_text": "Why the price changes, as its proposer gave it"},
+            "decline_reason": {"help_text": "Why a manager declined it (empty unless declined)"},
+        }
         fields = [
             "id",
             "package",

@@ -259,6 +259,11 @@ class PackageViewSet(RestrictedModelViewSet):
         request=serializers.ChangeCostSerializer,
         responses={
             201: serializers.PriceChangeSerializer,
+            400: OpenApiResponse(
+                description="Refused, nothing saved: no `reason`; later prices it would replace without "
+                "`replaces_later_prices` (the message names them); or a price change of the package "
+                "already awaits approval"
+            ),
             409: OpenApiResponse(description="Stale version"),
         },
         summary="Change the price from a date",
@@ -371,7 +376,13 @@ class PriceChangeViewSet(RestrictedReadOnlyViewSet):
         return Response(serializers.PriceChangeSerializer(change, context=self.get_serializer_context()).data)
 
     @extend_schema(
-        request=None, responses={200: serializers.PriceChangeSerializer}, summary="Approve a price change"
+        request=None,
+        responses={
+            200: serializers.PriceChangeSerializer,
+            400: OpenApiResponse(description="The change is not pending (already decided)"),
+            403: OpenApiResponse(description="Not a brokerage manager, or the manager who proposed it"),
+        },
+        summary="Approve a price change",
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
@@ -383,12 +394,16 @@ class PriceChangeViewSet(RestrictedReadOnlyViewSet):
 
     @extend_schema(
         request=serializers.PriceDeclineSerializer,
-        responses={200: serializers.PriceChangeSerializer},
+        responses={
+            200: serializers.PriceChangeSerializer,
+            400: OpenApiResponse(description="No `reason`, or the change is not pending"),
+            403: OpenApiResponse(description="Not a brokerage manager"),
+        },
         summary="Decline a price change",
     )
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
-        """`{reason}`: the price stays as it was."""
+        """`{reason}` (required, shown on the package's page): the price stays as it was."""
         self._manager_first()
         change = self.get_object()
         data = serializers.PriceDeclineSerializer(data=request.data)
@@ -400,7 +415,19 @@ class PriceChangeViewSet(RestrictedReadOnlyViewSet):
 
 @extend_schema(tags=["brokerage"])
 @extend_schema_view(
-    list=extend_schema(summary="List package cost rows"), retrieve=extend_schema(summary="One cost row")
+    list=extend_schema(summary="List package cost rows"),
+    retrieve=extend_schema(summary="One cost row"),
+    create=extend_schema(
+        summary="Load one cost row (at or below the rate card)",
+        responses={
+            201: serializers.PackageCostSerializer,
+            400: OpenApiResponse(
+                description="Refused, nothing saved: above the rate card or with no card to compare it "
+                "with (on `unit_rate`: propose it through `packages/{id}/change-cost/`), overlapping "
+                "another row, leaving days without a cost, or while a price change awaits approval"
+            ),
+        },
+    ),
 )
 class PackageCostViewSet(RestrictedModelViewSet):
     """The cost history of packages. POST adds one row as it is (loading a history), under the rate
