@@ -34,5 +34,8 @@ class BrokerageConfig(AppConfig):
         )
         registry.add_stalled_work("recharge_runs", find=tasks.stalled_recharge_runs, task=tasks.run_recharge)
         registry.add_stalled_work(
+            "region_runs", find=tasks.stalled_region_runs, task=tasks.dispatch_region_run
+        )
+        registry.add_stalled_work(
             "invoice_pdfs", find=tasks.stalled_invoice_pdfs, task=tasks.render_invoice_pdf
         )

@@ -36,6 +36,39 @@ def run_recharge(run_id: int) -> dict:
     }
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def dispatch_region_run(region_run_id: int) -> dict:
+    """Send a region run's members to the workers as a chord (queued on commit by
+    ``brokerage.finance.region.region_run_request``, and again by the recovery). Safe to run twice."""
+    from .finance import region
+
+    return {"region_run": region_run_id, "members": region.region_run_dispatch(region_run_id=region_run_id)}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_region_member(member_id: int) -> dict:
+    """One member of a region run's chord: its recharge run. Never fails the chord: a run that fails
+    is marked failed, and the others go on."""
+    from .finance import region
+
+    member = region.region_member_execute(member_id=member_id)
+    return {"member": member.pk, "run": member.run_id, "status": member.status}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def finish_region_run(region_run_id: int) -> dict:
+    """The chord's callback: the region run's summary, once every member has ended."""
+    from .finance import region
+
+    done = region.region_run_finish(region_run_id=region_run_id)
+    return {
+        "region_run": done.pk,
+        "status": done.status,
+        "done": done.done_count,
+        "failed": done.failed_count,
+    }
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=120, time_limit=150)
 def render_invoice_pdf(invoice_id: int) -> dict:
     """Render and keep an issued invoice's PDF once (queued on commit by the issue services)."""
@@ -60,6 +93,24 @@ def stalled_recharge_runs(cutoff) -> list[int]:
     ).values_list("pk", "issuer_id")
     busy = held_advisory_locks(RECHARGE_LOCK_CLASS)
     return sorted(pk for pk, issuer_id in rows if issuer_id not in busy)
+
+
+def stalled_region_runs(cutoff) -> list[int]:
+    """Region runs queued or running since before ``cutoff`` none of whose member runs a worker
+    holds: dispatched again, their finished members are left as they are and the callback records
+    the summary (a chord whose messages were lost never calls it)."""
+    from .finance.services import RECHARGE_LOCK_CLASS
+    from .models import ACTIVE_RUN_STATUSES, RegionRun, RegionRunMember
+
+    active = RegionRun.objects.filter(status__in=ACTIVE_RUN_STATUSES, created_at__lt=cutoff)
+    pks = set(active.values_list("pk", flat=True))
+    if not pks:
+        return []
+    busy = held_advisory_locks(RECHARGE_LOCK_CLASS)
+    worked_on = RegionRunMember.objects.filter(
+        region_run__in=pks, run__status__in=ACTIVE_RUN_STATUSES, issuer__in=busy
+    ).values_list("region_run_id", flat=True)
+    return sorted(pks - set(worked_on))
 
 
 def stalled_invoice_pdfs(cutoff) -> list[int]:

@@ -201,6 +201,12 @@ _MESSAGES: dict[str, tuple[str | None, str]] = {
         "A recharge run of this month is already queued or running.",
     ),
     "recharge_run_period_is_a_month": ("period", _FIRST_OF_MONTH),
+    "region_run_one_active_per_user_and_period": (
+        "period",
+        "Your region run of this month is already queued or running.",
+    ),
+    "region_run_period_is_a_month": ("period", _FIRST_OF_MONTH),
+    "region_member_once_per_issuer": ("partnership", "A region run has one run per partnership and issuer."),
     "invoice_total_positive": (None, "An invoice's total must be more than £0."),
     "invoice_paid_and_credited_within_total": (
         "amount",

@@ -48,6 +48,12 @@ class RunForm(GovukFormMixin, forms.Form):
         return partnership, issuer
 
 
+class RegionRunForm(GovukFormMixin, forms.Form):
+    """The month of a region run: every partnership the user may run, both issuers of each."""
+
+    period = PeriodField(label="Month to recharge")
+
+
 class PaymentForm(GovukFormMixin, forms.Form):
     amount = MoneyField(label="Amount paid")
     date = GovukDateField(label="Date paid")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import region_views, views
 
 app_name = "finance"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.IndexView.as_view(), name="index"),
     path("runs/new/", views.RunCreateView.as_view(), name="run-create"),
     path("runs/<int:pk>/", views.RunDetailView.as_view(), name="run"),
+    path("runs/region/new/", region_views.RegionRunCreateView.as_view(), name="region-run-create"),
+    path("runs/region/<int:pk>/", region_views.RegionRunDetailView.as_view(), name="region-run"),
     path("invoices/", views.InvoiceListView.as_view(), name="invoices"),
     path("invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="invoice"),
     path("invoices/<int:pk>/issue/", views.InvoiceIssueView.as_view(), name="invoice-issue"),

@@ -30,7 +30,7 @@ from commissioning.models import AccessLog, Partnership
 from commissioning.money import format_money
 
 from .. import invoice_pdf
-from ..models import Dispute, DisputeStatus, Invoice, InvoiceLine, Payment, RechargeRun
+from ..models import Dispute, DisputeStatus, Invoice, InvoiceLine, Payment, RechargeRun, RegionRun
 from . import balances, forms, reports, selectors, services
 from .filtersets import InvoiceFilterSet
 
@@ -109,6 +109,8 @@ class IndexView(FinanceMixin, TemplateView):
         context["runs"] = (
             self.restricted("view", RechargeRun).in_partnership(partnership).select_related("issuer")[:10]
         )
+        context["region_runs"] = self.restricted("view", RegionRun)[:5]
+        context["can_run_region"] = self.user_can("add", RegionRun)
         context["drafts"] = self.get_queryset().drafts().select_related("issuer", "recipient", "run")[:50]
         context["disputes"] = (
             self.restricted("view", Dispute)

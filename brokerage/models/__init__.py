@@ -6,7 +6,8 @@
 - ``packages``: packages with their effective-dated cost and funding histories, and the joint
   funding panel's decisions;
 - ``prices``: price changes of packages, proposed, approved or declined against the rate card;
-- ``finance``: recharge runs, invoices and credit notes, their lines, payments and disputes.
+- ``finance``: recharge runs, invoices and credit notes, their lines, payments and disputes;
+- ``region``: region runs, a month recharged across many partnerships (a run per partnership and issuer).
 
 Every model and public name is re-exported here (``from brokerage.models import Package``); the
 history (pghistory) event models are attributes of this package too (``brokerage.models.PackageEvent``).
@@ -71,6 +72,7 @@ from .packages import (
 )
 from .prices import APPLIED_STATUSES, PriceChange, PriceChangeQuerySet, PriceChangeStatus
 from .rate_cards import RateCard, financial_year_expression, rate_card_rate
+from .region import RegionRun, RegionRunMember
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
@@ -116,6 +118,8 @@ __all__ = [
     "RateCard",
     "RechargeRun",
     "RechargeRunStatus",
+    "RegionRun",
+    "RegionRunMember",
     "Suspension",
     "SuspensionTreatment",
     "Referral",

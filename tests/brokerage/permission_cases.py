@@ -263,6 +263,14 @@ def cases() -> list[Case]:
         web("finance:run-create", needs=[perm(K, a, "rechargerun")]),
         web("finance:run-create", "POST", needs=[perm(K, a, "rechargerun")], data={}),
         web("finance:run", kwargs={"pk": "recharge_run"}, needs=[perm(K, v, "rechargerun")], scope="home"),
+        web("finance:region-run-create", needs=[perm(K, a, "regionrun"), perm(K, a, "rechargerun")]),
+        web(
+            "finance:region-run-create",
+            "POST",
+            needs=[perm(K, a, "regionrun"), perm(K, a, "rechargerun")],
+            data={},
+        ),
+        web("finance:region-run", kwargs={"pk": "region_run"}, needs=[perm(K, v, "regionrun")], scope="home"),
         web("finance:invoices", needs=[perm(K, v, "invoice")]),
         web("finance:invoice", kwargs={"pk": "invoice"}, needs=[perm(K, v, "invoice")], scope="home"),
         web(

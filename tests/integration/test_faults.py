@@ -264,6 +264,7 @@ def test_a_worker_killed_mid_run_leaves_nothing_and_the_restarted_worker_makes_o
     # Nothing is left to recover, and the task delivered again changes nothing.
     assert jobs.recover_stalled_work(grace_seconds=0) == {
         "recharge_runs": 0,
+        "region_runs": 0,
         "invoice_pdfs": 0,
         "packs": 0,
         "fund_statements": 0,

@@ -35,7 +35,7 @@ from rest_framework.test import APIClient
 
 from brokerage import services as brokerage_services
 from brokerage.finance import services as finance_services
-from brokerage.models import PanelDecision, ReferralActivity
+from brokerage.models import PanelDecision, ReferralActivity, RegionRun, RegionRunMember
 from brokerage.services import Share
 from budgets.models import financial_year_of
 from commissioning import roles
@@ -58,6 +58,7 @@ from tests.brokerage.factories import (
     PackageFactory,
     PanelDecisionFactory,
     RateCardFactory,
+    RechargeRunFactory,
     ReferralFactory,
     change_price,
 )
@@ -519,6 +520,20 @@ def run_detail(s: Scene, k: int) -> None:
     _run(s)
 
 
+def region_members(s: Scene, k: int) -> None:
+    """A region run with k more members, each with its finished run (issuers of their own, all in
+    the scene's partnership, so the finance officer reading it may see every member)."""
+    region = s.once(
+        "region_run",
+        lambda: RegionRun.objects.create(period=date(2022, 5, 1), status="done", requested_by=s.user),
+    )
+    for _ in range(k):
+        issuer = OrganisationFactory()
+        run = RechargeRunFactory(partnership=s.partnership, issuer=issuer, status="done")
+        RegionRunMember.objects.create(region_run=region, partnership=s.partnership, issuer=issuer, run=run)
+    s.objects["region_run"] = region
+
+
 # Governance ---------------------------------------------------------------------------------------
 
 
@@ -823,6 +838,7 @@ WEB_LISTS: dict[str, Route] = {
     "brokerage:timeliness": Route(referrals),
     "finance:index": Route(invoices),
     "finance:run": Route(run_detail, kwargs=_pk("run")),
+    "finance:region-run": Route(region_members, kwargs=_pk("region_run"), role=roles.FINANCE_OFFICER),
     "finance:invoices": Route(invoices),
     "finance:invoice": Route(run_detail, kwargs=_pk("invoice")),
     "finance:disputes": Route(invoices),
@@ -913,6 +929,7 @@ WEB_NOT_LISTS: dict[str, str] = {
     "brokerage:rate-card-create": FORM,
     "brokerage:rate-card-edit": FORM,
     "finance:run-create": FORM,
+    "finance:region-run-create": FORM,
     "finance:invoice-pdf": "a PDF file download",
     "finance:payment-create": FORM,
     "finance:dispute-create": FORM,

@@ -200,6 +200,7 @@ FORMS = [
     Form("brokerage:rate-card-edit", "brokerage_manager", kwargs=pk("rate_card"), classes=("RateCardForm",)),
     # --- finance -------------------------------------------------------------------------------
     Form("finance:run-create", "finance_officer", classes=("RunForm",)),
+    Form("finance:region-run-create", "finance_officer", classes=("RegionRunForm",)),
     Form("finance:invoice-issue", "finance_officer", kwargs=pk("draft_invoice")),
     Form("finance:invoice-delete", "finance_officer", kwargs=pk("draft_invoice")),
     Form("finance:payment-create", "finance_officer", kwargs=pk("invoice"), classes=("PaymentForm",)),

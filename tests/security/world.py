@@ -227,7 +227,7 @@ def _managers_offer(w: dict, manager) -> None:
 def _finance(w: dict, home, finance) -> None:
     """May issued (one line credited, one in dispute), June a draft."""
     from brokerage.finance import services as finance_services
-    from brokerage.models import Dispute, Invoice, InvoiceKind
+    from brokerage.models import Dispute, Invoice, InvoiceKind, RegionRun, RegionRunMember
 
     council = home.council
 
@@ -250,8 +250,13 @@ def _finance(w: dict, home, finance) -> None:
     finance_services.invoice_pdf_ensure(invoice_id=invoice.pk)
     finance_services.invoice_pdf_ensure(invoice_id=credit_note.pk)
     june = run(date(2022, 6, 1))
+    region_run = RegionRun.objects.create(
+        period=date(2022, 5, 1), status="done", requested_by=finance, run_count=1
+    )
+    RegionRunMember.objects.create(region_run=region_run, partnership=home, issuer=council, run=may)
     w.update(
         recharge_run=may,
+        region_run=region_run,
         invoice=Invoice.objects.get(pk=invoice.pk),
         credit_note=credit_note,
         draft_invoice=june.invoices.get(),
