@@ -40,3 +40,17 @@ def test_display_is_the_choice_label():
     assert render('{{ display(r, "service_type") }}', r=referral) == referral.get_service_type_display()
     referral.status = "not-a-status"
     assert render('{{ display(r, "status") }}', r=referral) == "not-a-status"
+
+
+def test_our_select_widget_draws_what_djangos_draws():
+    from django import forms
+    from django.forms.renderers import Jinja2
+
+    from commissioning.form_renderer import FormRenderer
+
+    choices = [("", "Any"), ("a", "O'Neil & <Sons>"), ("Group", [("b", "B"), ("c", "C")])]
+    for widget in (forms.Select(choices=choices), forms.SelectMultiple(choices=choices)):
+        attrs = {"id": "id_x", "class": "govuk-select", "disabled": False, "required": True}
+        ours = widget.render("x", ["c"], attrs, renderer=FormRenderer())
+        assert ours == widget.render("x", ["c"], attrs, renderer=Jinja2())
+        assert "selected" in ours and "&lt;Sons&gt;" in ours and "<optgroup" in ours
