@@ -300,7 +300,8 @@ PositionFormSet = forms.formset_factory(PositionForm, formset=BasePositionFormSe
 class ImportForm(GovukFormMixin, forms.Form):
     file = uploads.SpreadsheetUploadField(
         label="Spreadsheet of budget lines",
-        help_text="An XLSX or CSV file with the columns name, year, funding_stream, amount, status",
+        help_text="An XLSX or CSV file with the columns name, year, funding_stream and amount, and "
+        "optionally status, id and version (see the columns above)",
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
         max_bytes=MAX_BYTES,
     )

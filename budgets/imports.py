@@ -1,9 +1,16 @@
-"""Import budget lines of a schedule from an XLSX or CSV sheet: every row is validated, every bad
-row is reported (row number, column, message), and nothing is written unless every row is good.
+"""Budget lines of a schedule in and out of a spreadsheet, in one layout (``COLUMNS``): the export
+(``export_sheet``, the schedule's "Download" links) writes it, the template is it without rows, and
+the import reads it, so a file exported can be edited and imported back. Every row is validated,
+every bad row is reported (row number, column, message), and nothing is written unless every row
+is good.
 
 Columns (first row, any order, case-insensitive): ``name``, ``year``, ``funding_stream``,
-``amount`` and optionally ``status``. A year is ``2022`` or ``2022/23``; an amount may carry £ and
-thousands separators; a status is indicative (the default), mobilisation or approved.
+``amount``, and optionally ``status``, ``id`` and ``version``. A year is ``2022`` or ``2022/23``; an
+amount may carry £ and thousands separators; a status is indicative (the default), mobilisation or
+approved. A row without an ``id`` adds a line; a row with the ``id`` and ``version`` of one of the
+schedule's lines (as exported) changes that line where the row differs from it, and leaves it alone
+where it does not (so an exported file imports back unchanged). A change to a line someone else has
+changed since the export (its version moved on) is refused on its row, never written over theirs.
 
 A workbook is a zip archive, and a small one can unpack to a great deal (issue 19: 232 KB unpacking
 to 94 MB). Before openpyxl opens it, the archive's members are checked: at most
@@ -28,6 +35,7 @@ from django.core.exceptions import ValidationError
 
 from budgets import services
 from budgets.models import BudgetLine, FundingStream, LineStatus, Schedule
+from commissioning import exports
 from commissioning.models import User
 from commissioning.money import MONEY_MAX
 
@@ -50,8 +58,21 @@ ALIASES = {
     "stream": "funding_stream",
     "amount": "amount",
     "status": "status",
+    "id": "id",
+    "version": "version",
 }
 REQUIRED = ("name", "year", "funding_stream", "amount")
+# The one layout, out and in: the header row of the export and of the template, in this order.
+COLUMNS: tuple[exports.Column, ...] = (
+    ("name", "name"),
+    ("year", "year"),
+    ("funding_stream", "funding_stream.name"),
+    ("amount", "amount"),
+    ("status", "status"),
+    ("id", "pk"),
+    ("version", "version"),
+)
+CHANGEABLE = ("name", "year", "funding_stream", "amount", "status")
 _YEAR = re.compile(r"^(\d{4})(?:\s*[/-]\s*(\d{2}|\d{4}))?$")
 
 
@@ -67,14 +88,47 @@ class RowError:
 
 
 @dataclass
+class Change:
+    line: BudgetLine
+    version: int  # the version the sheet was exported at
+    fields: dict[str, Any]  # only what the row changes
+
+
+@dataclass
+class Plan:
+    """What a sheet whose every row is good would do."""
+
+    new: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass
 class ImportReport:
     rows: int = 0
     created: list[BudgetLine] = field(default_factory=list)
+    changed: list[BudgetLine] = field(default_factory=list)
+    unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def summary(self) -> str:
+        """What the import did, in words: "2 budget lines added, 1 changed; 5 unchanged"."""
+        added, changed, same = len(self.created), len(self.changed), self.unchanged
+        if not (added or changed):
+            if same == 1:
+                return "No budget line changed: the sheet’s line is as it was"
+            return f"No budget line changed: the sheet’s {same} lines are as they were"
+        parts = []
+        if added:
+            parts.append(f"{added} budget line{_s(added)} added")
+        if changed:
+            parts.append(f"{changed} changed" if parts else f"{changed} budget line{_s(changed)} changed")
+        return ", ".join(parts) + (f"; {same} unchanged" if same else "")
 
     @property
     def bad_rows(self) -> list[int]:
@@ -214,27 +268,48 @@ def parse_amount(value: Any) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def parse_status(value: Any) -> str:
+def parse_status(value: Any) -> str | None:
+    """The status, or None when the cell is empty (a new line is indicative; a line keeps its own)."""
     text = _text(value).lower()
     if not text:
-        return LineStatus.INDICATIVE
+        return None
     for choice, label in LineStatus.choices:
         if text in (choice, label.lower()):
             return choice
     raise ValueError("The status must be indicative, mobilisation or approved.")
 
 
-def validate_rows(schedule: Schedule, rows: list[dict[str, Any]]) -> tuple[list[dict], list[RowError]]:
-    """Every row's service arguments, or every row's errors. Reads only; writes nothing."""
+def parse_whole(value: Any, column: str) -> int | None:
+    """An ``id`` or ``version`` as exported (a whole number), or None when the cell is empty."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = _text(value)
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise ValueError(f"The {column} must be a whole number, as exported; leave it empty for a new line.")
+    return int(text)
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def validate_rows(schedule: Schedule, rows: list[dict[str, Any]]) -> tuple[Plan, list[RowError]]:
+    """What the sheet would do, or every row's errors. Reads only; writes nothing."""
     streams = {
         s.name.strip().lower(): s
         for s in FundingStream.objects.filter(partnership=schedule.agreement.partnership).select_related(
             "organisation"
         )
     }
-    good: list[dict] = []
+    existing = {line.pk: line for line in schedule.lines.select_related("funding_stream")}
+    plan = Plan()
     errors: list[RowError] = []
     seen: dict[tuple, int] = {}
+    seen_ids: dict[int, int] = {}
     for index, row in enumerate(rows, start=2):
         row_errors: list[RowError] = []
         fields: dict[str, Any] = {"schedule": schedule}
@@ -263,21 +338,92 @@ def validate_rows(schedule: Schedule, rows: list[dict[str, Any]]) -> tuple[list[
                 )
             )
         fields["funding_stream"] = stream
+        line, version = _exported_line(index, row, schedule, existing, seen_ids, row_errors)
         if not row_errors:
-            line = BudgetLine(**fields)
-            for column, messages in services.budget_line_errors(line).items():
-                row_errors.extend(RowError(index, column, m) for m in messages)
             key = (fields["year"], stream.pk, name)
             if key in seen:
                 row_errors.append(
                     RowError(index, "name", f"Row {seen[key]} already has this line, stream and year.")
                 )
             seen.setdefault(key, index)
-        if row_errors:
-            errors.extend(row_errors)
-        else:
-            good.append(fields)
-    return good, errors
+        if not row_errors:
+            if line is None:
+                fields["status"] = fields["status"] or LineStatus.INDICATIVE
+                candidate = BudgetLine(**fields)
+            else:
+                changes = {
+                    column: fields[column]
+                    for column in CHANGEABLE
+                    if fields[column] is not None and fields[column] != getattr(line, column)
+                }
+                if not changes:
+                    plan.unchanged += 1
+                    continue
+                if version != line.version:
+                    row_errors.append(
+                        RowError(
+                            index,
+                            "version",
+                            f"This line has changed since the sheet was exported (the sheet has version "
+                            f"{version}, the line is now at {line.version}): export the lines again and "
+                            "make this row's change there, so no one else's change is written over.",
+                        )
+                    )
+                candidate = BudgetLine(
+                    pk=line.pk, **{c: changes.get(c, getattr(line, c)) for c in CHANGEABLE}, schedule=schedule
+                )
+            if not row_errors:
+                for column, messages in services.budget_line_errors(candidate).items():
+                    row_errors.extend(RowError(index, column, m) for m in messages)
+            if not row_errors:
+                if line is None:
+                    plan.new.append(fields)
+                else:
+                    plan.changes.append(Change(line=line, version=version, fields=changes))
+        errors.extend(row_errors)
+    return plan, errors
+
+
+def _exported_line(index, row, schedule, existing, seen_ids, row_errors):
+    """The schedule's line a row names by ``id`` (with the ``version`` it was exported at), or
+    ``(None, None)`` for a new line; a bad id or version goes into ``row_errors``."""
+    try:
+        line_id = parse_whole(row.get("id"), "id")
+    except ValueError as error:
+        row_errors.append(RowError(index, "id", str(error)))
+        return None, None
+    try:
+        version = parse_whole(row.get("version"), "version")
+    except ValueError as error:
+        row_errors.append(RowError(index, "version", str(error)))
+        version = None
+    if line_id is None:
+        return None, None
+    line = existing.get(line_id)
+    if line is None:
+        row_errors.append(
+            RowError(
+                index,
+                "id",
+                f"Schedule {schedule.number} has no budget line {line_id}: leave the id and version empty "
+                "for a new line.",
+            )
+        )
+        return None, None
+    if line_id in seen_ids:
+        row_errors.append(RowError(index, "id", f"Row {seen_ids[line_id]} already changes this line."))
+        return None, None
+    seen_ids[line_id] = index
+    if version is None and not any(e.column == "version" for e in row_errors if e.row == index):
+        row_errors.append(
+            RowError(
+                index,
+                "version",
+                "Keep the version exported with the line (or leave both id and version empty for a new "
+                "line).",
+            )
+        )
+    return line, version
 
 
 def import_lines(*, schedule: Schedule, content: bytes, filename: str, by: User) -> ImportReport:
@@ -289,12 +435,27 @@ def import_lines(*, schedule: Schedule, content: bytes, filename: str, by: User)
         report.errors.append(RowError(1, "file", str(error)))
         return report
     report.rows = len(rows)
-    good, errors = validate_rows(schedule, rows)
+    plan, errors = validate_rows(schedule, rows)
     if errors:
         report.errors = errors
         return report
+    report.unchanged = plan.unchanged
     try:
-        report.created = services.budget_lines_create_many(by=by, lines=good)
+        report.created, report.changed = services.budget_lines_import(
+            by=by, new=plan.new, changes=[(c.line, c.version, c.fields) for c in plan.changes]
+        )
     except ValidationError as error:  # a concurrent change since validation: nothing was written
         report.errors.append(RowError(1, "file", " ".join(error.messages)))
     return report
+
+
+def sheet_lines(schedule: Schedule):
+    """The schedule's lines as the sheet lists them: by year, then as they were added."""
+    return schedule.lines.select_related("funding_stream").order_by("year", "pk")
+
+
+def export_sheet(schedule: Schedule, fmt: str) -> bytes:
+    """The schedule's lines in the import's layout, as CSV or XLSX bytes."""
+    if fmt == "csv":
+        return exports.to_csv(COLUMNS, sheet_lines(schedule))
+    return exports.to_xlsx(COLUMNS, sheet_lines(schedule), sheet_title=f"Schedule {schedule.number}")

@@ -2,7 +2,8 @@
 with one column per funding stream and a total; sub-totals per stream, contributions per partner,
 totals per year and a grand total. Every figure is a sum of budget lines (rule 2: never typed in).
 
-Pure: built from plain line records, so the page, the exports, the pack and the tests all share it.
+Pure: built from plain line records, so the page, the pack and the tests all share it. (The
+downloads list the lines one a row instead, in the import's layout: ``budgets.imports``.)
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from budgets.models import year_label
 
@@ -87,7 +87,7 @@ def build_table(
     newest_first: bool = False,
 ) -> ScheduleTable:
     """The table of these lines. ``years`` adds years with no lines (shown empty); the years run
-    oldest first (the paper's order, and the import/export layout) or, for reading, newest first."""
+    oldest first (the paper's order) or, for reading, newest first."""
     lines = list(lines)
     all_years = sorted({line.year for line in lines} | set(years or ()), reverse=newest_first)
     streams: dict[int, Stream] = {}
@@ -169,20 +169,3 @@ def build_table(
         grand_total=grand_total,
         partners=list(partners),
     )
-
-
-def export_columns(table: ScheduleTable) -> list[tuple[str, Any]]:
-    """Columns for ``commissioning.exports``: the line, then each year's streams and total."""
-    columns: list[tuple[str, Any]] = [("Budget line", lambda row: row.label)]
-    for index, group in enumerate(table.years):
-        for position, stream in enumerate(group.streams):
-            columns.append(
-                (f"{group.label} {stream.name}", lambda row, i=index, p=position: row.groups[i][p])
-            )
-        columns.append((f"{group.label} total", lambda row, i=index: row.groups[i][-1]))
-    columns.append(("All years", lambda row: row.total))
-    return columns
-
-
-def export_rows(table: ScheduleTable) -> list[TableRow]:
-    return [*table.rows, *table.footer]

@@ -80,6 +80,11 @@ urlpatterns = [
     ),
     path("schedules/<int:pk>/lines/<int:line>/feed/", links.LineFeedView.as_view(), name="line-feed"),
     path("schedules/<int:pk>/import/", imports.ImportView.as_view(), name="import"),
+    path(
+        "schedules/<int:pk>/import/template.<slug:fmt>",
+        imports.ImportTemplateView.as_view(),
+        name="import-template",
+    ),
     path("schedules/<int:pk>/positions/", positions.PositionsView.as_view(), name="positions"),
     path(
         "schedules/<int:pk>/positions/report/",

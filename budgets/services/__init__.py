@@ -28,6 +28,7 @@ from budgets.services.lines import (
     budget_line_update,
     budget_line_validate,
     budget_lines_create_many,
+    budget_lines_import,
 )
 from budgets.services.links import budget_line_feed_set, contract_schedule_set
 from budgets.services.positions import (
@@ -100,6 +101,7 @@ __all__ = [
     "budget_line_update",
     "budget_line_validate",
     "budget_lines_create_many",
+    "budget_lines_import",
     "contract_schedule_set",
     "funding_stream_create",
     "funding_stream_delete",

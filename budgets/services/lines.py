@@ -115,3 +115,17 @@ def budget_line_delete(*, line: BudgetLine, by: User) -> None:
 def budget_lines_create_many(*, by: User, lines: Iterable[dict[str, Any]]) -> list[BudgetLine]:
     """All or nothing: every line is created, or none (the first error rolls everything back)."""
     return [budget_line_create(by=by, **fields) for fields in lines]
+
+
+@transaction.atomic
+def budget_lines_import(
+    *, by: User, new: Iterable[dict[str, Any]], changes: Iterable[tuple[BudgetLine, int, dict[str, Any]]]
+) -> tuple[list[BudgetLine], list[BudgetLine]]:
+    """A sheet of budget lines, all or nothing: each change (the line, the version the sheet was
+    exported at, the fields it changes; stale: ``StaleEdit``), then each new line. Returns the
+    lines created and the lines changed."""
+    changed = [
+        budget_line_update(line=line, by=by, version=version, **fields) for line, version, fields in changes
+    ]
+    created = [budget_line_create(by=by, **fields) for fields in new]
+    return created, changed

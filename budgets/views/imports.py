@@ -1,16 +1,19 @@
 """Budget lines imported from a spreadsheet: every row checked first, nothing written unless every
-row is good (``budgets.imports``)."""
+row is good (``budgets.imports``); the template to fill in is the import's layout without rows."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect
+from django.views import View
 
 from budgets import imports
 from budgets.forms import ImportForm
-from budgets.models import BudgetLine
+from budgets.models import BudgetLine, FundingStream, year_label
 from budgets.views.base import ScheduleMixin
-from commissioning.generic import ServiceFormView
+from commissioning import exports
+from commissioning.generic import GateMixin, ServiceFormView
 
 
 class ImportView(ScheduleMixin, ServiceFormView):
@@ -34,8 +37,7 @@ class ImportView(ScheduleMixin, ServiceFormView):
         report = self.write(lambda: self.perform(form))
         if not report.ok:
             return self.render_to_response(self.get_context_data(form=form, report=report))
-        count = len(report.created)
-        messages.success(self.request, f"{count} budget line{'' if count == 1 else 's'} imported")
+        messages.success(self.request, report.summary)
         return redirect(f"{self.get_schedule().get_absolute_url()}#table")
 
     def get_context_data(self, **kwargs):
@@ -43,4 +45,37 @@ class ImportView(ScheduleMixin, ServiceFormView):
         report = context.setdefault("report", None)
         failed = context["form"].errors or (report and not report.ok)
         context["page_title"] = ("Error: " if failed else "") + self.heading
+        schedule = context["schedule"]
+        context["streams"] = list(
+            FundingStream.objects.filter(partnership=schedule.agreement.partnership)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+        years = schedule.agreement.years
+        context["years"] = {
+            "example": years[0],
+            "example_label": year_label(years[0]),
+            "first": year_label(years[0]),
+            "last": year_label(years[-1]),
+        }
         return context
+
+
+class ImportTemplateView(ScheduleMixin, GateMixin, View):
+    """The sheet to fill in: the import's header row (``budgets.imports.COLUMNS``) and no rows, as
+    CSV or XLSX, for whoever may import lines into the schedule."""
+
+    model = BudgetLine
+    action = "add"
+
+    def get(self, request, pk: int, fmt: str):
+        if fmt not in exports.FORMATS:
+            raise Http404("Unknown template format")
+        self.get_schedule()  # the schedule must be one the user sees (404 otherwise)
+        return exports.export_response(
+            fmt,
+            columns=imports.COLUMNS,
+            rows=(),
+            filename="budget-lines-template",
+            sheet_title="Budget lines",
+        )

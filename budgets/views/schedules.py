@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.views import View
 
-from budgets import selectors, services, tables
+from budgets import imports, selectors, services
 from budgets.forms import ScheduleForm
 from budgets.models import (
     BudgetLine,
@@ -191,7 +191,8 @@ class ScheduleHistoryView(ScheduleView):
 
 
 class ScheduleExportView(GateMixin, View):
-    """The schedule's table as CSV or XLSX."""
+    """The schedule's budget lines as CSV or XLSX, one row a line in the import's layout
+    (``budgets.imports.COLUMNS``), so the file can be edited and imported back."""
 
     model = Schedule
 
@@ -199,12 +200,11 @@ class ScheduleExportView(GateMixin, View):
         if fmt not in exports.FORMATS:
             raise Http404("Unknown export format")
         schedule = self.get_object("view", queryset=selectors.with_related(self.restricted("view")))
-        table = selectors.schedule_table(schedule)
         return exports.export_response(
             fmt,
-            columns=tables.export_columns(table),
-            rows=tables.export_rows(table),
-            filename=f"{schedule.agreement.reference}-schedule-{schedule.number}",
+            columns=imports.COLUMNS,
+            rows=imports.sheet_lines(schedule),
+            filename=f"{schedule.agreement.reference}-schedule-{schedule.number}-budget-lines",
             sheet_title=f"Schedule {schedule.number}",
         )
 

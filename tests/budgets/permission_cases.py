@@ -144,6 +144,20 @@ def cases() -> list[Case]:
         ),
         web("budgets:import", kwargs={"pk": "schedule"}, needs=[perm(B, a, "budgetline")], scope="home"),
         web(
+            "budgets:import-template",
+            kwargs={"pk": "schedule", "fmt": ("csv",)},
+            needs=[perm(B, a, "budgetline")],
+            scope="home",
+            label="csv",
+        ),
+        web(
+            "budgets:import-template",
+            kwargs={"pk": "schedule", "fmt": ("xlsx",)},
+            needs=[perm(B, a, "budgetline")],
+            scope="home",
+            label="xlsx",
+        ),
+        web(
             "budgets:import",
             "POST",
             kwargs={"pk": "schedule"},

@@ -70,7 +70,9 @@ def test_one_imported_line_is_said_in_the_singular(client, scene):
         follow=True,
     )
 
-    assert "1 budget line imported" in response.content.decode()
+    assert (
+        "1 budget line added" in response.content.decode() and "lines added" not in response.content.decode()
+    )
     assert BudgetLine.objects.count() == 1
 
 

@@ -889,6 +889,7 @@ WEB_NOT_LISTS: dict[str, str] = {
     "budgets:line-create": FORM,
     "budgets:line-edit": FORM,
     "budgets:import": FORM,
+    "budgets:import-template": "a file of the import's header row only, no rows",
     "budgets:virement-create": FORM,
     "budgets:virement-approve": "a form: the decisions it offers are one query",
     "budgets:contract-schedule": FORM,
