@@ -231,6 +231,16 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _name(value: Any) -> str:
+    """A name as typed: the apostrophe the CSV export puts before text a spreadsheet would run as a
+    formula (``'=Savings``, ``commissioning.exports.neutralise``) is taken off again, so a name
+    comes back as it went out."""
+    text = _text(value)
+    if text.startswith("'") and exports.is_formula_like(text[1:]):
+        return text[1:].strip()
+    return text
+
+
 def parse_year(value: Any) -> int:
     if isinstance(value, int | float) and not isinstance(value, bool) and int(value) == value:
         return int(value)
@@ -313,7 +323,7 @@ def validate_rows(schedule: Schedule, rows: list[dict[str, Any]]) -> tuple[Plan,
     for index, row in enumerate(rows, start=2):
         row_errors: list[RowError] = []
         fields: dict[str, Any] = {"schedule": schedule}
-        name = _text(row.get("name"))
+        name = _name(row.get("name"))
         if not name:
             row_errors.append(RowError(index, "name", "Enter the name of the budget line."))
         elif len(name) > 200:
@@ -325,7 +335,7 @@ def validate_rows(schedule: Schedule, rows: list[dict[str, Any]]) -> tuple[Plan,
                 fields[column] = parser(row.get(column))
             except ValueError as error:
                 row_errors.append(RowError(index, column, str(error)))
-        stream_name = _text(row.get("funding_stream"))
+        stream_name = _name(row.get("funding_stream"))
         stream = streams.get(stream_name.lower())
         if stream is None:
             known = ", ".join(s.name for s in streams.values()) or "none yet"

@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views import View
 
 from budgets import imports
 from budgets.forms import ImportForm
-from budgets.models import BudgetLine, FundingStream, year_label
+from budgets.models import BudgetLine, FundingStream, financial_year_of, year_label
 from budgets.views.base import ScheduleMixin
 from commissioning import exports
 from commissioning.generic import GateMixin, ServiceFormView
@@ -52,9 +53,11 @@ class ImportView(ScheduleMixin, ServiceFormView):
             .values_list("name", flat=True)
         )
         years = schedule.agreement.years
+        current = financial_year_of(timezone.localdate())
+        example = current if current in years else years[0]
         context["years"] = {
-            "example": years[0],
-            "example_label": year_label(years[0]),
+            "example": example,
+            "example_label": year_label(example),
             "first": year_label(years[0]),
             "last": year_label(years[-1]),
         }

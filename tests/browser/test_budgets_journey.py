@@ -253,3 +253,89 @@ def test_a_virement_proposed_by_one_officer_is_approved_by_a_second(page, browse
     )
     assert BudgetLine.objects.get(pk=target.pk).amount == target.amount + 6000
     assert_no_console_errors(page)
+
+
+def test_a_commissioner_fills_in_the_template_imports_it_then_edits_the_download_and_imports_it_back(
+    page, bromley, tmp_path
+):
+    """Issue 18: import and export share one layout. The import page says which columns are
+    required and in what format, and offers a template; the template filled in imports; a bad row is
+    reported by row and column with nothing imported; the schedule's download, edited, imports back
+    and changes only the edited line."""
+    import csv
+
+    from budgets.models import BudgetLine
+
+    year = financial_year_of(timezone.localdate())
+    schedule = Schedule.objects.get(title="Integrated Placements and Brokerage")
+    count = schedule.lines.count()
+
+    _sign_in(page, "amira.khan", f"/budgets/schedules/{schedule.pk}/")
+    page.get_by_role("link", name="Import budget lines").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import budget lines")
+    columns = page.locator("#import-columns")
+    expect(columns).to_contain_text("Required")
+    expect(columns).to_contain_text("indicative, mobilisation or approved")
+    expect(columns).to_contain_text("iBCF")
+    assert_accessible(page, "import page")
+    screenshot(page, "budgets-08-import-page")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Template as CSV").click()
+    template = download.value.path().read_bytes()
+    assert download.value.suggested_filename == "budget-lines-template.csv"
+    assert template.decode("utf-8-sig") == "name,year,funding_stream,amount,status,id,version\r\n"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Template as XLSX (Excel)").click()
+    assert download.value.suggested_filename == "budget-lines-template.xlsx"
+
+    # A bad row first: nothing is imported, and the report names the row and the column.
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(template + f"Brokerage system licence,{year},Lottery,12500,,,\r\n".encode())
+    page.get_by_label("Spreadsheet of budget lines").set_input_files(str(bad))
+    page.get_by_role("button", name="Check and import").click()
+    expect(page.locator(".govuk-error-summary").first).to_contain_text(
+        "Nothing was imported: 1 row needs correcting"
+    )
+    report = page.locator("#import-report + table")
+    expect(report.locator("tbody tr").first).to_contain_text("2")
+    expect(report.locator("tbody tr").first).to_contain_text("funding_stream")
+    expect(report).to_contain_text("“Lottery” is not a funding stream of Bromley")
+    assert_accessible(page, "import page with a bad row")
+    screenshot(page, "budgets-09-import-errors")
+    assert schedule.lines.count() == count
+
+    filled = tmp_path / "lines.csv"
+    filled.write_bytes(template + f"Brokerage system licence,{year},iBCF,12500,,,\r\n".encode())
+    page.get_by_label("Spreadsheet of budget lines").set_input_files(str(filled))
+    page.get_by_role("button", name="Check and import").click()
+    expect(page.get_by_text("1 budget line added", exact=True)).to_be_visible()
+    expect(page.locator("table.app-budget-table")).to_contain_text("Brokerage system licence")
+    line = BudgetLine.objects.get(schedule=schedule, name="Brokerage system licence")
+    assert (line.year, line.funding_stream.name, str(line.amount), line.status) == (
+        year,
+        "iBCF",
+        "12500.00",
+        "indicative",
+    )
+
+    # The schedule's download is the same layout: change the new line's amount and import it back.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as CSV").click()
+    rows = list(csv.reader(download.value.path().read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0] == ["name", "year", "funding_stream", "amount", "status", "id", "version"]
+    assert len(rows) == count + 2
+    [edited] = [row for row in rows if row[0] == "Brokerage system licence"]
+    edited[3] = "13000.00"
+    exported = tmp_path / "exported.csv"
+    with exported.open("w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle).writerows(rows)
+    page.get_by_role("link", name="Import budget lines").click()
+    page.get_by_label("Spreadsheet of budget lines").set_input_files(str(exported))
+    page.get_by_role("button", name="Check and import").click()
+    expect(page.get_by_text(f"1 budget line changed; {count} unchanged", exact=True)).to_be_visible()
+    assert str(BudgetLine.objects.get(pk=line.pk).amount) == "13000.00"
+    assert schedule.lines.count() == count + 1
+    assert_accessible(page, "schedule page after the import")
+    screenshot(page, "budgets-10-imported")
+    assert_no_console_errors(page)

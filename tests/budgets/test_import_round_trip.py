@@ -111,6 +111,19 @@ def test_an_exported_file_imports_back_unchanged(client, schedule, bromley_users
     assert "No budget line changed: the sheet’s 2 lines are as they were" in page
 
 
+def test_a_name_the_csv_neutralises_as_a_formula_comes_back_as_it_went_out(client, schedule, bromley_users):
+    client.force_login(bromley_users["commissioner"])
+    BudgetLine.objects.filter(name="Support team").update(name="-Savings to find")
+    before = snapshot(schedule)
+    content = export(client, schedule, "csv")
+    assert "'-Savings to find" in content.decode("utf-8-sig")  # neutralised (api.md)
+
+    response = upload(client, schedule, content, "lines.csv")
+
+    assert response.status_code == 302
+    assert snapshot(schedule) == before
+
+
 def test_an_edited_csv_export_changes_the_edited_line_and_adds_the_new_row(client, schedule, bromley_users):
     client.force_login(bromley_users["commissioner"])
     rows = csv_rows(export(client, schedule, "csv"))

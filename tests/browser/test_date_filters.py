@@ -1,0 +1,86 @@
+"""Date filters on list pages are the GOV.UK date input (issue 18: "use the GOV.UK date input
+everywhere"): the decision log and the audit trail take a date as day, month and year boxes in a
+fieldset, an impossible date is an error naming the filter in the error summary, and axe-core finds
+no WCAG 2.x A/AA violation either way."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import expect
+
+from commissioning import roles
+from tests.browser.helpers import assert_accessible, assert_no_console_errors, screenshot
+from tests.commissioning.factories import TEST_PASSWORD, PartnershipFactory, UserFactory
+from tests.governance.factories import BoardFactory, DecisionFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in(page, username: str, next_url: str) -> None:
+    page.goto(f"/accounts/login/?next={next_url}")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_the_decision_log_filters_by_dates_typed_in_day_month_and_year_boxes(page):
+    partnership = PartnershipFactory(name="Bromley")
+    UserFactory(username="sec", role=roles.BOARD_SECRETARY, partnerships=[partnership])
+    board = BoardFactory(partnership=partnership, code="ICB", name="Integrated Commissioning Board")
+    for reference, day in (("ICB/2025/001", date(2025, 5, 1)), ("ICB/2026/001", date(2026, 2, 12))):
+        DecisionFactory(
+            agenda_item__meeting__board=board,
+            agenda_item__title=f"Item of {day:%B %Y}",
+            reference=reference,
+            decided_on=day,
+        )
+
+    _sign_in(page, "sec", "/governance/decisions/")
+    decided_from = page.get_by_role("group", name="Decided from")
+    decided_from.get_by_label("Day").fill("1")
+    decided_from.get_by_label("Month").fill("1")
+    decided_from.get_by_label("Year").fill("2026")
+    page.get_by_role("button", name="Filter").click()
+
+    table = page.locator("main table")
+    expect(table).to_contain_text("ICB/2026/001")
+    expect(table).not_to_contain_text("ICB/2025/001")
+    assert "decided_from_day=1" in page.url
+    expect(page.get_by_role("group", name="Decided from").get_by_label("Year")).to_have_value("2026")
+    assert_accessible(page, "decision log filtered by date")
+    screenshot(page, "filters-01-decision-log")
+
+    decided_to = page.get_by_role("group", name="Decided to")
+    decided_to.get_by_label("Day").fill("30")
+    decided_to.get_by_label("Month").fill("2")
+    decided_to.get_by_label("Year").fill("2026")
+    page.get_by_role("button", name="Filter").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Decided to must be a real date")
+    summary.get_by_role("link", name="Decided to must be a real date").click()
+    expect(page.locator("#id_decided_to_day")).to_be_focused()
+    assert_accessible(page, "decision log with an impossible date")
+    screenshot(page, "filters-02-decision-log-error")
+    assert_no_console_errors(page)
+
+
+def test_the_audit_trail_takes_its_dates_as_day_month_and_year(page):
+    partnership = PartnershipFactory(name="Bromley")
+    UserFactory(username="aud", role=roles.AUDITOR, partnerships=[partnership])
+
+    _sign_in(page, "aud", "/audit/")
+    date_from = page.get_by_role("group", name="From date")
+    date_from.get_by_label("Day").fill("31")
+    date_from.get_by_label("Month").fill("4")
+    date_from.get_by_label("Year").fill("2026")
+    page.get_by_role("button", name="Apply filters").click()
+
+    expect(page.locator(".govuk-error-summary")).to_contain_text("From date must be a real date")
+    expect(page.locator("input[type=date]")).to_have_count(0)
+    assert_accessible(page, "audit trail with an impossible date")
+    screenshot(page, "filters-03-audit")
+    assert_no_console_errors(page)
