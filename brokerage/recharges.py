@@ -372,6 +372,8 @@ def true_up(
     period: date,
     billed: Mapping[tuple[Hashable, Hashable, date], Decimal],
     waived: Mapping[tuple[Hashable, Hashable, date], Decimal] | None = None,
+    months: Mapping[Hashable, Iterable[date]] | None = None,
+    computed: Mapping[Hashable, tuple[date, date, dict[date, MonthResult]]] | None = None,
 ) -> RunResult:
     """What a run for ``period`` bills: for every package month up to the period, owed - billed -
     waived.
@@ -380,7 +382,15 @@ def true_up(
     credit-note lines, drafts included); ``waived`` the same keys to amounts waived in settling
     disputes, which count as settled. A month whose difference is not zero is billed in full
     again with a deduction line for what was billed (or waived) before, so the lines show the
-    working."""
+    working.
+
+    ``months`` (package -> first days of months), when given, limits the months looked at to
+    those listed: the recharge ledger's run (``brokerage.finance.ledger``) passes the package
+    months whose owed differs from billed, with ``billed`` holding only their keys and the keys to
+    reverse. A package month's lines depend on nothing but its own facts and billed amounts, so
+    those months bill exactly what a run over every month bills; ``issues`` then cover only them.
+    ``computed`` (package -> (first month, last month, ``segments_by_month`` from the first to the
+    last)) saves computing again the months a caller already has."""
     period = month_start(period)
     result = RunResult()
     by_recipient: dict[Hashable, list[Line]] = defaultdict(list)
@@ -399,9 +409,21 @@ def true_up(
     for facts in packages:
         if facts.start > month_end(period):
             continue
-        by_month = segments_by_month(facts, facts.start, period)
+        if months is None:
+            looked: Iterable[date] = _months(month_start(facts.start), period)
+            by_month = segments_by_month(facts, facts.start, period)
+        else:
+            first = month_start(facts.start)
+            looked = sorted({m for m in months.get(facts.package, ()) if first <= m <= period})
+            if not looked:
+                continue
+            done = computed.get(facts.package) if computed else None
+            if done is not None and done[0] <= looked[0] and looked[-1] <= done[1]:
+                by_month = done[2]
+            else:
+                by_month = segments_by_month(facts, looked[0], looked[-1])
         package_billed = billed_recipients.get(facts.package, nothing)
-        for month in _months(month_start(facts.start), period):
+        for month in looked:
             found = by_month.get(month)
             owed_by: dict[Hashable, list[Owed]] = {}
             if found is not None:
@@ -465,6 +487,16 @@ def true_up(
         # unbilled and are picked up by the first run whose net for this recipient is not zero;
         # the recipient's billed total already equals its owed total.
     return result
+
+
+def owed_by_funder(facts: PackageFacts, result: MonthResult) -> dict[Hashable, Decimal]:
+    """{funder: owed} for one package month's segments: what ``true_up`` compares with billed for
+    each (package, funder, month), kept by the recharge ledger. A funder with a share owes its
+    segments' amounts summed (£0.00 included)."""
+    owed: dict[Hashable, Decimal] = {}
+    for _segment, funder, _percent, value in _owed(facts, result.segments):
+        owed[funder] = owed[funder] + value if funder in owed else value
+    return owed
 
 
 def billed_after(billed: Mapping, result: RunResult) -> dict:

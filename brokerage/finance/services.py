@@ -49,6 +49,7 @@ from ..models import (
     Suspension,
     Waiver,
 )
+from . import ledger
 
 logger = logging.getLogger(__name__)
 
@@ -256,8 +257,12 @@ def _issue_json(issue: recharges.Issue, packages) -> dict:
     return out
 
 
-def recharge_run_execute(*, run_id: int) -> RechargeRun:
-    """Compute and write a run's drafts. Idempotent: a finished run is returned as it is."""
+def recharge_run_execute(*, run_id: int, incremental: bool = True) -> RechargeRun:
+    """Compute and write a run's drafts. Idempotent: a finished run is returned as it is.
+
+    ``incremental`` (the default) recomputes only the package months whose facts changed, through
+    the recharge ledger (``ledger``); ``False`` recomputes every package month since each package
+    started. Both bill the same, to the penny (tests/brokerage/finance/test_ledger.py)."""
     with transaction.atomic():
         run = RechargeRun.objects.select_for_update().get(pk=run_id)
         if run.status not in ACTIVE_RUN_STATUSES:
@@ -267,7 +272,7 @@ def recharge_run_execute(*, run_id: int) -> RechargeRun:
             run.started_at = timezone.now()
             run.save(update_fields=["status", "started_at"])
     try:
-        return _execute(run_id, run.issuer_id)
+        return _execute(run_id, run.issuer_id, incremental=incremental)
     except Exception as exc:
         logger.exception("recharge run %s failed", run_id)
         with transaction.atomic():
@@ -278,7 +283,7 @@ def recharge_run_execute(*, run_id: int) -> RechargeRun:
 
 
 @transaction.atomic
-def _execute(run_id: int, issuer_id: int) -> RechargeRun:
+def _execute(run_id: int, issuer_id: int, *, incremental: bool = True) -> RechargeRun:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [RECHARGE_LOCK_CLASS, issuer_id])
     run = (
@@ -288,8 +293,14 @@ def _execute(run_id: int, issuer_id: int) -> RechargeRun:
     )
     if run.status != RechargeRunStatus.RUNNING or run.invoices.exists():
         return run
-    packages, facts, billed, waived = _load_facts(run)
-    result = recharges.true_up(facts, period=run.period, billed=billed, waived=waived)
+    if incremental:
+        prepared = ledger.prepare(run, _PackageRow)
+        packages, package_count, issues = prepared.packages, prepared.package_count, prepared.issues
+        result = prepared.true_up(run.period)
+    else:
+        packages, facts, billed, waived = _load_facts(run)
+        result = recharges.true_up(facts, period=run.period, billed=billed, waived=waived)
+        package_count, issues = len(facts), result.issues
     recipients = Organisation.objects.in_bulk([doc.recipient for doc in result.documents])
     invoices: list[Invoice] = []
     lines: list[tuple[Invoice, int, list[recharges.Line]]] = []
@@ -322,13 +333,13 @@ def _execute(run_id: int, issuer_id: int) -> RechargeRun:
     with _context(run.requested_by):
         Invoice.objects.bulk_create(invoices)  # also sets the history context for the COPY below
         copy_rows(InvoiceLine._meta.db_table, _LINE_COLUMNS, _line_rows(lines, packages))
-    run.package_count = len(facts)
+    run.package_count = package_count
     run.invoice_count = sum(1 for i in invoices if i.kind == InvoiceKind.INVOICE)
     run.credit_note_count = sum(1 for i in invoices if i.kind == InvoiceKind.CREDIT_NOTE)
     run.total_invoiced = sum((i.total for i in invoices if i.kind == InvoiceKind.INVOICE), ZERO)
     run.total_credited = sum((i.total for i in invoices if i.kind == InvoiceKind.CREDIT_NOTE), ZERO)
-    run.unfunded = [_issue_json(i, packages) for i in result.issues if i.kind == "unfunded"]
-    run.errors = [_issue_json(i, packages) for i in result.issues if i.kind != "unfunded"]
+    run.unfunded = [_issue_json(i, packages) for i in issues if i.kind == "unfunded"]
+    run.errors = [_issue_json(i, packages) for i in issues if i.kind != "unfunded"]
     run.status = RechargeRunStatus.DONE
     run.finished_at = timezone.now()
     run.save()

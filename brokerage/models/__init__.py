@@ -7,7 +7,8 @@
   funding panel's decisions;
 - ``prices``: price changes of packages, proposed, approved or declined against the rate card;
 - ``finance``: recharge runs, invoices and credit notes, their lines, payments and disputes;
-- ``region``: region runs, a month recharged across many partnerships (a run per partnership and issuer).
+- ``region``: region runs, a month recharged across many partnerships (a run per partnership and issuer);
+- ``ledger``: rule 1's results as last computed, so a run recomputes only what changed.
 
 Every model and public name is re-exported here (``from brokerage.models import Package``); the
 history (pghistory) event models are attributes of this package too (``brokerage.models.PackageEvent``).
@@ -57,6 +58,7 @@ from .finance import (
     RechargeRunStatus,
     Waiver,
 )
+from .ledger import LedgerIssue, LedgerOwed, LedgerPackage
 from .packages import (
     NO_OVERLAP_CHECK,
     SHARES_SUM_CHECK,
@@ -101,6 +103,9 @@ __all__ = [
     "InvoiceLineQuerySet",
     "InvoiceQuerySet",
     "InvoiceStatus",
+    "LedgerIssue",
+    "LedgerOwed",
+    "LedgerPackage",
     "NumberSequence",
     "Offer",
     "OfferQuerySet",

@@ -64,6 +64,12 @@ EXEMPT = {
     "governance.BoardPack": "record of a generated PDF (path, checksum, progress); its papers and "
     "decisions are tracked",
     "brokerage.NumberSequence": "gapless counter; every number it hands out is kept on a tracked Invoice",
+    "brokerage.LedgerPackage": "the recharge ledger's bookkeeping (how far a package's cached rule 1 "
+    "results hold), kept by triggers on tracked facts; truncating it changes no bill",
+    "brokerage.LedgerOwed": "a cache of rule 1's owed amounts, recomputed from tracked costs, splits "
+    "and suspensions; every amount billed is kept on a tracked InvoiceLine",
+    "brokerage.LedgerIssue": "a cache of the days rule 1 could not bill, recomputed from tracked facts; "
+    "each run keeps what it reported on the tracked RechargeRun",
 }
 
 # Models that hold money, client data or decisions may never be exempt: checked by field, below.

@@ -1,0 +1,366 @@
+"""The incremental recharge run (issue 14): rule 1 recomputed only where something changed.
+
+A full run (``services._load_facts`` then ``recharges.true_up``) recomputes every package month
+since each package started and compares each with what was billed. This path gives the same
+documents, lines and issues from the recharge ledger (``brokerage.models.ledger``):
+
+1. **The packages a full run looks at** (``_packages``): the issuer's packages in the partnership
+   started by the period's end, and the issuer's packages elsewhere that this issuer and partnership
+   billed or waived (a full run loads those too).
+2. **Refresh** (``_refresh``): each package's stale months, the months after its last computed one
+   and the period are computed by ``recharges.owed_by_month`` and written to the ledger, replacing
+   the rows from that month on. Nothing else is recomputed.
+3. **Compare in SQL** (``DIFFERENCES``): the ledger's owed per (package, funder, month) against the
+   net billed plus waived; only the package months with a difference come back, with their billed
+   amounts, and the billed keys no package month reaches any more (to reverse).
+4. **Bill** those package months with ``recharges.true_up(months=...)``: the rule itself, on them.
+5. **Issues** come from the ledger, for every month up to the period, in a full run's order.
+
+Everything runs in the run's transaction under its issuer's advisory lock. A write committed while
+the run computes bumps the package's ``changes`` (triggers), so the run leaves such a package stale
+instead of marking it fresh (``_mark_computed``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+
+from commissioning.bulk import copy_text
+
+from .. import recharges
+
+ZERO = Decimal("0.00")
+
+# The packages a full run gives the rule (services._load_facts): the issuer's packages in the
+# partnership started by the period's end, and its packages elsewhere (another partnership, a later
+# start) that this issuer and partnership billed or waived. Packages of another payer that were
+# billed only have their billed months reversed: they come back from ``DIFFERENCES``.
+PACKAGES = """
+SELECT p.id, p.start, p."end", p.paying_organisation_id, c.case_reference, c.nhs_number, o.name,
+       p.service_type, (c.partnership_id = %(partnership)s AND p.start <= %(period_end)s) AS in_scope,
+       lp.computed_through, lp.stale_from, COALESCE(lp.changes, 0)
+FROM brokerage_package p
+JOIN brokerage_client c ON c.id = p.client_id
+JOIN commissioning_provider pr ON pr.id = p.provider_id
+JOIN commissioning_organisation o ON o.id = pr.organisation_id
+LEFT JOIN brokerage_ledgerpackage lp ON lp.package_id = p.id
+WHERE p.paying_organisation_id = %(issuer)s AND (
+    (c.partnership_id = %(partnership)s AND p.start <= %(period_end)s)
+    OR EXISTS (
+        SELECT 1 FROM brokerage_invoiceline l JOIN brokerage_invoice i ON i.id = l.invoice_id
+        WHERE l.package_id = p.id AND i.issuer_id = %(issuer)s AND i.partnership_id = %(partnership)s
+          AND l.month <= %(period)s)
+    OR EXISTS (
+        SELECT 1 FROM brokerage_waiver w
+        WHERE w.package_id = p.id AND w.issuer_id = %(issuer)s AND w.partnership_id = %(partnership)s
+          AND w.month <= %(period)s)
+)
+ORDER BY p.start DESC, p.id DESC
+"""
+
+# Owed (ledger) against net billed plus waived, per (package, funder, month) up to the period; the
+# keys of every package month with a difference. ``first`` is a looked-at package's first month:
+# the ledger's months before it, if any, are not owed; billed months outside come back to reverse.
+DIFFERENCES = """
+WITH looked AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(firsts)s::date[]) AS f(package_id, first)
+),
+owed AS (
+    SELECT o.package_id, o.recipient_id, o.month, o.owed_pence
+    FROM brokerage_ledgerowed o JOIN looked f ON f.package_id = o.package_id
+    WHERE o.month >= f.first AND o.month <= %(period)s
+),
+billed AS (
+    SELECT package_id, recipient_id, month, SUM(amount) AS amount FROM (
+        SELECT l.package_id, i.recipient_id, l.month,
+               CASE WHEN i.kind = 'credit_note' THEN -l.amount ELSE l.amount END AS amount
+        FROM brokerage_invoiceline l JOIN brokerage_invoice i ON i.id = l.invoice_id
+        WHERE i.issuer_id = %(issuer)s AND i.partnership_id = %(partnership)s
+          AND l.package_id IS NOT NULL AND l.month <= %(period)s
+        UNION ALL
+        SELECT package_id, recipient_id, month, amount FROM brokerage_waiver
+        WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s AND month <= %(period)s
+    ) AS b GROUP BY package_id, recipient_id, month
+),
+compared AS MATERIALIZED (
+    SELECT COALESCE(o.package_id, b.package_id) AS package_id,
+           COALESCE(o.recipient_id, b.recipient_id) AS recipient_id,
+           COALESCE(o.month, b.month) AS month, b.amount,
+           COALESCE(o.owed_pence, 0) <> COALESCE(ROUND(b.amount * 100), 0) AS differs
+    FROM owed o FULL JOIN billed b
+      ON b.package_id = o.package_id AND b.recipient_id = o.recipient_id AND b.month = o.month
+),
+differing AS (SELECT DISTINCT package_id, month FROM compared WHERE differs)
+SELECT c.package_id, c.recipient_id, c.month, c.amount
+FROM compared c JOIN differing d ON d.package_id = c.package_id AND d.month = c.month
+"""
+
+OWED_COLUMNS = ("package_id", "month", "recipient_id", "owed_pence")
+ISSUE_COLUMNS = ("package_id", "month", "start", "end", "kind", "message")
+
+ISSUES = """
+SELECT package_id, month, start, "end", kind, message FROM brokerage_ledgerissue i
+JOIN unnest(%(ids)s::bigint[], %(firsts)s::date[]) AS f(id, first) ON f.id = i.package_id
+WHERE i.month >= f.first AND i.month <= %(period)s
+"""
+
+
+@dataclass(frozen=True)
+class _Package:
+    row: tuple  # services._PackageRow's fields
+    in_scope: bool
+    computed_through: date | None
+    stale_from: date | None
+    changes: int
+
+    @property
+    def pk(self) -> int:
+        return self.row[0]
+
+    @property
+    def start(self) -> date:
+        return self.row[1]
+
+    @property
+    def end(self) -> date | None:
+        return self.row[2]
+
+    @property
+    def payer(self) -> int:
+        return self.row[3]
+
+
+@dataclass
+class Prepared:
+    """What ``services._execute`` needs to bill: the same as a full run's, cut to what differs."""
+
+    packages: dict  # package id -> services._PackageRow, every package named by a line or issue
+    facts: list[recharges.PackageFacts]  # the packages with a package month to bill
+    billed: dict  # (package, recipient, month) -> net billed + waived, of those months and reversals
+    months: dict  # package -> the months to bill
+    computed: dict  # package -> (first, last, segments_by_month) computed by the refresh
+    issues: list[recharges.Issue]  # every looked-at month's, in a full run's order
+    package_count: int
+
+    def true_up(self, period: date) -> recharges.RunResult:
+        return recharges.true_up(
+            self.facts, period=period, billed=self.billed, months=self.months, computed=self.computed
+        )
+
+
+def prepare(run, row_type) -> Prepared:
+    """Refresh the ledger for ``run`` and return what its documents are made of."""
+    period = recharges.month_start(run.period)
+    period_end = recharges.month_end(period)
+    params = {"partnership": run.partnership_id, "issuer": run.issuer_id, "period": period}
+    with connection.cursor() as cursor:
+        cursor.execute(PACKAGES, params | {"period_end": period_end})
+        found = [_Package(r[:8], r[8], r[9], r[10], r[11]) for r in cursor.fetchall()]
+    # A full run's order: the packages in scope, then the others (each in the packages' order).
+    found.sort(key=lambda p: not p.in_scope)
+    looked = [p for p in found if p.start <= period_end]
+    computed: dict = {}
+    loaded = _refresh(looked, period, computed)
+    firsts = [recharges.month_start(p.start) for p in looked]
+    ids = [p.pk for p in looked]
+    with connection.cursor() as cursor:
+        cursor.execute(DIFFERENCES, params | {"ids": ids, "firsts": firsts})
+        compared = cursor.fetchall()
+        cursor.execute(ISSUES, params | {"ids": ids, "firsts": firsts})
+        issue_rows = cursor.fetchall()
+    billed: dict = {}
+    months: dict = defaultdict(set)
+    for package_id, recipient_id, month, amount in compared:
+        months[package_id].add(month)
+        if amount:
+            billed[(package_id, recipient_id, month)] = amount
+    by_pk = {p.pk: p for p in looked}
+    wanted = {pk: min(ms) for pk, ms in months.items() if pk in by_pk}
+    headers = {p.pk: row_type(*p.row) for p in found}
+    missing = {key[0] for key in billed} - headers.keys()
+    if missing:  # billed months of another payer's packages, to reverse: their lines need details
+        headers.update(_headers(missing, row_type))
+    return Prepared(
+        packages=headers,
+        facts=_facts([by_pk[pk] for pk in wanted], wanted, loaded),
+        billed=billed,
+        months=dict(months),
+        computed=computed,
+        issues=_issues(issue_rows, ids),
+        package_count=len(found),
+    )
+
+
+def _issues(rows, order: list[int]) -> list[recharges.Issue]:
+    rank = {pk: i for i, pk in enumerate(order)}
+    rows = sorted(rows, key=lambda r: (rank[r[0]], r[1], r[2]))
+    return [recharges.Issue(pk, start, end, kind, message) for pk, _month, start, end, kind, message in rows]
+
+
+def _headers(ids, row_type) -> dict:
+    from ..models import Package
+    from .services import _PACKAGE_COLUMNS
+
+    rows = Package.objects.filter(pk__in=ids).values_list(*_PACKAGE_COLUMNS)
+    return {row[0]: row_type(*row) for row in rows}
+
+
+# --- Refresh ------------------------------------------------------------------------------------
+
+
+def _refresh(looked: list[_Package], period: date, computed: dict) -> dict:
+    """Recompute the stale and new months of the packages looked at, into the ledger and
+    ``computed``; returns the facts loaded (package -> (first month loaded, facts)) for reuse.
+
+    A package computed through month M holds rows for no month after M, so new months are only
+    added; stale months are deleted first. A package ended before its next month with nothing stale
+    has nothing to compute: it is left as it is (its rows stop at its end)."""
+    todo: dict[int, tuple[date | None, date, date]] = {}  # package -> (delete from, compute from, to)
+    for p in looked:
+        if p.computed_through is None:  # never computed (so no rows: they come with the mark)
+            todo[p.pk] = (None, recharges.month_start(p.start), period)
+            continue
+        start = recharges.next_month(p.computed_through)
+        last = max(period, p.computed_through)
+        if p.stale_from is not None and p.stale_from <= last:
+            if p.stale_from < start:
+                todo[p.pk] = (p.stale_from, p.stale_from, last)
+            else:
+                todo[p.pk] = (None, start, last)
+        elif start <= period and (p.end is None or p.end >= start):
+            todo[p.pk] = (None, start, last)
+    if not todo:
+        return {}
+    by_pk = {p.pk: p for p in looked}
+    # A package ended before the first month to compute is live in none of them: no facts needed.
+    live = {pk: span[1] for pk, span in todo.items() if by_pk[pk].end is None or by_pk[pk].end >= span[1]}
+    loaded = {f.package: (live[f.package], f) for f in _facts([by_pk[pk] for pk in live], live, {})}
+    owed_rows, issue_rows = [], []
+    for pk, (_delete_from, first, last) in todo.items():
+        if pk not in live:
+            continue
+        facts = loaded[pk][1]
+        by_month = recharges.segments_by_month(facts, first, last)
+        computed[pk] = (first, last, by_month)
+        for month, result in by_month.items():
+            owed = recharges.owed_by_funder(facts, result)
+            owed_rows.extend((pk, month, funder, int(value * 100)) for funder, value in owed.items())
+            issue_rows.extend((pk, month, i.start, i.end, i.kind, i.message) for i in result.issues)
+    stale = [(pk, span[0]) for pk, span in todo.items() if span[0] is not None]
+    with connection.cursor() as cursor:
+        if stale:
+            cursor.execute(
+                """
+                WITH f AS (SELECT * FROM unnest(%s::bigint[], %s::date[]) AS f(id, first)),
+                owed AS (
+                    DELETE FROM brokerage_ledgerowed t USING f
+                    WHERE t.package_id = f.id AND t.month >= f.first
+                )
+                DELETE FROM brokerage_ledgerissue t USING f
+                WHERE t.package_id = f.id AND t.month >= f.first
+                """,
+                [[pk for pk, _ in stale], [first for _, first in stale]],
+            )
+        # Plain COPY: these tables have no foreign keys or deferred checks to make immediate.
+        _copy(cursor, "brokerage_ledgerowed", OWED_COLUMNS, owed_rows)
+        _copy(cursor, "brokerage_ledgerissue", ISSUE_COLUMNS, issue_rows)
+    ids = list(todo)
+    _mark_computed(ids, [todo[pk][2] for pk in ids], [by_pk[pk].changes for pk in ids])
+    return loaded
+
+
+def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    if rows:
+        text = "".join("\t".join(copy_text(v) for v in row) + "\n" for row in rows)
+        names = ", ".join(connection.ops.quote_name(c) for c in columns)
+        cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", io.StringIO(text))
+
+
+def _mark_computed(ids: list[int], through: list[date], seen: list[int]) -> None:
+    """Computed through ``through``, and fresh unless a trigger counted a write since the run read
+    the package's ``changes`` (then it stays stale from where that write marked it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO brokerage_ledgerpackage AS l (package_id, computed_through, stale_from, changes)
+            SELECT id, through, NULL, seen FROM unnest(%s::bigint[], %s::date[], %s::bigint[])
+                AS f(id, through, seen) ORDER BY id
+            ON CONFLICT (package_id) DO UPDATE SET
+                computed_through = EXCLUDED.computed_through,
+                stale_from = CASE WHEN l.changes = EXCLUDED.changes THEN NULL ELSE l.stale_from END
+            """,
+            [ids, through, seen],
+        )
+
+
+# --- Facts --------------------------------------------------------------------------------------
+
+
+def _facts(packages: list[_Package], firsts: dict, loaded: dict):
+    """``recharges.PackageFacts`` of ``packages`` with the rows that reach ``firsts[pk]`` or later
+    (earlier rows change no month from there on); reuses ``loaded`` where it reaches far enough."""
+    out, need = [], {}
+    for p in packages:
+        have = loaded.get(p.pk)
+        if have is not None and have[0] <= firsts[p.pk]:
+            out.append(have[1])
+        else:
+            need[p.pk] = p
+    if not need:
+        return out
+    ids = list(need)
+    span = [ids, [firsts[pk] for pk in ids]]
+    costs, splits, suspensions = defaultdict(list), defaultdict(list), defaultdict(list)
+    shares = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.package_id, c.effective_from, c.effective_to, c.unit_rate, c.units_per_week "
+            "FROM brokerage_packagecost c JOIN unnest(%s::bigint[], %s::date[]) AS f(id, first) "
+            "ON f.id = c.package_id WHERE c.effective_to IS NULL OR c.effective_to >= f.first",
+            span,
+        )
+        for pk, start, end, rate, units in cursor.fetchall():
+            costs[pk].append(recharges.CostRow.of(start, end, rate, units))
+        cursor.execute(
+            "SELECT s.id, s.package_id, s.effective_from, s.effective_to, sh.organisation_id, sh.percent "
+            "FROM brokerage_fundingsplit s JOIN unnest(%s::bigint[], %s::date[]) AS f(id, first) "
+            "ON f.id = s.package_id "
+            "LEFT JOIN brokerage_fundingshare sh ON sh.split_id = s.id "
+            "LEFT JOIN commissioning_organisation o ON o.id = sh.organisation_id "
+            "WHERE s.effective_to IS NULL OR s.effective_to >= f.first ORDER BY s.id, o.code",
+            span,
+        )
+        split_rows = {}
+        for split_id, pk, start, end, organisation_id, percent in cursor.fetchall():
+            split_rows[split_id] = (pk, start, end)
+            if organisation_id is not None:
+                shares[split_id].append((organisation_id, percent))
+        for split_id, (pk, start, end) in split_rows.items():
+            splits[pk].append(recharges.SplitRow(start, end, tuple(shares[split_id]), split_id))
+        cursor.execute(
+            "SELECT s.package_id, s.effective_from, s.effective_to, s.paid_percent "
+            "FROM brokerage_suspension s JOIN unnest(%s::bigint[], %s::date[]) AS f(id, first) "
+            "ON f.id = s.package_id WHERE s.effective_to >= f.first",
+            span,
+        )
+        for pk, start, end, paid in cursor.fetchall():
+            suspensions[pk].append(recharges.SuspensionRow(start, end, paid))
+    for pk, p in need.items():
+        out.append(
+            recharges.PackageFacts(
+                package=pk,
+                start=p.start,
+                end=p.end,
+                payer=p.payer,
+                costs=tuple(sorted(costs[pk], key=lambda r: r.start)),
+                splits=tuple(sorted(splits[pk], key=lambda r: r.start)),
+                suspensions=tuple(sorted(suspensions[pk], key=lambda r: r.start)),
+            )
+        )
+    return out

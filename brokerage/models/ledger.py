@@ -1,0 +1,59 @@
+"""The recharge ledger: rule 1's results as last computed, so a run recomputes only what changed.
+
+``brokerage.recharges`` stays the rule; these tables only cache what it returned, per package month:
+the amount owed to the paying organisation by each other funder (``LedgerOwed``) and the days that
+could not be billed (``LedgerIssue``). ``LedgerPackage`` says how far a package's rows hold:
+months up to ``computed_through`` are valid, except from ``stale_from`` on.
+
+Triggers on the facts the rule reads (a package's dates and payer, its costs, funding splits and
+shares, suspensions) mark the package stale from the first month a write can change, for every
+write, bulk and raw SQL included (migration 0013). Billed amounts and waivers are not cached:
+a run compares the ledger with them in SQL every time.
+
+Empty tables are correct: a package with no ``LedgerPackage`` row (or none computed) is recomputed
+from its start. Nothing here is a fact of its own, so it keeps no history: truncating the three
+tables changes no bill, only the next run's time. That is why the columns are plain ids and whole
+pence, with no foreign keys to the facts (a deleted package's rows go with it by trigger).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class LedgerPackage(models.Model):
+    package_id = models.BigIntegerField(primary_key=True)
+    computed_through = models.DateField(null=True, help_text="The last month whose rows were computed")
+    stale_from = models.DateField(null=True, help_text="The first month a later write may have changed")
+    changes = models.BigIntegerField(default=0, help_text="Writes seen by the triggers (a run's guard)")
+
+    def __str__(self) -> str:
+        return f"Ledger of package {self.package_id} to {self.computed_through}"
+
+
+class LedgerOwed(models.Model):
+    package_id = models.BigIntegerField()
+    month = models.DateField()
+    recipient_id = models.BigIntegerField(help_text="The funder who owes the paying organisation")
+    owed_pence = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["package_id", "month"], name="ledger_owed_package_month")]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} {self.month:%Y-%m} {self.recipient_id}: {self.owed_pence}p"
+
+
+class LedgerIssue(models.Model):
+    package_id = models.BigIntegerField()
+    month = models.DateField()
+    start = models.DateField()
+    end = models.DateField()
+    kind = models.CharField(max_length=30)
+    message = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["package_id", "month"], name="ledger_issue_package_month")]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} {self.start} to {self.end}: {self.kind}"

@@ -1,0 +1,387 @@
+"""The recharge ledger (issue 14): the incremental run bills what the full recompute bills.
+
+``recharge_run_execute(incremental=True)`` recomputes only the package months the triggers marked
+stale (plus the new ones) and finds the differences with billed in SQL; ``incremental=False`` is
+the full recompute of every package month. Random histories written straight to the tables (so
+the triggers, not the services, must see every change): costs and splits set over any days,
+backdated or not, gaps included; suspensions; package dates and payer; waivers; deleted drafts; and
+runs of either partner over several months. Before each run both ways are executed on the same
+state and must give the same documents, lines, issues and counts; the incremental one is kept, so
+the ledger carries on from run to run."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from brokerage.finance import services as finance_services
+from brokerage.models import (
+    Dispute,
+    FundingShare,
+    FundingSplit,
+    Invoice,
+    InvoiceLine,
+    LedgerOwed,
+    LedgerPackage,
+    Package,
+    PackageCost,
+    RechargeRun,
+    Suspension,
+    Waiver,
+)
+from tests.brokerage.factories import ClientFactory, InvoiceFactory, PackageFactory
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+DAY0 = date(2021, 12, 1)
+ONE = timedelta(days=1)
+
+
+def day(n: int) -> date:
+    return DAY0 + timedelta(days=n)
+
+
+# --- Writing histories straight to the tables ---------------------------------------------------
+
+
+def _assign(model, package, start, end, make, *, clear=False):
+    """Rows of ``model`` cover [start, end] (end None: open) with one new row made by ``make``, or
+    with none (``clear``): overlapping rows are cut, split in two, or deleted, as a service would."""
+    for row in list(model.objects.filter(package=package).order_by("effective_from")):
+        row_end = row.effective_to
+        if (end is not None and row.effective_from > end) or (row_end is not None and row_end < start):
+            continue
+        keeps_left = row.effective_from < start
+        keeps_right = end is not None and (row_end is None or row_end > end)
+        if keeps_left and keeps_right:
+            model.objects.filter(pk=row.pk).update(effective_to=start - ONE)
+            _copy(row, end + ONE, row_end)
+        elif keeps_left:
+            model.objects.filter(pk=row.pk).update(effective_to=start - ONE)
+        elif keeps_right:
+            model.objects.filter(pk=row.pk).update(effective_from=end + ONE)
+        else:
+            if model is FundingSplit:
+                FundingShare.objects.filter(split=row).delete()
+            model.objects.filter(pk=row.pk).delete()
+    if not clear:
+        make(start, end)
+
+
+def _copy(row, start, end):
+    shares = (
+        list(row.shares.values_list("organisation_id", "percent")) if isinstance(row, FundingSplit) else []
+    )
+    row.pk = None
+    row.effective_from, row.effective_to = start, end
+    row.save()
+    for organisation_id, percent in shares:
+        FundingShare.objects.create(split=row, organisation_id=organisation_id, percent=percent)
+    return row
+
+
+def _cost(package, rate):
+    def make(start, end):
+        PackageCost.objects.create(
+            package=package,
+            effective_from=start,
+            effective_to=end,
+            unit_rate=rate,
+            units_per_week=1,
+            unit="week",
+        )
+
+    return make
+
+
+def _split(package, council, ccg, ccg_percent):
+    def make(start, end):
+        split = FundingSplit.objects.create(
+            package=package, effective_from=start, effective_to=end, basis="s117"
+        )
+        FundingShare.objects.create(split=split, organisation=council, percent=100 - ccg_percent)
+        FundingShare.objects.create(split=split, organisation=ccg, percent=ccg_percent)
+
+    return make
+
+
+# --- Operations ---------------------------------------------------------------------------------
+
+days = st.integers(0, 420)
+span = st.tuples(days, st.one_of(st.none(), st.integers(0, 150)))
+operations = st.one_of(
+    st.tuples(st.just("cost"), st.integers(0, 2), span, st.sampled_from([D("700"), D("1234.56"), D("95.5")])),
+    st.tuples(st.just("split"), st.integers(0, 2), span, st.sampled_from([0, 40, 50, 100, D("33.33")])),
+    st.tuples(
+        st.just("gap"), st.integers(0, 2), st.sampled_from(["cost", "split"]), days, st.integers(0, 60)
+    ),
+    st.tuples(st.just("suspend"), st.integers(0, 2), days, st.integers(0, 45), st.sampled_from([0, 50, 100])),
+    st.tuples(st.just("dates"), st.integers(0, 2), days, st.one_of(st.none(), st.integers(0, 300))),
+    st.tuples(st.just("payer"), st.integers(0, 2)),
+    st.tuples(
+        st.just("waive"), st.integers(0, 2), st.integers(0, 12), st.sampled_from([D("0.01"), D("100")])
+    ),
+    st.tuples(st.just("delete_draft"), st.integers(0, 5)),
+)
+runs = st.tuples(st.just("run"), st.sampled_from(["council", "council", "ccg"]), st.integers(0, 13))
+# Rounds of a few changes then a run: most changes land between two runs, so the second run must
+# find what the first computed and the change made stale.
+rounds = st.lists(st.tuples(st.lists(operations, max_size=3), runs), min_size=2, max_size=5)
+
+
+def month(n: int) -> date:
+    return date(2021 + (11 + n) // 12, (11 + n) % 12 + 1, 1)  # 0: December 2021
+
+
+class Books:
+    def __init__(self, partnership, council, ccg):
+        self.partnership, self.council, self.ccg = partnership, council, ccg
+        self.packages: list[Package] = []
+        self.invoice = None
+
+    def package(self, index: int) -> Package:
+        return self.packages[index % len(self.packages)]
+
+    def add_package(self, start_day: int, rate: D, ccg_percent) -> None:
+        client = ClientFactory(partnership=self.partnership)
+        start = day(start_day)
+        package = PackageFactory(client=client, start=start, paying_organisation=self.council)
+        _cost(package, rate)(start, None)
+        _split(package, self.council, self.ccg, ccg_percent)(start, None)
+        self.packages.append(package)
+
+    def apply(self, op) -> None:
+        kind = op[0]
+        if kind == "cost":
+            _, index, (start, length), rate = op
+            package = self.package(index)
+            _assign(
+                PackageCost,
+                package,
+                day(start),
+                None if length is None else day(start + length),
+                _cost(package, rate),
+            )
+        elif kind == "split":
+            _, index, (start, length), percent = op
+            package = self.package(index)
+            end = None if length is None else day(start + length)
+            _assign(
+                FundingSplit, package, day(start), end, _split(package, self.council, self.ccg, D(percent))
+            )
+        elif kind == "gap":
+            _, index, what, start, length = op
+            model = PackageCost if what == "cost" else FundingSplit
+            _assign(model, self.package(index), day(start), day(start + length), None, clear=True)
+        elif kind == "suspend":
+            _, index, start, length, paid = op
+            package = self.package(index)
+            a, b = day(start), day(start + length)
+            Suspension.objects.filter(package=package, effective_from__lte=b, effective_to__gte=a).delete()
+            treatment = {0: "stopped", 50: "reduced", 100: "retained"}[paid]
+            Suspension.objects.create(
+                package=package,
+                effective_from=a,
+                effective_to=b,
+                treatment=treatment,
+                paid_percent=paid,
+                reason="Test",
+            )
+        elif kind == "dates":
+            _, index, start, length = op
+            end = None if length is None else day(start + length)
+            Package.objects.filter(pk=self.package(index).pk).update(start=day(start), end=end)
+        elif kind == "payer":
+            package = Package.objects.get(pk=self.package(op[1]).pk)
+            payer = self.ccg if package.paying_organisation_id == self.council.pk else self.council
+            Package.objects.filter(pk=package.pk).update(paying_organisation=payer)
+        elif kind == "waive":
+            _, index, n, amount = op
+            package = Package.objects.get(pk=self.package(index).pk)
+            issuer = package.paying_organisation
+            recipient = self.ccg if issuer.pk == self.council.pk else self.council
+            if self.invoice is None:  # the disputed invoice the waivers settle (one month each)
+                self.invoice = InvoiceFactory(partnership=self.partnership, total=D("1.00"))
+            dispute = Dispute.objects.create(invoice=self.invoice, reason="other", amount=D("1.00"))
+            Waiver.objects.create(
+                partnership=self.partnership, issuer=issuer, recipient=recipient, package=package,
+                month=month(n), amount=amount, dispute=dispute,
+            )  # fmt: skip
+        elif kind == "delete_draft":
+            drafts = list(Invoice.objects.filter(run__isnull=False, status="draft").order_by("pk"))
+            if drafts:
+                draft = drafts[op[1] % len(drafts)]
+                InvoiceLine.objects.filter(invoice=draft).delete()
+                draft.delete()
+        elif kind == "run":
+            _, who, n = op
+            self.run(self.council if who == "council" else self.ccg, month(n))
+
+    def run(self, issuer, period) -> None:
+        def execute(incremental: bool):
+            run = RechargeRun.objects.create(partnership=self.partnership, issuer=issuer, period=period)
+            run = finance_services.recharge_run_execute(run_id=run.pk, incremental=incremental)
+            assert run.status == "done", run.failure
+            return run, billing(run)
+
+        sid = transaction.savepoint()
+        _full_run, full = execute(False)
+        transaction.savepoint_rollback(sid)
+        _run, incremental = execute(True)
+        assert incremental == full
+
+
+def billing(run) -> dict:
+    """Everything a run produced that a person or a later run can see."""
+    documents = [
+        (
+            invoice.recipient_id,
+            invoice.kind,
+            invoice.total,
+            list(invoice.lines.order_by("position").values_list(*InvoiceLine.CONTENT_COLUMNS, "position")),
+        )
+        for invoice in Invoice.objects.filter(run=run).order_by("recipient__code", "kind")
+    ]
+    return {
+        "documents": documents,
+        "unfunded": run.unfunded,
+        "errors": run.errors,
+        "counts": (run.package_count, run.invoice_count, run.credit_note_count),
+        "totals": (run.total_invoiced, run.total_credited),
+    }
+
+
+@pytest.fixture
+def books(partnership, council, ccg):
+    return Books(partnership, council, ccg)
+
+
+class _Rollback(Exception):
+    pass
+
+
+@settings(
+    max_examples=int(os.environ.get("LEDGER_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    packages=st.lists(
+        st.tuples(
+            st.integers(0, 200), st.sampled_from([D("700"), D("1000.01")]), st.sampled_from([40, 50, 100])
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    history=rounds,
+)
+def test_the_incremental_run_bills_what_the_full_recompute_bills_to_the_penny(books, packages, history):
+    books.packages, books.invoice = [], None
+    try:
+        with transaction.atomic():  # each example starts from the fixtures alone
+            for start, rate, percent in packages:
+                books.add_package(start, rate, percent)
+            for changes, run in history:
+                for op in [*changes, run]:
+                    books.apply(op)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+# --- The triggers -------------------------------------------------------------------------------
+
+
+def _state(package):
+    row = LedgerPackage.objects.filter(package_id=package.pk).first()
+    return (row.computed_through, row.stale_from) if row else None
+
+
+def test_an_existing_database_starts_with_an_empty_ledger_and_every_package_is_computed(books):
+    books.add_package(10, D("700"), 50)
+    package = books.packages[0]
+    assert _state(package) == (None, date(2021, 12, 1))  # never computed: everything stale
+
+    books.run(books.council, date(2022, 3, 1))
+
+    assert _state(package) == (date(2022, 3, 1), None)
+    assert sorted(LedgerOwed.objects.filter(package_id=package.pk).values_list("month", "owed_pence")) == [
+        (date(2021, 12, 1), 700 * 50 * 21 // 7),  # 11 to 31 December: 21 days at £50 a day
+        (date(2022, 1, 1), 700 * 50 * 31 // 7),
+        (date(2022, 2, 1), 700 * 50 * 28 // 7),
+        (date(2022, 3, 1), 700 * 50 * 31 // 7),
+    ]
+
+
+def test_a_backdated_price_marks_the_package_stale_from_that_month_only(books):
+    books.add_package(10, D("700"), 50)
+    books.add_package(10, D("700"), 50)
+    books.run(books.council, date(2022, 6, 1))
+    changed, untouched = books.packages
+
+    books.apply(("cost", 0, (75, None), D("800")))  # from 14 February 2022
+
+    assert _state(changed) == (date(2022, 6, 1), date(2022, 2, 1))
+    assert _state(untouched) == (date(2022, 6, 1), None)
+
+
+def test_a_bulk_update_marks_every_package_it_touches(books):
+    for _ in range(3):
+        books.add_package(10, D("700"), 50)
+    books.run(books.council, date(2022, 6, 1))
+
+    FundingSplit.objects.filter(package__in=books.packages).update(effective_from=date(2022, 1, 1))
+    FundingShare.objects.filter(split__package=books.packages[0]).update(percent=50)
+
+    assert [_state(p) for p in books.packages] == [(date(2022, 6, 1), date(2021, 12, 1))] * 3
+
+
+def test_an_ended_package_is_stale_from_the_month_after_its_new_end(books):
+    books.add_package(10, D("700"), 50)
+    books.run(books.council, date(2022, 6, 1))
+
+    Package.objects.filter(pk=books.packages[0].pk).update(end=date(2022, 3, 31))
+
+    assert _state(books.packages[0]) == (date(2022, 6, 1), date(2022, 4, 1))
+
+
+def test_a_write_while_a_run_computes_leaves_the_package_stale(books, monkeypatch):
+    """The run read the package's count of writes before its facts; a write counted since then
+    keeps the package stale (the run's rows may predate it)."""
+    from brokerage.finance import ledger
+
+    books.add_package(10, D("700"), 50)
+    real = ledger._mark_computed
+
+    def with_a_write_in_between(ids, through, seen):
+        PackageCost.objects.filter(package=books.packages[0]).update(unit_rate=D("900"))
+        real(ids, through, seen)
+
+    monkeypatch.setattr(ledger, "_mark_computed", with_a_write_in_between)
+    books.run(books.council, date(2022, 2, 1))
+
+    assert _state(books.packages[0]) == (date(2022, 2, 1), date(2021, 12, 1))
+
+
+def test_a_deleted_package_takes_its_ledger_rows_with_it(books):
+    books.add_package(10, D("700"), 50)
+    books.run(books.council, date(2022, 2, 1))
+    package = books.packages[0]
+    for invoice in Invoice.objects.all():
+        invoice.lines.all().delete()
+        invoice.delete()
+
+    PackageCost.objects.filter(package=package).delete()
+    FundingShare.objects.filter(split__package=package).delete()
+    FundingSplit.objects.filter(package=package).delete()
+    package.delete()
+
+    assert not LedgerOwed.objects.filter(package_id=package.pk).exists()
+    assert not LedgerPackage.objects.filter(package_id=package.pk).exists()
