@@ -9,6 +9,7 @@ class BudgetsConfig(AppConfig):
     def ready(self) -> None:
         from budgets import services
         from budgets.api.serializers import ContractScheduleField
+        from budgets.filtersets import ContractScheduleFilter
         from budgets.models import BudgetLine, Schedule, Section75Agreement, Variation, Virement
         from budgets.selectors import overspend_panel, reviews
         from budgets.selectors.history import register_history
@@ -64,6 +65,7 @@ class BudgetsConfig(AppConfig):
             ),
             select_related=("funding_schedule_link",),
             rows=contract_schedule_rows,
+            filter=lambda: ContractScheduleFilter(),
         )
         registry.add_section(
             "budgets",

@@ -128,3 +128,27 @@ class ContributionPlanFilterSet(StrictFilterSet):
     class Meta:
         model = ContributionPlan
         fields = ["schedule", "agreement", "partnership", "year", "partner", "frequency"]
+
+
+def _visible_schedules(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Schedule.objects.none()
+    return Schedule.objects.restrict(user, "view")
+
+
+class ContractScheduleFilter(django_filters.ModelChoiceFilter):
+    """``contracts/?schedule=<id>`` (api.md): the contracts a schedule funds (budgets'
+    ``ContractSchedule``, added to the core's contract list through
+    ``commissioning.registry.add_extension_field``). A schedule that is not one the user may see, or
+    not an id, is an error naming ``schedule``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("field_name", "funding_schedule_link__schedule")
+        kwargs.setdefault("queryset", _visible_schedules)
+        kwargs.setdefault("label", "Funded by schedule")
+        kwargs.setdefault(
+            "error_messages",
+            {"invalid_choice": "There is no schedule with this id: give the id of a schedule you may see."},
+        )
+        super().__init__(**kwargs)

@@ -21,7 +21,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from commissioning import choices
+from commissioning import choices, registry
 from commissioning.forms import GovukDateFilterField, GovukDateInput
 from commissioning.models import Contract, Organisation, Partnership, Provider
 
@@ -222,3 +222,7 @@ class ContractFilterSet(StrictFilterSet):
 
     def filter_ending(self, queryset, name, value):
         return queryset.ending_within(int(value), today=timezone.localdate())
+
+
+# The filters the domain apps keep about a contract (budgets' ``schedule``) join the contract list's.
+registry.add_extensible_filterset(Contract, ContractFilterSet)

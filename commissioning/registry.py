@@ -215,7 +215,10 @@ class ExtensionField:
       after the core's own service, when the client sent the field;
     - ``select_related``: what the API list fetches with the records, so the field costs no query
       per row;
-    - ``rows(user, instance)``: the ``DetailRow``s the record's page shows.
+    - ``rows(user, instance)``: the ``DetailRow``s the record's page shows;
+    - ``filter()``: a new django-filter ``Filter`` (named ``name``) added to the record's list
+      FilterSets (``add_extensible_filterset``), so the API's and the page's list filter on it
+      strictly like their own fields (``contracts/?schedule=``).
     """
 
     model: type[models.Model]
@@ -224,9 +227,20 @@ class ExtensionField:
     save: Callable[..., Any]
     select_related: tuple[str, ...] = ()
     rows: Callable[[Any, models.Model], list[DetailRow]] | None = None
+    filter: Callable[[], Any] | None = None
 
 
 EXTENSION_FIELDS: dict[tuple[str, str], ExtensionField] = {}
+# Model label -> the core FilterSets listing it, which take the extension fields' filters.
+EXTENSIBLE_FILTERSETS: dict[str, list[type]] = {}
+
+
+def _install_filter(field: ExtensionField, filterset_class: type) -> None:
+    """Add ``field``'s filter to the FilterSet's class-level filters (what every instance copies, and
+    what the API's strict query check and the schema read). A filter the FilterSet declares itself
+    wins."""
+    if field.filter is not None and field.name not in filterset_class.base_filters:
+        filterset_class.base_filters[field.name] = field.filter()
 
 
 def add_extension_field(
@@ -237,11 +251,30 @@ def add_extension_field(
     save: Callable[..., Any],
     select_related: tuple[str, ...] = (),
     rows: Callable[[Any, models.Model], list[DetailRow]] | None = None,
+    filter: Callable[[], Any] | None = None,  # noqa: A002 - the registry's word for it
 ) -> None:
     field = ExtensionField(
-        model=model, name=name, api_field=api_field, save=save, select_related=select_related, rows=rows
+        model=model,
+        name=name,
+        api_field=api_field,
+        save=save,
+        select_related=select_related,
+        rows=rows,
+        filter=filter,
     )
     EXTENSION_FIELDS[(model._meta.label_lower, name)] = field
+    for filterset_class in EXTENSIBLE_FILTERSETS.get(model._meta.label_lower, []):
+        _install_filter(field, filterset_class)
+
+
+def add_extensible_filterset(model: type[models.Model], filterset_class: type) -> None:
+    """A core FilterSet of ``model``'s list: it takes the filters of ``model``'s extension fields,
+    those registered already and those registered later (apps become ready in any order)."""
+    sets = EXTENSIBLE_FILTERSETS.setdefault(model._meta.label_lower, [])
+    if filterset_class not in sets:
+        sets.append(filterset_class)
+    for field in extension_fields(model):
+        _install_filter(field, filterset_class)
 
 
 def extension_fields(model: type[models.Model]) -> list[ExtensionField]:

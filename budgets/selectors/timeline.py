@@ -1,6 +1,7 @@
 """One agreement's story, newest first: its signature, variations, the decisions behind it, its
-reviews, its schedules added and its budget lines approved, and its own recorded changes, each
-told with names (people, boards, decisions, lines), never bare ids.
+reviews, its schedules added and its budget lines approved, the partners' contribution invoices and
+the year-end settlements (raised, issued, paid), and its own recorded changes, each told with names
+(people, boards, decisions, lines, invoice numbers), never bare ids.
 
 A fixed number of queries whatever the number of entries: one per source, plus the history
 renderer's one per kind of object named (``commissioning.history``)."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -17,7 +19,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from pghistory.models import Events
 
-from budgets.models import AgreementStatus, BudgetLine, Review, Schedule, Section75Agreement, Variation
+from budgets.models import (
+    AgreementStatus,
+    BudgetLine,
+    ContributionInstalment,
+    Review,
+    Schedule,
+    Section75Agreement,
+    StatementSettlement,
+    Variation,
+    year_label,
+)
 from budgets.selectors.history import loaded
 from commissioning import history
 from commissioning.models import User
@@ -88,6 +100,124 @@ def _agreement_changes(agreement: Section75Agreement) -> list[TimelineEntry]:
                 changes=entry.changes,
             )
         )
+    return entries
+
+
+def _invoice_entries(invoice, *, kind: str, what: str, partner, url: str) -> list[TimelineEntry]:
+    """An invoice's issue and its payments (read from ``invoice.payments``, prefetched), told as
+    moments of the agreement's story. A draft is not issued yet: nothing but its raising to tell."""
+    entries = []
+    if invoice.issue_date:
+        due = f", due {date_format(invoice.due_date, 'j F Y')}" if invoice.due_date else ""
+        noun = "credit note" if invoice.is_credit else "invoice"
+        entries.append(
+            TimelineEntry(
+                day=invoice.issue_date,
+                kind=kind,
+                title=f"{what}: {noun} {invoice.number} issued to {partner.name}",
+                text=f"{format_money(invoice.total)}{due}",
+                url=url,
+                who_pk=invoice.issued_by_id,
+            )
+        )
+    paid = Decimal("0.00")
+    for payment in invoice.payments.all():
+        paid += payment.amount
+        whole = " (paid in full)" if paid >= invoice.total else ""
+        entries.append(
+            TimelineEntry(
+                day=payment.paid_on,
+                at=payment.recorded_at,
+                kind=kind,
+                title=f"{what}: {format_money(payment.amount)} received on {invoice.number}{whole}",
+                text=f"From {partner.name}"
+                + (f", reference {payment.reference}" if payment.reference else ""),
+                url=url,
+                who_pk=payment.recorded_by_id,
+            )
+        )
+    return entries
+
+
+def _money_entries(agreement: Section75Agreement, user, schedules: dict) -> list[TimelineEntry]:
+    """The pool's money: each contribution instalment raised as an invoice, issued and paid, and
+    each partner's year-end settlement raised, issued and paid. Four queries (instalments and
+    settlements, each with their invoices' payments), whatever their number."""
+    entries: list[TimelineEntry] = []
+    see_invoices = user.has_perm("brokerage.view_invoice")
+
+    def invoice_url(invoice) -> str:
+        return reverse("finance:invoice", args=[invoice.pk]) if see_invoices else ""
+
+    if has_model_permission(user, ContributionInstalment, "view") and schedules:
+        instalments = (
+            ContributionInstalment.objects.restrict(user, "view")
+            .filter(plan__schedule__in=list(schedules.values()), invoice__isnull=False)
+            .select_related("invoice", "plan__partner", "plan__schedule")
+            .prefetch_related("invoice__payments")
+        )
+        for instalment in instalments:
+            plan, invoice = instalment.plan, instalment.invoice
+            count = plan.instalment_count
+            what = (
+                f"Instalment {instalment.number} of {count} of {plan.partner.name}'s {year_label(plan.year)} "
+                f"contribution to schedule {plan.schedule.number}, {plan.schedule.title}"
+            )
+            url = invoice_url(invoice)
+            entries.append(
+                TimelineEntry(
+                    day=_local_day(instalment.raised_at),
+                    at=instalment.raised_at,
+                    kind="Contribution",
+                    title=f"{what}: raised as a draft invoice",
+                    text=format_money(instalment.amount)
+                    + ("" if instalment.raised_by_id else " (raised by the daily task, as it fell due)"),
+                    url=url,
+                    who_pk=instalment.raised_by_id,
+                )
+            )
+            entries += _invoice_entries(
+                invoice, kind="Contribution", what=what, partner=plan.partner, url=url
+            )
+
+    if has_model_permission(user, StatementSettlement, "view"):
+        settlements = (
+            StatementSettlement.objects.restrict(user, "view")
+            .filter(statement__agreement=agreement, invoice__isnull=False)
+            .select_related("invoice", "partner", "statement__decision")
+            .prefetch_related("invoice__payments")
+        )
+        for settlement in settlements:
+            statement, invoice = settlement.statement, settlement.invoice
+            what = f"Year-end settlement of {year_label(statement.year)} with {settlement.partner.name}"
+            partner = settlement.partner.name
+            if settlement.amount > 0:
+                owes = f"{partner} owes {format_money(settlement.amount)}, its share of the overspend"
+            else:
+                owes = (
+                    f"{agreement.host.name} owes {partner} {format_money(-settlement.amount)}, "
+                    "its share of the underspend"
+                )
+            approved = (
+                f"; the statement was approved by decision {statement.decision.reference}"
+                if statement.decision_id
+                else ""
+            )
+            url = invoice_url(invoice)
+            entries.append(
+                TimelineEntry(
+                    day=_local_day(settlement.raised_at),
+                    at=settlement.raised_at,
+                    kind="Settlement",
+                    title=f"{what}: raised as a draft {'credit note' if invoice.is_credit else 'invoice'}",
+                    text=owes + approved,
+                    url=url,
+                    who_pk=settlement.raised_by_id,
+                )
+            )
+            entries += _invoice_entries(
+                invoice, kind="Settlement", what=what, partner=settlement.partner, url=url
+            )
     return entries
 
 
@@ -195,6 +325,8 @@ def agreement_timeline(agreement: Section75Agreement, user) -> list[TimelineEntr
             entries[-1].who_pk = _context_user(event)
             if line.decision_id:
                 decision_ids.add(line.decision_id)
+
+    entries += _money_entries(agreement, user, schedules)
 
     linked = DecisionLink.objects.restrict(user).filter(
         content_type=ContentType.objects.get_for_model(Section75Agreement), object_id=agreement.pk

@@ -202,3 +202,41 @@ def test_the_contract_list_reads_the_schedules_in_a_constant_number_of_queries(
         scene["other_schedule"].pk,
     }
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+# --- the API's schedule filter (api.md: filters are named after fields, strict, CSV too) ----------
+
+
+def test_the_api_lists_the_contracts_a_schedule_funds_and_their_csv(api_as, scene, partnership):
+    by = scene["commissioner"]
+    services.contract_schedule_set(contract=scene["contract"], schedule=scene["schedule"], by=by)
+    other = ContractFactory(partnership=partnership, reference="BR-202")
+    services.contract_schedule_set(contract=other, schedule=scene["other_schedule"], by=by)
+    ContractFactory(partnership=partnership, reference="BR-303")  # funded by no schedule
+    api = api_as(by)
+
+    rows = api.get(API, {"schedule": scene["schedule"].pk}).json()["results"]
+    csv = api.get(API, {"schedule": scene["other_schedule"].pk, "format": "csv"})
+
+    assert [(r["reference"], r["schedule"]) for r in rows] == [("BR-101", scene["schedule"].pk)]
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
+    assert len(lines) == 2 and "BR-202" in lines[1] and "BR-101" not in csv.content.decode()
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "99999999", "1.5", "away"])
+def test_a_schedule_filter_that_is_not_a_visible_schedule_is_refused_naming_it(api_as, scene, value):
+    if value == "away":
+        value = str(scene["away_schedule"].pk)
+
+    response = api_as(scene["commissioner"]).get(API, {"schedule": value})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["schedule"]
+
+
+def test_the_schedule_filter_is_in_the_schema(api_as, scene):
+    schema = api_as(scene["commissioner"]).get("/api/schema/", {"format": "json"}).json()
+
+    names = [p["name"] for p in schema["paths"]["/api/v1/contracts/"]["get"]["parameters"]]
+    assert "schedule" in names
