@@ -16,7 +16,13 @@ from budgets.selectors.contributions import (
     plan_rows,
 )
 from budgets.selectors.dashboard import OverspendRow, overspend_panel, overspending_schedules
-from budgets.selectors.decisions import DecisionRef, LineChange, decision_refs, virement_line_changes
+from budgets.selectors.decisions import (
+    DecisionRef,
+    LineChange,
+    decision_refs,
+    decision_refs_of,
+    virement_line_changes,
+)
 from budgets.selectors.fed import FedLine, fed_lines
 from budgets.selectors.history import (
     HistoryPage,
@@ -68,6 +74,7 @@ __all__ = [
     "agreement_timeline",
     "current_year",
     "decision_refs",
+    "decision_refs_of",
     "fed_lines",
     "lines_of",
     "monitor",

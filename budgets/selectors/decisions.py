@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 
 from budgets.models import BudgetLine, Virement
 from governance.models import Decision, DecisionLink
@@ -39,20 +40,30 @@ def decision_refs(user, objects: Sequence[models.Model]) -> dict[int, list[Decis
     approving decision and every decision linked to it (governance.DecisionLink), by the object's
     pk, approving decision first, then by date. At most three queries, whatever the number of
     objects (the third only when some approving decision is hidden from the user)."""
-    objects = list(objects)
-    if not objects:
-        return {}
-    content_type = ContentType.objects.get_for_model(type(objects[0]))
+    return decision_refs_of(user, objects)[0]
+
+
+def decision_refs_of(user, *groups: Sequence[models.Model]) -> list[dict[int, list[DecisionRef]]]:
+    """``decision_refs`` of several groups of objects (each of one model, e.g. a schedule's lines
+    and its virements) in the same at most three queries: one dict per group, in order."""
+    groups = [list(objects) for objects in groups]
+    kinds = [ContentType.objects.get_for_model(type(objects[0])) if objects else None for objects in groups]
+    wanted = Q()
+    for objects, kind in zip(groups, kinds, strict=True):
+        if objects:
+            wanted |= Q(content_type=kind, object_id__in=[o.pk for o in objects])
+    if not wanted:
+        return [{} for _ in groups]
     links = list(
         DecisionLink.objects.restrict(user)
-        .filter(content_type=content_type, object_id__in=[o.pk for o in objects])
+        .filter(wanted)
         .select_related("decision__agenda_item__meeting__board")
     )
-    by_object: dict[int, list] = defaultdict(list)
+    by_object: dict[tuple[int, int], list] = defaultdict(list)
     for link in links:
-        by_object[link.object_id].append(link)
+        by_object[(link.content_type_id, link.object_id)].append(link)
     decisions = {link.decision_id: link.decision for link in links}
-    approving = {o.decision_id for o in objects if o.decision_id} - decisions.keys()
+    approving = {o.decision_id for objects in groups for o in objects if o.decision_id} - decisions.keys()
     if approving:
         decisions |= {
             d.pk: d
@@ -65,17 +76,24 @@ def decision_refs(user, objects: Sequence[models.Model]) -> dict[int, list[Decis
         if approving - decisions.keys()
         else ()
     )
-    refs: dict[int, list[DecisionRef]] = {}
-    for obj in objects:
-        found = []
-        own = {link.decision_id: link for link in by_object.get(obj.pk, ())}
-        if obj.decision_id:
-            decision = decisions.get(obj.decision_id)
-            found.append(_ref(own.pop(obj.decision_id, None), decision, hidden.get(obj.decision_id, "")))
-        others = sorted(own.values(), key=lambda link: (link.decision.decided_on, link.decision.reference))
-        found.extend(_ref(link, link.decision) for link in others)
-        refs[obj.pk] = found
-    return refs
+    result = []
+    for objects, kind in zip(groups, kinds, strict=True):
+        refs: dict[int, list[DecisionRef]] = {}
+        for obj in objects:
+            found = []
+            own = {link.decision_id: link for link in by_object.get((kind.pk, obj.pk), ())}
+            if obj.decision_id:
+                decision = decisions.get(obj.decision_id)
+                found.append(_ref(own.pop(obj.decision_id, None), decision, hidden.get(obj.decision_id, "")))
+            others = sorted(own.values(), key=_by_date)
+            found.extend(_ref(link, link.decision) for link in others)
+            refs[obj.pk] = found
+        result.append(refs)
+    return result
+
+
+def _by_date(link) -> tuple:
+    return (link.decision.decided_on, link.decision.reference)
 
 
 def _ref(link, decision, reference: str = "") -> DecisionRef:

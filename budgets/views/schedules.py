@@ -88,8 +88,7 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             if can_see_virements
             else []
         )
-        line_decisions = selectors.decision_refs(user, year_lines)
-        virement_refs = selectors.decision_refs(user, virements)
+        line_decisions, virement_refs = selectors.decision_refs_of(user, year_lines, virements)
         virement_changes = selectors.virement_line_changes(user, virements)
         history = selectors.schedule_history_page(schedule, user, lines=lines, limit=SCHEDULE_PAGE_HISTORY)
         return super().get_context_data(

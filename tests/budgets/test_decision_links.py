@@ -275,3 +275,30 @@ def test_the_decisions_take_a_constant_number_of_queries(client, scene, url):
     assert Virement.objects.count() == 5
     extra = [sql[-300:] for sql in set(many) if many.count(sql) > few.count(sql)]
     assert len(many) == len(few), f"{len(few)} queries with 1 of each, {len(many)} with 5: {extra[:3]}"
+
+
+def test_decision_refs_of_several_groups_reads_them_together_and_keeps_each_groups_own(scene):
+    """The schedule page asks for its lines' and virements' decisions in one pass: the same answer
+    as asking for each group alone, a link to one model never shown on another's row of the same
+    id, and no more queries than one group takes."""
+    line, agreement = scene["lines"][0], scene["agreement"]
+    on_line, on_agreement = (DecisionFactory(agenda_item__meeting__board=scene["board"]) for _ in range(2))
+    link(on_line, line, D("1"), D("2"))
+    link(on_agreement, agreement)
+    DecisionLink.objects.create(  # an agreement's link of the line's id: not the line's
+        decision=on_agreement,
+        content_type=ContentType.objects.get_for_model(Section75Agreement),
+        object_id=line.pk,
+    )
+    user = scene["user"]
+    ContentType.objects.get_for_models(BudgetLine, Section75Agreement)  # cached, as on a page
+    selectors.decision_refs(user, [agreement])  # and the user's permissions read
+    with CaptureQueriesContext(connection) as one_group:
+        alone = selectors.decision_refs(user, scene["lines"])
+    with CaptureQueriesContext(connection) as two_groups:
+        lines, agreements = selectors.decision_refs_of(user, scene["lines"], [agreement])
+    assert lines == alone
+    assert [r.reference for r in lines[line.pk]] == [on_line.reference]
+    assert [r.reference for r in agreements[agreement.pk]] == [on_agreement.reference]
+    assert len(two_groups) == len(one_group) == 1
+    assert selectors.decision_refs_of(user, [], []) == [{}, {}]
