@@ -39,8 +39,9 @@ def rolled_back():
         pass
 
 
-def run_once(partnership, issuer, period) -> dict:
-    """One recharge run through the service, rolled back; returns its figures."""
+def run_once(partnership, issuer, period, *, incremental: bool = True) -> dict:
+    """One recharge run through the service, rolled back; returns its figures. ``incremental``:
+    through the recharge ledger (the default), else the full recompute of every package month."""
     from brokerage.finance import services as finance_services
     from brokerage.models import InvoiceLine, RechargeRun
 
@@ -48,7 +49,7 @@ def run_once(partnership, issuer, period) -> dict:
     with rolled_back():
         run = RechargeRun.objects.create(partnership=partnership, issuer=issuer, period=period)
         started = time.perf_counter()
-        run = finance_services.recharge_run_execute(run_id=run.pk)
+        run = finance_services.recharge_run_execute(run_id=run.pk, incremental=incremental)
         out["seconds"] = time.perf_counter() - started
         out.update(
             status=run.status,
@@ -76,33 +77,81 @@ def billed_totals(partnership, issuer) -> dict:
         return {r: str(v) for r, v in cursor.fetchall()}
 
 
-def bench_recharge(partnership, issuer, period) -> dict:
+def prime_ledger(partnership, issuer, period) -> float:
+    """The recharge ledger as last month's run leaves it: that run, on the generated data (which
+    bills every earlier month exactly), computes every package month and bills nothing. Seconds."""
+    from dateutil.relativedelta import relativedelta
+
+    from brokerage.finance import services as finance_services
+    from brokerage.models import RechargeRun
+
+    run = RechargeRun.objects.create(
+        partnership=partnership, issuer=issuer, period=period - relativedelta(months=1)
+    )
+    started = time.perf_counter()
+    run = finance_services.recharge_run_execute(run_id=run.pk)
+    if run.status != "done" or run.invoice_count or run.credit_note_count:
+        raise RuntimeError(f"priming the ledger: {run.status} {run.failure} {run.invoice_count} invoices")
+    return time.perf_counter() - started
+
+
+def _agrees(totals: dict, run: dict) -> bool:
+    return {str(k): str(v) for k, v in totals.items()} == {str(k): v for k, v in run["billed_after"].items()}
+
+
+def _runs(partnership, issuer, period, totals: dict, *, incremental: bool) -> dict:
+    runs = [run_once(partnership, issuer, period, incremental=incremental) for _ in range(REPEAT)]
+    last = runs[-1]
+    return {
+        "seconds": stats([r["seconds"] for r in runs]),
+        "run": {k: v for k, v in last.items() if k not in ("seconds", "billed_after")},
+        "agrees_with_sql_to_the_penny": _agrees(totals, last),
+        "same_as_full": None,
+        "_billed_after": last["billed_after"],
+    }
+
+
+def _reference(partnership, issuer, period) -> tuple[dict, dict]:
     from benchmarks import reference
 
-    runs = [run_once(partnership, issuer, period) for _ in range(REPEAT)]
     sql_times, totals = [], {}
     for _ in range(REPEAT):
         started = time.perf_counter()
         totals = reference.owed_totals(partnership=partnership.pk, issuer=issuer.pk, period=period)
         sql_times.append(time.perf_counter() - started)
-    last = runs[-1]
-    agrees = {str(k): str(v) for k, v in totals.items()} == {
-        str(k): v for k, v in last["billed_after"].items()
-    }
+    return stats(sql_times), totals
+
+
+def _full_and_incremental(partnership, issuer, period) -> dict:
+    """The run both ways on the same state, beside the SQL reference."""
+    reference_seconds, totals = _reference(partnership, issuer, period)
+    full = _runs(partnership, issuer, period, totals, incremental=False)
+    incremental = _runs(partnership, issuer, period, totals, incremental=True)
+    incremental["same_as_full"] = incremental.pop("_billed_after") == full.pop("_billed_after")
+    return {"reference_seconds": reference_seconds, "full": full, "incremental": incremental}
+
+
+def bench_recharge(partnership, issuer, period) -> dict:
+    """The month's run with the ledger as last month's run left it: incremental and full."""
+    with rolled_back():
+        first = prime_ledger(partnership, issuer, period)
+        out = _full_and_incremental(partnership, issuer, period)
+    incremental = out["incremental"]
     return {
-        "seconds": stats([r["seconds"] for r in runs]),
-        "reference_seconds": stats(sql_times),
-        "run": {k: v for k, v in last.items() if k not in ("seconds", "billed_after")},
-        "agrees_with_sql_to_the_penny": agrees,
+        "seconds": incremental["seconds"],  # the run as it now runs (through the ledger)
+        "reference_seconds": out["reference_seconds"],
+        "run": incremental["run"],
+        "agrees_with_sql_to_the_penny": incremental["agrees_with_sql_to_the_penny"],
+        "full": out["full"],
+        "incremental": incremental,
+        "ledger_first_run_seconds": round(first, 2),
     }
 
 
 def bench_true_up(partnership, issuer, period) -> dict:
     """A backdated split change on 500 packages from a year before the period, then the run."""
     from dateutil.relativedelta import relativedelta
-    from django.db import transaction
 
-    from benchmarks import reference
     from brokerage import services
     from brokerage.models import FundingSplit, Package
     from brokerage.services import Share
@@ -126,6 +175,7 @@ def bench_true_up(partnership, issuer, period) -> dict:
     )
     result: dict = {"packages_changed": len(ids), "change_from": change_from.isoformat()}
     with rolled_back():
+        prime_ledger(partnership, issuer, period)  # the change comes after last month's run
         started = time.perf_counter()
         for package in Package.objects.filter(pk__in=ids).select_related("client__partnership"):
             services.package_change_funding(
@@ -136,23 +186,15 @@ def bench_true_up(partnership, issuer, period) -> dict:
                 shares=[Share(issuer, Decimal("35")), Share(other, Decimal("65"))],
             )
         result["change_seconds"] = round(time.perf_counter() - started, 2)
-        runs = []
-        for _ in range(REPEAT):
-            sid = transaction.savepoint()
-            runs.append(run_once(partnership, issuer, period))
-            transaction.savepoint_rollback(sid)
-        sql_times, totals = [], {}
-        for _ in range(REPEAT):
-            started = time.perf_counter()
-            totals = reference.owed_totals(partnership=partnership.pk, issuer=issuer.pk, period=period)
-            sql_times.append(time.perf_counter() - started)
-    last = runs[-1]
+        both = _full_and_incremental(partnership, issuer, period)
+    incremental = both["incremental"]
     result.update(
-        seconds=stats([r["seconds"] for r in runs]),
-        reference_seconds=stats(sql_times),
-        run={k: v for k, v in last.items() if k not in ("seconds", "billed_after")},
-        agrees_with_sql_to_the_penny={str(k): str(v) for k, v in totals.items()}
-        == {str(k): v for k, v in last["billed_after"].items()},
+        seconds=incremental["seconds"],
+        reference_seconds=both["reference_seconds"],
+        run=incremental["run"],
+        agrees_with_sql_to_the_penny=incremental["agrees_with_sql_to_the_penny"],
+        full=both["full"],
+        incremental=incremental,
     )
     return result
 
