@@ -13,6 +13,9 @@
    per request.
 4. Nine more boroughs make the database a ``region``; a fresh process runs every recharge run of
    the month and reports its time and peak memory (``ru_maxrss``).
+5. The same month as one region run fanned out across ``celery worker -c 1`` and ``-c 2``
+   (``benchmarks.fanout``): request to summary, each repetition on a copy of the bench database
+   (the workers commit), beside the runs one after another in one process.
 
 Writes go inside transactions rolled back, so every repetition sees the same data. The table is
 printed and everything is written to ``var/bench.json``.
@@ -28,6 +31,7 @@ from datetime import date
 
 from benchmarks.common import CLIENTS, REPEAT, ROOT, SEED, VAR, log
 from benchmarks.database import admin_sql, bench_database, env_for, manage
+from benchmarks.fanout import fanout_runs
 from benchmarks.measure import bench_pack, bench_recharge, bench_report, bench_true_up
 from benchmarks.server import Server, bench_pages, credentials, region_runs
 
@@ -118,6 +122,17 @@ def table(results: dict) -> str:
             "< 20 s, < 500 MB",
             f"peak RSS {m['peak_rss_mb']} MB (start {m['start_rss_mb']} MB)",
         )
+    for workers, m in r.get("region_fanout", {}).items():
+        if workers == "repeats":
+            continue
+        processes = "1 worker process" if workers == "1" else f"{workers} worker processes"
+        add(
+            f"region recharge fanned out, {m['runs']} runs, {processes}",
+            m["seconds"],
+            r["region"]["seconds"] if "region" in r else None,
+            "< 5 s" if workers == "1" else "< 1 worker's",
+            f"reference: one process, one run after another; {m['done']} done, {m['failed']} failed",
+        )
     for name, value in r.get("load", {}).items():
         rows.append(
             (f"load {name}", f"{value:.1f} s", "", "", "", "", "< 60 s" if name == "borough" else "", "")
@@ -199,6 +214,9 @@ def main() -> int:
         log("region recharge runs (peak memory)")
         results["region"] = region_runs(url, period)
         connection.close()
+        _save(results)
+        log("region recharge fanned out across 1 and 2 Celery worker processes")
+        results["region_fanout"] = fanout_runs(url, period)
     return _finish(results, started)
 
 
