@@ -164,6 +164,9 @@ class RateCardHint:
     cards: dict  # unit -> unit rate
     unit: str | None
     unit_rate: Decimal | None
+    units_per_week: Decimal | None = None
+    # A price was typed but is not an amount of money (letters, three decimals): say so.
+    price_unreadable: bool = False
 
     @property
     def card(self) -> Decimal | None:
@@ -176,6 +179,19 @@ class RateCardHint:
         return rates.rate_card_difference(self.unit_rate, self.card)
 
     @property
+    def weekly_cost(self) -> Decimal | None:
+        if self.unit_rate is None or self.units_per_week is None:
+            return None
+        return rates.weekly_cost(self.unit_rate, self.units_per_week)
+
+    @property
+    def weekly_difference(self) -> Decimal | None:
+        """The weekly cost against the card's for the same units a week (None until both are typed)."""
+        if self.weekly_cost is None or self.card is None:
+            return None
+        return self.weekly_cost - rates.weekly_cost(self.card, self.units_per_week)
+
+    @property
     def needs_approval(self) -> bool:
         return (
             self.unit is not None
@@ -184,7 +200,15 @@ class RateCardHint:
         )
 
 
-def rate_card_hint(referral: Referral, *, unit: str | None, day: date | None, unit_rate) -> RateCardHint:
+def rate_card_hint(
+    referral: Referral,
+    *,
+    unit: str | None,
+    day: date | None,
+    unit_rate,
+    units_per_week=None,
+    price_unreadable: bool = False,
+) -> RateCardHint:
     day = day or referral.required_start or timezone.localdate()
     year = rates.financial_year(day)
     cards = dict(
@@ -198,6 +222,8 @@ def rate_card_hint(referral: Referral, *, unit: str | None, day: date | None, un
         cards=cards,
         unit=unit or None,
         unit_rate=unit_rate,
+        units_per_week=units_per_week,
+        price_unreadable=price_unreadable,
     )
 
 

@@ -65,23 +65,30 @@ class OfferCreateView(BrokerageFormView):
 
 def typed_hint(referral: Referral, form) -> selectors.RateCardHint:
     """The rate card hint for what the form holds (typed, or its initial values)."""
+    unreadable = False
     if form.is_bound:
         form.is_valid()  # the hint reads what is valid so far; the errors are the form's
         values = getattr(form, "cleaned_data", {})
+        unreadable = bool(str(form.data.get("unit_rate", "")).strip()) and "unit_rate" in form.errors
     else:
         values = {name: form.get_initial_for_field(field, name) for name, field in form.fields.items()}
     return selectors.rate_card_hint(
-        referral, unit=values.get("unit"), day=values.get("earliest_start"), unit_rate=values.get("unit_rate")
+        referral,
+        unit=values.get("unit"),
+        day=values.get("earliest_start"),
+        unit_rate=values.get("unit_rate"),
+        units_per_week=values.get("units_per_week"),
+        price_unreadable=unreadable,
     )
 
 
 class OfferRateCardView(BrokerageMixin, TemplateView):
-    """The rate card hint alone, for htmx to swap in as the offer form changes (GET: the form's
-    fields as typed)."""
+    """What the rate card hint says, for htmx to swap into its box as the offer form changes (GET:
+    the form's fields as typed)."""
 
     model = Offer
     action = "add"
-    template_name = "brokerage/_rate_card_hint.html"
+    template_name = "brokerage/_rate_card_hint_text.html"
 
     def get_context_data(self, **kwargs):
         referral = self.get_object("change", model=Referral)

@@ -63,6 +63,8 @@ def test_offers_above_the_card_wait_for_a_manager_who_approves_one_and_declines_
 ):
     referral = placement_referral
     hint = page.locator("#rate-card-hint")
+    hint_requests: list[str] = []
+    page.on("request", lambda r: hint_requests.append(r.url) if "/offers/rate-card/" in r.url else None)
 
     # The broker records an offer: the hint follows the unit, then the price as it is typed.
     sign_in(page, "bea")
@@ -81,6 +83,8 @@ def test_offers_above_the_card_wait_for_a_manager_who_approves_one_and_declines_
     expect(hint).to_contain_text("£131.54 above it")
     check(page, "form-hint-above")
     page.get_by_label("Units per week").fill("1")
+    assert any("unit_rate=1150.00" in url for url in hint_requests)
+    assert not [url for url in hint_requests if "csrfmiddlewaretoken" in url]  # no token in a URL
     page.get_by_role("button", name="Save offer").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("£1,150.00 a week")
     expect(page.get_by_text("Needs a manager's approval")).to_be_visible()
