@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -57,3 +58,48 @@ def rate_card_difference(unit_rate: Decimal, rate_card_rate: Decimal | None) -> 
 def needs_approval(unit_rate: Decimal, rate_card_rate: Decimal | None) -> bool:
     """An offer above the rate card, or with no rate card to compare it with, needs a manager."""
     return rate_card_rate is None or Decimal(unit_rate) > Decimal(rate_card_rate)
+
+
+@dataclass(frozen=True)
+class RateCardHint:
+    """What the offer form shows while the price is typed: the rate card of the referral's service
+    for the financial year of the start, in the unit chosen (or every unit, before one is chosen),
+    and how far the price typed is from it."""
+
+    service: str
+    year_label: str
+    cards: dict  # unit -> unit rate
+    unit: str | None
+    unit_rate: Decimal | None
+    units_per_week: Decimal | None = None
+    # A price was typed but is not an amount of money (letters, three decimals): say so.
+    price_unreadable: bool = False
+
+    @property
+    def card(self) -> Decimal | None:
+        return self.cards.get(self.unit) if self.unit else None
+
+    @property
+    def difference(self) -> Decimal | None:
+        if self.unit_rate is None or self.card is None:
+            return None
+        return rate_card_difference(self.unit_rate, self.card)
+
+    @property
+    def weekly_cost(self) -> Decimal | None:
+        if self.unit_rate is None or self.units_per_week is None:
+            return None
+        return weekly_cost(self.unit_rate, self.units_per_week)
+
+    @property
+    def weekly_difference(self) -> Decimal | None:
+        """The weekly cost against the card's for the same units a week (None until both are typed)."""
+        if self.weekly_cost is None or self.card is None:
+            return None
+        return self.weekly_cost - weekly_cost(self.card, self.units_per_week)
+
+    @property
+    def needs_approval(self) -> bool:
+        return (
+            self.unit is not None and self.unit_rate is not None and needs_approval(self.unit_rate, self.card)
+        )

@@ -153,53 +153,6 @@ def package_history(package: Package) -> tuple[dict, dict, list[RemovedRow]]:
     return added["cost"], added["split"], removed
 
 
-@dataclass(frozen=True)
-class RateCardHint:
-    """What the offer form shows while the price is typed: the rate card of the referral's service
-    for the financial year of the start, in the unit chosen (or every unit, before one is chosen),
-    and how far the price typed is from it."""
-
-    service: str
-    year_label: str
-    cards: dict  # unit -> unit rate
-    unit: str | None
-    unit_rate: Decimal | None
-    units_per_week: Decimal | None = None
-    # A price was typed but is not an amount of money (letters, three decimals): say so.
-    price_unreadable: bool = False
-
-    @property
-    def card(self) -> Decimal | None:
-        return self.cards.get(self.unit) if self.unit else None
-
-    @property
-    def difference(self) -> Decimal | None:
-        if self.unit_rate is None or self.card is None:
-            return None
-        return rates.rate_card_difference(self.unit_rate, self.card)
-
-    @property
-    def weekly_cost(self) -> Decimal | None:
-        if self.unit_rate is None or self.units_per_week is None:
-            return None
-        return rates.weekly_cost(self.unit_rate, self.units_per_week)
-
-    @property
-    def weekly_difference(self) -> Decimal | None:
-        """The weekly cost against the card's for the same units a week (None until both are typed)."""
-        if self.weekly_cost is None or self.card is None:
-            return None
-        return self.weekly_cost - rates.weekly_cost(self.card, self.units_per_week)
-
-    @property
-    def needs_approval(self) -> bool:
-        return (
-            self.unit is not None
-            and self.unit_rate is not None
-            and rates.needs_approval(self.unit_rate, self.card)
-        )
-
-
 def rate_card_hint(
     referral: Referral,
     *,
@@ -208,7 +161,7 @@ def rate_card_hint(
     unit_rate,
     units_per_week=None,
     price_unreadable: bool = False,
-) -> RateCardHint:
+) -> rates.RateCardHint:
     day = day or referral.required_start or timezone.localdate()
     year = rates.financial_year(day)
     cards = dict(
@@ -216,7 +169,7 @@ def rate_card_hint(
             partnership_id=referral.client.partnership_id, service_type=referral.service_type, year=year
         ).values_list("unit", "unit_rate")
     )
-    return RateCardHint(
+    return rates.RateCardHint(
         service=referral.get_service_type_display().lower(),
         year_label=rates.financial_year_label(year),
         cards=cards,

@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 from commissioning.generic import ConfirmStep
 from commissioning.money import format_money
 
-from .. import forms, histories, selectors, services
+from .. import forms, histories, rates, selectors, services
 from ..models import Offer, Package, Referral
 from ..services.offers import NOT_A_MANAGER
 from ..services.prices import person_name
@@ -63,7 +63,7 @@ class OfferCreateView(BrokerageFormView):
         return context
 
 
-def typed_hint(referral: Referral, form) -> selectors.RateCardHint:
+def typed_hint(referral: Referral, form) -> rates.RateCardHint:
     """The rate card hint for what the form holds (typed, or its initial values)."""
     unreadable = False
     if form.is_bound:
