@@ -301,7 +301,9 @@ def _case(
     if status == ReferralStatus.OFFERED:
         return
     chosen = below
-    if index % 4 == 0:  # some placements only the dearer provider could take: approved above the card
+    # Some placements only the dearer provider could take: approved above the card by a manager who
+    # did not record the offer (nobody approves a price they recorded).
+    if index % 4 == 0 and manager != broker:
         services.offer_approve(offer=above, by=manager)
         chosen = above
     if cohort == Cohort.SECTION_117:
