@@ -5,8 +5,9 @@ and each funder's share of a segment is ``recharges.amount`` rounded at the shar
 cost to the paying partner (every funder's share, before recharges) agrees to the penny with what
 the recharge engine bills and bears.
 
-A package's **committed** cost is what its weekly cost, as it stands on the day after the period,
-runs to until the year's end or the package's end, rounded half up per package."""
+A package's **committed** cost is what it will cost the paying partner from the month after the
+period to the year's end (or its own end), month by month under the same segments: a future price
+change or a suspension recorded for a later date counts from its day."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from brokerage import recharges
 from brokerage.models import FundingShare, FundingSplit, Package, PackageCost, Suspension
 from brokerage.models.packages import package_reference
 from commissioning.choices import ServiceType
-from commissioning.money import round_half_up
 
 ZERO = Decimal("0.00")
 
@@ -37,7 +37,7 @@ class PackageCosts:
     start: date
     end: date | None
     months: dict[date, Decimal] = field(default_factory=dict)  # cost to the payer, by month
-    committed: Decimal = ZERO  # the weekly cost from the day after the period to the year's end
+    committed: Decimal = ZERO  # its cost from the month after the period to the year's end
 
     @property
     def service_label(self) -> str:
@@ -143,13 +143,15 @@ def package_costs(
 
 
 def _committed(facts: recharges.PackageFacts, since: date, last: date) -> Decimal:
-    """The package's weekly cost on ``since`` (or when it starts, if later) to ``last`` or its end."""
-    begin = max(since, facts.start)
-    stop = last if facts.end is None else min(last, facts.end)
-    if stop < begin:
+    """What the package will cost the paying partner from ``since`` (the first day of the month after
+    the period) to ``last`` (the year's last day, the end of a month) as its costs, funding splits
+    and suspensions stand now: rule 1's own segments of each month to come, each funder's share
+    rounded as the recharge engine rounds it. A price change or a suspension already recorded for a
+    later date therefore counts from its own day, and the months to come add up to what their
+    actuals will be if nothing else changes (days no split funds count nothing, as in the actuals)."""
+    if last < since:
         return ZERO
-    covering = [c for c in facts.costs if c.start <= begin and (c.end is None or begin <= c.end)]
-    if not covering:
-        return ZERO
-    days = (stop - begin).days + 1
-    return round_half_up(covering[-1].weekly_cost * Decimal(days) / Decimal(7))
+    return sum(
+        (month_cost(result.segments) for result in recharges.segments_by_month(facts, since, last).values()),
+        ZERO,
+    )

@@ -1,6 +1,7 @@
 """Budget lines fed by packages (rules.md, rule 2): a line's actual is what its packages cost the
 paying partner under rule 1's segments (every funder's share, before recharges), to the penny, and
-its committed forecast adds every live package's weekly cost to the year's end. Shown beside the
+its committed forecast adds what every live package will cost to the year's end under the same
+segments (a future price change or suspension counts from its day). Shown beside the
 typed lines on the schedule page, with a drill-down to the packages behind the figure."""
 
 from __future__ import annotations
@@ -153,9 +154,92 @@ def test_the_committed_forecast_runs_each_live_packages_weekly_cost_to_the_years
     line = fed(scene, date(2022, 5, 1))[scene["line"].pk]
     # May: 22 days, 60% and 40% shares: 1234.56*22*60/700 = 2328.03 and 1234.56*22*40/700 = 1552.02.
     assert line.actual == D("2328.03") + D("1552.02")
-    # 1 June 2022 to 31 March 2023 is 304 days: 1234.56 * 304 / 7 = 53615.177... -> £53,615.18.
-    assert line.committed == D("53615.18")
-    assert line.forecast == D("3880.05") + D("53615.18")
+    # June 2022 to March 2023, month by month under rule 1, each share rounded: a 30-day month
+    # 1234.56*30*60/700 = 3174.58 + 1234.56*30*40/700 = 2116.39 = 5,290.97 (June, September,
+    # November); a 31-day month 3280.40 + 2186.93 = 5,467.33 (six of them); February 2962.94 +
+    # 1975.30 = 4,938.24: 3 x 5290.97 + 6 x 5467.33 + 4938.24 = £53,615.13.
+    assert line.committed == D("53615.13")
+    assert line.forecast == D("3880.05") + D("53615.13")
+
+
+def test_the_committed_forecast_honours_a_future_price_change_and_a_suspension(scene, partnership):
+    """£700 a week from 1 April 2022, 50/50; £840 a week from 1 February 2023; suspended 11 to 20
+    January 2023 with 80% retained. At December 2022 the committed cost of January to March is
+    rule 1's segments of those months, not £700 a week for 90 days (£9,000.00)."""
+    council, ccg = partnership.council, partnership.nhs_commissioner
+    broker = scene["broker"]
+    package = PackageFactory(
+        client=ClientFactory(partnership=partnership),
+        start=date(2022, 4, 1),
+        service_type="residential",
+        paying_organisation=council,
+    )
+    for start, end, rate in (
+        (date(2022, 4, 1), date(2023, 1, 31), "700.00"),
+        (date(2023, 2, 1), None, "840.00"),
+    ):
+        brokerage.package_cost_add(
+            package=package,
+            effective_from=start,
+            effective_to=end,
+            unit_rate=D(rate),
+            units_per_week=D("1"),
+            unit="week",
+            by=broker,
+        )
+    brokerage.funding_split_add(
+        package=package,
+        effective_from=date(2022, 4, 1),
+        shares=[Share(council, D(50)), Share(ccg, D(50))],
+        basis="chc_eligibility",
+        by=broker,
+    )
+    brokerage.suspension_add(
+        package=package,
+        effective_from=date(2023, 1, 11),
+        effective_to=date(2023, 1, 20),
+        treatment="reduced",
+        paid_percent=D("80"),
+        reason="Hospital stay",
+        by=broker,
+    )
+    services.budget_line_feed_set(
+        line=scene["line"], service_types=[], package_ids=[package.pk], by=scene["commissioner"]
+    )
+
+    line = fed(scene, date(2022, 12, 1))[scene["line"].pk]
+
+    # April to December 2022, 275 days at £700 a week: 700 * 275 * 50 / 700 = £13,750.00 a share.
+    assert line.actual == D("27500.00")
+    # January 2023: 1-10 Jan 700*10*50/700 = 500.00, 11-20 Jan 700*10*50*80/70000 = 400.00,
+    # 21-31 Jan 700*11*50/700 = 550.00, a share each: £2,900.00; February 840*28*50/700 = 1,680.00
+    # a share: £3,360.00; March 840*31*50/700 = 1,860.00 a share: £3,720.00. Committed £9,980.00.
+    assert line.committed == D("9980.00")
+    assert line.forecast == D("37480.00")
+    # The same as rule 1's segments of those months, share by share.
+    facts = recharges.PackageFacts(
+        package=package.pk,
+        start=package.start,
+        end=None,
+        payer=council.pk,
+        costs=(
+            recharges.CostRow.of(date(2022, 4, 1), date(2023, 1, 31), D("700"), D("1")),
+            recharges.CostRow.of(date(2023, 2, 1), None, D("840"), D("1")),
+        ),
+        splits=(recharges.SplitRow(date(2022, 4, 1), None, ((council.pk, D(50)), (ccg.pk, D(50)))),),
+        suspensions=(recharges.SuspensionRow(date(2023, 1, 11), date(2023, 1, 20), D("80")),),
+    )
+    months = recharges.segments_by_month(facts, date(2023, 1, 1), date(2023, 3, 31))
+    assert [len(m.segments) for m in months.values()] == [3, 1, 1]
+    assert sum(
+        (
+            recharges.amount(s.weekly_cost, s.days, p, s.paid_percent)
+            for m in months.values()
+            for s in m.segments
+            for _f, p in s.shares
+        ),
+        D(0),
+    ) == D("9980.00")
 
 
 def test_a_package_of_another_service_type_or_partnership_does_not_feed_the_line(
