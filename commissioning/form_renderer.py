@@ -4,8 +4,9 @@ Django's own widgets render through the Jinja2 copies of their templates that Dj
 (``django/forms/jinja2``): the same markup, several times faster than through the Django engine,
 which matters on list pages with filter forms. Widget templates that exist only for the Django
 engine (the admin's related-object wrapper, a library's widgets) fall back to Django's default
-renderer, so nothing needs to know which engine drew a widget. The select widget is our own copy
-(commissioning/jinja2/widgets/): the same markup with its options drawn in place.
+renderer, so nothing needs to know which engine drew a widget. The select, input and input_option
+templates are our own copies (commissioning/jinja2/widgets/): the same markup with the options and
+attributes drawn in place rather than through an include each.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from django.forms.renderers import DjangoTemplates, Jinja2
 from django.template import TemplateDoesNotExist
 from django.utils.functional import cached_property
 
-# Widget templates drawn in place of Django's own (same markup, fewer includes): the select.
+# Widget templates drawn in place of Django's own (same markup, fewer includes): the select, the
+# input and the checkbox or radio of a group.
 FAST_WIDGETS = Path(__file__).resolve().parent / "jinja2" / "widgets"
 
 

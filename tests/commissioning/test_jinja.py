@@ -54,3 +54,29 @@ def test_our_select_widget_draws_what_djangos_draws():
         ours = widget.render("x", ["c"], attrs, renderer=FormRenderer())
         assert ours == widget.render("x", ["c"], attrs, renderer=Jinja2())
         assert "selected" in ours and "&lt;Sons&gt;" in ours and "<optgroup" in ours
+
+
+def test_our_input_widgets_draw_what_djangos_draw():
+    from django import forms
+    from django.forms.renderers import Jinja2
+
+    from commissioning.form_renderer import FormRenderer
+
+    class Form(forms.Form):
+        many = forms.MultipleChoiceField(
+            choices=[("a", "O'Neil"), ("b", "<B>")], widget=forms.CheckboxSelectMultiple
+        )
+        one = forms.ChoiceField(choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect)
+        text = forms.CharField(max_length=5)
+        tick = forms.BooleanField(required=False)
+        secret = forms.CharField(widget=forms.HiddenInput)
+
+    def drawn(renderer):
+        form = Form(data={"many": ["b"], "one": "x", "text": "<'>"}, renderer=renderer)
+        form.is_valid()
+        fields = [str(form[name]) for name in form.fields]
+        return fields + [option.tag() for name in ("many", "one") for option in form[name]]
+
+    ours = drawn(FormRenderer())
+    assert ours == drawn(Jinja2())
+    assert 'value="&lt;&#39;&gt;"' in ours[2] and "checked" in ours[0] and 'maxlength="5"' in ours[2]
