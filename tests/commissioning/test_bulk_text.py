@@ -1,0 +1,27 @@
+"""COPY's text format for each kind of value a bulk write sends (commissioning/bulk.py): the exact
+types take a dict lookup, anything else the general path; both must give the same text."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from django.utils.safestring import mark_safe
+
+from commissioning.bulk import copy_text
+from commissioning.choices import ServiceType
+
+
+def test_each_kind_of_value_in_copy_text_format():
+    assert [copy_text(v) for v in (None, True, False, 0, -5, Decimal("1.10"), Decimal("-0.00"))] == [
+        r"\N", "t", "f", "0", "-5", "1.10", "-0.00",
+    ]  # fmt: skip
+    assert copy_text(date(2022, 5, 1)) == "2022-05-01"
+    assert copy_text(datetime(2022, 5, 1, 10, 3, tzinfo=UTC)) == "2022-05-01T10:03:00+00:00"
+    assert copy_text("a\tb\nc\\d\re") == "a\\tb\\nc\\\\d\\re"
+    assert copy_text(["a", "b"]) == '{"a","b"}'
+
+
+def test_subclasses_give_the_text_of_their_base_type():
+    assert copy_text(mark_safe("x\ty")) == "x\\ty"
+    member = list(ServiceType)[0]
+    assert copy_text(member) == str(member)
+    assert copy_text(Decimal("1E+2")) == "1E+2"
