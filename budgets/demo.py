@@ -248,6 +248,7 @@ def load(*, partnerships: dict, users: dict, seed: int, today: date) -> None:
             partnerships["Barking & Dagenham"], by=users.get("commissioner_bd", commissioner)
         )
     _contribution_plans(ipb, bcf, ccg, year=year, by=commissioner)
+    _placements(agreement, streams["LBB core"], year=year, by=commissioner)
 
 
 def ipb_2021_decision(partnership):
@@ -519,3 +520,41 @@ def _contribution_plans(ipb, bcf, ccg, *, year: int, by) -> None:
     task."""
     services.contribution_plan_save(schedule=ipb, year=year, partner=ccg, frequency="quarterly", by=by)
     services.contribution_plan_save(schedule=bcf, year=year, partner=ccg, frequency="monthly", by=by)
+
+
+# A line fed by packages (rules.md rule 2). The 2021 paper's IPB lines are the brokerage service's
+# own costs (its team, its finance costs), not the placements it buys, so none of them is fed: a
+# separate schedule carries the council's placements, aligned (each partner pays its own packages;
+# the recharges settle the shares), so it changes no pooled total, contribution or statement.
+PLACEMENTS_SCHEDULE = "Jointly funded placements (illustrative)"
+PLACEMENTS_LINE = "Residential and supported living placements"
+PLACEMENTS_BUDGET = D("1500000")  # illustrative: no paper gives a placements budget
+PLACEMENTS_FED_BY = ["residential", "supported_living"]  # adult social care and section 117 packages
+
+
+def _placements(agreement, stream, *, year: int, by) -> None:
+    """Schedule 4: the council's residential and supported living placements this year, a line whose
+    actuals and committed forecast are derived from the demo's packages of those service types (paid
+    by the council: the CCG's transferred CHC packages are nursing and home care). Its budget is
+    illustrative, as its title says."""
+    schedule = services.schedule_create(
+        by=by,
+        agreement=agreement,
+        number=4,
+        title=PLACEMENTS_SCHEDULE,
+        arrangement=Arrangement.ALIGNED,
+        integration_level=1,
+        overspend_rule=RiskShareRule.OWN_LINES,
+        underspend_rule=RiskShareRule.OWN_LINES,
+        pool_manager=by,
+    )
+    placements = services.budget_line_create(
+        by=by,
+        schedule=schedule,
+        name=PLACEMENTS_LINE,
+        year=year,
+        funding_stream=stream,
+        amount=PLACEMENTS_BUDGET,
+        status=LineStatus.APPROVED,
+    )
+    services.budget_line_feed_set(line=placements, service_types=PLACEMENTS_FED_BY, package_ids=[], by=by)

@@ -210,3 +210,20 @@ def test_the_demo_plans_the_ccg_s_contributions_to_the_pooled_schedules(bromley_
     )
     assert rows[1].frequency == "monthly" and len(rows[1].instalments) == 12
     assert sum(i.amount for i in rows[1].instalments) == rows[1].amount > 0
+
+
+def test_the_demo_feeds_an_illustrative_placements_line_from_packages_and_no_ipb_line(bromley_demo):
+    from budgets.models import LineFeed
+
+    schedule = Schedule.objects.get(agreement__partnership=bromley_demo, number=4)
+    (feed,) = LineFeed.objects.filter(budget_line__schedule__agreement__partnership=bromley_demo)
+
+    assert (schedule.title, schedule.arrangement) == ("Jointly funded placements (illustrative)", "aligned")
+    assert feed.budget_line.schedule == schedule
+    assert (feed.budget_line.name, feed.budget_line.funding_stream.name) == (
+        "Residential and supported living placements",
+        "LBB core",
+    )
+    assert sorted(feed.service_types) == ["residential", "supported_living"]
+    # Aligned: no contributions, so the pooled schedules' contributions and statements are unchanged.
+    assert selectors.plan_rows([schedule], 2022) == []
