@@ -123,7 +123,7 @@ def table(results: dict) -> str:
             f"peak RSS {m['peak_rss_mb']} MB (start {m['start_rss_mb']} MB)",
         )
     for workers, m in r.get("region_fanout", {}).items():
-        if workers == "repeats":
+        if not isinstance(m, dict):  # repeats, the priming's seconds
             continue
         processes = "1 worker process" if workers == "1" else f"{workers} worker processes"
         add(
