@@ -25,6 +25,8 @@ from commissioning.money import MONEY_MAX
 # --- GOV.UK form pieces -------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+# Commas only as thousands separators: "2,750.00" is £2,750, but "27,50" (a decimal comma) is refused.
+_GROUPED_AMOUNT = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?\Z")
 
 
 class GovukDateInput(forms.MultiWidget):
@@ -174,7 +176,15 @@ class MoneyField(forms.DecimalField):
 
     def to_python(self, value):
         if isinstance(value, str):
-            value = value.strip().replace(",", "").replace("£", "").replace(" ", "")
+            value = value.strip().replace("£", "").replace(" ", "")
+            if "," in value:
+                if not _GROUPED_AMOUNT.match(value):
+                    raise ValidationError(
+                        f"{self.label} has a comma in the wrong place: use a full stop for pence, "
+                        "like 27.50, and commas only between thousands, like 2,750.00",
+                        code="invalid",
+                    )
+                value = value.replace(",", "")
         try:
             return super().to_python(value)
         except (InvalidOperation, ValueError):
