@@ -119,6 +119,7 @@ class PaperAppendix(ExemptContentMixin, models.Model):
         )
 
 
+@pghistory.track()
 class PaperLink(models.Model):
     """What a paper concerns: agreements, schedules, budget lines, contracts (generic)."""
 

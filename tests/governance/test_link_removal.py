@@ -87,6 +87,8 @@ def test_the_paper_page_offers_remove_and_the_live_table_goes_after_its_confirma
     assert not PaperLink.objects.exists()
     after = client.get(response.url).content.decode()
     assert "None: the pack carries no live table for this paper." in after
+    removed = Events.objects.filter(pgh_obj_model="governance.PaperLink", pgh_label="delete").get()
+    assert removed.pgh_context["user"] == scene["commissioner"].pk  # who removed it is kept
 
 
 def test_a_board_member_sees_no_remove_action_and_is_refused_it(client, scene):

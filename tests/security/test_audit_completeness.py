@@ -58,7 +58,6 @@ EXEMPT = {
     "creation, last use and revocation are fields of the row",
     "commissioning.DigestDelivery": "records that a weekly e-mail was sent (idempotency), no "
     "money, client data or decision",
-    "governance.PaperLink": "cross-reference from a paper to what it concerns; the paper is tracked",
     "governance.ReferenceCounter": "gapless counter; every reference it hands out is kept on a "
     "tracked Decision or MinuteEntry",
     "governance.BoardPack": "record of a generated PDF (path, checksum, progress); its papers and "
