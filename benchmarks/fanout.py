@@ -125,7 +125,11 @@ def once(period: date, concurrency: int) -> dict:
     finally:
         _stop(process)
         with celery_app.connection_for_write() as conn:  # what is left of the queue (nothing, normally)
-            conn.default_channel.queue_delete(queue)
+            channel = conn.default_channel
+            channel.queue_delete(queue)
+            client = getattr(channel, "client", None)  # Redis: the queue's exchange bindings too
+            if client is not None and hasattr(client, "delete"):
+                client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     log_path.unlink(missing_ok=True)
     return {
         "seconds": seconds,
