@@ -270,8 +270,8 @@ class CastVoteSerializer(serializers.Serializer):
 
 class DecisionLinkSerializer(serializers.ModelSerializer):
     target_type = serializers.SerializerMethodField()
-    amount_before = MoneyField(non_negative=False, read_only=True)
-    amount_after = MoneyField(non_negative=False, read_only=True)
+    amount_before = MoneyField(non_negative=False, read_only=True, allow_null=True)
+    amount_after = MoneyField(non_negative=False, read_only=True, allow_null=True)
 
     class Meta:
         model = DecisionLink
