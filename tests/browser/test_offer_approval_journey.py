@@ -70,6 +70,7 @@ def test_offers_above_the_card_wait_for_a_manager_who_approves_one_and_declines_
     sign_in(page, "bea")
     page.goto(referral.get_absolute_url())
     page.get_by_role("link", name="Record an offer").click()
+    page.wait_for_function("() => document.readyState === 'complete' && window.htmx !== undefined")
     page.get_by_label("Provider").select_option(label="Beech House Care Home")
     page.get_by_label("Week", exact=True).check()
     expect(hint).to_contain_text("£1,018.46 per week")
@@ -91,6 +92,8 @@ def test_offers_above_the_card_wait_for_a_manager_who_approves_one_and_declines_
 
     # A second offer, by the night: no card to compare it with, so it waits too.
     page.get_by_role("link", name="Record an offer").click()
+    # A person cannot pick before the page has loaded; the test could, before htmx listens.
+    page.wait_for_function("() => document.readyState === 'complete' && window.htmx !== undefined")
     page.get_by_label("Provider").select_option(label="Larch Lodge")
     page.get_by_label("Night", exact=True).check()
     expect(hint).to_contain_text("No rate card for residential care by the night")
