@@ -31,7 +31,11 @@ class _PlanView(ServiceFormView):
         return None
 
     def get_schedule(self) -> Schedule:
-        raise NotImplementedError
+        """The plan's schedule when a plan is changed; otherwise the schedule the URL names."""
+        plan = self.get_plan()
+        if plan is not None:
+            return self.get_object("view", model=Schedule, pk=plan.schedule_id)
+        return self.get_object("view", model=Schedule)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -140,9 +144,6 @@ class ContributionPlanCreateView(_PlanView):
 
     action = "add"
 
-    def get_schedule(self) -> Schedule:
-        return self.get_object("view", model=Schedule)
-
     def get_heading(self) -> str:
         return "Plan a partner's contribution"
 
@@ -168,9 +169,6 @@ class ContributionPlanUpdateView(_PlanView):
 
     def get_plan(self) -> ContributionPlan:
         return self.get_object("change")
-
-    def get_schedule(self) -> Schedule:
-        return self.get_object("view", model=Schedule, pk=self.get_plan().schedule_id)
 
     def get_heading(self) -> str:
         plan = self.get_plan()
