@@ -127,18 +127,29 @@ INVOICE_FROZEN_CONDITION = """
     )
 """
 
-INVOICE_LINE_FROZEN = """
-    IF TG_OP <> 'INSERT' AND (SELECT status FROM brokerage_invoice WHERE id = OLD.invoice_id) <> 'draft' THEN
-        RAISE EXCEPTION 'Lines of issued invoice % cannot be changed', OLD.invoice_id
+# The body of a statement-level trigger on invoice lines: the statement is refused if any row it
+# writes (or removes) is a line of an invoice that is not a draft. One set-based lookup per
+# statement (a run's COPY writes thousands of lines) instead of one per line; the same error.
+_LINES_FROZEN = """
+    SELECT MIN(i.id) INTO issued FROM brokerage_invoice i
+    WHERE i.status <> 'draft' AND i.id IN (INVOICE_IDS);
+    IF issued IS NOT NULL THEN
+        RAISE EXCEPTION 'Lines of issued invoice % cannot be changed', issued
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
-    IF TG_OP <> 'DELETE' AND (SELECT status FROM brokerage_invoice WHERE id = NEW.invoice_id) <> 'draft' THEN
-        RAISE EXCEPTION 'Lines of issued invoice % cannot be changed', NEW.invoice_id
-            USING ERRCODE = 'integrity_constraint_violation';
-    END IF;
-    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-    RETURN NEW;
+    RETURN NULL;
 """
+
+
+# The lines of an issued invoice are frozen (security.md). A trigger with transition tables serves
+# one event, hence one per event, each seeing the rows its statement touched.
+INVOICE_LINE_FROZEN = {
+    "insert": _LINES_FROZEN.replace("INVOICE_IDS", "SELECT invoice_id FROM new_lines"),
+    "update": _LINES_FROZEN.replace(
+        "INVOICE_IDS", "SELECT invoice_id FROM old_lines UNION ALL SELECT invoice_id FROM new_lines"
+    ),
+    "delete": _LINES_FROZEN.replace("INVOICE_IDS", "SELECT invoice_id FROM old_lines"),
+}
 
 
 class InvoiceQuerySet(RestrictedQuerySet):
@@ -354,11 +365,32 @@ class InvoiceLine(models.Model):
         ordering = ["invoice", "position", "pk"]
         triggers = [
             pgtrigger.Trigger(
-                name="issued_invoice_lines_frozen",
-                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
-                when=pgtrigger.Before,
-                func=INVOICE_LINE_FROZEN,
-            )
+                name="issued_invoice_lines_frozen_insert",
+                level=pgtrigger.Statement,
+                operation=pgtrigger.Insert,
+                when=pgtrigger.After,
+                referencing=pgtrigger.Referencing(new="new_lines"),
+                declare=[("issued", "bigint")],
+                func=INVOICE_LINE_FROZEN["insert"],
+            ),
+            pgtrigger.Trigger(
+                name="issued_invoice_lines_frozen_update",
+                level=pgtrigger.Statement,
+                operation=pgtrigger.Update,
+                when=pgtrigger.After,
+                referencing=pgtrigger.Referencing(old="old_lines", new="new_lines"),
+                declare=[("issued", "bigint")],
+                func=INVOICE_LINE_FROZEN["update"],
+            ),
+            pgtrigger.Trigger(
+                name="issued_invoice_lines_frozen_delete",
+                level=pgtrigger.Statement,
+                operation=pgtrigger.Delete,
+                when=pgtrigger.After,
+                referencing=pgtrigger.Referencing(old="old_lines"),
+                declare=[("issued", "bigint")],
+                func=INVOICE_LINE_FROZEN["delete"],
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(month__day=1), name="invoice_line_month_is_a_month"),
