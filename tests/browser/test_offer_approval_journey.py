@@ -14,6 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -155,3 +156,22 @@ def test_offers_above_the_card_wait_for_a_manager_who_approves_one_and_declines_
         "No card for nights: ask the home for a weekly rate",
     )
     assert_no_console_errors(page)
+
+
+def test_the_hint_follows_a_price_typed_before_htmx_had_loaded(page, placement_referral):
+    """On a slow connection a broker can pick the unit and type the price before htmx listens (and
+    Back restores a form's values the same way): the hint asks once as htmx starts, so it compares
+    what is in the fields rather than keeping the page's first answer."""
+    referral = placement_referral
+    sign_in(page, "bea")
+    page.route(re.compile(r"htmx(\.min)?\.js"), lambda route: route.abort())  # htmx held back
+    page.goto(reverse("brokerage:offer-create", args=[referral.pk]))
+    hint = page.locator("#rate-card-hint")
+    page.get_by_label("Provider").select_option(label="Beech House Care Home")
+    page.get_by_label("Week", exact=True).check()
+    page.get_by_label("Unit rate").fill("1150.00")
+    expect(hint).not_to_contain_text("above it")  # nothing listens yet
+    src = page.locator("script[src*='htmx']").get_attribute("src")
+    page.unroute(re.compile(r"htmx(\.min)?\.js"))
+    page.add_script_tag(url=src)  # htmx arrives late
+    expect(hint).to_contain_text("This price is £131.54 above it: a brokerage manager must approve")
