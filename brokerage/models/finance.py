@@ -253,6 +253,15 @@ class Invoice(models.Model):
         """The issuer owes the recipient: a credit note, or a settlement in the recipient's favour."""
         return self.kind == InvoiceKind.CREDIT_NOTE or self.is_credit
 
+    @staticmethod
+    def sign_of(kind: str, is_credit: bool) -> int:
+        """``sign`` from the two columns (a row of ``.values()``, no Invoice built)."""
+        return -1 if kind == InvoiceKind.CREDIT_NOTE or is_credit else 1
+
+    @staticmethod
+    def outstanding_of(total: Decimal, amount_paid: Decimal, amount_credited: Decimal) -> Decimal:
+        return total - amount_paid - amount_credited
+
     @property
     def is_recharge(self) -> bool:
         return self.kind in RECHARGE_KINDS
@@ -263,12 +272,12 @@ class Invoice(models.Model):
 
     @property
     def outstanding(self) -> Decimal:
-        return self.total - self.amount_paid - self.amount_credited
+        return self.outstanding_of(self.total, self.amount_paid, self.amount_credited)
 
     @property
     def sign(self) -> int:
         """-1 for a credit note: money in lists and reports is signed from the issuer's side."""
-        return -1 if self.is_credit_note else 1
+        return self.sign_of(self.kind, self.is_credit)
 
     @property
     def signed_total(self) -> Decimal:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 from rest_framework import exceptions, mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
 
 from commissioning.api import versions
 from commissioning.api.permissions import required_action
@@ -39,6 +40,23 @@ class RestrictedViewSetMixin(StrictQueryMixin):
         if self.prefetch_related:
             qs = qs.prefetch_related(*self.prefetch_related)
         return qs
+
+    def list(self, request, *args, **kwargs):
+        # A serializer that declares ``row_values`` (the names given to ``.values()``) and
+        # ``represent_row(row)`` builds a page from plain rows: no model object per row, nor per
+        # related row (a page of 100 packages was 300 of them, most of its time). Its
+        # ``to_representation(instance)`` goes through ``represent_row`` too, so both ways give the
+        # same JSON. Every row at once (``?format=csv``: no page) is DRF's list, as before.
+        serializer_class = self.get_serializer_class()
+        row_values = getattr(serializer_class, "row_values", None)
+        if row_values is None:
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset.prefetch_related(None).values(*row_values))
+        if page is None:
+            return Response(self.get_serializer(queryset, many=True).data)
+        represent = self.get_serializer().represent_row
+        return self.get_paginated_response([represent(row) for row in page])
 
     def get_object(self):
         # Fetch what the user may see (else 404) ...

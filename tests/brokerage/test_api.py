@@ -577,3 +577,27 @@ def test_the_package_list_rows_are_what_drf_field_by_field_gave(api_as, broker, 
         assert served[package.pk] == field_by_field
     assert served[ended.pk]["end"] == "2025-03-31" and served[ended.pk]["referral"] == mine["referrals"].pk
     assert served[mine["packages"].pk]["end"] is None and served[mine["packages"].pk]["referral"] is None
+
+
+def test_a_page_of_packages_builds_no_model_object_per_row(api_as, broker, mine, monkeypatch):
+    """A page is built from ``.values()`` rows (``PackageSerializer.row_values``): no Package,
+    Client or Organisation is made from a row, so the list's cost does not grow by three objects
+    a package. Every row at once (``?format=csv``) and one package still go field by field."""
+    from django.db.models import Model
+
+    api = api_as(broker)
+    ended = make_package(ClientFactory(partnership=mine["clients"].partnership), broker)
+    built = []
+    real = Model.from_db.__func__
+
+    def from_db(cls, db, field_names, values):
+        built.append(cls.__name__)
+        return real(cls, db, field_names, values)
+
+    monkeypatch.setattr(Model, "from_db", classmethod(from_db))
+    listed = api.get(f"{API}packages/").json()["results"]
+    assert {row["id"] for row in listed} == {mine["packages"].pk, ended.pk}
+    assert not [name for name in built if name in ("Package", "Client", "Organisation")]
+    assert api.get(f"{API}packages/{ended.pk}/").json() == next(r for r in listed if r["id"] == ended.pk)
+    assert "Package" in built
+    assert len(csv_rows(api.get(f"{API}packages/", {"format": "csv"}))) == 2
