@@ -199,7 +199,9 @@ class PanelDecisionFilterSet(StrictFilterSet):
     basis = django_filters.ChoiceFilter(choices=FundingBasis.choices)
     meeting_from = GovukDateFilter(field_name="meeting_date", lookup_expr="gte", label="Met on or after")
     meeting_to = GovukDateFilter(field_name="meeting_date", lookup_expr="lte", label="Met on or before")
-    applied = django_filters.BooleanFilter(field_name="applied_at", lookup_expr="isnull", exclude=True)
+    applied = django_filters.BooleanFilter(
+        field_name="applied_at", lookup_expr="isnull", exclude=True, label="Applied to a package"
+    )
     due = django_filters.BooleanFilter(method="filter_due", label="Due for review")
 
     class Meta:

@@ -32,7 +32,12 @@ BLANK = {"", "unknown", "none", "null"}
 
 class StrictNullBooleanSelect(forms.NullBooleanSelect):
     """Django's select for yes/no/either, except that a value it does not know reaches the field
-    (which refuses it) instead of being read as "either"."""
+    (which refuses it) instead of being read as "either". On a list page "either" reads "Any", as
+    the other filters' empty choice does (``style_filter_form``), not Django's "Unknown"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", "Any"), ("true", "Yes"), ("false", "No")]
 
     def value_from_datadict(self, data, files, name):
         value = data.get(name)
@@ -55,6 +60,8 @@ class StrictNullBooleanField(forms.NullBooleanField):
             return False
         if text in BLANK:
             return None
+        if self.label:  # name the filter, as every other filter's message does
+            raise ValidationError(f"{self.label} must be true or false", code="invalid")
         raise ValidationError(self.error_messages["invalid"], code="invalid")
 
     def validate(self, value):

@@ -41,7 +41,7 @@ class PackageListView(BrokerageMixin, ObjectListView):
 
     def get_filterset(self):
         filterset = super().get_filterset()
-        for name in ("client", "provider", "live_on"):  # the API's filters, not the page's
+        for name in ("client", "provider"):  # the API's filters, not the page's
             filterset.form.fields.pop(name, None)
         return filterset
 

@@ -30,12 +30,16 @@ class PanelDecisionListView(BrokerageMixin, ObjectListMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         decisions = self.filtered_queryset()
-        due = self.request.GET.get("due") == "true"
+        filter_form = self.get_filterset().form
+        due = filter_form.is_bound and not self.filter_errors and filter_form.cleaned_data.get("due") is True
         if due:
             decisions = decisions.order_by("review_date")
+        heading = "Panel decisions due for review" if due else "Joint funding panel decisions"
         context.update(
             {
-                "page_title": "Panel decisions due for review" if due else "Joint funding panel decisions",
+                "heading": heading,
+                "page_title": ("Error: " if self.filter_errors else "") + heading,
+                "filter_form": filter_form,
                 "decisions": decisions[:SHOWN],
                 "due": due,
                 "today": timezone.localdate(),

@@ -45,6 +45,12 @@ def test_an_impossible_live_on_date_lists_nothing_and_does_not_fail(client, brok
     assert response.status_code == 200
     assert response.context["filter_form"].errors == {"live_on": ["Live on must be a real date"]}
     assert list(response.context["packages"]) == []
+    html = response.content.decode()
+    # The list's form shows the boxes, keeping what was typed, and the error in the summary and beside them.
+    assert 'name="live_on_day" type="text" inputmode="numeric" value="29"' in html
+    assert '<p id="id_live_on_error" class="govuk-error-message">' in html
+    assert html.count("Live on must be a real date") == 2
+    assert "<title>Error: Packages" in html
 
 
 @pytest.fixture
@@ -64,6 +70,9 @@ def test_the_panel_decisions_filter_by_meeting_dates_typed_as_day_month_and_year
 
     assert response.status_code == 200
     assert [d.reference for d in response.context["decisions"]] == [late.reference]
+    html = response.content.decode()
+    assert 'name="meeting_from_year" type="text" inputmode="numeric" value="2023"' in html
+    assert 'name="meeting_to_day"' in html
 
 
 def test_an_impossible_meeting_date_lists_nothing_and_does_not_fail(client, manager, panel):
@@ -73,6 +82,57 @@ def test_an_impossible_meeting_date_lists_nothing_and_does_not_fail(client, mana
 
     assert response.status_code == 200
     assert list(response.context["decisions"]) == []
+    assert response.context["filter_form"].errors == {"meeting_to": ["Met on or before must be a real date"]}
+    html = response.content.decode()
+    assert 'class="govuk-error-summary"' in html and '<a href="#id_meeting_to_day">' in html
+    assert '<p id="id_meeting_to_error" class="govuk-error-message">' in html
+    assert html.count("Met on or before must be a real date") == 2
+    assert "<title>Error: Joint funding panel decisions" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"basis": "whim"}, "basis", "Choose a basis from the list"),
+        ({"applied": "perhaps"}, "applied", "Applied to a package must be true or false"),
+        ({"due": "soon"}, "due", "Due for review must be true or false"),
+    ],
+)
+def test_a_bad_panel_filter_value_is_an_error_naming_the_field(client, manager, panel, query, field, message):
+    client.force_login(manager)
+
+    response = client.get(PANEL, query)
+
+    assert response.status_code == 200
+    assert list(response.context["decisions"]) == []
+    assert response.context["filter_form"].errors == {field: [message]}
+    html = response.content.decode()
+    assert html.count(message) == 2  # in the summary and beside the field
+    assert 'class="govuk-error-summary"' in html
+    assert f'<p id="id_{field}_error" class="govuk-error-message">' in html
+    assert "<title>Error: " in html
+
+
+def test_the_panel_decisions_filter_form_keeps_the_due_link_and_offers_the_page_filters(
+    client, manager, panel, client_record
+):
+    early, late = panel
+    early.review_date = date(2023, 1, 1)
+    early.save(update_fields=["review_date"])
+    client.force_login(manager)
+
+    everything = client.get(PANEL)
+    due = client.get(PANEL, {"due": "true"})
+
+    assert everything.status_code == 200 and everything.context["filter_form"].errors == {}
+    assert {d.reference for d in everything.context["decisions"]} == {early.reference, late.reference}
+    html = everything.content.decode()
+    for name in ("reference", "basis", "meeting_from_day", "meeting_to_day", "applied", "due"):
+        assert f'name="{name}"' in html
+    assert '<option value="unknown" selected>Any</option>' in html  # the yes/no filters: either
+    assert 'name="client"' not in html and 'name="package"' not in html  # record ids: the API's
+    assert [d.reference for d in due.context["decisions"]] == [early.reference]
+    assert '<h1 class="govuk-heading-xl">Panel decisions due for review</h1>' in due.content.decode()
 
 
 def test_the_api_keeps_iso_dates_and_refuses_bad_ones(api_as, manager, panel, package):

@@ -11,8 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from commissioning import roles
+from tests.brokerage.factories import ClientFactory, PackageFactory, PanelDecisionFactory
 from tests.browser.helpers import assert_accessible, assert_no_console_errors, screenshot
-from tests.commissioning.factories import TEST_PASSWORD, PartnershipFactory, UserFactory
+from tests.commissioning.factories import TEST_PASSWORD, ContractFactory, PartnershipFactory, UserFactory
 from tests.governance.factories import BoardFactory, DecisionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -83,4 +84,104 @@ def test_the_audit_trail_takes_its_dates_as_day_month_and_year(page):
     expect(page.locator("input[type=date]")).to_have_count(0)
     assert_accessible(page, "audit trail with an impossible date")
     screenshot(page, "filters-03-audit")
+    assert_no_console_errors(page)
+
+
+def _fill_date(page, group: str, day, month, year) -> None:
+    boxes = page.get_by_role("group", name=group)
+    boxes.get_by_label("Day").fill(str(day))
+    boxes.get_by_label("Month").fill(str(month))
+    boxes.get_by_label("Year").fill(str(year))
+
+
+def test_the_contract_register_takes_its_end_dates_as_day_month_and_year(page):
+    partnership = PartnershipFactory(name="Bromley")
+    UserFactory(username="com", role=roles.COMMISSIONER, partnerships=[partnership])
+    ContractFactory(
+        partnership=partnership, reference="ENDS-2026", start=date(2022, 4, 1), end=date(2026, 9, 30)
+    )
+    ContractFactory(
+        partnership=partnership, reference="ENDS-2028", start=date(2022, 4, 1), end=date(2028, 3, 31)
+    )
+
+    _sign_in(page, "com", "/contracts/")
+    _fill_date(page, "Ending on or before", 31, 3, 2027)
+    page.get_by_role("button", name="Apply filters").click()
+
+    table = page.locator("main table")
+    expect(table).to_contain_text("ENDS-2026")
+    expect(table).not_to_contain_text("ENDS-2028")
+    expect(page.get_by_role("group", name="Ending on or before").get_by_label("Year")).to_have_value("2027")
+
+    _fill_date(page, "Ending on or after", 30, 2, 2026)
+    page.get_by_role("button", name="Apply filters").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Ending on or after must be a real date")
+    summary.get_by_role("link", name="Ending on or after must be a real date").click()
+    expect(page.locator("#id_end_after_day")).to_be_focused()
+    assert_accessible(page, "contract register with an impossible end date")
+    screenshot(page, "filters-04-contracts-error")
+    assert_no_console_errors(page)
+
+
+def test_the_package_list_takes_its_live_on_date_as_day_month_and_year(page):
+    partnership = PartnershipFactory(name="Bromley")
+    UserFactory(username="bea", role=roles.BROKER, partnerships=[partnership])
+    client = ClientFactory(partnership=partnership)
+    ended = PackageFactory(client=client, start=date(2023, 4, 1), end=date(2024, 3, 31))
+    live = PackageFactory(client=client, start=date(2024, 4, 1))
+
+    _sign_in(page, "bea", "/brokerage/packages/")
+    page.get_by_label("Ended", exact=True).check()
+    _fill_date(page, "Live on", 1, 6, 2023)
+    page.get_by_role("button", name="Apply filters").click()
+
+    table = page.locator("main table")
+    expect(table).to_contain_text(ended.reference)
+    expect(table).not_to_contain_text(live.reference)
+
+    _fill_date(page, "Live on", 29, 2, 2023)
+    page.get_by_role("button", name="Apply filters").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Live on must be a real date")
+    expect(page.locator("#id_live_on_error")).to_contain_text("Live on must be a real date")
+    assert_accessible(page, "package list with an impossible date")
+    screenshot(page, "filters-05-packages-error")
+    assert_no_console_errors(page)
+
+
+def test_the_panel_decisions_page_shows_its_filters_and_names_a_bad_one(page):
+    partnership = PartnershipFactory(name="Bromley")
+    UserFactory(username="mo", role=roles.BROKERAGE_MANAGER, partnerships=[partnership])
+    client = ClientFactory(partnership=partnership)
+    PanelDecisionFactory(client=client, reference="JFP-22-001", meeting_date=date(2022, 4, 1))
+    PanelDecisionFactory(
+        client=client,
+        reference="JFP-23-001",
+        meeting_date=date(2023, 6, 15),
+        effective_from=date(2023, 6, 15),
+    )
+
+    _sign_in(page, "mo", "/brokerage/panel/")
+    _fill_date(page, "Met on or after", 1, 1, 2023)
+    page.get_by_role("button", name="Apply filters").click()
+
+    table = page.locator("main table")
+    expect(table).to_contain_text("JFP-23-001")
+    expect(table).not_to_contain_text("JFP-22-001")
+
+    _fill_date(page, "Met on or before", 31, 6, 2023)
+    page.get_by_role("button", name="Apply filters").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Met on or before must be a real date")
+    summary.get_by_role("link", name="Met on or before must be a real date").click()
+    expect(page.locator("#id_meeting_to_day")).to_be_focused()
+    assert_accessible(page, "panel decisions with an impossible date")
+    screenshot(page, "filters-06-panel-error")
+
+    page.goto("/brokerage/panel/?applied=perhaps")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Applied to a package must be true or false")
     assert_no_console_errors(page)

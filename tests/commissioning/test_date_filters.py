@@ -52,6 +52,12 @@ def test_an_impossible_end_date_is_an_error_naming_the_filter(client, commission
     assert response.context["filter_form"].errors == {"end_after": ["Ending on or after must be a real date"]}
     assert list(response.context["contracts"]) == []
     assert b"govuk-error-summary" in response.content
+    html = response.content.decode()
+    # The register's form shows the boxes, keeping what was typed, with the error beside them.
+    assert '<p id="id_end_after_error" class="govuk-error-message">' in html
+    assert html.count("Ending on or after must be a real date") == 2  # the summary and the field
+    assert 'name="end_after_day" type="text" inputmode="numeric" value="30"' in html
+    assert 'name="end_before_year"' in html
 
 
 def test_the_contracts_api_keeps_iso_dates(api_as, commissioner, contracts):
