@@ -134,14 +134,27 @@ def _visible_schedules(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return Schedule.objects.none()
-    return Schedule.objects.restrict(user, "view")
+    # The agreement with each schedule: the register's select names it ("BR-S75, Schedule 2: ...").
+    return (
+        Schedule.objects.restrict(user, "view")
+        .select_related("agreement")
+        .order_by("agreement__reference", "number", "pk")
+    )
+
+
+class _ScheduleChoiceField(django_filters.fields.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.agreement.reference}, {obj}"
 
 
 class ContractScheduleFilter(django_filters.ModelChoiceFilter):
     """``contracts/?schedule=<id>`` (api.md): the contracts a schedule funds (budgets'
     ``ContractSchedule``, added to the core's contract list through
     ``commissioning.registry.add_extension_field``). A schedule that is not one the user may see, or
-    not an id, is an error naming ``schedule``."""
+    not an id, is an error naming ``schedule``. On the register's page it is a select of the
+    schedules the user may see, each named with its agreement."""
+
+    field_class = _ScheduleChoiceField
 
     def __init__(self, **kwargs):
         kwargs.setdefault("field_name", "funding_schedule_link__schedule")

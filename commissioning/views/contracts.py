@@ -65,7 +65,17 @@ class ContractListView(ContractRegister, ObjectListView):
     title = "Contract register"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(can_add=self.user_can("add"), **kwargs)
+        filter_form = self.get_filterset().form
+        # The filters the domain apps add to the register (budgets' ``schedule``), drawn after the
+        # core's own without the core naming them.
+        extension_filters = [
+            filter_form[field.name]
+            for field in registry.extension_fields(Contract)
+            if field.filter is not None and field.name in filter_form.fields
+        ]
+        return super().get_context_data(
+            can_add=self.user_can("add"), extension_filters=extension_filters, **kwargs
+        )
 
 
 class ContractExportView(ContractRegister, ObjectExportView):

@@ -185,3 +185,29 @@ def test_the_panel_decisions_page_shows_its_filters_and_names_a_bad_one(page):
     page.goto("/brokerage/panel/?applied=perhaps")
     expect(page.locator(".govuk-error-summary")).to_contain_text("Applied to a package must be true or false")
     assert_no_console_errors(page)
+
+
+def test_the_contract_register_filters_by_a_schedule_chosen_from_a_list(page):
+    from budgets import services as budget_services
+    from tests.budgets.factories import AgreementFactory, ScheduleFactory
+
+    partnership = PartnershipFactory(name="Bromley")
+    commissioner = UserFactory(username="com", role=roles.COMMISSIONER, partnerships=[partnership])
+    agreement = AgreementFactory(partnership=partnership, reference="BR-S75")
+    placements = ScheduleFactory(agreement=agreement, number=2, title="Integrated Placements")
+    ScheduleFactory(agreement=agreement, number=3, title="Better Care Fund")
+    funded = ContractFactory(partnership=partnership, reference="BR-101")
+    ContractFactory(partnership=partnership, reference="BR-303")
+    budget_services.contract_schedule_set(contract=funded, schedule=placements, by=commissioner)
+
+    _sign_in(page, "com", "/contracts/")
+    page.get_by_label("Funded by schedule").select_option(label="BR-S75, Schedule 2: Integrated Placements")
+    page.get_by_role("button", name="Apply filters").click()
+
+    table = page.locator("main table")
+    expect(table).to_contain_text("BR-101")
+    expect(table).not_to_contain_text("BR-303")
+    assert f"schedule={placements.pk}" in page.url
+    assert_accessible(page, "contract register filtered by schedule")
+    screenshot(page, "filters-07-contracts-schedule")
+    assert_no_console_errors(page)

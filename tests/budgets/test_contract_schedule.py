@@ -240,3 +240,42 @@ def test_the_schedule_filter_is_in_the_schema(api_as, scene):
 
     names = [p["name"] for p in schema["paths"]["/api/v1/contracts/"]["get"]["parameters"]]
     assert "schedule" in names
+
+
+# --- the register's page: its filter form offers the schedules the user may see ----------------
+
+
+def test_the_register_filters_by_a_schedule_chosen_from_those_the_user_may_see(client, scene, partnership):
+    by = scene["commissioner"]
+    services.contract_schedule_set(contract=scene["contract"], schedule=scene["schedule"], by=by)
+    ContractFactory(partnership=partnership, reference="BR-303")  # funded by no schedule
+    client.force_login(by)
+
+    everything = client.get(reverse("contracts:list"))
+    funded = client.get(reverse("contracts:list"), {"schedule": scene["schedule"].pk})
+
+    html = everything.content.decode()
+    assert '<select name="schedule"' in html and "Funded by schedule" in html
+    assert (
+        f'<option value="{scene["schedule"].pk}">BR-S75, Schedule 2: Integrated Placements</option>' in html
+    )
+    assert (
+        f'<option value="{scene["other_schedule"].pk}">BR-S75, Schedule 3: Better Care Fund</option>' in html
+    )
+    assert f'<option value="{scene["away_schedule"].pk}"' not in html  # another partnership's
+    assert {c.reference for c in everything.context["contracts"]} == {"BR-101", "BR-303"}
+    assert [c.reference for c in funded.context["contracts"]] == ["BR-101"]
+    assert f'<option value="{scene["schedule"].pk}" selected>' in funded.content.decode()
+
+
+def test_a_schedule_the_user_may_not_see_is_an_error_on_the_register_naming_the_filter(client, scene):
+    client.force_login(scene["commissioner"])
+
+    response = client.get(reverse("contracts:list"), {"schedule": scene["away_schedule"].pk})
+
+    assert response.status_code == 200
+    assert list(response.context["contracts"]) == []
+    assert list(response.context["filter_form"].errors) == ["schedule"]
+    html = response.content.decode()
+    assert 'class="govuk-error-summary"' in html and '<a href="#id_schedule">' in html
+    assert '<p id="id_schedule_error" class="govuk-error-message">' in html

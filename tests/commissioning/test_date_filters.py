@@ -58,6 +58,7 @@ def test_an_impossible_end_date_is_an_error_naming_the_filter(client, commission
     assert html.count("Ending on or after must be a real date") == 2  # the summary and the field
     assert 'name="end_after_day" type="text" inputmode="numeric" value="30"' in html
     assert 'name="end_before_year"' in html
+    assert "Correct the filter above" in html and "no contracts in the register" not in html
 
 
 def test_the_contracts_api_keeps_iso_dates(api_as, commissioner, contracts):
