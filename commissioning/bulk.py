@@ -58,22 +58,27 @@ def copy_text(value) -> str:
     return _escaped(str(value))
 
 
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
-    """COPY ``rows`` (tuples in ``columns`` order) into ``table``; returns how many."""
-    buffer = io.StringIO()
-    count = 0
-    for row in rows:
-        buffer.write("\t".join(copy_text(v) for v in row))
-        buffer.write("\n")
-        count += 1
-    if not count:
+def copy_line(row: Sequence) -> str:
+    """One row in COPY's text format, without its newline (``copy_text`` of each value)."""
+    by_type = _BY_TYPE.get
+    return "\t".join([by_type(type(v), copy_text)(v) for v in row])
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable, *, as_text: bool = False) -> int:
+    """COPY ``rows`` (tuples in ``columns`` order) into ``table``; returns how many.
+
+    ``as_text``: each row is given already as its line of COPY text (``copy_line`` of its values,
+    without the newline), for a caller that makes the text faster knowing its columns' types."""
+    lines = list(rows) if as_text else [copy_line(row) for row in rows]
+    if not lines:
         return 0
-    buffer.seek(0)
+    lines.append("")  # the last line's newline
+    buffer = io.StringIO("\n".join(lines))
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     sql = f"COPY {connection.ops.quote_name(table)} ({cols}) FROM STDIN"
     with connection.cursor() as cursor, immediate_constraints(cursor), connection.wrap_database_errors:
         cursor.cursor.copy_expert(sql, buffer)  # errors come back as Django's (IntegrityError, ...)
-    return count
+    return len(lines) - 1
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
 from commissioning import jobs
-from commissioning.bulk import copy_rows
+from commissioning.bulk import copy_line, copy_rows, copy_text
 from commissioning.models import Organisation, Partnership, User
 from commissioning.money import format_money
 
@@ -243,6 +243,43 @@ def _line_rows(documents, packages):
             )
 
 
+_NULL = copy_text(None)
+
+
+def _line_text(documents, packages):
+    """``_line_rows`` as COPY text, one line per row: the same text as ``copy_line`` of each row
+    (tests/brokerage/finance/test_line_text.py), made knowing each column's type (a run writes
+    thousands of lines of nineteen values), with each package's columns formatted once."""
+    heads: dict = {}
+    for invoice, sign, ordered in documents:
+        invoice_text = str(invoice.pk)
+        for position, line in enumerate(ordered):
+            head = heads.get(line.package)
+            if head is None:
+                package = packages[line.package]
+                head = heads[line.package] = copy_line(
+                    (
+                        package.pk,
+                        package.client_reference,
+                        package.nhs_number,
+                        package.provider[:200],
+                        package.service_type,
+                    )
+                )
+            days, weekly_cost, percent = line.days, line.weekly_cost, line.percent
+            paid_percent, corrects_month = line.paid_percent, line.corrects_month
+            yield (
+                f"{invoice_text}\t{head}\t{line.month.isoformat()}\t{line.start.isoformat()}\t"
+                f"{line.end.isoformat()}\t{_NULL if days is None else str(days)}\t"
+                f"{_NULL if weekly_cost is None else str(weekly_cost)}\t"
+                f"{_NULL if percent is None else str(percent)}\t"
+                f"{_NULL if paid_percent is None else str(paid_percent)}\t{sign * line.amount!s}\t"
+                f"{'t' if line.adjustment else 'f'}\t"
+                f"{_NULL if corrects_month is None else corrects_month.isoformat()}\t"
+                f"{'t' if line.previously_billed else 'f'}\t\t{position}"
+            )
+
+
 def _issue_json(issue: recharges.Issue, packages) -> dict:
     package = packages.get(issue.package)
     out = {
@@ -332,7 +369,7 @@ def _execute(run_id: int, issuer_id: int, *, incremental: bool = True) -> Rechar
         lines.append((invoice, sign, ordered))
     with _context(run.requested_by):
         Invoice.objects.bulk_create(invoices)  # also sets the history context for the COPY below
-        copy_rows(InvoiceLine._meta.db_table, _LINE_COLUMNS, _line_rows(lines, packages))
+        copy_rows(InvoiceLine._meta.db_table, _LINE_COLUMNS, _line_text(lines, packages), as_text=True)
     run.package_count = package_count
     run.invoice_count = sum(1 for i in invoices if i.kind == InvoiceKind.INVOICE)
     run.credit_note_count = sum(1 for i in invoices if i.kind == InvoiceKind.CREDIT_NOTE)
