@@ -3,7 +3,13 @@ its full change history and export, and adding and changing a schedule."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+from django.contrib.auth.context_processors import PermWrapper
 from django.http import Http404
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from budgets import imports, selectors, services
@@ -19,12 +25,15 @@ from budgets.models import (
     year_periods,
 )
 from budgets.views.base import YearPeriodMixin
-from commissioning import exports
+from commissioning import exports, versions
 from commissioning.generic import GateMixin, ObjectView, ServiceFormView
 from commissioning.models import Contract
 
 SCHEDULE_PAGE_HISTORY = 5  # the latest changes on the schedule page; the rest on its history page
 HISTORY_PAGE_SIZE = 50
+# What the schedule page reads (commissioning.versions): budgets' tables, decisions and meetings,
+# who may see what, and the packages behind lines fed by packages.
+PAGE_SCOPES = ("budgets", "governance", "permissions", "packages")
 
 
 class ScheduleView(ObjectView):
@@ -47,6 +56,54 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
 
     def get_context_data(self, **kwargs):
         schedule = self.object
+        request = self.request
+        # Everything below the breadcrumbs is one block, cached under the versions of the tables it
+        # reads (commissioning.versions) and what else varies it: the user (their permissions and
+        # the virements they proposed), the year and period asked for, and today (the default year
+        # and fed lines' period, exempt content by current membership).
+        block = versions.cached(
+            "schedule-page",
+            scopes=PAGE_SCOPES,
+            parts=(
+                schedule.pk,
+                request.user.pk,
+                request.GET.get("year"),
+                request.GET.get("period"),
+                timezone.localdate(),
+            ),
+            build=lambda: self.page_block(schedule),
+        )
+        return super().get_context_data(
+            page_title=block["page_title"],
+            agreement=schedule.agreement,
+            page_block=mark_safe(versions.with_csrf(block["html"], request)),  # noqa: S308 - rendered escaped
+            **kwargs,
+        )
+
+    def page_block(self, schedule) -> dict:
+        """The page's content as HTML, with its title: no request in it (the user by id and
+        permissions, the CSRF token a placeholder), so it can be kept for the next request."""
+        context = self.block_data(schedule)
+        errors = getattr(self, "choice_errors", {})
+        context.update(
+            schedule=schedule,
+            choice_errors=defaultdict(list, errors),
+            choice_summary=[
+                (self.choice_ids.get(field, ""), message)
+                for field, messages in errors.items()
+                for message in messages
+            ],
+            perms=PermWrapper(self.request.user),
+            user_pk=self.request.user.pk,
+            asked_period=self.request.GET.get("period"),
+            csrf_token=versions.CSRF_PLACEHOLDER,
+        )
+        return {
+            "page_title": context["page_title"],
+            "html": render_to_string("budgets/_schedule_page.html", context),
+        }
+
+    def block_data(self, schedule) -> dict:
         user = self.request.user
         # The lines (every year) and fixed shares are read once and handed to each selector.
         lines = list(selectors.lines_of([schedule]))
@@ -91,49 +148,48 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
         line_decisions, virement_refs = selectors.decision_refs_of(user, year_lines, virements)
         virement_changes = selectors.virement_line_changes(user, virements)
         history = selectors.schedule_history_page(schedule, user, lines=lines, limit=SCHEDULE_PAGE_HISTORY)
-        return super().get_context_data(
-            page_title=("Error: " if monitoring is None else "")
+        return {
+            "page_title": ("Error: " if monitoring is None else "")
             + f"Schedule {schedule.number}: {schedule.title}",
-            agreement=schedule.agreement,
-            table=selectors.schedule_table(schedule, year_lines),
-            year_label=year_label(year),
-            other_years=len({line.year for line in lines} - {year}),
-            monitoring=monitoring,
-            chart=monitoring.chart() if monitoring else "",
-            years=[(y, year_label(y)) for y in reversed(years)],  # the newest first
-            year=year,
-            periods=[(p.strftime("%Y-%m"), f"{p:%B %Y}") for p in year_periods(year)],
-            fixed_shares=fixed_shares,
-            virements=virements,
-            virement_rows=[
+            "agreement": schedule.agreement,
+            "table": selectors.schedule_table(schedule, year_lines),
+            "year_label": year_label(year),
+            "other_years": len({line.year for line in lines} - {year}),
+            "monitoring": monitoring,
+            "chart": monitoring.chart() if monitoring else "",
+            "years": [(y, year_label(y)) for y in reversed(years)],  # the newest first
+            "year": year,
+            "periods": [(p.strftime("%Y-%m"), f"{p:%B %Y}") for p in year_periods(year)],
+            "fixed_shares": fixed_shares,
+            "virements": virements,
+            "virement_rows": [
                 (virement, virement_refs[virement.pk], virement_changes.get(virement.pk, []))
                 for virement in virements
             ],
-            line_decisions=[(line, refs) for line in year_lines if (refs := line_decisions[line.pk])],
-            can_see_virements=can_see_virements,
-            can_propose_virement=self.user_can("add", Virement),
-            can_approve_virement=can_approve,
-            can_change=self.may("change", schedule),
-            can_add_line=self.user_can("add", BudgetLine),
-            can_change_line=self.user_can("change", BudgetLine),
-            can_enter_positions=self.user_can("add", MonthlyPosition)
+            "line_decisions": [(line, refs) for line in year_lines if (refs := line_decisions[line.pk])],
+            "can_see_virements": can_see_virements,
+            "can_propose_virement": self.user_can("add", Virement),
+            "can_approve_virement": can_approve,
+            "can_change": self.may("change", schedule),
+            "can_add_line": self.user_can("add", BudgetLine),
+            "can_change_line": self.user_can("change", BudgetLine),
+            "can_enter_positions": self.user_can("add", MonthlyPosition)
             and self.user_can("change", MonthlyPosition),
-            reports=selectors.reporting_by_period(schedule, year) if monitoring else [],
-            can_report_positions=self.user_can("change", MonthlyPosition),
-            history=history.entries,
-            history_has_more=history.has_more,
-            fed_lines=self.fed_rows(schedule, lines, year, choice, monitoring),
-            feedable_lines=[line for line in lines if line.year == year]
+            "reports": selectors.reporting_by_period(schedule, year) if monitoring else [],
+            "can_report_positions": self.user_can("change", MonthlyPosition),
+            "history": history.entries,
+            "history_has_more": history.has_more,
+            "fed_lines": self.fed_rows(schedule, lines, year, choice, monitoring),
+            "feedable_lines": [line for line in lines if line.year == year]
             if self.user_can("change", LineFeed)
             else [],
-            funded_contracts=self.restricted("view", Contract)
+            "funded_contracts": self.restricted("view", Contract)
             .filter(funding_schedule_link__schedule=schedule)
             .select_related("provider__organisation")
             .order_by("reference")
             if self.user_can("view", Contract)
             else None,
-            **kwargs,
-        )
+        }
 
     def fed_rows(self, schedule, lines, year, choice, monitoring) -> list:
         """Lines fed by packages (rules.md, rule 2), each beside its typed position of the period."""

@@ -3,10 +3,14 @@ log (one FilterSet for the page, its export and the API)."""
 
 from __future__ import annotations
 
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.generic.base import ContextMixin
 
-from commissioning import exports
+from commissioning import exports, versions
 from commissioning.generic import ObjectExportView, ObjectListMixin, ObjectListView, ObjectView
+from commissioning.middleware import SESSION_KEY as PARTNERSHIP_SESSION_KEY
 from commissioning.models import Person
 from commissioning.money import format_money
 from governance import selectors, services
@@ -197,6 +201,10 @@ def _link_text(link) -> str:
     return text
 
 
+# What the decision log reads (commissioning.versions): decisions, items, meetings and boards, the
+# schedules its "linked schedule" filter offers and looks through, and who may see what.
+LOG_SCOPES = ("governance", "budgets", "permissions")
+
 DECISION_COLUMNS: list[exports.Column] = [
     ("Reference", "reference"),
     ("Minute", "minute_number"),
@@ -236,6 +244,39 @@ class DecisionLogView(DecisionLog, ObjectListView):
 
     def get_queryset(self):
         return selectors.decision_log_rows(super().get_queryset())  # cells formatted in SQL
+
+    def get(self, request, *args, **kwargs):
+        # The filters, rows and pagination are one block, cached under the versions of the tables
+        # they read (commissioning.versions) and what else varies them: the user (what they may
+        # see), the partnership chosen in the header, the query as written (the pagination's links
+        # repeat it) and today (exempt decisions by current membership).
+        self.object_list = None  # read only when the block is built (``rows_block``)
+        block = versions.cached(
+            "decision-log",
+            scopes=LOG_SCOPES,
+            parts=(
+                request.user.pk,
+                request.session.get(PARTNERSHIP_SESSION_KEY),
+                list(request.GET.lists()),
+                timezone.localdate(),
+            ),
+            build=self.rows_block,
+        )
+        context = ContextMixin.get_context_data(
+            self,
+            page_title=block["page_title"],
+            rows_block=mark_safe(block["html"]),  # noqa: S308 - rendered escaped
+        )
+        return self.render_to_response(context)
+
+    def rows_block(self) -> dict:
+        """The filters, rows and pagination as HTML, with the page's title (no request in them)."""
+        self.object_list = self.get_queryset()
+        context = self.get_context_data()
+        return {
+            "page_title": context["page_title"],
+            "html": render_to_string("governance/_decision_log_rows.html", context),
+        }
 
 
 class DecisionLogExportView(DecisionLog, ObjectExportView):
