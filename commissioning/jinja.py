@@ -14,17 +14,38 @@ characters), ``pluralize`` and ``money``; ``display(obj, "field")`` is ``obj.get
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat
 from django.utils.html import escape
 from jinja2 import ChainableUndefined, Environment
 
 from commissioning.money import format_money
 
+# Per URL name (and script prefix and URL configuration): the text before and after its one
+# integer argument, or None where the id is not written as it is (a converter that pads it).
+_ID_URLS: dict[tuple, tuple[str, str] | None] = {}
+_MARK = 9876543210123  # stands for the id while the URL is reversed once
+
+
+def _id_url(name: str) -> tuple[str, str] | None:
+    key = (get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, name)
+    if key not in _ID_URLS:
+        head, mark, tail = reverse(name, args=[_MARK]).partition(str(_MARK))
+        fits = mark and str(_MARK) not in tail and reverse(name, args=[7]) == f"{head}7{tail}"
+        _ID_URLS[key] = (head, tail) if fits else None
+    return _ID_URLS[key]
+
 
 def url(name: str, *args, **kwargs) -> str:
-    """``{{ url("brokerage:referral-claim", referral.pk) }}``, as ``{% url %}``."""
+    """``{{ url("brokerage:referral-claim", referral.pk) }}``, as ``{% url %}``. A URL of one id (a
+    row's link) is reversed once per name and the id put in its place: a page of rows reversed two
+    URLs a row, at about 40 microseconds each."""
+    if len(args) == 1 and not kwargs and type(args[0]) is int and args[0] >= 0:
+        parts = _id_url(name)
+        if parts is not None:
+            return f"{parts[0]}{args[0]}{parts[1]}"
     return reverse(name, args=args or None, kwargs=kwargs or None)
 
 

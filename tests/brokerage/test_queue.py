@@ -151,3 +151,23 @@ def test_the_queue_runs_a_bounded_number_of_queries(
 
     with django_assert_max_num_queries(20):
         client.get(reverse("brokerage:index"))
+
+
+def test_the_funder_filter_offers_the_partnerships_funders_in_one_plain_query(
+    client, broker, partnership, other_partnership, monkeypatch
+):
+    """The funder select lists the councils and NHS commissioners of the user's partnerships, read
+    without ``QuerySet.iterator()`` (a server-side cursor on PostgreSQL: three round trips for a
+    few options; ``commissioning.filtersets.OneQueryChoiceIterator``)."""
+    from django.db.models.query import QuerySet
+
+    def no_cursor(self, *args, **kwargs):
+        raise AssertionError("the choices were read through a server-side cursor")
+
+    monkeypatch.setattr(QuerySet, "iterator", no_cursor)
+    _response, page = queue(client, broker)
+
+    funders = [partnership.council, partnership.nhs_commissioner]
+    assert page.options["funder"][0][0] == ""
+    assert sorted(page.options["funder"][1:]) == sorted((o.code, str(o)) for o in funders)
+    assert other_partnership.council.code not in dict(page.options["funder"])

@@ -80,3 +80,35 @@ def test_our_input_widgets_draw_what_djangos_draw():
     ours = drawn(FormRenderer())
     assert ours == drawn(Jinja2())
     assert 'value="&lt;&#39;&gt;"' in ours[2] and "checked" in ours[0] and 'maxlength="5"' in ours[2]
+
+
+def test_url_of_one_id_is_what_reverse_gives(settings):
+    """``url()`` reverses a URL of one id once per name and puts each id in its place: what
+    ``reverse`` gives for every id, a padding converter falls back to ``reverse``, and a script
+    prefix (an app served under a path) is kept apart."""
+    from django.urls import path, register_converter, reverse, set_script_prefix
+    from django.urls.converters import IntConverter
+
+    from commissioning import jinja
+
+    class Padded(IntConverter):
+        def to_url(self, value):
+            return f"{int(value):06d}"
+
+    register_converter(Padded, "padded_for_test")
+    settings.ROOT_URLCONF = type(
+        "urls", (), {"urlpatterns": [path("p/<padded_for_test:pk>/x/", lambda r: None, name="padded")]}
+    )
+    assert jinja.url("padded", 7) == reverse("padded", args=[7]) == "/p/000007/x/"
+    assert jinja.url("padded", 123456789) == "/p/123456789/x/"
+    settings.ROOT_URLCONF = "commissioning.urls"
+    for pk in (0, 7, 10, 123456789):
+        for name in ("brokerage:referral", "brokerage:referral-claim", "finance:invoice"):
+            assert render("{{ url(n, pk) }}", n=name, pk=pk) == reverse(name, args=[pk])
+    assert render('{{ url("brokerage:referral", "12") }}') == reverse("brokerage:referral", args=["12"])
+    try:
+        set_script_prefix("/office/")
+        assert jinja.url("brokerage:referral", 5) == "/office/brokerage/referrals/5/"
+    finally:
+        set_script_prefix("/")
+    assert jinja.url("brokerage:referral", 5) == "/brokerage/referrals/5/"
