@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from pghistory.models import Events
 from playwright.sync_api import expect
 
 from budgets import demo
 from budgets.models import Section75Agreement
 from commissioning import roles
+from commissioning.models import User
+from governance.models import DecisionLink
 from tests.browser.helpers import assert_accessible, assert_no_console_errors, screenshot
 from tests.commissioning.factories import TEST_PASSWORD, PartnershipFactory, UserFactory
 from tests.governance.factories import DecisionFactory, pdf_bytes
@@ -43,6 +46,7 @@ def bromley():
 
 def test_the_pool_manager_records_a_variation_from_a_decision_and_sees_the_review_reminder(page, bromley):
     agreement = Section75Agreement.objects.get(partnership=bromley)
+    amira = User.objects.get(username="amira.khan")
     decision = DecisionFactory(
         agenda_item__meeting__board__partnership=bromley,
         agenda_item__meeting__board__name="Bromley Borough Based Board",
@@ -118,3 +122,26 @@ def test_the_pool_manager_records_a_variation_from_a_decision_and_sees_the_revie
     expect(page.get_by_role("heading", level=1)).to_contain_text(agreement.title)
     assert_accessible(page, "agreement page after linking the decision")
     assert_no_console_errors(page)
+
+    # A link recorded in error is removed from the decision's page, behind "Are you sure?" (issue
+    # 16); it is gone from the page and the change history keeps that it was there, and who removed it.
+    described = "Variation 1: the notice period set at six months"
+    page.goto(decision.get_absolute_url())
+    expect(page.locator("main")).to_contain_text(described)
+    page.get_by_role("link", name=f"Remove the link to {described}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Remove the link to {described}?")
+    assert_accessible(page, "remove a decision link: are you sure?")
+    screenshot(page, "agreement-06-remove-link-confirm")
+    page.get_by_role("button", name="Remove the link").click()
+    expect(page.get_by_text(f"Decision BBB/2024/014 is no longer linked to {described}")).to_be_visible()
+    expect(page.get_by_text("No linked agreements, budget lines or virements.")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Remove the link to {described}")).to_have_count(0)
+    assert not DecisionLink.objects.filter(decision=decision).exists()
+    assert_accessible(page, "decision page after removing the link")
+    screenshot(page, "agreement-07-link-removed")
+    assert_no_console_errors(page)
+
+    # The change history (pghistory) keeps the removed link and who removed it. (An auditor's page
+    # does not list it yet: the audit trail hides deleted rows of models narrowed by exemption.)
+    removed = Events.objects.get(pgh_obj_model="governance.DecisionLink", pgh_label="delete")
+    assert removed.pgh_context["user"] == amira.pk and removed.pgh_data["description"] == described
