@@ -11,7 +11,8 @@ documents, lines and issues from the recharge ledger (``brokerage.models.ledger`
    and the period are computed by ``recharges.owed_by_month`` and written to the ledger, replacing
    the rows from that month on. Nothing else is recomputed.
 3. **Compare in SQL** (``DIFFERENCES``): the ledger's owed per (package, funder, month) against the
-   net billed plus waived; only the package months with a difference come back, with their billed
+   net billed plus waived, which the ledger keeps too (``LedgerBilled``, summed by triggers on the
+   lines and waivers); only the package months with a difference come back, with their billed
    amounts, and the billed keys no package month reaches any more (to reverse).
 4. **Bill** those package months with ``recharges.true_up(months=...)``: the rule itself, on them.
 5. **Issues** come from the ledger, for every month up to the period, in a full run's order.
@@ -39,7 +40,8 @@ ZERO = Decimal("0.00")
 
 # The packages a full run gives the rule (services._load_facts): the issuer's packages in the
 # partnership started by the period's end, and its packages elsewhere (another partnership, a later
-# start) that this issuer and partnership billed or waived. Packages of another payer that were
+# start) that this issuer and partnership billed or waived (a ``LedgerBilled`` row: a line or a
+# waiver, whatever its net). Packages of another payer that were
 # billed only have their billed months reversed: they come back from ``DIFFERENCES``.
 PACKAGES = """
 SELECT p.id, p.start, p."end", p.paying_organisation_id, c.case_reference, c.nhs_number, o.name,
@@ -53,13 +55,9 @@ LEFT JOIN brokerage_ledgerpackage lp ON lp.package_id = p.id
 WHERE p.paying_organisation_id = %(issuer)s AND (
     (c.partnership_id = %(partnership)s AND p.start <= %(period_end)s)
     OR EXISTS (
-        SELECT 1 FROM brokerage_invoiceline l JOIN brokerage_invoice i ON i.id = l.invoice_id
-        WHERE l.package_id = p.id AND i.issuer_id = %(issuer)s AND i.partnership_id = %(partnership)s
-          AND l.month <= %(period)s)
-    OR EXISTS (
-        SELECT 1 FROM brokerage_waiver w
-        WHERE w.package_id = p.id AND w.issuer_id = %(issuer)s AND w.partnership_id = %(partnership)s
-          AND w.month <= %(period)s)
+        SELECT 1 FROM brokerage_ledgerbilled b
+        WHERE b.issuer_id = %(issuer)s AND b.partnership_id = %(partnership)s AND b.package_id = p.id
+          AND b.month <= %(period)s)
 )
 ORDER BY p.start DESC, p.id DESC
 """
@@ -77,27 +75,20 @@ owed AS (
     WHERE o.month >= f.first AND o.month <= %(period)s
 ),
 billed AS (
-    SELECT package_id, recipient_id, month, SUM(amount) AS amount FROM (
-        SELECT l.package_id, i.recipient_id, l.month,
-               CASE WHEN i.kind = 'credit_note' THEN -l.amount ELSE l.amount END AS amount
-        FROM brokerage_invoiceline l JOIN brokerage_invoice i ON i.id = l.invoice_id
-        WHERE i.issuer_id = %(issuer)s AND i.partnership_id = %(partnership)s
-          AND l.package_id IS NOT NULL AND l.month <= %(period)s
-        UNION ALL
-        SELECT package_id, recipient_id, month, amount FROM brokerage_waiver
-        WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s AND month <= %(period)s
-    ) AS b GROUP BY package_id, recipient_id, month
+    SELECT package_id, recipient_id, month, billed_pence + waived_pence AS pence
+    FROM brokerage_ledgerbilled
+    WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s AND month <= %(period)s
 ),
 compared AS MATERIALIZED (
     SELECT COALESCE(o.package_id, b.package_id) AS package_id,
            COALESCE(o.recipient_id, b.recipient_id) AS recipient_id,
-           COALESCE(o.month, b.month) AS month, b.amount,
-           COALESCE(o.owed_pence, 0) <> COALESCE(ROUND(b.amount * 100), 0) AS differs
+           COALESCE(o.month, b.month) AS month, b.pence,
+           COALESCE(o.owed_pence, 0) <> COALESCE(b.pence, 0) AS differs
     FROM owed o FULL JOIN billed b
       ON b.package_id = o.package_id AND b.recipient_id = o.recipient_id AND b.month = o.month
 ),
 differing AS (SELECT DISTINCT package_id, month FROM compared WHERE differs)
-SELECT c.package_id, c.recipient_id, c.month, c.amount
+SELECT c.package_id, c.recipient_id, c.month, ROUND(c.pence / 100.0, 2)
 FROM compared c JOIN differing d ON d.package_id = c.package_id AND d.month = c.month
 """
 

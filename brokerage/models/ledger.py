@@ -7,13 +7,20 @@ months up to ``computed_through`` are valid, except from ``stale_from`` on.
 
 Triggers on the facts the rule reads (a package's dates and payer, its costs, funding splits and
 shares, suspensions) mark the package stale from the first month a write can change, for every
-write, bulk and raw SQL included (migration 0013). Billed amounts and waivers are not cached:
-a run compares the ledger with them in SQL every time.
+write, bulk and raw SQL included (migration 0013).
 
-Empty tables are correct: a package with no ``LedgerPackage`` row (or none computed) is recomputed
-from its start. Nothing here is a fact of its own, so it keeps no history: truncating the three
-tables changes no bill, only the next run's time. That is why the columns are plain ids and whole
-pence, with no foreign keys to the facts (a deleted package's rows go with it by trigger).
+``LedgerBilled`` is the other side of the comparison: the net billed (invoice lines, credit-note
+lines negative, drafts included) and the amount waived per (issuer, partnership, package, recipient,
+month), in pence, kept by statement-level triggers on invoice lines, invoices and waivers (migration
+0014) for every write, a run's COPY and a draft's deletion included. It holds a row while a line or
+waiver exists for its key (``lines``, ``waivers``), whatever its net, as the invoice lines do.
+
+Empty owed, issue and package tables are correct: a package with no ``LedgerPackage`` row (or
+none computed) is recomputed from its start. Nothing in them is a fact of its own, so they keep no
+history: truncating the three changes no bill, only the next run's time. ``LedgerBilled`` is no
+cache to empty but a sum of tracked rows, rebuilt from the lines and waivers as migration 0014 does.
+That is why the columns are plain ids and whole pence, with no foreign keys to the facts (a deleted
+package's rows go with it by trigger; its billed rows go with its lines and waivers).
 """
 
 from __future__ import annotations
@@ -57,3 +64,28 @@ class LedgerIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.package_id} {self.start} to {self.end}: {self.kind}"
+
+
+class LedgerBilled(models.Model):
+    issuer_id = models.BigIntegerField()
+    partnership_id = models.BigIntegerField()
+    package_id = models.BigIntegerField()
+    recipient_id = models.BigIntegerField(help_text="The funder billed")
+    month = models.DateField()
+    billed_pence = models.BigIntegerField(
+        default=0, help_text="Net billed: invoice lines less credit-note lines"
+    )
+    waived_pence = models.BigIntegerField(default=0)
+    lines = models.BigIntegerField(default=0, help_text="Invoice lines of this key (any net)")
+    waivers = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer_id", "partnership_id", "package_id", "recipient_id", "month"],
+                name="ledger_billed_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} {self.month:%Y-%m} to {self.recipient_id}: {self.billed_pence}p"
