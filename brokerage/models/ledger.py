@@ -12,13 +12,13 @@ write, bulk and raw SQL included (migration 0013).
 ``LedgerBilled`` is the other side of the comparison: the net billed (invoice lines, credit-note
 lines negative, drafts included) and the amount waived per (issuer, partnership, package, recipient,
 month), in pence, kept by statement-level triggers on invoice lines, invoices and waivers (migration
-0014) for every write, a run's COPY and a draft's deletion included. It holds a row while a line or
+0015) for every write, a run's COPY and a draft's deletion included. It holds a row while a line or
 waiver exists for its key (``lines``, ``waivers``), whatever its net, as the invoice lines do.
 
 Empty owed, issue and package tables are correct: a package with no ``LedgerPackage`` row (or
 none computed) is recomputed from its start. Nothing in them is a fact of its own, so they keep no
 history: truncating the three changes no bill, only the next run's time. ``LedgerBilled`` is no
-cache to empty but a sum of tracked rows, rebuilt from the lines and waivers as migration 0014 does.
+cache to empty but a sum of tracked rows, rebuilt from the lines and waivers as migration 0015 does.
 That is why the columns are plain ids and whole pence, with no foreign keys to the facts (a deleted
 package's rows go with it by trigger; its billed rows go with its lines and waivers).
 """

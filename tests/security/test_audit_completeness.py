@@ -70,7 +70,7 @@ EXEMPT = {
     "brokerage.LedgerIssue": "a cache of the days rule 1 could not bill, recomputed from tracked facts; "
     "each run keeps what it reported on the tracked RechargeRun",
     "brokerage.LedgerBilled": "sums of tracked InvoiceLines and Waivers per package month, kept by "
-    "triggers and rebuilt from them (migration 0014); it holds nothing of its own",
+    "triggers and rebuilt from them (migration 0015); it holds nothing of its own",
 }
 
 # Models that hold money, client data or decisions may never be exempt: checked by field, below.

@@ -1,4 +1,4 @@
-"""The billed side of the recharge ledger (``LedgerBilled``, migration 0014): what each (issuer,
+"""The billed side of the recharge ledger (``LedgerBilled``, migration 0015): what each (issuer,
 partnership, package, recipient, month) was billed and waived, kept by statement-level triggers.
 
 Each test writes lines, invoices or waivers the way the application (or raw SQL) does, then checks
@@ -267,7 +267,7 @@ def test_the_migration_rebuilds_the_table_from_the_rows(partnership, package, co
         month=JUNE, amount=D("1.00"),
     )  # fmt: skip
     kept = _ledger()
-    migration = importlib.import_module("brokerage.migrations.0014_ledger_billed")
+    migration = importlib.import_module("brokerage.migrations.0015_ledger_billed")
 
     LedgerBilled.objects.all().delete()
     with connection.cursor() as cursor:

@@ -162,7 +162,7 @@ REVERSE = (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("brokerage", "0013_recharge_ledger"),
+        ("brokerage", "0014_invoice_lines_frozen_per_statement"),
     ]
 
     operations = [
