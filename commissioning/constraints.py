@@ -244,6 +244,10 @@ _MESSAGES: dict[str, tuple[str | None, str]] = {
         "This month of this package is already waived for this dispute.",
     ),
     "number_sequence_once": (None, "Another number was being given out at the same time: try again."),
+    "ledger_billed_key": (
+        None,
+        "Another invoice or waiver of this package month was being recorded at the same time: try again.",
+    ),
 }
 
 CONSTRAINT_MESSAGES: dict[str, ConstraintMessage] = {
