@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q
 
+from budgets import services
 from budgets.forms import visible_decisions
 from budgets.models import Review, Schedule, Section75Agreement
 from commissioning import uploads
@@ -52,25 +53,7 @@ class AgreementForm(ServiceModelForm):
 
     class Meta:
         model = Section75Agreement
-        fields = [
-            "partnership",
-            "reference",
-            "title",
-            "host",
-            "start",
-            "end",
-            "status",
-            "decision",
-            "nhs_functions",
-            "council_functions",
-            "review_frequency_months",
-            "next_review_due",
-            "notice_months",
-            "exit_provisions",
-            "dispute_resolution",
-            "vat_position",
-            "population",
-        ]
+        fields = [*services.RECORD_FIELDS, *services.TERM_FIELDS]  # the service's; the PDF apart
         labels = {
             "partnership": "Partnership",
             "reference": "Agreement reference",

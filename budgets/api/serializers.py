@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from budgets import periods, selectors
+from budgets import periods, selectors, services
 from budgets.models import (
     YEAR_MAX,
     YEAR_MIN,
@@ -82,21 +82,25 @@ class _ServiceSerializer(serializers.ModelSerializer):
         return attrs
 
 
+def _function_names_field(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(allow_blank=True), required=False, help_text=help_text
+    )
+
+
 class AgreementSerializer(_ServiceSerializer):
     """A section 75 agreement of a partnership; the host is one of its partners (code)."""
 
     partnership = VisiblePrimaryKeyRelatedField(model=Partnership)
     host = OrganisationCodeField(help_text="Code of the host partner, e.g. LBB")
     decision = _decision_field()
-    nhs_functions = serializers.ListField(
-        child=serializers.CharField(max_length=300),
-        required=False,
-        help_text="NHS functions delegated (regulation 5 of the 2000 Regulations), each a named item",
+    # Names as sent: the service trims them, drops blank and repeated ones and refuses an overlong
+    # one naming the field, as it does for the form (services.agreement_validate).
+    nhs_functions = _function_names_field(
+        "NHS functions delegated (regulation 5 of the 2000 Regulations), each a named item"
     )
-    council_functions = serializers.ListField(
-        child=serializers.CharField(max_length=300),
-        required=False,
-        help_text="Health-related council functions delegated (regulation 6), each a named item",
+    council_functions = _function_names_field(
+        "Health-related council functions delegated (regulation 6), each a named item"
     )
     earliest_exit_date = serializers.DateField(
         read_only=True, allow_null=True, help_text="The day notice given today would end the agreement"
@@ -110,24 +114,9 @@ class AgreementSerializer(_ServiceSerializer):
         model = Section75Agreement
         fields = [
             "id",
-            "partnership",
-            "reference",
-            "title",
-            "host",
-            "start",
-            "end",
-            "status",
-            "decision",
-            "nhs_functions",
-            "council_functions",
-            "review_frequency_months",
-            "next_review_due",
-            "notice_months",
+            *services.RECORD_FIELDS,
+            *services.TERM_FIELDS,
             "earliest_exit_date",
-            "exit_provisions",
-            "dispute_resolution",
-            "vat_position",
-            "population",
             "signed_document",
             "signed_document_name",
             "version",

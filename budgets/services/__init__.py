@@ -8,6 +8,8 @@ Stale edits (a ``version`` older than the stored one) raise ``StaleEdit`` (409 i
 
 from budgets.services.agreements import (
     AGREEMENT_FIELDS,
+    RECORD_FIELDS,
+    TERM_FIELDS,
     agreement_create,
     agreement_delete,
     agreement_update,
@@ -85,6 +87,8 @@ __all__ = [
     "contribution_instalments_raise_due",
     "contribution_plan_save",
     "AGREEMENT_FIELDS",
+    "RECORD_FIELDS",
+    "TERM_FIELDS",
     "LINE_FIELDS",
     "SCHEDULE_FIELDS",
     "FixedShare",

@@ -33,18 +33,10 @@ TERM_FIELDS = (
     "vat_position",
     "population",
 )
-AGREEMENT_FIELDS = (
-    "partnership",
-    "reference",
-    "title",
-    "host",
-    "start",
-    "end",
-    "status",
-    "decision",
-    *TERM_FIELDS,
-    "signed_document",
-)
+RECORD_FIELDS = ("partnership", "reference", "title", "host", "start", "end", "status", "decision")
+# What the agreement's form and its API take (with the signed document, each its own way), in order.
+AGREEMENT_FIELDS = (*RECORD_FIELDS, *TERM_FIELDS, "signed_document")
+FUNCTION_NAME_MAX = 300
 
 
 def _function_names(names) -> list[str]:
@@ -81,8 +73,10 @@ def agreement_validate(*, agreement: Section75Agreement) -> None:
     agreement.nhs_functions = _function_names(agreement.nhs_functions)
     agreement.council_functions = _function_names(agreement.council_functions)
     for field in ("nhs_functions", "council_functions"):
-        if any(len(name) > 300 for name in getattr(agreement, field)):
-            errors.setdefault(field, []).append("Name each function in 300 characters or fewer.")
+        if any(len(name) > FUNCTION_NAME_MAX for name in getattr(agreement, field)):
+            errors.setdefault(field, []).append(
+                f"Name each function in {FUNCTION_NAME_MAX} characters or fewer."
+            )
     due = agreement.next_review_due
     if due and agreement.start and agreement.end and not agreement.start <= due <= agreement.end:
         errors.setdefault("next_review_due", []).append(

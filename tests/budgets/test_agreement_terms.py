@@ -206,3 +206,52 @@ def test_the_history_names_the_host_and_the_terms(bromley, bromley_users):
     assert changes["Signed document"] == "Signed agreement.pdf"
     assert not any("agreements/" in str(c.after) for c in entries[0].changes)
     assert all("#" not in str(c.after) for c in entries[0].changes)
+
+
+def test_the_form_and_the_api_refuse_an_overlong_function_alike_and_drop_blank_ones(
+    client, api_as, bromley, bromley_users
+):
+    """One rule for the functions delegated (``services.agreement_validate``): the page and the API
+    give the same error on the same field, and both drop blank names."""
+    agreement = AgreementFactory(partnership=bromley, start=date(2021, 4, 1), end=date(2024, 3, 31))
+    too_long = "A" * 301
+    message = "Name each function in 300 characters or fewer."
+    client.force_login(bromley_users["commissioner"])
+    form = {
+        "partnership": bromley.pk,
+        "reference": agreement.reference,
+        "title": agreement.title,
+        "host": bromley.council.pk,
+        "start_day": "1",
+        "start_month": "4",
+        "start_year": "2021",
+        "end_day": "31",
+        "end_month": "3",
+        "end_year": "2024",
+        "status": "signed",
+        "review_frequency_months": "12",
+        "version": agreement.version,
+    }
+    api = api_as(bromley_users["commissioner"])
+    url = f"/api/v1/agreements/{agreement.pk}/"
+
+    page = client.post(f"/budgets/agreements/{agreement.pk}/edit/", {**form, "nhs_functions": too_long})
+    refused = api.patch(url, {"version": 1, "nhs_functions": [too_long]}, format="json")
+
+    assert page.status_code == 200 and page.context["form"].errors == {"nhs_functions": [message]}
+    assert refused.status_code == 400 and refused.json() == {"nhs_functions": [message]}
+    agreement.refresh_from_db()
+    assert agreement.nhs_functions == [] and agreement.version == 1
+
+    kept = api.patch(
+        url, {"version": 1, "council_functions": [" Brokerage ", "", "brokerage"]}, format="json"
+    )
+    assert kept.status_code == 200, kept.json()
+    assert kept.json()["council_functions"] == ["Brokerage"]
+    posted = client.post(
+        f"/budgets/agreements/{agreement.pk}/edit/",
+        {**form, "version": 2, "council_functions": " Brokerage \r\n\r\nbrokerage\r\nPlacements"},
+    )
+    assert posted.status_code == 302, posted.context["form"].errors
+    agreement.refresh_from_db()
+    assert agreement.council_functions == ["Brokerage", "Placements"]
