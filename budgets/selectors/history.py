@@ -72,10 +72,10 @@ def schedule_history_page(
     first, with each field's before and after (django-pghistory's trigger rows): the events from
     the ``offset``-th, at most ``limit``, and whether there are older ones. Each source reads its
     newest ``offset + limit + 1`` events, merged and sliced here (the extra one tells if more
-    remain). Three queries plus one per kind of related object named, whatever the offset; one
-    fewer when given the schedule's lines (all years, as ``lines_of([schedule])``: the lines named
-    need no query then). An update that changed no shown field has no entry, so a page may hold
-    fewer than ``limit`` entries."""
+    remain). At most four queries plus one per kind of related object named, whatever the offset
+    (the positions' newest event ids, then their history rows); one fewer when given the schedule's
+    lines (all years, as ``lines_of([schedule])``: the lines named need no query then). An update
+    that changed no shown field has no entry, so a page may hold fewer than ``limit`` entries."""
     offset, limit = max(0, offset), max(0, limit)
     wanted_count = offset + limit + 1
     wanted = [
@@ -90,11 +90,22 @@ def schedule_history_page(
         lines = BudgetLine.objects.filter(schedule=schedule).select_related("funding_stream")
     lines = list(lines)
     if lines and has_model_permission(user, MonthlyPosition, "view"):
-        events += list(
-            Events.objects.references(lines)
-            .across(history.event_model("budgets.MonthlyPosition"))
-            .order_by(*history.ORDER)[:wanted_count]
+        # The newest position events by id first (an index scan of one table), then the history
+        # rows of those alone: read directly, pghistory's query builds the before/after of every
+        # position event of the lines (hundreds on a schedule a few years old) before sorting them.
+        position_events = history.event_model("budgets.MonthlyPosition")
+        newest = list(
+            position_events.objects.filter(budget_line_id__in=[line.pk for line in lines])
+            .order_by("-pgh_created_at", "-pgh_id")
+            .values_list("pgh_id", flat=True)[:wanted_count]
         )
+        if newest:
+            events += list(
+                Events.objects.references(lines)
+                .across(position_events)
+                .filter(pgh_id__in=newest)
+                .order_by(*history.ORDER)[:wanted_count]
+            )
     events.sort(key=history.newest_first, reverse=True)
     window = events[offset:wanted_count]
     known = loaded(schedule, "agreement", "pool_manager", "board")
