@@ -244,3 +244,18 @@ def test_a_bad_page_size_is_400_naming_it(value, world, admin_api):
 
 def test_a_good_page_size_is_honoured(world, admin_api):
     assert admin_api.get("/api/v1/contracts/", {"page_size": "1000"}).status_code == 200
+
+
+def test_what_a_view_accepts_is_kept_per_action_and_kind_of_request(world, admin_api):
+    """The accepted parameters are worked out once per view class and action (``_ALLOWED``): a list
+    accepting ``page`` and its filters does not make one package accept them, in either order, and
+    an unknown parameter is refused however often the view was asked before."""
+    from brokerage.models import Package
+
+    pk = Package.objects.values_list("pk", flat=True).first()
+    for _ in range(2):
+        assert admin_api.get("/api/v1/packages/", {"page": 1, "status": "active"}).status_code == 200
+        one = admin_api.get(f"/api/v1/packages/{pk}/", {"page": 1})
+        assert one.status_code == 400 and "page" in one.json()
+        assert admin_api.get(f"/api/v1/packages/{pk}/").status_code == 200
+        assert admin_api.get("/api/v1/packages/", {"nonsense": 1}).status_code == 400
