@@ -27,6 +27,21 @@ def _sign_in(page, username: str, next_url: str) -> None:
     page.wait_for_load_state()
 
 
+def _fill_date(page, group: str, day, month, year) -> None:
+    boxes = page.get_by_role("group", name=group)
+    boxes.get_by_label("Day").fill(str(day))
+    boxes.get_by_label("Month").fill(str(month))
+    boxes.get_by_label("Year").fill(str(year))
+
+
+def _follow_the_error(page, message: str, first_box: str) -> None:
+    """The error summary names the filter; its link moves to the filter's first box."""
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text(message)
+    summary.get_by_role("link", name=message).click()
+    expect(page.locator(first_box)).to_be_focused()
+
+
 def test_the_decision_log_filters_by_dates_typed_in_day_month_and_year_boxes(page):
     partnership = PartnershipFactory(name="Bromley")
     UserFactory(username="sec", role=roles.BOARD_SECRETARY, partnerships=[partnership])
@@ -40,10 +55,7 @@ def test_the_decision_log_filters_by_dates_typed_in_day_month_and_year_boxes(pag
         )
 
     _sign_in(page, "sec", "/governance/decisions/")
-    decided_from = page.get_by_role("group", name="Decided from")
-    decided_from.get_by_label("Day").fill("1")
-    decided_from.get_by_label("Month").fill("1")
-    decided_from.get_by_label("Year").fill("2026")
+    _fill_date(page, "Decided from", 1, 1, 2026)
     page.get_by_role("button", name="Filter").click()
 
     table = page.locator("main table")
@@ -54,16 +66,10 @@ def test_the_decision_log_filters_by_dates_typed_in_day_month_and_year_boxes(pag
     assert_accessible(page, "decision log filtered by date")
     screenshot(page, "filters-01-decision-log")
 
-    decided_to = page.get_by_role("group", name="Decided to")
-    decided_to.get_by_label("Day").fill("30")
-    decided_to.get_by_label("Month").fill("2")
-    decided_to.get_by_label("Year").fill("2026")
+    _fill_date(page, "Decided to", 30, 2, 2026)
     page.get_by_role("button", name="Filter").click()
 
-    summary = page.locator(".govuk-error-summary")
-    expect(summary).to_contain_text("Decided to must be a real date")
-    summary.get_by_role("link", name="Decided to must be a real date").click()
-    expect(page.locator("#id_decided_to_day")).to_be_focused()
+    _follow_the_error(page, "Decided to must be a real date", "#id_decided_to_day")
     assert_accessible(page, "decision log with an impossible date")
     screenshot(page, "filters-02-decision-log-error")
     assert_no_console_errors(page)
@@ -85,13 +91,6 @@ def test_the_audit_trail_takes_its_dates_as_day_month_and_year(page):
     assert_accessible(page, "audit trail with an impossible date")
     screenshot(page, "filters-03-audit")
     assert_no_console_errors(page)
-
-
-def _fill_date(page, group: str, day, month, year) -> None:
-    boxes = page.get_by_role("group", name=group)
-    boxes.get_by_label("Day").fill(str(day))
-    boxes.get_by_label("Month").fill(str(month))
-    boxes.get_by_label("Year").fill(str(year))
 
 
 def test_the_contract_register_takes_its_end_dates_as_day_month_and_year(page):
@@ -116,10 +115,7 @@ def test_the_contract_register_takes_its_end_dates_as_day_month_and_year(page):
     _fill_date(page, "Ending on or after", 30, 2, 2026)
     page.get_by_role("button", name="Apply filters").click()
 
-    summary = page.locator(".govuk-error-summary")
-    expect(summary).to_contain_text("Ending on or after must be a real date")
-    summary.get_by_role("link", name="Ending on or after must be a real date").click()
-    expect(page.locator("#id_end_after_day")).to_be_focused()
+    _follow_the_error(page, "Ending on or after must be a real date", "#id_end_after_day")
     assert_accessible(page, "contract register with an impossible end date")
     screenshot(page, "filters-04-contracts-error")
     assert_no_console_errors(page)
@@ -144,8 +140,7 @@ def test_the_package_list_takes_its_live_on_date_as_day_month_and_year(page):
     _fill_date(page, "Live on", 29, 2, 2023)
     page.get_by_role("button", name="Apply filters").click()
 
-    summary = page.locator(".govuk-error-summary")
-    expect(summary).to_contain_text("Live on must be a real date")
+    _follow_the_error(page, "Live on must be a real date", "#id_live_on_day")
     expect(page.locator("#id_live_on_error")).to_contain_text("Live on must be a real date")
     assert_accessible(page, "package list with an impossible date")
     screenshot(page, "filters-05-packages-error")
@@ -175,10 +170,7 @@ def test_the_panel_decisions_page_shows_its_filters_and_names_a_bad_one(page):
     _fill_date(page, "Met on or before", 31, 6, 2023)
     page.get_by_role("button", name="Apply filters").click()
 
-    summary = page.locator(".govuk-error-summary")
-    expect(summary).to_contain_text("Met on or before must be a real date")
-    summary.get_by_role("link", name="Met on or before must be a real date").click()
-    expect(page.locator("#id_meeting_to_day")).to_be_focused()
+    _follow_the_error(page, "Met on or before must be a real date", "#id_meeting_to_day")
     assert_accessible(page, "panel decisions with an impossible date")
     screenshot(page, "filters-06-panel-error")
 

@@ -24,6 +24,28 @@ def checked_pdf(name="Signed agreement.pdf"):
     return uploads.check_pdf_upload(upload)
 
 
+def form_data(agreement, **changes) -> dict:
+    """What the agreement's edit form posts for ``agreement`` (1 April 2021 to 31 March 2024, hosted
+    by the council), with ``changes``."""
+    partnership = agreement.partnership
+    return {
+        "partnership": partnership.pk,
+        "reference": agreement.reference,
+        "title": agreement.title,
+        "host": partnership.council.pk,
+        "start_day": "1",
+        "start_month": "4",
+        "start_year": "2021",
+        "end_day": "31",
+        "end_month": "3",
+        "end_year": "2024",
+        "status": "signed",
+        "review_frequency_months": "12",
+        "version": agreement.version,
+        **changes,
+    }
+
+
 @pytest.mark.parametrize(
     ("notice", "given", "expected"),
     [
@@ -88,32 +110,20 @@ def test_a_review_due_outside_the_term_is_refused_naming_the_field(bromley, brom
 def test_the_form_saves_the_terms_and_the_page_shows_them(client, bromley, bromley_users):
     agreement = AgreementFactory(partnership=bromley, start=date(2021, 4, 1), end=date(2024, 3, 31))
     client.force_login(bromley_users["commissioner"])
-    data = {
-        "partnership": bromley.pk,
-        "reference": agreement.reference,
-        "title": agreement.title,
-        "host": bromley.council.pk,
-        "start_day": "1",
-        "start_month": "4",
-        "start_year": "2021",
-        "end_day": "31",
-        "end_month": "3",
-        "end_year": "2024",
-        "status": "signed",
-        "nhs_functions": "Arranging placements\r\nBrokerage",
-        "council_functions": "Adult social care placements",
-        "review_frequency_months": "12",
-        "next_review_due_day": "1",
-        "next_review_due_month": "3",
-        "next_review_due_year": "2023",
-        "notice_months": "6",
-        "exit_provisions": "Either partner may end it on six months' notice.",
-        "dispute_resolution": "Escalation to the chief executives.",
-        "vat_position": "The council hosts; VAT recovered under section 33.",
-        "population": "resident",
-        "version": agreement.version,
-        "signed_document": SimpleUploadedFile("deed.pdf", pdf_bytes(1), "application/pdf"),
-    }
+    data = form_data(
+        agreement,
+        nhs_functions="Arranging placements\r\nBrokerage",
+        council_functions="Adult social care placements",
+        next_review_due_day="1",
+        next_review_due_month="3",
+        next_review_due_year="2023",
+        notice_months="6",
+        exit_provisions="Either partner may end it on six months' notice.",
+        dispute_resolution="Escalation to the chief executives.",
+        vat_position="The council hosts; VAT recovered under section 33.",
+        population="resident",
+        signed_document=SimpleUploadedFile("deed.pdf", pdf_bytes(1), "application/pdf"),
+    )
     response = client.post(f"/budgets/agreements/{agreement.pk}/edit/", data)
     assert response.status_code == 302, response.context["form"].errors
     agreement.refresh_from_db()
@@ -131,22 +141,11 @@ def test_the_form_saves_the_terms_and_the_page_shows_them(client, bromley, broml
 def test_a_fake_pdf_is_refused_on_the_form_and_nothing_changes(client, bromley, bromley_users):
     agreement = AgreementFactory(partnership=bromley, start=date(2021, 4, 1), end=date(2024, 3, 31))
     client.force_login(bromley_users["commissioner"])
-    data = {
-        "partnership": bromley.pk,
-        "reference": agreement.reference,
-        "title": "Changed",
-        "host": bromley.council.pk,
-        "start_day": "1",
-        "start_month": "4",
-        "start_year": "2021",
-        "end_day": "31",
-        "end_month": "3",
-        "end_year": "2024",
-        "status": "signed",
-        "review_frequency_months": "12",
-        "version": agreement.version,
-        "signed_document": SimpleUploadedFile("deed.pdf", b"MZ not a pdf", "application/pdf"),
-    }
+    data = form_data(
+        agreement,
+        title="Changed",
+        signed_document=SimpleUploadedFile("deed.pdf", b"MZ not a pdf", "application/pdf"),
+    )
     response = client.post(f"/budgets/agreements/{agreement.pk}/edit/", data)
     assert response.status_code == 200
     assert "signed agreement" in response.content.decode().lower()
@@ -217,21 +216,7 @@ def test_the_form_and_the_api_refuse_an_overlong_function_alike_and_drop_blank_o
     too_long = "A" * 301
     message = "Name each function in 300 characters or fewer."
     client.force_login(bromley_users["commissioner"])
-    form = {
-        "partnership": bromley.pk,
-        "reference": agreement.reference,
-        "title": agreement.title,
-        "host": bromley.council.pk,
-        "start_day": "1",
-        "start_month": "4",
-        "start_year": "2021",
-        "end_day": "31",
-        "end_month": "3",
-        "end_year": "2024",
-        "status": "signed",
-        "review_frequency_months": "12",
-        "version": agreement.version,
-    }
+    form = form_data(agreement)
     api = api_as(bromley_users["commissioner"])
     url = f"/api/v1/agreements/{agreement.pk}/"
 
