@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from commissioning import versions
 from commissioning.choices import OrganisationKind, ServiceType
 from commissioning.filtersets import CodeFilter, GovukDateFilter, StrictFilterSet, YearFilter
 from commissioning.models import Organisation, Partnership, Provider, User
@@ -46,6 +47,22 @@ class ClientFilterSet(StrictFilterSet):
         return queryset.search(value)
 
 
+def _referral_choices(user, funder) -> tuple[list, list]:
+    """The queue filter's brokers (active brokers and brokerage managers of the user's
+    partnerships, by name) and funder options (the funder field's own, as text)."""
+    brokers = (
+        User.objects.filter(
+            is_active=True,
+            groups__name__in=["Broker", "Brokerage manager"],
+            grants__partnership__in=user.grants.values("partnership"),
+        )
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+    funders = [(str(funder.prepare_value(o)), funder.label_from_instance(o)) for o in funder.queryset]
+    return [(str(u.pk), str(u)) for u in brokers], funders
+
+
 class ReferralFilterSet(StrictFilterSet):
     # Columns of the referral itself: no join can repeat a row, so no DISTINCT (which made the
     # queue sort every open referral, all columns, before taking a page).
@@ -70,28 +87,26 @@ class ReferralFilterSet(StrictFilterSet):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         user = user or getattr(self.request, "user", None)
-        brokers = User.objects.none()
+        brokers, funder = [], self.filters["funder"].field
         if user is not None and user.is_authenticated:
-            brokers = (
-                User.objects.filter(
-                    is_active=True,
-                    groups__name__in=["Broker", "Brokerage manager"],
-                    grants__partnership__in=user.grants.values("partnership"),
-                )
-                .distinct()
-                .order_by("last_name", "first_name")
-            )
             # Set on this instance's form fields, not on the filters' arguments: a filter's field is
             # built once and kept, and one built before (the API schema reads the class's filters)
             # would keep the class's choices: none for ``assigned_to``, every funder for ``funder``.
-            self.filters["funder"].field.queryset = _FUNDERS.filter(
+            funder.queryset = _FUNDERS.filter(
                 Q(council_partnerships__grants__user=user) | Q(nhs_partnerships__grants__user=user)
             ).distinct()
-        self.filters["assigned_to"].field.choices = [
-            ("me", "Assigned to me"),
-            ("none", "Not assigned"),
-            *[(str(u.pk), str(u)) for u in brokers],
-        ]
+            # Both lists kept under the versions of what they read (commissioning/versions.py):
+            # users, their roles and grants ("permissions"), organisations and partnerships
+            # ("budgets"). The funder field still checks a chosen code against its queryset.
+            brokers, funders = versions.cached(
+                "referral-filter-choices",
+                scopes=("permissions", "budgets"),
+                parts=(user.pk,),
+                build=lambda: _referral_choices(user, funder),
+            )
+            funder.options = funders  # drawn by OneQueryChoiceIterator
+        assigned = self.filters["assigned_to"].field
+        assigned.choices = [("me", "Assigned to me"), ("none", "Not assigned"), *brokers]
 
     def filter_assigned(self, queryset, name, value):
         if value == "me":
