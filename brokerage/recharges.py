@@ -262,6 +262,8 @@ def segments_by_month(facts: PackageFacts, first: date, last: date) -> dict[date
             changes.add(row.start)
         if row.end is not None and row.end < hi:
             changes.add(row.end + ONE_DAY)
+    if len(changes) == 1:  # nothing changes from ``lo`` to ``hi`` (most packages): a piece a month
+        return _unchanging(facts.package, lo, hi, _classify(costs, splits, suspensions, lo))
     bounds = sorted({*changes, hi + ONE_DAY, *_months(next_month(lo), month_start(hi))})
     following, result, state = lo, MonthResult(), None  # ``following``: the next month's first day
     for a, b in zip(bounds, bounds[1:], strict=False):
@@ -287,6 +289,23 @@ def segments_by_month(facts: PackageFacts, first: date, last: date) -> dict[date
             result.segments[-1] = Segment(previous.start, end, weekly_cost, shares, paid)
         else:
             result.segments.append(Segment(a, end, weekly_cost, shares, paid))
+    return out
+
+
+def _unchanging(package: Hashable, lo: date, hi: date, state: tuple) -> dict[date, MonthResult]:
+    """``segments_by_month`` when one state (``_classify``) holds from ``lo`` to ``hi``: in each
+    month, the one piece from ``lo`` or the month's first day to ``hi`` or its last day."""
+    kind, message, weekly_cost, shares, paid = state
+    out: dict[date, MonthResult] = {}
+    last = month_start(hi)
+    start = lo
+    for month in _months(month_start(lo), last):
+        end = hi if month == last else month_end(month)
+        if kind:
+            out[month] = MonthResult([], [Issue(package, start, end, kind, message)])
+        else:
+            out[month] = MonthResult([Segment(start, end, weekly_cost, shares, paid)], [])
+        start = next_month(month)
     return out
 
 
