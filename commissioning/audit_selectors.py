@@ -211,11 +211,30 @@ def _model_scope(user, tracked: TrackedModel, partnership, aliases: dict[str, KT
         visible = visible.in_partnership(_partnership_pk(partnership))
     condition = Q(pgh_obj_id__in=_pk_text(visible))
 
-    if not narrowed:
+    if narrowed:
+        deleted = _deleted_narrowed_condition(user, model, partnership, aliases)
+    else:
         deleted = _deleted_record_condition(user, model, path, partnership, aliases)
-        if deleted is not None:
-            condition |= deleted
+    if deleted is not None:
+        condition |= deleted
     return condition
+
+
+def _deleted_narrowed_condition(user, model, partnership, aliases) -> Q | None:
+    """Events of deleted records of a model narrowed beyond its partnership (exempt content): only
+    when the model names, in ``deleted_visible_through``, the foreign key whose target still says
+    who may see it (a removed decision link is seen where its decision is). Without one, whether a
+    gone record was exempt cannot be told, so its events stay hidden."""
+    through = getattr(model, "deleted_visible_through", None)
+    if through is None:
+        return None
+    fk = model._meta.get_field(through)
+    parents = fk.related_model._default_manager.all().restrict(user, "view")
+    if getattr(fk.related_model, "partnership_path", None):
+        parents = parents.in_partnership(_partnership_pk(partnership))
+    alias = _snapshot_alias(fk.column, aliases)
+    existing = _pk_text(model._base_manager.all())
+    return ~Q(pgh_obj_id__in=existing) & Q(**{f"{alias}__in": _pk_text(parents)})
 
 
 def _deleted_record_condition(user, model, path, partnership, aliases) -> Q | None:

@@ -139,6 +139,8 @@ class DecisionLink(ExemptContentMixin, models.Model):
 
     partnership_path = "decision__agenda_item__meeting__board__partnership"
     board_path = "decision__agenda_item__meeting__board"
+    # Once removed, a link's history is seen where its decision is (the audit trail).
+    deleted_visible_through = "decision"
     objects = RestrictedManager()
 
     class Meta:

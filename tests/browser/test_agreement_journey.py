@@ -141,7 +141,7 @@ def test_the_pool_manager_records_a_variation_from_a_decision_and_sees_the_revie
     screenshot(page, "agreement-07-link-removed")
     assert_no_console_errors(page)
 
-    # The change history (pghistory) keeps the removed link and who removed it. (An auditor's page
-    # does not list it yet: the audit trail hides deleted rows of models narrowed by exemption.)
+    # The change history (pghistory) keeps the removed link and who removed it; the audit trail
+    # shows it where the decision is seen (tests/governance/test_link_removal.py).
     removed = Events.objects.get(pgh_obj_model="governance.DecisionLink", pgh_label="delete")
     assert removed.pgh_context["user"] == amira.pk and removed.pgh_data["description"] == described

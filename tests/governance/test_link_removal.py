@@ -116,3 +116,47 @@ def test_another_partnership_s_links_are_not_found(client, scene):
 
     assert answers == [404, 404]
     assert DecisionLink.objects.count() == 1 and PaperLink.objects.count() == 1
+
+
+def _deleted_links(client, user) -> list:
+    client.force_login(user)
+    response = client.get("/audit/", {"model": "governance.DecisionLink", "action": "delete"})
+    assert response.status_code == 200
+    return [(row.object_id, row.label_display) for row in response.context["rows"]]
+
+
+def test_an_auditor_sees_the_removal_of_a_link_where_its_decision_is_seen(
+    client, scene, make_user, partnership, other_partnership
+):
+    """A removed link is gone from the table, so who may see its history is decided by its decision:
+    the partnership's auditor sees the removal; another partnership's auditor does not."""
+    link = scene["decision_link"]
+    pk = str(link.pk)
+    services.decision_link_remove(link=link, by=scene["commissioner"])
+    auditor = make_user(roles.AUDITOR, [partnership])
+    elsewhere = make_user(roles.AUDITOR, [other_partnership])
+
+    assert _deleted_links(client, auditor) == [(pk, "Deleted")]
+    assert _deleted_links(client, elsewhere) == []
+
+
+def test_the_removal_of_an_exempt_decisions_link_stays_hidden_as_the_decision_is(
+    client, scene, make_user, partnership
+):
+    """An exempt item's decision is seen only by its board's members and administrators; the history
+    of a link removed from it follows the decision, not the partnership alone."""
+    decision = DecisionFactory(
+        agenda_item__meeting__board=scene["decision"].agenda_item.meeting.board,
+        agenda_item__exemption_regime="schedule_12a",
+        agenda_item__exemption_paragraph=3,
+        agenda_item__exemption_reason="Prices of providers",
+    )
+    schedule = ScheduleFactory(agreement__partnership=partnership, number=3, title="Exempt placements")
+    link = services.decision_link_add(decision=decision, target=schedule, by=scene["commissioner"])
+    pk = str(link.pk)
+    services.decision_link_remove(link=link, by=scene["commissioner"])
+    auditor = make_user(roles.AUDITOR, [partnership])
+    admin = make_user(is_superuser=True)
+
+    assert pk not in {shown for shown, _ in _deleted_links(client, auditor)}
+    assert (pk, "Deleted") in _deleted_links(client, admin)
