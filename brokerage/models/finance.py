@@ -320,8 +320,15 @@ class InvoiceLineQuerySet(RestrictedQuerySet):
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     # Blank on a contribution or settlement line, which says what it is for in ``description``.
+    # No index of its own: invoice_line_package_month_idx (package, month) serves every lookup by
+    # package, and a run writing thousands of lines would maintain both.
     package = models.ForeignKey(
-        Package, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice_lines"
+        Package,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoice_lines",
+        db_index=False,
     )
     client_reference = models.CharField(max_length=30)
     nhs_number = models.CharField("NHS number", max_length=10, blank=True)
