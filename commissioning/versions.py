@@ -8,10 +8,11 @@ of a scope carries a statement-level trigger (``FOR EACH STATEMENT``, migration
 each scope at most once (a transaction-local setting remembers it). The counter is transactional:
 readers see the bump when the writer commits, not before, and a rolled-back write never bumps.
 
-Writers do not queue behind one row: a scope's counter is spread over 16 rows, a
-transaction bumps the row of its own transaction id, and the version of a scope is the sum of its
-rows. Every committed write adds one, nothing ever subtracts, so the sum only grows and two reads
-of the same sum saw the same committed writes of that scope.
+Writers never queue behind one another: a scope's counter is spread over several rows (stripes), a
+transaction bumps one no other writer holds (``FOR UPDATE SKIP LOCKED``, a new one when all are
+held), and the version of a scope is the sum of its rows. Every committed write adds one, nothing
+ever subtracts, so the sum only grows and two reads of the same sum saw the same committed writes of
+that scope.
 
 ``cached(name, scopes=..., parts=..., build=...)`` reads the versions of the block's scopes in one
 query *before* ``build`` reads any data, and keeps what ``build`` returns in Django's cache under

@@ -200,3 +200,39 @@ def test_requests_arriving_while_a_block_is_built_wait_for_it_rather_than_build_
     assert results == ["block"] * 5
     assert len(builds) == 1
     assert versions._building == {}
+
+
+def test_a_writer_never_waits_for_another_writers_bump(partnership):
+    """Two open transactions writing the same scope: the second bumps a stripe the first does not
+    hold (it would otherwise wait for the first to commit), and both bumps count."""
+    import threading
+
+    from budgets.models import BudgetLine
+    from tests.budgets.factories import BudgetLineFactory
+
+    line = BudgetLineFactory(schedule__agreement__partnership=partnership)
+    before = _versions()
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                BudgetLine.objects.filter(pk=line.pk).update(name="Held")
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        for _ in range(3):  # whichever stripes exist, none of them makes this one wait
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '3s'")
+                BudgetLine.objects.filter(pk=-1).update(amount=2)  # no row of the held one's
+    finally:
+        release.set()
+        thread.join()
+    assert _versions()["budgets"] == before["budgets"] + 4
