@@ -116,22 +116,3 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("tallies")
         for line in tally.lines(_TALLIES):
             terminalreporter.write_line(line)
-
-
-# --- Long files first ----------------------------------------------------------------------------
-
-# ``make test`` runs ``--dist loadfile``: xdist hands whole files to its workers in collection order.
-# The long ones (the security sweeps, the worker and browser journeys) came last alphabetically, so
-# one worker ran them alone for minutes while the other had nothing left. Started first, the short
-# files fill in around them at the end. Only the order changes (stable: files and tests keep theirs).
-_LONG_FIRST = ("tests/security/", "tests/integration/", "tests/browser/")
-
-
-def pytest_collection_modifyitems(config, items):
-    def rank(item) -> int:
-        for i, prefix in enumerate(_LONG_FIRST):
-            if item.nodeid.startswith(prefix):
-                return i
-        return len(_LONG_FIRST)
-
-    items.sort(key=rank)
