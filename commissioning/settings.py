@@ -308,6 +308,31 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Cache --------------------------------------------------------------------------------------
+# Page blocks kept under the versions of what they read (commissioning/versions.py). On Redis when
+# REDIS_URL is set, so every gunicorn process serves what one built; else each process's memory.
+# Keys name the database (commissioning/cache.py); sessions stay in the database.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "commissioning.cache.SharedRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "jco",
+            "KEY_FUNCTION": "commissioning.cache.make_key",
+            "TIMEOUT": 60 * 60,
+            # Redis out of reach: a miss within a second, the page built (commissioning/cache.py).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": "jco",
+            "KEY_FUNCTION": "commissioning.cache.make_key",
+        }
+    }
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -34,11 +34,14 @@ the CSRF token and the signed-in user's name stay live). A block with a form ren
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.middleware.csrf import get_token
@@ -119,6 +122,13 @@ def tracked_tables() -> dict[str, list[str]]:
 def current(scopes: Iterable[str]) -> dict[str, int] | None:
     """The committed versions of ``scopes``, in one query; None when this transaction has written
     to one of them itself (its data is then not what those versions describe)."""
+    read = _read(scopes)
+    return None if read is None else read[1]
+
+
+def _read(scopes: Iterable[str]) -> tuple[int, dict[str, int]] | None:
+    """The database's identity (its oid) and the committed versions of ``scopes``, in one query;
+    None when this transaction has written to one of them."""
     scopes = sorted(set(scopes))
     unknown = set(scopes) - SCOPES.keys()
     if unknown:
@@ -129,21 +139,47 @@ def current(scopes: Iterable[str]) -> dict[str, int] | None:
             SELECT s.scope,
                    COALESCE((SELECT sum(v.version) FROM commissioning_version v WHERE v.scope = s.scope), 0),
                    COALESCE(current_setting('commissioning.bumped_' || s.scope, true)
-                            = txid_current_if_assigned()::text, false)
+                            = txid_current_if_assigned()::text, false),
+                   (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
               FROM unnest(%s::text[]) AS s(scope)
             """,
             [scopes],
         )
         rows = cursor.fetchall()
-    if any(dirty for _scope, _version, dirty in rows):
+    if any(dirty for _scope, _version, dirty, _oid in rows):
         return None
-    return {scope: int(version) for scope, version, _dirty in rows}
+    return int(rows[0][3]) if rows else 0, {scope: int(version) for scope, version, _dirty, _oid in rows}
 
 
-def key(name: str, versions: dict[str, int], parts: Iterable[Any]) -> str:
-    """The cache key of a block: its name, its scopes' versions and the parts that vary it."""
-    digest = hashlib.sha256(repr((sorted(versions.items()), tuple(parts))).encode()).hexdigest()[:32]
+def key(name: str, versions: dict[str, int], parts: Iterable[Any], database: int = 0) -> str:
+    """The cache key of a block: its name, its scopes' versions, the parts that vary it, and what
+    the versions are counted in and drawn by: the database (its oid: one rebuilt under the same name
+    counts from nought again, and would meet the old database's entries) and this code (a deploy
+    changes the templates; a shared cache outlives the processes that filled it)."""
+    digest = hashlib.sha256(
+        repr((database, code_fingerprint(), sorted(versions.items()), tuple(parts))).encode()
+    ).hexdigest()[:32]
     return f"block:{name}:{digest}"
+
+
+# What the fingerprint of the code reads: the project's apps and templates (their Python, templates
+# and text), and the version of Django (its widgets' templates draw forms).
+_CODE_DIRS = ("commissioning", "budgets", "brokerage", "governance", "templates")
+_CODE_SUFFIXES = {".py", ".html", ".txt", ".jinja", ".svg"}
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of the code that draws the blocks, made once per process."""
+    import django
+
+    root = Path(settings.BASE_DIR)
+    digest = hashlib.blake2b(django.get_version().encode(), digest_size=16)
+    for folder in _CODE_DIRS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in _CODE_SUFFIXES and "__pycache__" not in path.parts and path.is_file():
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 _MISSING = object()
@@ -155,10 +191,11 @@ def cached(
     """``build()``, kept in the cache under the versions of ``scopes`` (read first, see above) and
     ``parts``. ``parts`` must hold everything besides those tables that changes what ``build``
     returns (the user or their permissions, the query, today's date); their ``repr`` is hashed."""
-    versions = current(scopes)
-    if versions is None:
+    read = _read(scopes)
+    if read is None:
         return build()
-    block_key = key(name, versions, parts)
+    database, versions = read
+    block_key = key(name, versions, parts, database)
     value = cache.get(block_key, _MISSING)
     if value is not _MISSING:
         return value

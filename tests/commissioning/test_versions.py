@@ -146,7 +146,7 @@ def test_a_write_committing_between_the_versions_and_the_data_makes_the_entry_ne
             pending.clear()
             BudgetLine.objects.filter(pk=line.pk).update(amount=Decimal("200.00"))  # autocommit
 
-    read = versions.current
+    read = versions._read
 
     def current(scopes):
         found = read(scopes)
@@ -158,7 +158,7 @@ def test_a_write_committing_between_the_versions_and_the_data_makes_the_entry_ne
         then_a_write_commits()
         return amount
 
-    monkeypatch.setattr(versions, "current", current)
+    monkeypatch.setattr(versions, "_read", current)
     first = versions.cached("t", scopes=["budgets"], parts=[line.pk], build=build)
     second = versions.cached("t", scopes=["budgets"], parts=[line.pk], build=build)
     assert not pending
@@ -178,7 +178,7 @@ def test_requests_arriving_while_a_block_is_built_wait_for_it_rather_than_build_
     import threading
     import time
 
-    monkeypatch.setattr(versions, "current", lambda scopes: {"budgets": 1})
+    monkeypatch.setattr(versions, "_read", lambda scopes: (1, {"budgets": 1}))
     builds = []
 
     def build():
