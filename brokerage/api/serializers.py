@@ -8,6 +8,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from commissioning.api.fields import MoneyField, OrganisationCodeField, VisiblePrimaryKeyRelatedField
+from commissioning.api.rows import RowSerializerMixin
 from commissioning.choices import OrganisationKind
 from commissioning.models import Partnership, Provider, User
 
@@ -213,9 +214,11 @@ class RateCardSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class PackageSerializer(serializers.ModelSerializer):
+class PackageSerializer(RowSerializerMixin, serializers.ModelSerializer):
     """A package of care bought for a client. Costs and funding change through
     `change-cost/` and `change-funding/`, which keep the history."""
+
+    # A list page is built from ``.values()`` rows the fields below read (``RowSerializerMixin``).
 
     client = VisiblePrimaryKeyRelatedField(model=Client)
     provider = VisiblePrimaryKeyRelatedField(model=Provider)
@@ -241,50 +244,6 @@ class PackageSerializer(serializers.ModelSerializer):
             "referral",
             "version",
         ]
-
-    # A list page reads these with ``.values()`` (``RestrictedViewSetMixin.list``): no Package,
-    # Client and Organisation built per row.
-    row_values = (
-        "id",
-        "client_id",
-        "client__case_reference",
-        "provider_id",
-        "service_type",
-        "start",
-        "end",
-        "paying_organisation__code",
-        "status",
-        "referral_id",
-        "version",
-    )
-
-    def to_representation(self, instance):
-        """The fields above in one plain function (``represent_row``), not DRF's field-by-field
-        walk (most of a list page's time at 100 packages); a test holds it to the declared fields'
-        output."""
-        paying = instance.paying_organisation
-        row = {name: getattr(instance, name) for name in self.row_values if "__" not in name}
-        row["client__case_reference"] = instance.client.case_reference
-        row["paying_organisation__code"] = None if paying is None else paying.code
-        return self.represent_row(row)
-
-    @staticmethod
-    def represent_row(row: dict) -> dict:
-        end = row["end"]
-        return {
-            "id": row["id"],
-            "reference": package_reference(row["id"]),
-            "client": row["client_id"],
-            "client_reference": row["client__case_reference"],
-            "provider": row["provider_id"],
-            "service_type": row["service_type"],
-            "start": row["start"].isoformat(),
-            "end": None if end is None else end.isoformat(),
-            "paying_organisation": row["paying_organisation__code"],
-            "status": row["status"],
-            "referral": row["referral_id"],
-            "version": row["version"],
-        }
 
     def validate(self, attrs):
         if self.instance is None:

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from commissioning.api import versions
 from commissioning.api.permissions import required_action
+from commissioning.api.rows import RowSerializerMixin
 from commissioning.api.strict import StrictQueryMixin
 
 
@@ -42,17 +43,15 @@ class RestrictedViewSetMixin(StrictQueryMixin):
         return qs
 
     def list(self, request, *args, **kwargs):
-        # A serializer that declares ``row_values`` (the names given to ``.values()``) and
-        # ``represent_row(row)`` builds a page from plain rows: no model object per row, nor per
-        # related row (a page of 100 packages was 300 of them, most of its time). Its
-        # ``to_representation(instance)`` goes through ``represent_row`` too, so both ways give the
-        # same JSON. Every row at once (``?format=csv``: no page) is DRF's list, as before.
+        # A serializer with ``RowSerializerMixin`` builds a page from ``.values()`` rows: no model
+        # object per row, nor per related row (a page of 100 packages was 300 of them, most of its
+        # time). Its ``to_representation(instance)`` goes through ``represent_row`` too, so both
+        # ways give the same JSON. Every row at once (``?format=csv``: no page) is DRF's list.
         serializer_class = self.get_serializer_class()
-        row_values = getattr(serializer_class, "row_values", None)
-        if row_values is None:
+        if not issubclass(serializer_class, RowSerializerMixin):
             return super().list(request, *args, **kwargs)
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset.prefetch_related(None).values(*row_values))
+        page = self.paginate_queryset(queryset.prefetch_related(None).values(*serializer_class.row_values()))
         if page is None:
             return Response(self.get_serializer(queryset, many=True).data)
         represent = self.get_serializer().represent_row

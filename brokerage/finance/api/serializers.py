@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commissioning.api.fields import MoneyField, OrganisationCodeField, VisiblePrimaryKeyRelatedField
+from commissioning.api.rows import RowSerializerMixin, row_reads
 from commissioning.choices import OrganisationKind
 from commissioning.models import Partnership
 from commissioning.money import money_text
@@ -154,10 +155,6 @@ def _month(value):
     return None if value is None else f"{value.year:04d}-{value.month:02d}"
 
 
-def _date(value):
-    return None if value is None else value.isoformat()
-
-
 def _line_terms(row: dict) -> dict:
     """What a line of an invoice and a row of the recharge report send alike, in their order (from
     ``provider`` to ``percent``), from a row of ``.values()``."""
@@ -241,7 +238,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         )
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(RowSerializerMixin, serializers.ModelSerializer):
     """An invoice or credit note as listed: without its lines. `line_count` says how many it has;
     `lines_url` (`invoices/{id}/lines/`) gives them a page at a time, or all with `?format=csv`.
     One invoice (`invoices/{id}/`) embeds all its lines."""
@@ -298,49 +295,25 @@ class InvoiceSerializer(serializers.ModelSerializer):
     def get_pdf_ready(self, invoice) -> bool:
         return bool(invoice.pdf_checksum)
 
-    # A list page reads these with ``.values()`` (``RestrictedViewSetMixin.list``), ``line_count``
-    # annotated by the view: no Invoice and no two Organisations built per row.
-    # fmt: off
-    row_values = (
-        "id", "number", "kind", "is_credit", "partnership_id", "issuer__code", "recipient__code",
-        "period", "issue_date", "due_date", "status", "total", "amount_paid", "amount_credited",
-        "run_id", "credit_note_for_id", "pdf_checksum", "line_count",
-    )
-    # fmt: on
+    # A list page is built from ``.values()`` rows the fields above read (``RowSerializerMixin``),
+    # ``line_count`` annotated by the view; these give what no one column does.
 
-    def to_representation(self, invoice):
-        # The declared fields document the shape; ``represent_row`` builds the same JSON without
-        # DRF's field-by-field machinery (a list page holds up to 1,000 invoices). Needs ``issuer``
-        # and ``recipient`` selected and ``line_count`` annotated (the view does both).
-        row = {name: getattr(invoice, name) for name in self.row_values if "__" not in name}
-        row["issuer__code"], row["recipient__code"] = invoice.issuer.code, invoice.recipient.code
-        return self.represent_row(row)
+    @row_reads("kind", "is_credit", "total")
+    def row_total(self, row):
+        return Invoice.sign_of(row["kind"], row["is_credit"]) * row["total"]
 
-    def represent_row(self, row: dict) -> dict:
-        sign = Invoice.sign_of(row["kind"], row["is_credit"])
-        total, paid, credited = row["total"], row["amount_paid"], row["amount_credited"]
-        return {
-            "id": row["id"],
-            "number": row["number"],
-            "kind": row["kind"],
-            "partnership": row["partnership_id"],
-            "issuer": row["issuer__code"],
-            "recipient": row["recipient__code"],
-            "period": _month(row["period"]),
-            "issue_date": _date(row["issue_date"]),
-            "due_date": _date(row["due_date"]),
-            "status": row["status"],
-            "total": money_text(sign * total),
-            "amount_paid": money_text(paid),
-            "amount_credited": money_text(credited),
-            "outstanding": money_text(sign * Invoice.outstanding_of(total, paid, credited)),
-            "run": row["run_id"],
-            "credit_note_for": row["credit_note_for_id"],
-            "pdf_ready": bool(row["pdf_checksum"]),
-            "pdf_checksum": row["pdf_checksum"],
-            "line_count": row["line_count"],
-            "lines_url": self._lines_url(row["id"]),
-        }
+    @row_reads("kind", "is_credit", "total", "amount_paid", "amount_credited")
+    def row_outstanding(self, row):
+        outstanding = Invoice.outstanding_of(row["total"], row["amount_paid"], row["amount_credited"])
+        return Invoice.sign_of(row["kind"], row["is_credit"]) * outstanding
+
+    @row_reads("pdf_checksum")
+    def row_pdf_ready(self, row):
+        return bool(row["pdf_checksum"])
+
+    @row_reads("id")
+    def row_lines_url(self, row):
+        return self._lines_url(row["id"])
 
     def _lines_url(self, pk) -> str:
         """What the ``lines_url`` field gives, reversed once per serializer (a page) and not per
@@ -373,9 +346,11 @@ class InvoiceDetailSerializer(InvoiceSerializer):
             instance.line_rows = list(invoice_line_values(instance))
         if not hasattr(instance, "line_count"):
             instance.line_count = len(instance.line_rows)
-        data = super().to_representation(instance)
-        data["lines"] = self.fields["lines"].to_representation(instance.line_rows)
-        return data
+        return super().to_representation(instance)
+
+    @row_reads("line_rows")
+    def row_lines(self, row):
+        return row["line_rows"]
 
 
 class InvoiceDetailSchema(OpenApiSerializerExtension):
