@@ -29,11 +29,13 @@ A field that needs a method and has none fails when the class's plan is first bu
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from operator import itemgetter
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.relations import ManyRelatedField, PrimaryKeyRelatedField, RelatedField, SlugRelatedField
+from rest_framework.settings import api_settings
 
 
 def row_reads(*names: str):
@@ -69,11 +71,20 @@ class _Plan:
         self.values = tuple(names)
 
 
+# Fields whose ``to_representation`` gives a value of their column back as it is (``int(v)``,
+# ``str(v)``, a choice's own value): skipped, by exact class, so a subclass with its own
+# ``to_representation`` (a reference from an id) is still called.
+_AS_READ = (serializers.IntegerField, serializers.CharField, serializers.ChoiceField)
+
+
 def _converter(field) -> Callable | None:
     if isinstance(field, PrimaryKeyRelatedField):
         return field.pk_field.to_representation if field.pk_field is not None else None
-    if isinstance(field, SlugRelatedField):
+    if isinstance(field, SlugRelatedField) or type(field) in _AS_READ:
         return None
+    iso = getattr(field, "format", api_settings.DATE_FORMAT) in (ISO_8601, "%Y-%m-%d")
+    if type(field) is serializers.DateField and iso:
+        return date.isoformat  # the same text, without strftime
     return field.to_representation
 
 
