@@ -18,6 +18,13 @@ from ..roles import is_manager
 from .base import PAGE_SIZE, BrokerageActionView, BrokerageFormView, BrokerageMixin
 
 
+def _live_on_given(data) -> bool:
+    """A live-on date typed (any of its boxes) or given as ISO text in a link."""
+    given = PackageFilterSet.base_filters["live_on"].field.widget.value_from_datadict(data, {}, "live_on")
+    parts = [given] if isinstance(given, str) else given or []
+    return any(str(part or "").strip() for part in parts)
+
+
 class PackageListView(BrokerageMixin, ObjectListView):
     model = Package
     template_name = "brokerage/packages.html"
@@ -30,8 +37,11 @@ class PackageListView(BrokerageMixin, ObjectListView):
     list_select_related = ("client", "provider__organisation", "paying_organisation")
 
     def filter_data(self):
+        # Active and suspended unless statuses are ticked, but not with a live-on date: a broker
+        # asking what was live on a day wants every package live then, whatever its status now
+        # (an ended one too), as the API's list gives it (it has no default status).
         data = self.request.GET.copy()
-        if "status" not in data:
+        if "status" not in data and not _live_on_given(data):
             data.setlist("status", [PackageStatus.ACTIVE, PackageStatus.SUSPENDED])
         return data
 

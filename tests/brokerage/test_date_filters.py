@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from brokerage.models import PackageStatus
 from tests.brokerage.factories import PackageFactory, PanelDecisionFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +36,29 @@ def test_the_package_list_filters_by_a_live_on_date_typed_as_day_month_and_year(
 
     assert [p.pk for p in in_2023.context["packages"]] == [ended.pk]
     assert [p.pk for p in in_2025.context["packages"]] == [live.pk]
+
+
+def test_a_live_on_date_lists_packages_live_then_whatever_their_status_now(client, broker, api_as, packages):
+    """The page lists active and suspended packages by default, but not with a live-on date: a
+    package live on a past day that has since ended is listed, on the page as in the API."""
+    ended, live = packages
+    ended.status = PackageStatus.ENDED
+    ended.save(update_fields=["status"])
+    client.force_login(broker)
+
+    default = client.get(PACKAGES)
+    typed = client.get(PACKAGES, boxes("live_on", 1, 6, 2023))
+    linked = client.get(PACKAGES, {"live_on": "2023-06-01"})
+    ticked = client.get(PACKAGES, {**boxes("live_on", 1, 6, 2023), "status": PackageStatus.ACTIVE})
+    blank = client.get(PACKAGES, boxes("live_on", "", "", ""))
+    api = api_as(broker).get("/api/v1/packages/", {"live_on": "2023-06-01"}).json()["results"]
+
+    assert [p.pk for p in default.context["packages"]] == [live.pk]
+    assert [p.pk for p in typed.context["packages"]] == [ended.pk]
+    assert [p.pk for p in linked.context["packages"]] == [ended.pk]
+    assert [p["id"] for p in api] == [ended.pk]
+    assert list(ticked.context["packages"]) == []  # a status ticked still narrows
+    assert [p.pk for p in blank.context["packages"]] == [live.pk]  # empty boxes: no date given
 
 
 def test_an_impossible_live_on_date_lists_nothing_and_does_not_fail(client, broker, packages):
