@@ -1,12 +1,13 @@
 """Version counters per *scope*, and blocks of pages cached under the versions of what they read
 (issue 14: "fragment caching keyed on the objects' versions for the heavy blocks").
 
-A scope ("budgets", "governance", "permissions", "packages") names a family of tables. Every table
-of a scope carries a statement-level trigger (``FOR EACH STATEMENT``, migration
-``commissioning.0006_version_counters``) that adds one to the scope's counter in
-``commissioning_version``: a bulk write of a thousand rows costs one bump, and a transaction bumps
-each scope at most once (a transaction-local setting remembers it). The counter is transactional:
-readers see the bump when the writer commits, not before, and a rolled-back write never bumps.
+A scope ("budgets", "governance", "permissions", "packages", "brokerage") names a family of
+tables. Every table of a scope carries a statement-level trigger (``FOR EACH STATEMENT``,
+migrations ``commissioning.0006_version_counters`` and ``0008_brokerage_version_scope``) that adds
+one to the scope's counter in ``commissioning_version``: a bulk write of a thousand rows costs one
+bump, and a transaction bumps each scope at most once (a transaction-local setting remembers it).
+The counter is transactional: readers see the bump when the writer commits, not before, and a
+rolled-back write never bumps.
 
 Writers never queue behind one another: a scope's counter is spread over several rows (stripes), a
 transaction bumps one no other writer holds (``FOR UPDATE SKIP LOCKED``, a new one when all are
@@ -102,6 +103,16 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "brokerage_suspension",
         "commissioning_provider",
         "commissioning_organisation",
+    ),
+    # The rest of what the brokerage pages read (the referral queue, a package's page): referrals
+    # and their offers, price changes, funding panel decisions, and the partnerships whose
+    # councils and NHS commissioners the queue's funder filter offers.
+    "brokerage": (
+        "brokerage_referral",
+        "brokerage_offer",
+        "brokerage_pricechange",
+        "brokerage_paneldecision",
+        "commissioning_partnership",
     ),
 }
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
+from commissioning import versions
 from commissioning.audit import log_access
 from commissioning.generic import ObjectListView, ObjectView
 
@@ -16,6 +19,11 @@ from ..filtersets import PackageFilterSet
 from ..models import Client, FundingShare, Package, PackageStatus, PanelDecision
 from ..roles import is_manager
 from .base import PAGE_SIZE, BrokerageActionView, BrokerageFormView, BrokerageMixin
+
+# What a package's page reads (commissioning.versions): the package, its client, costs, funding
+# and suspensions, provider and organisations ("packages"), its referral, price changes and panel
+# decisions ("brokerage"), and who may see what and the names of who changed what ("permissions").
+PAGE_SCOPES = ("packages", "brokerage", "permissions")
 
 
 def _live_on_given(data) -> bool:
@@ -71,15 +79,39 @@ class PackageDetailView(BrokerageMixin, ObjectView):
     section = "packages"
 
     def object_queryset(self, model, action):
-        related = ("client__partnership", "provider__organisation", "paying_organisation", "referral")
-        return super().object_queryset(model, action).select_related(*related)
+        # The page's package is read through the gate with its client and partnership alone (the
+        # access log names them); the block reads the rest when it is built.
+        if model is Package:
+            return super().object_queryset(model, action).select_related("client__partnership")
+        return super().object_queryset(model, action)
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        user, package = self.request.user, self.object
+        request, package = self.request, self.object
         show_client = self.user_can("view", Client)
         if show_client:
-            log_access(request=self.request, obj=package.client)
+            log_access(request=request, obj=package.client)
+        # Everything below the breadcrumbs is one block, cached under the versions of the tables it
+        # reads (commissioning.versions) and what else varies it: the user (their role, what they
+        # may change, the price changes they proposed) and today (the cost in force, unfunded days).
+        html = versions.cached(
+            "package-page",
+            scopes=PAGE_SCOPES,
+            parts=(package.pk, request.user.pk, timezone.localdate()),
+            build=lambda: self.page_block(package, show_client),
+        )
+        return super().get_context_data(
+            page_title=f"Package {package.reference}",
+            page_block=mark_safe(versions.with_csrf(html, request)),  # noqa: S308 - rendered escaped
+            **kwargs,
+        )
+
+    def page_block(self, package: Package, show_client: bool) -> str:
+        """The page's content as HTML, with no request in it (the CSRF token a placeholder). The
+        package is read again here, after the versions: the gate's copy was read before them."""
+        user = self.request.user
+        package = Package.objects.select_related(
+            "client__partnership", "provider__organisation", "paying_organisation", "referral"
+        ).get(pk=package.pk)
         costs = list(package.costs.order_by("-effective_from"))
         suspensions = list(package.suspensions.order_by("-effective_from"))
         splits = list(
@@ -98,43 +130,42 @@ class PackageDetailView(BrokerageMixin, ObjectView):
         for split in splits:
             split.recorded = split_added.get(split.pk)
         today = timezone.localdate()
-        can_change = self.may("change", package)
+        can_change = self.may("change", self.object)  # the object read through the gate
         decisions = []
         if self.user_can("view", PanelDecision):
             decisions = list(
                 self.restricted("view", PanelDecision).filter(client=package.client, applied_at__isnull=True)
             )
-        context.update(
-            {
-                "page_title": f"Package {package.reference}",
-                "costs": costs,
-                "current_cost": next(
-                    (
-                        c
-                        for c in costs
-                        if c.effective_from <= today and (c.effective_to is None or c.effective_to >= today)
-                    ),
-                    None,
+        context = {
+            "package": package,
+            "costs": costs,
+            "current_cost": next(
+                (
+                    c
+                    for c in costs
+                    if c.effective_from <= today and (c.effective_to is None or c.effective_to >= today)
                 ),
-                "splits": splits,
-                "suspensions": suspensions,
-                "unfunded": selectors.unfunded_periods(package, splits, today=today),
-                "today": today,
-                "can_change": can_change and package.status != PackageStatus.ENDED,
-                "show_client": show_client,
-                "pending_decisions": decisions,
-                "price_changes": price_changes,
-                "removed_rows": removed,
-                "pending_price": pending_price,
-                "own_pending_price": pending_price is not None and pending_price.proposed_by_id == user.pk,
-                "can_decide_price": pending_price is not None
-                and is_manager(user)
-                and can_change
-                and pending_price.proposed_by_id != user.pk,
-                "can_apply_decisions": is_manager(user) and can_change,
-            }
-        )
-        return context
+                None,
+            ),
+            "splits": splits,
+            "suspensions": suspensions,
+            "unfunded": selectors.unfunded_periods(package, splits, today=today),
+            "today": today,
+            "can_change": can_change and package.status != PackageStatus.ENDED,
+            "show_client": show_client,
+            "pending_decisions": decisions,
+            "price_changes": price_changes,
+            "removed_rows": removed,
+            "pending_price": pending_price,
+            "own_pending_price": pending_price is not None and pending_price.proposed_by_id == user.pk,
+            "can_decide_price": pending_price is not None
+            and is_manager(user)
+            and can_change
+            and pending_price.proposed_by_id != user.pk,
+            "can_apply_decisions": is_manager(user) and can_change,
+            "csrf_token": versions.CSRF_PLACEHOLDER,
+        }
+        return render_to_string("brokerage/_package_page.html", context)
 
 
 class PackageFormView(BrokerageFormView):
