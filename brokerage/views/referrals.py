@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.generic.base import ContextMixin
 
+from commissioning import versions
 from commissioning.audit import log_access
 from commissioning.generic import ObjectListView, ObjectView
 
@@ -15,6 +19,11 @@ from ..filtersets import ReferralFilterSet
 from ..models import OPEN_STATUSES, Client, Offer, Package, Referral
 from ..roles import is_manager, sees_personal_details
 from .base import PAGE_SIZE, BrokerageActionView, BrokerageFormView, BrokerageMixin
+
+# What the referral queue reads (commissioning.versions): referrals ("brokerage"), their clients and
+# proposed funders ("packages"), the partnerships and organisations its funder filter offers
+# ("brokerage", "packages"), and who may see what and the brokers' names ("permissions").
+QUEUE_SCOPES = ("brokerage", "packages", "permissions")
 
 
 class QueueView(BrokerageMixin, ObjectListView):
@@ -39,13 +48,52 @@ class QueueView(BrokerageMixin, ObjectListView):
     def base_queryset(self):
         return super().base_queryset().queue_order()
 
+    def get(self, request, *args, **kwargs):
+        # The filters, rows and pagination are one block, cached under the versions of the tables
+        # they read (commissioning.versions) and what else varies them: the user (what they may
+        # see, their name in the broker filter), the partnership chosen in the header, the query as
+        # written (the pagination's links repeat it) and today (how long each has waited, overdue).
+        self.object_list = None  # read only when the block is built (``queue_block``)
+        partnership = request.partnership
+        block = versions.cached(
+            "referral-queue",
+            scopes=QUEUE_SCOPES,
+            parts=(
+                request.user.pk,
+                partnership.pk if partnership else None,
+                list(request.GET.lists()),
+                timezone.localdate(),
+            ),
+            build=self.queue_block,
+        )
+        context = ContextMixin.get_context_data(
+            self,
+            page_title=block["page_title"],
+            queue_block=mark_safe(versions.with_csrf(block["html"], request)),  # noqa: S308 - rendered escaped
+            subnav=self.subnav(),
+            can_add_client=self.user_can("add", Client),
+        )
+        return self.render_to_response(context)
+
+    def queue_block(self) -> dict:
+        """The filters, rows and pagination as HTML, with the page's title (no request in them: the
+        claim buttons' CSRF token a placeholder)."""
+        self.object_list = self.get_queryset()
+        context = self.get_context_data()
+        context["csrf_input"] = mark_safe(  # noqa: S308 - a constant
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{versions.CSRF_PLACEHOLDER}">'
+        )
+        return {
+            "page_title": context["page_title"],
+            "html": render_to_string("brokerage/_queue_block.html", context),
+        }
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         for referral in context["referrals"]:
             referral.age_days = (today - timezone.localtime(referral.received_at).date()).days
             referral.overdue = referral.is_overdue(today)
-        context["can_add_client"] = self.user_can("add", Client)
         return context
 
 
