@@ -22,7 +22,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from commissioning import choices, registry
-from commissioning.forms import GovukDateFilterField, GovukDateInput
+from commissioning.forms import GovukDateFilterField, GovukDateInput, OneQueryChoiceIterator
 from commissioning.models import Contract, Organisation, Partnership, Provider
 
 TRUE = {"true", "1", "yes", "on", "2"}  # "2"/"3": Django's NullBooleanSelect
@@ -70,24 +70,6 @@ class StrictNullBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictNullBooleanField
-
-
-class OneQueryChoiceIterator(forms.models.ModelChoiceIterator):
-    """The choices read in one plain query. Django's reads them with ``QuerySet.iterator()``, which
-    on PostgreSQL is a server-side cursor: DECLARE ... WITH HOLD, a FETCH and a CLOSE (three round
-    trips, the rows materialised when the statement's transaction ends) for a handful of options.
-    A field whose ``options`` were set (kept by a FilterSet, e.g. the referral queue's funders) draws
-    those after its blank choice instead."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        options = getattr(self.field, "options", None)  # (value, label) pairs read before, or None
-        if options is not None:
-            yield from options
-            return
-        for obj in self.queryset.all():
-            yield self.choice(obj)
 
 
 class CodeChoiceField(forms.ModelChoiceField):

@@ -260,6 +260,35 @@ def _blank_label(field: forms.Field, label) -> str:
     return "Select one" if field.required else "None"
 
 
+class OneQueryChoiceIterator(forms.models.ModelChoiceIterator):
+    """The choices read in one plain query. Django's ``ModelChoiceIterator`` reads them with
+    ``QuerySet.iterator()`` (so as not to fill the queryset's cache), which on PostgreSQL is a
+    server-side cursor: DECLARE ... WITH HOLD, a FETCH and a CLOSE (three round trips, the rows
+    materialised when the statement's transaction ends) for a handful of options. Every page form
+    and filter form uses it (``one_query_choices``). A field whose ``options`` were set (kept by a
+    FilterSet, e.g. the referral queue's funders) draws those after its blank choice instead."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        options = getattr(self.field, "options", None)  # (value, label) pairs read before, or None
+        if options is not None:
+            yield from options
+            return
+        for obj in self.queryset.all():
+            yield self.choice(obj)
+
+
+def one_query_choices(form: forms.BaseForm) -> None:
+    """Every model drop-down of the form (``ModelChoiceField``, ``ModelMultipleChoiceField``, a
+    ModelForm's foreign keys) reads its choices with ``OneQueryChoiceIterator``. A queryset set
+    later (a form's own ``__init__``) keeps it: the field makes its choices with its iterator."""
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField) and field.iterator is forms.models.ModelChoiceIterator:
+            field.iterator = OneQueryChoiceIterator
+            field.widget.choices = field.choices
+
+
 def _sync_widget_choices(field: forms.Field) -> None:
     """Point the widget at this field's choices again. A form's fields are deep copies, but a
     copied widget keeps django-filter's choice iterator of the class-level field, so a changed
@@ -318,6 +347,7 @@ class GovukFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        one_query_choices(self)
         govuk_style(self)
 
     def full_clean(self):
@@ -344,6 +374,7 @@ def style_filter_form(form: forms.BaseForm, *, checkboxes: tuple[str, ...] = ())
         field = form.fields.get(name)
         if field is not None:
             field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
+    one_query_choices(form)
     govuk_style(form)
     for field in form.fields.values():
         if getattr(field, "empty_label", None) is not None:
