@@ -8,11 +8,12 @@ class CommissioningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from commissioning import constraints
+        from commissioning import constraints, history
         from commissioning.roles import sync_role_permissions
         from commissioning.selectors import register_history
 
         register_history()
+        history.reads_carry_no_context()
         constraints.install()  # every app's models are loaded by now
 
         from commissioning import registry

@@ -319,3 +319,17 @@ def event_model(label: str):
 def newest_first(event) -> tuple:
     """The sort key of ``ORDER`` (reversed), to merge events read by separate queries."""
     return (event.pgh_created_at, event.pgh_id, event.pgh_model)
+
+
+def reads_carry_no_context() -> None:
+    """django-pghistory's ``context`` (entered for every request by its middleware, GET included,
+    so that a write in any request names its user) puts ``SELECT set_config(...); `` before every
+    statement but those it knows are reads, by their first word (``select`` and a few others).
+    Django writes a UNION on PostgreSQL with each part in parentheses, ``(SELECT ...) UNION ALL
+    (SELECT ...)``, so such a read (a package's cost and funding history) was prefixed too. A
+    statement starting with ``(select`` is a query, as one starting with ``select``: added to
+    the prefixes it leaves alone (``CommissioningConfig.ready``)."""
+    from pghistory import runtime
+
+    if "(select" not in runtime.IGNORED_SQL_PREFIXES:
+        runtime.IGNORED_SQL_PREFIXES = (*runtime.IGNORED_SQL_PREFIXES, "(select")
