@@ -58,7 +58,7 @@ from .finance import (
     RechargeRunStatus,
     Waiver,
 )
-from .ledger import LedgerBilled, LedgerIssue, LedgerOwed, LedgerPackage
+from .ledger import InvoiceLineCount, LedgerBilled, LedgerIssue, LedgerOwed, LedgerPackage
 from .packages import (
     NO_OVERLAP_CHECK,
     SHARES_SUM_CHECK,
@@ -103,6 +103,7 @@ __all__ = [
     "InvoiceLineQuerySet",
     "InvoiceQuerySet",
     "InvoiceStatus",
+    "InvoiceLineCount",
     "LedgerBilled",
     "LedgerIssue",
     "LedgerOwed",

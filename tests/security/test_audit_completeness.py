@@ -71,6 +71,8 @@ EXEMPT = {
     "each run keeps what it reported on the tracked RechargeRun",
     "brokerage.LedgerBilled": "sums of tracked InvoiceLines and Waivers per package month, kept by "
     "triggers and rebuilt from them (migration 0015); it holds nothing of its own",
+    "brokerage.InvoiceLineCount": "counts of tracked InvoiceLines per invoice, kept by triggers and "
+    "rebuilt from them (migration 0017); it holds nothing of its own",
 }
 
 # Models that hold money, client data or decisions may never be exempt: checked by field, below.
