@@ -12,34 +12,17 @@ understand is refused with a 400 naming it, never silently ignored.
 
 from __future__ import annotations
 
-from django.forms import MultiWidget
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
 
+from commissioning.filtersets import filter_param_names
+
 PAGE_PARAMS = ("page", "page_size")
 ALWAYS = ("format",)
 NOT_AN_OBJECT = "Send a JSON object ({...}) as the body."
 TOO_DEEP = "The JSON body is nested too deeply to read."
-
-
-def filter_param_names(filterset_class) -> set[str]:
-    """The query parameters a FilterSet reads: each filter's name, or its parts' names for filters
-    of several inputs (``decided_after``/``decided_before``). A date typed on the pages as day, month
-    and year (``GovukDateFilter``) is one ISO parameter here."""
-    names: set[str] = set()
-    for name, filter_ in filterset_class.base_filters.items():
-        # Not ``filter_.field``: building it caches the form field (and its choices) on the class's
-        # filter, which every FilterSet instance then copies.
-        widget = filter_.extra.get("widget") or filter_.field_class.widget
-        if isinstance(widget, type):
-            widget = widget()
-        if isinstance(widget, MultiWidget) and not getattr(widget, "iso_fallback", False):
-            names.update(f"{name}{suffix}" for suffix in widget.widgets_names)
-        else:
-            names.add(name)
-    return names
 
 
 _ALLOWED: dict[tuple, frozenset[str]] = {}
