@@ -104,9 +104,18 @@ def _app_role_tables():
             yield config.label, table
 
 
-def sync_role_permissions(**_kwargs) -> None:
-    """Create the role groups and give each exactly the permissions the apps' tables list."""
+def sync_role_permissions(app_config=None, **_kwargs) -> None:
+    """Create the role groups and give each exactly the permissions the apps' tables list.
+
+    ``post_migrate`` comes once per app with models, in the apps' order, each after that app's
+    permissions are made; the groups need every app's, so they are synced once, after the last app
+    (a test that commits runs this after every test, through Django's flush)."""
     from django.contrib.auth.models import Group, Permission
+
+    if app_config is not None:
+        with_models = [c for c in global_apps.get_app_configs() if c.models_module is not None]
+        if with_models and app_config is not with_models[-1]:
+            return
 
     wanted: dict[str, set[tuple[str, str]]] = {role: set() for role in ROLES}
     for app_label, table in _app_role_tables():
