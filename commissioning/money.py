@@ -47,4 +47,6 @@ def money_text(value: Decimal | None) -> str | None:
     (``"30.03"``, ``"-250.91"``); None stays None."""
     if value is None:
         return None
-    return f"{round_half_up(Decimal(str(value))):f}"
+    if type(value) is not Decimal:  # a Decimal is its own text already: no round trip through str
+        value = Decimal(str(value))
+    return f"{value.quantize(PENNY, rounding=ROUND_HALF_UP):f}"
