@@ -61,6 +61,10 @@ class _Plan:
                 continue
             method = getattr(serializer_class, f"row_{name}", None)
             if method is not None:
+                if not hasattr(method, "row_reads"):
+                    raise ImproperlyConfigured(
+                        f"{serializer_class.__name__}.row_{name}: say what it reads (@row_reads)."
+                    )
                 names.update(dict.fromkeys(method.row_reads))
                 whole = field.source == "*"
                 self.steps.append((name, f"row_{name}", True, None if whole else _converter(field)))

@@ -59,3 +59,9 @@ def test_a_field_no_column_gives_must_have_its_row_method(name):
 def test_one_invoice_reads_its_lines_through_its_row_method():
     assert InvoiceDetailSerializer.row_values()[-1] == "line_rows"
     assert "line_rows" not in InvoiceSerializer.row_values()
+
+
+def test_a_row_method_says_what_it_reads():
+    Unsaid = type("Unsaid", (InvoiceSerializer,), {"row_total": lambda self, row: row["total"]})
+    with pytest.raises(ImproperlyConfigured, match=r"Unsaid\.row_total: say what it reads"):
+        Unsaid.row_values()
