@@ -10,6 +10,7 @@ from django.db import connection
 
 from brokerage.models import InvoiceLine, LedgerBilled
 from brokerage.models.finance import InvoiceStatus
+from tests.conftest import bump_every_version
 
 pytestmark = pytest.mark.django_db
 
@@ -39,4 +40,16 @@ def test_the_flush_is_a_delete_with_triggers_off_for_a_superuser():
         'DELETE FROM "brokerage_invoiceline"',
         'DELETE FROM "brokerage_invoice"',
         "SET LOCAL session_replication_role = origin",
+        bump_every_version(),
     ]
+
+
+def test_the_flush_moves_every_version_scope_on():
+    """TRUNCATE fired the version counters' statement triggers; the DELETEs with triggers off do
+    not, so the flush bumps every scope itself: nothing kept for the emptied tables matches again."""
+    from commissioning import versions
+
+    before = versions.current(versions.SCOPES)
+    call_command("flush", verbosity=0, interactive=False, reset_sequences=False, inhibit_post_migrate=True)
+    after = versions.current(versions.SCOPES)
+    assert all(after[scope] > before[scope] for scope in versions.SCOPES), (before, after)
