@@ -44,14 +44,19 @@ class PackageListView(BrokerageMixin, ObjectListView):
     filter_checkboxes = ("status",)
     list_select_related = ("client", "provider__organisation", "paying_organisation")
 
-    def filter_data(self):
-        # Active and suspended unless statuses are ticked, but not with a live-on date: a broker
-        # asking what was live on a day wants every package live then, whatever its status now
-        # (an ended one too), as the API's list gives it (it has no default status).
-        data = self.request.GET.copy()
-        if "status" not in data and not _live_on_given(data):
-            data.setlist("status", [PackageStatus.ACTIVE, PackageStatus.SUSPENDED])
-        return data
+    # With no status ticked, the list shows active and suspended packages, but not with a live-on
+    # date: a broker asking what was live on a day wants every package live then, whatever its
+    # status now (an ended one too), as the API's list gives it (it has no default status). The
+    # default is applied to the list, not ticked in the form: ticked, it came back with the form
+    # and could not be told from a choice, so a date typed on the page still hid ended packages.
+    DEFAULT_STATUSES = (PackageStatus.ACTIVE, PackageStatus.SUSPENDED)
+
+    def filtered_queryset(self):
+        packages = super().filtered_queryset()
+        data = self.request.GET
+        if not data.getlist("status") and not _live_on_given(data):
+            packages = packages.filter(status__in=self.DEFAULT_STATUSES)
+        return packages
 
     def base_queryset(self):
         packages = super().base_queryset().order_by("-start", "-pk")
@@ -61,6 +66,10 @@ class PackageListView(BrokerageMixin, ObjectListView):
         filterset = super().get_filterset()
         for name in ("client", "provider"):  # the API's filters, not the page's
             filterset.form.fields.pop(name, None)
+        if "status" in filterset.form.fields:  # on the bound field: a bound form has made it already
+            filterset.form[
+                "status"
+            ].help_text = "Status now. None ticked: active and suspended, or any with a live-on date."
         return filterset
 
     def get_context_data(self, **kwargs):

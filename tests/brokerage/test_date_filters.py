@@ -59,6 +59,10 @@ def test_a_live_on_date_lists_packages_live_then_whatever_their_status_now(clien
     assert [p["id"] for p in api] == [ended.pk]
     assert list(ticked.context["packages"]) == []  # a status ticked still narrows
     assert [p.pk for p in blank.context["packages"]] == [live.pk]  # empty boxes: no date given
+    for page in (default, typed):  # the default is the list's, not ticked boxes sent back by the form
+        html = page.content.decode()
+        assert "checked" not in html.split('name="status"')[1].split(">")[0]
+        assert "None ticked: active and suspended, or any with a live-on date." in html
 
 
 def test_an_impossible_live_on_date_lists_nothing_and_does_not_fail(client, broker, packages):
