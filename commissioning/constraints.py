@@ -248,6 +248,10 @@ _MESSAGES: dict[str, tuple[str | None, str]] = {
         None,
         "Another invoice or waiver of this package month was being recorded at the same time: try again.",
     ),
+    "ledger_unsettled_key": (
+        None,
+        "Another change to this package month was being recorded at the same time: try again.",
+    ),
 }
 
 CONSTRAINT_MESSAGES: dict[str, ConstraintMessage] = {

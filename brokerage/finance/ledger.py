@@ -6,16 +6,21 @@ documents, lines and issues from the recharge ledger (``brokerage.models.ledger`
 
 1. **The packages a full run looks at** (``_packages``): the issuer's packages in the partnership
    started by the period's end, and the issuer's packages elsewhere that this issuer and partnership
-   billed or waived (a full run loads those too).
-2. **Refresh** (``_refresh``): each package's stale months, the months after its last computed one
-   and the period are computed by ``recharges.owed_by_month`` and written to the ledger, replacing
-   the rows from that month on. Nothing else is recomputed.
-3. **Compare in SQL** (``DIFFERENCES``): the ledger's owed per (package, funder, month) against the
-   net billed plus waived, which the ledger keeps too (``LedgerBilled``, summed by triggers on the
-   lines and waivers); only the package months with a difference come back, with their billed
-   amounts, and the billed keys no package month reaches any more (to reverse).
+   billed or waived (a full run loads those too, with no facts: they owe nothing here).
+2. **Refresh** (``_refresh``): each package in scope's stale months, the months after its last
+   computed one and the period are computed by ``recharges.owed_by_month`` and written to the
+   ledger, replacing the rows from that month on. Nothing else is recomputed.
+3. **Compare in SQL** (``DIFFERENCES``) only the scope's unsettled package months
+   (``LedgerUnsettled``, kept by triggers: every owed or billed write, and every change of what
+   decides whether the scope counts a package): the ledger's owed per (package, funder, month)
+   against the net billed plus waived (``LedgerBilled``); only the package months with a
+   difference come back, with their billed amounts, including billed months no package in scope
+   reaches any more (to reverse).
 4. **Bill** those package months with ``recharges.true_up(months=...)``: the rule itself, on them.
 5. **Issues** come from the ledger, for every month up to the period, in a full run's order.
+6. **Settle** (``settle``, once the documents are written): delete the scope's unsettled months
+   that now agree, each only if no write bumped its ``seq`` since it was read. Months that still
+   differ (a document netting to zero is not written) stay for the next run.
 
 Everything runs in the run's transaction under its issuer's advisory lock. A write committed while
 the run computes bumps the package's ``changes`` (triggers), so the run leaves such a package stale
@@ -62,22 +67,36 @@ WHERE p.paying_organisation_id = %(issuer)s AND (
 ORDER BY p.start DESC, p.id DESC
 """
 
-# Owed (ledger) against net billed plus waived, per (package, funder, month) up to the period; the
-# keys of every package month with a difference. ``first`` is a looked-at package's first month:
-# the ledger's months before it, if any, are not owed; billed months outside come back to reverse.
-DIFFERENCES = """
-WITH looked AS (
-    SELECT * FROM unnest(%(ids)s::bigint[], %(firsts)s::date[]) AS f(package_id, first)
+# The scope's unsettled package months up to the period (``LedgerUnsettled``: every other package
+# month agrees), and for each, owed (ledger) and net billed plus waived per funder, where they
+# differ. A scope counts a package's owed when the issuer pays it and its client is in the
+# partnership, from its first month (the ledger's months before it, if any, are not owed); a full
+# run gives the rule no other package's facts, so what else was billed comes back to reverse.
+_COMPARED = """
+WITH unsettled AS MATERIALIZED (
+    SELECT u.id, u.package_id, u.month, u.seq,
+           COALESCE(p.paying_organisation_id = %(issuer)s AND c.partnership_id = %(partnership)s
+                    AND u.month >= date_trunc('month', p.start), FALSE) AS counted
+    FROM brokerage_ledgerunsettled u
+    LEFT JOIN brokerage_package p ON p.id = u.package_id
+    LEFT JOIN brokerage_client c ON c.id = p.client_id
+    WHERE u.issuer_id = %(issuer)s AND u.partnership_id = %(partnership)s AND u.month <= %(period)s
 ),
-owed AS (
-    SELECT o.package_id, o.recipient_id, o.month, o.owed_pence
-    FROM brokerage_ledgerowed o JOIN looked f ON f.package_id = o.package_id
-    WHERE o.month >= f.first AND o.month <= %(period)s
+owed AS (  -- an index lookup per unsettled month (OFFSET 0: kept apart), whatever the planner expects
+    SELECT u.package_id, o.recipient_id, u.month, o.owed_pence
+    FROM unsettled u CROSS JOIN LATERAL (
+        SELECT recipient_id, owed_pence FROM brokerage_ledgerowed
+        WHERE package_id = u.package_id AND month = u.month OFFSET 0
+    ) o
+    WHERE u.counted
 ),
 billed AS (
-    SELECT package_id, recipient_id, month, billed_pence + waived_pence AS pence
-    FROM brokerage_ledgerbilled
-    WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s AND month <= %(period)s
+    SELECT u.package_id, b.recipient_id, u.month, b.pence
+    FROM unsettled u CROSS JOIN LATERAL (
+        SELECT recipient_id, billed_pence + waived_pence AS pence FROM brokerage_ledgerbilled
+        WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s
+          AND package_id = u.package_id AND month = u.month OFFSET 0
+    ) b
 ),
 compared AS MATERIALIZED (
     SELECT COALESCE(o.package_id, b.package_id) AS package_id,
@@ -88,8 +107,33 @@ compared AS MATERIALIZED (
       ON b.package_id = o.package_id AND b.recipient_id = o.recipient_id AND b.month = o.month
 ),
 differing AS (SELECT DISTINCT package_id, month FROM compared WHERE differs)
+"""
+
+# The keys of every package month with a difference, with their billed amounts.
+DIFFERENCES = (
+    _COMPARED
+    + """
 SELECT c.package_id, c.recipient_id, c.month, ROUND(c.pence / 100.0, 2)
 FROM compared c JOIN differing d ON d.package_id = c.package_id AND d.month = c.month
+"""
+)
+
+# After a run wrote its documents: the unsettled package months that now agree, with the ``seq``
+# read.
+AGREEING = (
+    _COMPARED  # noqa: S608 (this module's own constants)
+    + """
+SELECT u.id, u.seq FROM unsettled u
+WHERE NOT EXISTS (SELECT 1 FROM differing d WHERE d.package_id = u.package_id AND d.month = u.month)
+"""
+)
+
+# Each only if its ``seq`` is still the one read: a write committed since then (or committing now:
+# the row is locked, then checked again) bumped it, and the row stays for the next run.
+SETTLE = """
+DELETE FROM brokerage_ledgerunsettled t
+USING unnest(%(ids)s::bigint[], %(seqs)s::bigint[]) AS r(id, seq)
+WHERE t.id = r.id AND t.seq = r.seq
 """
 
 OWED_COLUMNS = ("package_id", "month", "recipient_id", "owed_pence")
@@ -156,12 +200,15 @@ def prepare(run, row_type) -> Prepared:
     # A full run's order: the packages in scope, then the others (each in the packages' order).
     found.sort(key=lambda p: not p.in_scope)
     looked = [p for p in found if p.start <= period_end]
+    # Packages in scope owe what the ledger says; the others looked at (billed here, their client
+    # now in another partnership) owe nothing here, as a full run gives them no facts (_elsewhere).
+    counted = [p for p in looked if p.in_scope]
     computed: dict = {}
-    loaded = _refresh(looked, period, computed)
-    firsts = [recharges.month_start(p.start) for p in looked]
-    ids = [p.pk for p in looked]
+    loaded = _refresh(counted, period, computed)
+    firsts = [recharges.month_start(p.start) for p in counted]
+    ids = [p.pk for p in counted]
     with connection.cursor() as cursor:
-        cursor.execute(DIFFERENCES, params | {"ids": ids, "firsts": firsts})
+        cursor.execute(DIFFERENCES, params)
         compared = cursor.fetchall()
         cursor.execute(ISSUES, params | {"ids": ids, "firsts": firsts})
         issue_rows = cursor.fetchall()
@@ -171,21 +218,80 @@ def prepare(run, row_type) -> Prepared:
         months[package_id].add(month)
         if amount:
             billed[(package_id, recipient_id, month)] = amount
-    by_pk = {p.pk: p for p in looked}
+    by_pk = {p.pk: p for p in counted}
     wanted = {pk: min(ms) for pk, ms in months.items() if pk in by_pk}
+    facts = _facts([by_pk[pk] for pk in wanted], wanted, loaded)
+    elsewhere = [p for p in looked if not p.in_scope]
+    if elsewhere:
+        facts += _elsewhere(elsewhere, params, billed, months, computed, issue_rows)
     headers = {p.pk: row_type(*p.row) for p in found}
     missing = {key[0] for key in billed} - headers.keys()
     if missing:  # billed months of another payer's packages, to reverse: their lines need details
         headers.update(_headers(missing, row_type))
     return Prepared(
         packages=headers,
-        facts=_facts([by_pk[pk] for pk in wanted], wanted, loaded),
+        facts=facts,
         billed=billed,
         months=dict(months),
         computed=computed,
-        issues=_issues(issue_rows, ids),
+        issues=_issues(issue_rows, [p.pk for p in looked]),
         package_count=len(found),
     )
+
+
+def _elsewhere(packages: list[_Package], params: dict, billed, months, computed, issue_rows) -> list:
+    """The issuer's packages billed in this partnership whose client is now in another: a full run
+    gives them no costs or splits (it loads those of the partnership's clients), so every month of
+    theirs up to the period owes nothing here, reports its days unfunded, and reverses what was
+    billed. Rare (a client moved): every month is billed from its facts, without the ledger."""
+    period = params["period"]
+    out = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT package_id, recipient_id, month, ROUND((billed_pence + waived_pence) / 100.0, 2) "
+            "FROM brokerage_ledgerbilled WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s "
+            "AND package_id = ANY(%(ids)s) AND month <= %(period)s",
+            params | {"ids": [p.pk for p in packages]},
+        )
+        for package_id, recipient_id, month, amount in cursor.fetchall():
+            if amount:
+                billed[(package_id, recipient_id, month)] = amount
+    for p in packages:
+        facts = recharges.PackageFacts(package=p.pk, start=p.start, end=p.end, payer=p.payer)
+        first = recharges.month_start(p.start)
+        by_month = recharges.segments_by_month(facts, first, period)
+        computed[p.pk] = (first, period, by_month)
+        months[p.pk] = set(recharges.months_between(first, period))
+        issue_rows.extend(
+            (p.pk, month, i.start, i.end, i.kind, i.message)
+            for month, result in by_month.items()
+            for i in result.issues
+        )
+        out.append(facts)
+    return out
+
+
+def settle(run) -> int:
+    """Once ``run``'s documents are written: delete its scope's unsettled package months that now
+    agree (``AGREEING``), each unless written since it was read (``SETTLE``); returns how many."""
+    params = {
+        "partnership": run.partnership_id,
+        "issuer": run.issuer_id,
+        "period": recharges.month_start(run.period),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(AGREEING, params)
+        rows = cursor.fetchall()
+    return _settle(rows)
+
+
+def _settle(rows: list[tuple]) -> int:
+    if not rows:
+        return 0
+    ids, seqs = (list(column) for column in zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(SETTLE, {"ids": ids, "seqs": seqs})
+        return cursor.rowcount
 
 
 def _issues(rows, order: list[int]) -> list[recharges.Issue]:
@@ -313,7 +419,8 @@ def _facts(packages: list[_Package], firsts: dict, loaded: dict):
         cursor.execute(
             "SELECT c.package_id, c.effective_from, c.effective_to, c.unit_rate, c.units_per_week "
             "FROM brokerage_packagecost c JOIN unnest(%s::bigint[], %s::date[]) AS f(id, first) "
-            "ON f.id = c.package_id WHERE c.effective_to IS NULL OR c.effective_to >= f.first",
+            "ON f.id = c.package_id WHERE c.effective_to IS NULL OR c.effective_to >= f.first "
+            "ORDER BY c.package_id, c.effective_from, c.id",
             span,
         )
         for pk, start, end, rate, units in cursor.fetchall():
@@ -324,7 +431,8 @@ def _facts(packages: list[_Package], firsts: dict, loaded: dict):
             "ON f.id = s.package_id "
             "LEFT JOIN brokerage_fundingshare sh ON sh.split_id = s.id "
             "LEFT JOIN commissioning_organisation o ON o.id = sh.organisation_id "
-            "WHERE s.effective_to IS NULL OR s.effective_to >= f.first ORDER BY s.id, o.code",
+            "WHERE s.effective_to IS NULL OR s.effective_to >= f.first "
+            "ORDER BY s.package_id, s.effective_from, s.id, o.code",
             span,
         )
         split_rows = {}
@@ -337,7 +445,8 @@ def _facts(packages: list[_Package], firsts: dict, loaded: dict):
         cursor.execute(
             "SELECT s.package_id, s.effective_from, s.effective_to, s.paid_percent "
             "FROM brokerage_suspension s JOIN unnest(%s::bigint[], %s::date[]) AS f(id, first) "
-            "ON f.id = s.package_id WHERE s.effective_to >= f.first",
+            "ON f.id = s.package_id WHERE s.effective_to >= f.first "
+            "ORDER BY s.package_id, s.effective_from, s.id",
             span,
         )
         for pk, start, end, paid in cursor.fetchall():
@@ -349,9 +458,9 @@ def _facts(packages: list[_Package], firsts: dict, loaded: dict):
                 start=p.start,
                 end=p.end,
                 payer=p.payer,
-                costs=tuple(sorted(costs[pk], key=lambda r: r.start)),
-                splits=tuple(sorted(splits[pk], key=lambda r: r.start)),
-                suspensions=tuple(sorted(suspensions[pk], key=lambda r: r.start)),
+                costs=tuple(costs[pk]),  # each in its start's order (ORDER BY)
+                splits=tuple(splits[pk]),
+                suspensions=tuple(suspensions[pk]),
             )
         )
     return out

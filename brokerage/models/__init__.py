@@ -58,7 +58,14 @@ from .finance import (
     RechargeRunStatus,
     Waiver,
 )
-from .ledger import InvoiceLineCount, LedgerBilled, LedgerIssue, LedgerOwed, LedgerPackage
+from .ledger import (
+    InvoiceLineCount,
+    LedgerBilled,
+    LedgerIssue,
+    LedgerOwed,
+    LedgerPackage,
+    LedgerUnsettled,
+)
 from .packages import (
     NO_OVERLAP_CHECK,
     SHARES_SUM_CHECK,
@@ -108,6 +115,7 @@ __all__ = [
     "LedgerIssue",
     "LedgerOwed",
     "LedgerPackage",
+    "LedgerUnsettled",
     "NumberSequence",
     "Offer",
     "OfferQuerySet",

@@ -15,6 +15,15 @@ month), in pence, kept by statement-level triggers on invoice lines, invoices an
 0015) for every write, a run's COPY and a draft's deletion included. It holds a row while a line or
 waiver exists for its key (``lines``, ``waivers``), whatever its net, as the invoice lines do.
 
+``LedgerUnsettled`` holds every (issuer, partnership, package, month) where a run of that issuer
+and partnership could find owed and billed apart: triggers add (or bump the ``seq`` of) a row on
+every write to the owed or billed rows of a package month, and on every change of what decides
+whether a scope counts a package's owed at all (its payer, start or client, the client's
+partnership) (migration 0018). A run compares only its scope's
+rows, then deletes those that agree, each only if its ``seq`` is the one it read, so a write
+committed meanwhile keeps its row. Truncating it would lose differences: it is rebuilt by filling
+it with every owed and billed package month, as migration 0018 does; the next runs settle them.
+
 Empty owed, issue and package tables are correct: a package with no ``LedgerPackage`` row (or
 none computed) is recomputed from its start. Nothing in them is a fact of its own, so they keep no
 history: truncating the three changes no bill, only the next run's time. ``LedgerBilled`` is no
@@ -86,6 +95,8 @@ class LedgerBilled(models.Model):
                 name="ledger_billed_key",
             )
         ]
+        # The scopes that bill a package (the unsettling triggers of migration 0018).
+        indexes = [models.Index(fields=["package_id"], name="ledger_billed_package")]
 
     def __str__(self) -> str:
         return f"{self.package_id} {self.month:%Y-%m} to {self.recipient_id}: {self.billed_pence}p"
@@ -102,3 +113,21 @@ class InvoiceLineCount(models.Model):
 
     def __str__(self) -> str:
         return f"Invoice {self.invoice_id}: {self.lines} lines"
+
+
+class LedgerUnsettled(models.Model):
+    issuer_id = models.BigIntegerField()
+    partnership_id = models.BigIntegerField()
+    package_id = models.BigIntegerField()
+    month = models.DateField()
+    seq = models.BigIntegerField(default=1, help_text="Bumped by every write: a settling run's guard")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer_id", "partnership_id", "package_id", "month"], name="ledger_unsettled_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} {self.month:%Y-%m} unsettled for {self.issuer_id}/{self.partnership_id}"

@@ -1,21 +1,25 @@
 """Concurrency against PostgreSQL (rules.md, security.md): two runs of one issuer at once never
-bill the same difference twice; fifty issues at once get fifty consecutive numbers."""
+bill the same difference twice; fifty issues at once get fifty consecutive numbers; a write
+committed while a run settles its package months keeps its month unsettled."""
 
+import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Sum
 
+from brokerage.finance import ledger
 from brokerage.finance import services as finance_services
-from brokerage.models import Invoice, InvoiceLine, RechargeRun
+from brokerage.models import Dispute, Invoice, InvoiceLine, LedgerUnsettled, RechargeRun, Waiver
 from tests.brokerage.factories import RechargeRunFactory
 from tests.brokerage.test_concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 D = Decimal
-MAY, JUNE = date(2022, 5, 1), date(2022, 6, 1)
+APRIL, MAY, JUNE, JULY = date(2022, 4, 1), date(2022, 5, 1), date(2022, 6, 1), date(2022, 7, 1)
 
 
 def billed_by_month():
@@ -96,3 +100,56 @@ def test_fifty_concurrent_issues_get_fifty_consecutive_numbers(partnership, coun
     assert not [r for r in results if isinstance(r, Exception)], results
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == [f"LBB-2223-{n:05d}" for n in range(1, 51)]
+
+
+def test_a_write_committed_between_a_runs_comparison_and_its_settling_keeps_the_month_unsettled(
+    make_package, partnership, council, ccg, finance, monkeypatch
+):
+    package = make_package(date(2022, 3, 1), rate=D("700"), shares=[(council, 50), (ccg, 50)])
+    may = RechargeRunFactory(partnership=partnership, issuer=council, period=MAY, requested_by=finance)
+    finance_services.recharge_run_execute(run_id=may.pk)  # bills March to May; all settled
+    unsettled = LedgerUnsettled.objects.filter(
+        issuer_id=council.pk, partnership_id=partnership.pk, package_id=package.pk
+    )
+    assert not unsettled.exists()
+    with connection.cursor() as cursor:  # a write to April that changed nothing (April agrees)
+        cursor.execute(
+            "SELECT brokerage_ledger_unsettle(%s, %s, %s, %s)",
+            [[council.pk], [partnership.pk], [package.pk], [APRIL]],
+        )
+    real = ledger._settle
+
+    def a_waiver_committed_meanwhile(rows):
+        """The June run has read April as agreeing; another session waives £100 of it and
+        commits before the run deletes what it read."""
+
+        def waive():
+            try:
+                with transaction.atomic():
+                    invoice = Invoice.objects.filter(run=may).get()
+                    dispute = Dispute.objects.create(invoice=invoice, reason="other", amount=D("100"))
+                    Waiver.objects.create(
+                        partnership=partnership, issuer=council, recipient=ccg, package=package,
+                        month=APRIL, amount=D("100"), dispute=dispute,
+                    )  # fmt: skip
+            finally:
+                connection.close()
+
+        assert (package.pk, APRIL) in {(p, m) for p, m in unsettled.filter(id__in=[r[0] for r in rows])
+                                        .values_list("package_id", "month")}  # fmt: skip
+        thread = threading.Thread(target=waive)
+        thread.start()
+        thread.join(30)
+        return real(rows)
+
+    monkeypatch.setattr(ledger, "_settle", a_waiver_committed_meanwhile)
+    june = RechargeRunFactory(partnership=partnership, issuer=council, period=JUNE, requested_by=finance)
+    assert finance_services.recharge_run_execute(run_id=june.pk).status == "done"
+    monkeypatch.setattr(ledger, "_settle", real)
+
+    assert list(unsettled.values_list("month", flat=True)) == [APRIL]  # June settled, April kept
+    july = RechargeRunFactory(partnership=partnership, issuer=council, period=JULY, requested_by=finance)
+    july = finance_services.recharge_run_execute(run_id=july.pk)
+    # April: the £100 waived counts as settled, so the £1,500.00 billed is now £100 too much.
+    assert (july.invoice_count, july.total_invoiced - D("1550.00")) == (1, D("-100.00"))
+    assert not unsettled.exists()

@@ -4,11 +4,14 @@
 stale (plus the new ones) and finds the differences with billed in SQL; ``incremental=False`` is
 the full recompute of every package month. Random histories written straight to the tables (so
 the triggers, not the services, must see every change): costs and splits set over any days,
-backdated or not, gaps included; suspensions; package dates and payer; waivers given and removed;
-deleted and issued drafts (credit notes come from runs whose net is negative); and runs of either
-partner over several months. Before each run both ways are executed on the same
-state and must give the same documents, lines, issues and counts; the incremental one is kept, so
-the ledger carries on from run to run."""
+backdated or not, gaps included; suspensions; package dates and payer, a start moved past every
+period; clients moving between two partnerships of the same partners; waivers given (in either
+partnership) and removed; deleted and issued drafts (credit notes come from runs whose net is
+negative); and runs of either partner in either partnership over several months. Before each run
+both ways are executed on the same state and must give the same documents, lines, issues and
+counts; the incremental one is kept, so the ledger carries on from run to run. After each run,
+every package month where a scope's owed (as the ledger holds it) and billed differ must be
+unsettled (``LedgerUnsettled``): a run compares no other month."""
 
 from __future__ import annotations
 
@@ -18,12 +21,13 @@ from decimal import Decimal
 
 import pgtrigger
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from brokerage.finance import services as finance_services
 from brokerage.models import (
+    Client,
     Dispute,
     FundingShare,
     FundingSplit,
@@ -40,6 +44,7 @@ from brokerage.models import (
 from tests.brokerage.factories import ClientFactory, InvoiceFactory, PackageFactory
 from tests.brokerage.finance.test_ledger_billed import _from_the_rows
 from tests.brokerage.finance.test_ledger_billed import _ledger as _billed_ledger
+from tests.commissioning.factories import PartnershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -129,14 +134,21 @@ operations = st.one_of(
     st.tuples(st.just("suspend"), st.integers(0, 2), days, st.integers(0, 45), st.sampled_from([0, 50, 100])),
     st.tuples(st.just("dates"), st.integers(0, 2), days, st.one_of(st.none(), st.integers(0, 300))),
     st.tuples(st.just("payer"), st.integers(0, 2)),
+    st.tuples(st.just("late"), st.integers(0, 2), st.integers(0, 60)),  # a start past every period
+    st.tuples(st.just("move"), st.integers(0, 2)),  # the client to the other partnership
     st.tuples(
-        st.just("waive"), st.integers(0, 2), st.integers(0, 12), st.sampled_from([D("0.01"), D("100")])
+        st.just("waive"),
+        st.integers(0, 2),
+        st.integers(0, 12),
+        st.sampled_from([D("0.01"), D("100")]),
+        st.sampled_from([0, 0, 1]),  # the partnership waiving: the package's own, or not
     ),
     st.tuples(st.just("delete_draft"), st.integers(0, 5)),
     st.tuples(st.just("unwaive"), st.integers(0, 5)),
     st.tuples(st.just("issue"), st.integers(0, 5)),
 )
-runs = st.tuples(st.just("run"), st.sampled_from(["council", "council", "ccg"]), st.integers(0, 13))
+who = st.sampled_from(["council", "council", "ccg"])
+runs = st.tuples(st.just("run"), who, st.integers(0, 13), st.sampled_from([0, 0, 1]))  # partnership
 # Rounds of a few changes then a run: most changes land between two runs, so the second run must
 # find what the first computed and the change made stale.
 rounds = st.lists(st.tuples(st.lists(operations, max_size=3), runs), min_size=2, max_size=5)
@@ -147,8 +159,9 @@ def month(n: int) -> date:
 
 
 class Books:
-    def __init__(self, partnership, council, ccg):
+    def __init__(self, partnership, council, ccg, elsewhere):
         self.partnership, self.council, self.ccg = partnership, council, ccg
+        self.partnerships = (partnership, elsewhere)  # the same two partners in both
         self.packages: list[Package] = []
         self.invoice = None
 
@@ -204,20 +217,28 @@ class Books:
             _, index, start, length = op
             end = None if length is None else day(start + length)
             Package.objects.filter(pk=self.package(index).pk).update(start=day(start), end=end)
+        elif kind == "late":
+            Package.objects.filter(pk=self.package(op[1]).pk).update(start=day(430 + op[2]), end=None)
+        elif kind == "move":
+            client = Client.objects.get(pk=self.package(op[1]).client_id)
+            there = self.partnerships[1] if client.partnership_id == self.partnership.pk else self.partnership
+            Client.objects.filter(pk=client.pk).update(partnership=there)
         elif kind == "payer":
             package = Package.objects.get(pk=self.package(op[1]).pk)
             payer = self.ccg if package.paying_organisation_id == self.council.pk else self.council
             Package.objects.filter(pk=package.pk).update(paying_organisation=payer)
         elif kind == "waive":
-            _, index, n, amount = op
-            package = Package.objects.get(pk=self.package(index).pk)
+            _, index, n, amount, other = op
+            package = Package.objects.select_related("client").get(pk=self.package(index).pk)
+            own = package.client.partnership_id == self.partnership.pk
+            partnership = self.partnerships[0 if own != bool(other) else 1]
             issuer = package.paying_organisation
             recipient = self.ccg if issuer.pk == self.council.pk else self.council
             if self.invoice is None:  # the disputed invoice the waivers settle (one month each)
                 self.invoice = InvoiceFactory(partnership=self.partnership, total=D("1.00"))
             dispute = Dispute.objects.create(invoice=self.invoice, reason="other", amount=D("1.00"))
             Waiver.objects.create(
-                partnership=self.partnership, issuer=issuer, recipient=recipient, package=package,
+                partnership=partnership, issuer=issuer, recipient=recipient, package=package,
                 month=month(n), amount=amount, dispute=dispute,
             )  # fmt: skip
         elif kind == "delete_draft":
@@ -236,12 +257,14 @@ class Books:
             if drafts:
                 finance_services.invoice_issue(invoice=drafts[op[1] % len(drafts)], by=None)
         elif kind == "run":
-            _, who, n = op
-            self.run(self.council if who == "council" else self.ccg, month(n))
+            _, who, n, where = op
+            self.run(self.council if who == "council" else self.ccg, month(n), self.partnerships[where])
 
-    def run(self, issuer, period) -> None:
+    def run(self, issuer, period, partnership=None) -> None:
+        partnership = partnership or self.partnership
+
         def execute(incremental: bool):
-            run = RechargeRun.objects.create(partnership=self.partnership, issuer=issuer, period=period)
+            run = RechargeRun.objects.create(partnership=partnership, issuer=issuer, period=period)
             run = finance_services.recharge_run_execute(run_id=run.pk, incremental=incremental)
             assert run.status == "done", run.failure
             return run, billing(run)
@@ -252,6 +275,47 @@ class Books:
         _run, incremental = execute(True)
         assert incremental == full
         assert _billed_ledger() == _from_the_rows()  # the billed side the runs compare with
+        assert _differing_but_settled() == []
+
+
+# Every (issuer, partnership, package, month) where owed (as the ledger holds it) and billed plus
+# waived differ, in every scope with a package or a billed row, that is not unsettled. A scope
+# counts a package's owed when its issuer pays the package and the package's client is in the
+# partnership, from the package's first month (a full run loads no facts of the others).
+DIFFERING_BUT_SETTLED = """
+WITH scopes AS (
+    SELECT p.paying_organisation_id AS issuer, c.partnership_id AS partnership
+    FROM brokerage_package p JOIN brokerage_client c ON c.id = p.client_id
+    UNION SELECT issuer_id, partnership_id FROM brokerage_ledgerbilled
+),
+owed AS (
+    SELECT s.issuer, s.partnership, o.package_id, o.recipient_id, o.month, o.owed_pence AS pence
+    FROM scopes s
+    JOIN brokerage_package p ON p.paying_organisation_id = s.issuer
+    JOIN brokerage_client c ON c.id = p.client_id
+    JOIN brokerage_ledgerowed o ON o.package_id = p.id AND o.month >= date_trunc('month', p.start)
+    WHERE c.partnership_id = s.partnership
+),
+billed AS (
+    SELECT issuer_id AS issuer, partnership_id AS partnership, package_id, recipient_id, month,
+           billed_pence + waived_pence AS pence
+    FROM brokerage_ledgerbilled
+)
+SELECT DISTINCT COALESCE(o.issuer, b.issuer), COALESCE(o.partnership, b.partnership),
+       COALESCE(o.package_id, b.package_id), COALESCE(o.month, b.month)
+FROM owed o FULL JOIN billed b
+  ON (b.issuer, b.partnership, b.package_id, b.recipient_id, b.month)
+   = (o.issuer, o.partnership, o.package_id, o.recipient_id, o.month)
+WHERE COALESCE(o.pence, 0) <> COALESCE(b.pence, 0)
+EXCEPT
+SELECT issuer_id, partnership_id, package_id, month FROM brokerage_ledgerunsettled
+"""
+
+
+def _differing_but_settled() -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(DIFFERING_BUT_SETTLED)
+        return cursor.fetchall()
 
 
 def billing(run) -> dict:
@@ -276,7 +340,7 @@ def billing(run) -> dict:
 
 @pytest.fixture
 def books(partnership, council, ccg):
-    return Books(partnership, council, ccg)
+    return Books(partnership, council, ccg, PartnershipFactory(council=council, nhs_commissioner=ccg))
 
 
 class _Rollback(Exception):
