@@ -12,15 +12,16 @@ documents, lines and issues from the recharge ledger (``brokerage.models.ledger`
    ledger, replacing the rows from that month on. Nothing else is recomputed.
 3. **Compare in SQL** (``DIFFERENCES``) only the scope's unsettled package months
    (``LedgerUnsettled``, kept by triggers: every owed or billed write, and every change of what
-   decides whether the scope counts a package): the ledger's owed per (package, funder, month)
+   decides whether the scope counts a package) and the months the run itself wrote (its own
+   writes unsettle nothing, ``RUNNING``): the ledger's owed per (package, funder, month)
    against the net billed plus waived (``LedgerBilled``); only the package months with a
    difference come back, with their billed amounts, including billed months no package in scope
    reaches any more (to reverse).
 4. **Bill** those package months with ``recharges.true_up(months=...)``: the rule itself, on them.
 5. **Issues** come from the ledger, for every month up to the period, in a full run's order.
-6. **Settle** (``settle``, once the documents are written): delete the scope's unsettled months
-   that now agree, each only if no write bumped its ``seq`` since it was read. Months that still
-   differ (a document netting to zero is not written) stay for the next run.
+6. **Settle** (``settle``, once the documents are written): unsettle the months the run wrote
+   that still differ (a document netting to zero is not written), then delete the scope's
+   unsettled months that now agree, each only if no write bumped its ``seq`` since it was read.
 
 Everything runs in the run's transaction under its issuer's advisory lock. A write committed while
 the run computes bumps the package's ``changes`` (triggers), so the run leaves such a package stale
@@ -73,14 +74,20 @@ ORDER BY p.start DESC, p.id DESC
 # partnership, from its first month (the ledger's months before it, if any, are not owed); a full
 # run gives the rule no other package's facts, so what else was billed comes back to reverse.
 _COMPARED = """
-WITH unsettled AS MATERIALIZED (
-    SELECT u.id, u.package_id, u.month, u.seq,
+WITH keys AS (
+    SELECT id, package_id, month, seq FROM brokerage_ledgerunsettled
+    WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s AND month <= %(period)s
+    UNION ALL  -- the months the run wrote itself, which its own writes do not unsettle (RUNNING)
+    SELECT NULL, package_id, month, NULL
+    FROM unnest(%(written)s::bigint[], %(months)s::date[]) AS f(package_id, month)
+),
+unsettled AS MATERIALIZED (
+    SELECT k.id, k.package_id, k.month, k.seq,
            COALESCE(p.paying_organisation_id = %(issuer)s AND c.partnership_id = %(partnership)s
-                    AND u.month >= date_trunc('month', p.start), FALSE) AS counted
-    FROM brokerage_ledgerunsettled u
-    LEFT JOIN brokerage_package p ON p.id = u.package_id
+                    AND k.month >= date_trunc('month', p.start), FALSE) AS counted
+    FROM (SELECT package_id, month, MAX(id) AS id, MAX(seq) AS seq FROM keys GROUP BY 1, 2) k
+    LEFT JOIN brokerage_package p ON p.id = k.package_id
     LEFT JOIN brokerage_client c ON c.id = p.client_id
-    WHERE u.issuer_id = %(issuer)s AND u.partnership_id = %(partnership)s AND u.month <= %(period)s
 ),
 owed AS (  -- an index lookup per unsettled month (OFFSET 0: kept apart), whatever the planner expects
     SELECT u.package_id, o.recipient_id, u.month, o.owed_pence
@@ -118,15 +125,21 @@ FROM compared c JOIN differing d ON d.package_id = c.package_id AND d.month = c.
 """
 )
 
-# After a run wrote its documents: the unsettled package months that now agree, with the ``seq``
-# read.
+# After a run wrote its documents: its scope's unsettled package months that now agree, with the
+# ``seq`` read (written months are not among them: the run knows which of those still differ).
 AGREEING = (
     _COMPARED  # noqa: S608 (this module's own constants)
     + """
 SELECT u.id, u.seq FROM unsettled u
-WHERE NOT EXISTS (SELECT 1 FROM differing d WHERE d.package_id = u.package_id AND d.month = u.month)
+WHERE u.id IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM differing d WHERE d.package_id = u.package_id AND d.month = u.month)
 """
 )
+
+# A run's own writes to the ledger's owed and billed rows of its scope unsettle nothing (the
+# triggers of migration 0019 leave them out): the run compares the months it wrote and unsettles
+# those that still differ itself. Transaction-local, cleared when the run settles.
+RUNNING = "SELECT set_config('brokerage.ledger_run', %s, true)"
 
 # Each only if its ``seq`` is still the one read: a write committed since then (or committing now:
 # the row is locked, then checked again) bumped it, and the row stays for the next run.
@@ -182,6 +195,7 @@ class Prepared:
     computed: dict  # package -> (first, last, segments_by_month) computed by the refresh
     issues: list[recharges.Issue]  # every looked-at month's, in a full run's order
     package_count: int
+    written: dict  # package -> (first month, last month) the run wrote or may bill, to compare
 
     def true_up(self, period: date) -> recharges.RunResult:
         return recharges.true_up(
@@ -203,12 +217,16 @@ def prepare(run, row_type) -> Prepared:
     # Packages in scope owe what the ledger says; the others looked at (billed here, their client
     # now in another partnership) owe nothing here, as a full run gives them no facts (_elsewhere).
     counted = [p for p in looked if p.in_scope]
+    elsewhere = [p for p in looked if not p.in_scope]
     computed: dict = {}
-    loaded = _refresh(counted, period, computed)
+    written: dict = {p.pk: (recharges.month_start(p.start), period) for p in elsewhere}
+    with connection.cursor() as cursor:
+        cursor.execute(RUNNING, [f"{run.issuer_id}:{run.partnership_id}"])
+    loaded = _refresh(counted, period, computed, written)
     firsts = [recharges.month_start(p.start) for p in counted]
     ids = [p.pk for p in counted]
     with connection.cursor() as cursor:
-        cursor.execute(DIFFERENCES, params)
+        cursor.execute(DIFFERENCES, params | _written(written, period))
         compared = cursor.fetchall()
         cursor.execute(ISSUES, params | {"ids": ids, "firsts": firsts})
         issue_rows = cursor.fetchall()
@@ -221,7 +239,6 @@ def prepare(run, row_type) -> Prepared:
     by_pk = {p.pk: p for p in counted}
     wanted = {pk: min(ms) for pk, ms in months.items() if pk in by_pk}
     facts = _facts([by_pk[pk] for pk in wanted], wanted, loaded)
-    elsewhere = [p for p in looked if not p.in_scope]
     if elsewhere:
         facts += _elsewhere(elsewhere, params, billed, months, computed, issue_rows)
     headers = {p.pk: row_type(*p.row) for p in found}
@@ -236,7 +253,19 @@ def prepare(run, row_type) -> Prepared:
         computed=computed,
         issues=_issues(issue_rows, [p.pk for p in looked]),
         package_count=len(found),
+        written=written,
     )
+
+
+def _written(written: dict, period: date) -> dict:
+    """``written``'s package months up to the period, as the arrays ``_COMPARED`` takes (each
+    month listed, so the planner knows how many)."""
+    ids, months = [], []
+    for pk, (lo, hi) in written.items():
+        for month in recharges.months_between(lo, min(hi, period)):
+            ids.append(pk)
+            months.append(month)
+    return {"written": ids, "months": months}
 
 
 def _elsewhere(packages: list[_Package], params: dict, billed, months, computed, issue_rows) -> list:
@@ -271,16 +300,35 @@ def _elsewhere(packages: list[_Package], params: dict, billed, months, computed,
     return out
 
 
-def settle(run) -> int:
-    """Once ``run``'s documents are written: delete its scope's unsettled package months that now
-    agree (``AGREEING``), each unless written since it was read (``SETTLE``); returns how many."""
-    params = {
-        "partnership": run.partnership_id,
-        "issuer": run.issuer_id,
-        "period": recharges.month_start(run.period),
+def settle(run, prepared: Prepared, result: recharges.RunResult) -> int:
+    """Once ``run``'s documents are written: unsettle the package months the run wrote that still
+    differ (billed on a document netting to zero, which is not written; or after the period, not
+    compared), then delete its scope's unsettled months that now agree (``AGREEING``), each unless
+    written since it was read (``SETTLE``); from then on its own writes unsettle again. Returns how
+    many it deleted. A month the run wrote agrees unless it billed it: owed is what the rule
+    returned, billed what it was plus the documents' lines (``recharges.billed_after``)."""
+    period = recharges.month_start(run.period)
+    after = recharges.billed_after(prepared.billed, result)
+    differing = {
+        (pk, month) for (pk, r, month), owed in result.owed.items() if after.get((pk, r, month), ZERO) != owed
     }
+    differing.update((pk, month) for (pk, r, month) in after.keys() - result.owed.keys())
+    differing.update(
+        (pk, month)
+        for pk, (lo, hi) in prepared.written.items()
+        if hi > period
+        for month in recharges.months_between(max(lo, recharges.next_month(period)), hi)
+    )
     with connection.cursor() as cursor:
-        cursor.execute(AGREEING, params)
+        if differing:
+            cursor.execute(
+                "SELECT brokerage_ledger_unsettle(%s, %s, %s, %s)",
+                [[run.issuer_id] * len(differing), [run.partnership_id] * len(differing),
+                 [pk for pk, _ in differing], [month for _, month in differing]],
+            )  # fmt: skip
+        cursor.execute(RUNNING, [""])
+        params = {"partnership": run.partnership_id, "issuer": run.issuer_id, "period": period}
+        cursor.execute(AGREEING, params | {"written": [], "months": []})
         rows = cursor.fetchall()
     return _settle(rows)
 
@@ -311,9 +359,10 @@ def _headers(ids, row_type) -> dict:
 # --- Refresh ------------------------------------------------------------------------------------
 
 
-def _refresh(looked: list[_Package], period: date, computed: dict) -> dict:
+def _refresh(looked: list[_Package], period: date, computed: dict, written: dict) -> dict:
     """Recompute the stale and new months of the packages looked at, into the ledger and
     ``computed``; returns the facts loaded (package -> (first month loaded, facts)) for reuse.
+    ``written`` gets each package's months written (deleted or added), first and last.
 
     A package computed through month M holds rows for no month after M, so new months are only
     added; stale months are deleted first. A package ended before its next month with nothing stale
@@ -334,6 +383,7 @@ def _refresh(looked: list[_Package], period: date, computed: dict) -> dict:
             todo[p.pk] = (None, start, last)
     if not todo:
         return {}
+    written.update((pk, (span[1] if span[0] is None else span[0], span[2])) for pk, span in todo.items())
     by_pk = {p.pk: p for p in looked}
     # A package ended before the first month to compute is live in none of them: no facts needed.
     live = {pk: span[1] for pk, span in todo.items() if by_pk[pk].end is None or by_pk[pk].end >= span[1]}

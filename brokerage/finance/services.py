@@ -371,7 +371,7 @@ def _execute(run_id: int, issuer_id: int, *, incremental: bool = True) -> Rechar
         Invoice.objects.bulk_create(invoices)  # also sets the history context for the COPY below
         copy_rows(InvoiceLine._meta.db_table, _LINE_COLUMNS, _line_text(lines, packages), as_text=True)
     if incremental:
-        ledger.settle(run)  # the package months that now agree need no comparing again
+        ledger.settle(run, prepared, result)  # the package months that now agree need no comparing again
     run.package_count = package_count
     run.invoice_count = sum(1 for i in invoices if i.kind == InvoiceKind.INVOICE)
     run.credit_note_count = sum(1 for i in invoices if i.kind == InvoiceKind.CREDIT_NOTE)

@@ -20,9 +20,11 @@ and partnership could find owed and billed apart: triggers add (or bump the ``se
 every write to the owed or billed rows of a package month, and on every change of what decides
 whether a scope counts a package's owed at all (its payer, start or client, the client's
 partnership) (migration 0018). A run compares only its scope's
-rows, then deletes those that agree, each only if its ``seq`` is the one it read, so a write
-committed meanwhile keeps its row. Truncating it would lose differences: it is rebuilt by filling
-it with every owed and billed package month, as migration 0018 does; the next runs settle them.
+rows and the months it wrote itself (its own writes unsettle nothing, migration 0019), unsettles
+those of its months that still differ, then deletes the rows that agree, each only if its ``seq``
+is the one it read, so a write committed meanwhile keeps its row. Truncating it would lose
+differences: it is rebuilt by filling it with every owed and billed package month, as migration
+0018 does; the next runs settle them.
 
 Empty owed, issue and package tables are correct: a package with no ``LedgerPackage`` row (or
 none computed) is recomputed from its start. Nothing in them is a fact of its own, so they keep no

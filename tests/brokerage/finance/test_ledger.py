@@ -135,6 +135,7 @@ operations = st.one_of(
     st.tuples(st.just("dates"), st.integers(0, 2), days, st.one_of(st.none(), st.integers(0, 300))),
     st.tuples(st.just("payer"), st.integers(0, 2)),
     st.tuples(st.just("late"), st.integers(0, 2), st.integers(0, 60)),  # a start past every period
+    st.tuples(st.just("end"), st.integers(0, 2), st.one_of(st.none(), days)),  # the end alone
     st.tuples(st.just("move"), st.integers(0, 2)),  # the client to the other partnership
     st.tuples(
         st.just("waive"),
@@ -217,6 +218,11 @@ class Books:
             _, index, start, length = op
             end = None if length is None else day(start + length)
             Package.objects.filter(pk=self.package(index).pk).update(start=day(start), end=end)
+        elif kind == "end":
+            _, index, end = op
+            package = Package.objects.get(pk=self.package(index).pk)
+            end = None if end is None else max(day(end), package.start)
+            Package.objects.filter(pk=package.pk).update(end=end)
         elif kind == "late":
             Package.objects.filter(pk=self.package(op[1]).pk).update(start=day(430 + op[2]), end=None)
         elif kind == "move":
