@@ -75,17 +75,18 @@ ORDER BY p.start DESC, p.id DESC
 # run gives the rule no other package's facts, so what else was billed comes back to reverse.
 _COMPARED = """
 WITH keys AS (
-    SELECT id, package_id, month, seq FROM brokerage_ledgerunsettled
+    SELECT id, package_id, month, seq, FALSE AS written FROM brokerage_ledgerunsettled
     WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s AND month <= %(period)s
     UNION ALL  -- the months the run wrote itself, which its own writes do not unsettle (RUNNING)
-    SELECT NULL, package_id, month, NULL
+    SELECT NULL, package_id, month, NULL, TRUE
     FROM unnest(%(written)s::bigint[], %(months)s::date[]) AS f(package_id, month)
 ),
 unsettled AS MATERIALIZED (
-    SELECT k.id, k.package_id, k.month, k.seq,
+    SELECT k.id, k.package_id, k.month, k.seq, k.written,
            COALESCE(p.paying_organisation_id = %(issuer)s AND c.partnership_id = %(partnership)s
                     AND k.month >= date_trunc('month', p.start), FALSE) AS counted
-    FROM (SELECT package_id, month, MAX(id) AS id, MAX(seq) AS seq FROM keys GROUP BY 1, 2) k
+    FROM (SELECT package_id, month, MAX(id) AS id, MAX(seq) AS seq, bool_or(written) AS written
+          FROM keys GROUP BY 1, 2) k
     LEFT JOIN brokerage_package p ON p.id = k.package_id
     LEFT JOIN brokerage_client c ON c.id = p.client_id
 ),
@@ -95,6 +96,12 @@ owed AS (  -- an index lookup per unsettled month (OFFSET 0: kept apart), whatev
         SELECT recipient_id, owed_pence FROM brokerage_ledgerowed
         WHERE package_id = u.package_id AND month = u.month OFFSET 0
     ) o
+    WHERE u.counted AND NOT u.written
+    UNION ALL  -- the months the run wrote: what it wrote, not read back
+    SELECT f.package_id, f.recipient_id, f.month, f.owed_pence
+    FROM unnest(%(owed_ids)s::bigint[], %(owed_months)s::date[], %(owed_recipients)s::bigint[],
+                %(owed_pence)s::bigint[]) AS f(package_id, month, recipient_id, owed_pence)
+    JOIN unsettled u ON u.package_id = f.package_id AND u.month = f.month
     WHERE u.counted
 ),
 billed AS (
@@ -196,6 +203,7 @@ class Prepared:
     issues: list[recharges.Issue]  # every looked-at month's, in a full run's order
     package_count: int
     written: dict  # package -> (first month, last month) the run wrote or may bill, to compare
+    wrote: list  # the owed rows the run wrote: (package, month, recipient, pence)
 
     def true_up(self, period: date) -> recharges.RunResult:
         return recharges.true_up(
@@ -222,11 +230,12 @@ def prepare(run, row_type) -> Prepared:
     written: dict = {p.pk: (recharges.month_start(p.start), period) for p in elsewhere}
     with connection.cursor() as cursor:
         cursor.execute(RUNNING, [f"{run.issuer_id}:{run.partnership_id}"])
-    loaded = _refresh(counted, period, computed, written)
+    wrote: list = []
+    loaded = _refresh(counted, period, computed, written, wrote)
     firsts = [recharges.month_start(p.start) for p in counted]
     ids = [p.pk for p in counted]
     with connection.cursor() as cursor:
-        cursor.execute(DIFFERENCES, params | _written(written, period))
+        cursor.execute(DIFFERENCES, params | _written(written, period, wrote))
         compared = cursor.fetchall()
         cursor.execute(ISSUES, params | {"ids": ids, "firsts": firsts})
         issue_rows = cursor.fetchall()
@@ -254,18 +263,27 @@ def prepare(run, row_type) -> Prepared:
         issues=_issues(issue_rows, [p.pk for p in looked]),
         package_count=len(found),
         written=written,
+        wrote=wrote,
     )
 
 
-def _written(written: dict, period: date) -> dict:
-    """``written``'s package months up to the period, as the arrays ``_COMPARED`` takes (each
-    month listed, so the planner knows how many)."""
+def _written(written: dict, period: date, wrote: list) -> dict:
+    """``written``'s package months up to the period and the owed rows ``wrote`` of them, as the
+    arrays ``_COMPARED`` takes (each month listed, so the planner knows how many)."""
     ids, months = [], []
     for pk, (lo, hi) in written.items():
         for month in recharges.months_between(lo, min(hi, period)):
             ids.append(pk)
             months.append(month)
-    return {"written": ids, "months": months}
+    rows = [row for row in wrote if row[1] <= period]
+    return {
+        "written": ids,
+        "months": months,
+        "owed_ids": [r[0] for r in rows],
+        "owed_months": [r[1] for r in rows],
+        "owed_recipients": [r[2] for r in rows],
+        "owed_pence": [r[3] for r in rows],
+    }
 
 
 def _elsewhere(packages: list[_Package], params: dict, billed, months, computed, issue_rows) -> list:
@@ -328,7 +346,7 @@ def settle(run, prepared: Prepared, result: recharges.RunResult) -> int:
             )  # fmt: skip
         cursor.execute(RUNNING, [""])
         params = {"partnership": run.partnership_id, "issuer": run.issuer_id, "period": period}
-        cursor.execute(AGREEING, params | {"written": [], "months": []})
+        cursor.execute(AGREEING, params | _written({}, period, []))
         rows = cursor.fetchall()
     return _settle(rows)
 
@@ -359,10 +377,11 @@ def _headers(ids, row_type) -> dict:
 # --- Refresh ------------------------------------------------------------------------------------
 
 
-def _refresh(looked: list[_Package], period: date, computed: dict, written: dict) -> dict:
+def _refresh(looked: list[_Package], period: date, computed: dict, written: dict, wrote: list) -> dict:
     """Recompute the stale and new months of the packages looked at, into the ledger and
     ``computed``; returns the facts loaded (package -> (first month loaded, facts)) for reuse.
-    ``written`` gets each package's months written (deleted or added), first and last.
+    ``written`` gets each package's months written (deleted or added), first and last; ``wrote``
+    the owed rows written.
 
     A package computed through month M holds rows for no month after M, so new months are only
     added; stale months are deleted first. A package ended before its next month with nothing stale
@@ -416,6 +435,7 @@ def _refresh(looked: list[_Package], period: date, computed: dict, written: dict
             )
         # Plain COPY: these tables have no foreign keys or deferred checks to make immediate.
         _copy(cursor, "brokerage_ledgerowed", OWED_COLUMNS, owed_rows)
+        wrote.extend(owed_rows)
         _copy(cursor, "brokerage_ledgerissue", ISSUE_COLUMNS, issue_rows)
     ids = list(todo)
     _mark_computed(ids, [todo[pk][2] for pk in ids], [by_pk[pk].changes for pk in ids])
