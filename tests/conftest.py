@@ -93,6 +93,17 @@ def _private_file_roots(request, settings, tmp_path_factory):
 
 
 @pytest.fixture
+def empty_cache():
+    """Django's cache emptied before and after the test (this test database's keys alone; see
+    commissioning/cache.py): for tests of page blocks kept under versions."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def partnership(db):
     return PartnershipFactory(name="Bromley")
 

@@ -24,15 +24,8 @@ from commissioning import roles
 from commissioning.models import AccessLog, Organisation, PartnershipGrant, User
 from tests.brokerage.factories import PanelDecisionFactory, ReferralFactory, change_price
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_cache")]
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _client(user, **kwargs) -> Client:

@@ -25,14 +25,7 @@ from tests.brokerage.factories import ClientFactory, ReferralFactory
 from tests.brokerage.test_queue import Page, rows
 from tests.commissioning.factories import OrganisationFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_cache")]
 
 
 @pytest.fixture

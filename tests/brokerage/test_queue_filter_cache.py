@@ -6,7 +6,6 @@ user or organisation. These tests commit (``transaction=True``), as production d
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -14,14 +13,7 @@ from commissioning import roles
 from commissioning.models import PartnershipGrant
 from tests.brokerage.test_queue import queue
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_cache")]
 
 
 def _named(user, first, last):

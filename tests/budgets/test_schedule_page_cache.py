@@ -32,16 +32,9 @@ from tests.budgets.factories import (
 )
 from tests.governance.factories import BoardFactory, DecisionFactory, MeetingFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_cache")]
 D = Decimal
 QUERY = "?year=2022&period=2022-05"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -4,29 +4,19 @@ the demo themselves, or need an empty database, are in test_demo.py."""
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
-from django.test import override_settings
 
 from commissioning import choices, demo, roles
 from commissioning.models import Contract, ContractReview, Organisation, Partnership, Person, Provider, User
 from tests.commissioning.test_demo import ALL_THREE, TODAY
+from tests.db import module_transaction
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
 def loaded(django_db_setup, django_db_blocker):
-    with (
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
-        django_db_blocker.unblock(),
-    ):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield demo.load_demo(seed=7, today=TODAY)
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with module_transaction(django_db_blocker):
+        yield demo.load_demo(seed=7, today=TODAY)
 
 
 def test_the_reference_organisations_and_partnerships_come_from_the_fixture(loaded):

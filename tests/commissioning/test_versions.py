@@ -14,14 +14,7 @@ from django.db import connection, transaction
 
 from commissioning import versions
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_cache")]
 
 
 def _triggers() -> dict[str, dict[str, list[str]]]:

@@ -21,16 +21,9 @@ from governance import services
 from governance.models import AgendaItem, Board, Decision, ExemptionRegime, Meeting, Membership
 from tests.governance.factories import DecisionFactory, secretary_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_cache")]
 
 LOG = reverse("governance:decisions")
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -17,11 +17,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from commissioning import roles
+from tests.db import module_transaction
 
 D = Decimal
 
@@ -496,20 +495,7 @@ def world_fixture(name: str = "world"):
     @pytest.fixture(scope="module", name=name)
     def _world(django_db_setup, django_db_blocker, tmp_path_factory):
         tmp = tmp_path_factory.mktemp("world")
-        with (
-            override_settings(
-                PDF_ROOT=tmp / "pdfs",
-                MEDIA_ROOT=tmp / "media",
-                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-            ),
-            django_db_blocker.unblock(),
-        ):
-            outer = transaction.atomic()
-            outer.__enter__()
-            try:
-                yield build_world(tmp)
-            finally:
-                transaction.set_rollback(True)
-                outer.__exit__(None, None, None)
+        with module_transaction(django_db_blocker, PDF_ROOT=tmp / "pdfs", MEDIA_ROOT=tmp / "media"):
+            yield build_world(tmp)
 
     return _world
