@@ -173,6 +173,35 @@ class PackageFilterSet(StrictFilterSet):
         return queryset.filter(Q(start__lte=value), Q(end__isnull=True) | Q(end__gte=value))
 
 
+class PackagePageFilterSet(PackageFilterSet):
+    """The package list page's filters: the API's, and the page's default statuses. With no status
+    ticked and no live-on date the page lists active and suspended packages. Not with a live-on
+    date: a broker asking what was live on a day wants every package live then, whatever its status
+    now (an ended one too), as the API's list gives it. The API has no default (api.md: its list
+    shows what the filters say), so it uses ``PackageFilterSet``.
+
+    The default narrows the list; it is not ticked in the form: ticked, it came back with the form
+    and could not be told from a choice, so a date typed on the page still hid ended packages."""
+
+    DEFAULT_STATUSES = (PackageStatus.ACTIVE, PackageStatus.SUSPENDED)
+
+    @property
+    def qs(self):
+        if not hasattr(self, "_qs"):
+            packages = super().qs
+            if self.default_statuses_apply():
+                packages = packages.filter(status__in=self.DEFAULT_STATUSES)
+            self._qs = packages
+        return self._qs
+
+    def default_statuses_apply(self) -> bool:
+        """Neither a status sent nor a live-on date (a box of it typed, or ISO text in a link). Read
+        as sent, so the answer is the same whether or not the form is valid."""
+        status, live_on = self.form["status"].data, self.form["live_on"].data
+        dates = [live_on] if isinstance(live_on, str) else live_on or []
+        return not status and not any(str(part or "").strip() for part in dates)
+
+
 def _live_on(queryset, name, value):
     return queryset.filter(
         Q(effective_from__lte=value), Q(effective_to__isnull=True) | Q(effective_to__gte=value)

@@ -15,7 +15,7 @@ from commissioning.audit import log_access
 from commissioning.generic import ObjectListView, ObjectView
 
 from .. import forms, selectors, services
-from ..filtersets import PackageFilterSet
+from ..filtersets import PackagePageFilterSet
 from ..models import Client, FundingShare, Package, PackageStatus, PanelDecision
 from ..roles import is_manager
 from .base import PAGE_SIZE, BrokerageActionView, BrokerageFormView, BrokerageMixin
@@ -26,13 +26,6 @@ from .base import PAGE_SIZE, BrokerageActionView, BrokerageFormView, BrokerageMi
 PAGE_SCOPES = ("packages", "brokerage", "permissions")
 
 
-def _live_on_given(data) -> bool:
-    """A live-on date typed (any of its boxes) or given as ISO text in a link."""
-    given = PackageFilterSet.base_filters["live_on"].field.widget.value_from_datadict(data, {}, "live_on")
-    parts = [given] if isinstance(given, str) else given or []
-    return any(str(part or "").strip() for part in parts)
-
-
 class PackageListView(BrokerageMixin, ObjectListView):
     model = Package
     template_name = "brokerage/packages.html"
@@ -40,23 +33,9 @@ class PackageListView(BrokerageMixin, ObjectListView):
     section = "packages"
     title = "Packages"
     paginate_by = PAGE_SIZE
-    filterset_class = PackageFilterSet
+    filterset_class = PackagePageFilterSet  # the API's filters, with the page's default statuses
     filter_checkboxes = ("status",)
     list_select_related = ("client", "provider__organisation", "paying_organisation")
-
-    # With no status ticked, the list shows active and suspended packages, but not with a live-on
-    # date: a broker asking what was live on a day wants every package live then, whatever its
-    # status now (an ended one too), as the API's list gives it (it has no default status). The
-    # default is applied to the list, not ticked in the form: ticked, it came back with the form
-    # and could not be told from a choice, so a date typed on the page still hid ended packages.
-    DEFAULT_STATUSES = (PackageStatus.ACTIVE, PackageStatus.SUSPENDED)
-
-    def filtered_queryset(self):
-        packages = super().filtered_queryset()
-        data = self.request.GET
-        if not data.getlist("status") and not _live_on_given(data):
-            packages = packages.filter(status__in=self.DEFAULT_STATUSES)
-        return packages
 
     def base_queryset(self):
         packages = super().base_queryset().order_by("-start", "-pk")
