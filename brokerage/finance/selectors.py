@@ -3,7 +3,7 @@ Everything goes through the permission gate (``restrict``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -373,20 +373,17 @@ def recharge_report_csv_rows(user, **filters) -> Iterator[list[tuple[str, int]]]
             yield chunk
 
 
-# The columns of an invoice line the API sends (``brokerage.finance.api.serializers``), read with
-# ``.values()``: building thousands of model instances costs more than the rest of a request.
-LINE_VALUES = ("id", *InvoiceLine.CONTENT_COLUMNS, "dispute_status")
-
-
-def invoice_line_values(invoice):
-    """The lines of one invoice (already fetched through the gate) as dicts of ``LINE_VALUES``, in
-    invoice order, each with its ``dispute_status`` (``InvoiceLine.objects.with_dispute_status``),
-    in one query. A queryset, so a paginator can slice it."""
+def invoice_line_values(invoice, names: Sequence[str]):
+    """The lines of one invoice (already fetched through the gate) as dicts of ``names`` (the API's:
+    ``InvoiceLineSerializer.row_values()``), in invoice order, each able to name its
+    ``dispute_status`` (``InvoiceLine.objects.with_dispute_status``), in one query. Read with
+    ``.values()``: building thousands of model instances costs more than the rest of a request. A
+    queryset, so a paginator can slice it."""
     return (
         InvoiceLine.objects.filter(invoice=invoice)
         .order_by("position", "pk")
         .with_dispute_status()
-        .values(*LINE_VALUES)
+        .values(*names)
     )
 
 

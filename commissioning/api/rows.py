@@ -76,9 +76,14 @@ class _Plan:
 
 
 # Fields whose ``to_representation`` gives a value of their column back as it is (``int(v)``,
-# ``str(v)``, a choice's own value): skipped, by exact class, so a subclass with its own
-# ``to_representation`` (a reference from an id) is still called.
-_AS_READ = (serializers.IntegerField, serializers.CharField, serializers.ChoiceField)
+# ``str(v)``, a choice's own value, a boolean column's ``True`` or ``False``): skipped, by exact
+# class, so a subclass with its own ``to_representation`` (a reference from an id) is still called.
+_AS_READ = (
+    serializers.IntegerField,
+    serializers.CharField,
+    serializers.ChoiceField,
+    serializers.BooleanField,
+)
 
 
 def _converter(field) -> Callable | None:

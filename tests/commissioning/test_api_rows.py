@@ -65,3 +65,34 @@ def test_a_row_method_says_what_it_reads():
     Unsaid = type("Unsaid", (InvoiceSerializer,), {"row_total": lambda self, row: row["total"]})
     with pytest.raises(ImproperlyConfigured, match=r"Unsaid\.row_total: say what it reads"):
         Unsaid.row_values()
+
+
+def test_an_invoice_lines_fields_are_stated_once_by_its_serializer():
+    """The line serializer's fields are the one list of what a line sends: the ``.values()`` an
+    invoice's lines are read with (``selectors.invoice_line_values``) and each line's JSON follow,
+    so a field added to it is read and sent with nothing else stated."""
+    from brokerage.finance.api.serializers import InvoiceLineSerializer
+    from brokerage.models import InvoiceLine
+
+    assert InvoiceLineSerializer.row_values() == ("id", *InvoiceLine.CONTENT_COLUMNS, "dispute_status")
+
+    class WithPosition(InvoiceLineSerializer):
+        class Meta(InvoiceLineSerializer.Meta):
+            fields = [*InvoiceLineSerializer.Meta.fields, "position"]
+
+    row = dict.fromkeys(WithPosition.row_values()) | {
+        "id": 5,
+        "package_id": 8,
+        "month": date(2022, 5, 1),
+        "start": date(2022, 5, 10),
+        "position": 3,
+    }
+    data = WithPosition().represent_row(row)
+    assert WithPosition.row_values()[-1] == "position" and list(data)[-2:] == ["dispute_status", "position"]
+    assert (data["package_reference"], data["package"], data["month"], data["from"]) == (
+        "P000008",
+        8,
+        "2022-05",
+        "2022-05-10",
+    )
+    assert data["position"] == 3 and data["to"] is None and data["dispute_status"] is None

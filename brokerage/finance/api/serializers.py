@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from types import SimpleNamespace
 
+from django.db import models
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,11 +18,22 @@ from commissioning.models import Partnership
 from commissioning.money import money_text
 
 from ...models import Dispute, DisputeOutcome, DisputeReason, Invoice, InvoiceKind, InvoiceLine, RechargeRun
+from ...models.packages import package_reference
 from ...recharges import parse_period
 from ..reports import report_row
-from ..selectors import LINE_VALUES, invoice_line_values, signed_amount
+from ..selectors import invoice_line_values, signed_amount
 
 _FUNDER_KINDS = [OrganisationKind.COUNCIL, OrganisationKind.NHS_COMMISSIONER]
+
+
+def _percent(value):
+    """A percentage as DRF's DecimalField(5, 2) sends it (kept with two places, so never rounded)."""
+    return None if value is None else f"{value:.2f}"
+
+
+def _month(value):
+    """A month as ``YYYY-MM`` (a formatted string: ``strftime`` took a third of a line's time)."""
+    return None if value is None else f"{value.year:04d}-{value.month:02d}"
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2022-05"})
@@ -29,13 +41,21 @@ class PeriodField(serializers.Field):
     """A calendar month as ``YYYY-MM``."""
 
     def to_representation(self, value):
-        return f"{value:%Y-%m}"
+        return _month(value)
 
     def to_internal_value(self, data):
         try:
             return parse_period(data if isinstance(data, str) else "")
         except ValueError as error:
             raise serializers.ValidationError(str(error)) from None
+
+
+class PercentField(serializers.DecimalField):
+    """A percentage (a column of two places, 0 to 100) as DRF's DecimalField sends it, formatted
+    without a decimal context made per value (which took a third of an invoice line's time)."""
+
+    def to_representation(self, value):
+        return _percent(value)
 
 
 # Described by a pattern, not an enum component: "outcome" is also the governance decision outcome,
@@ -146,60 +166,13 @@ def _dated_as_from_to(fields: dict) -> dict:
     return renamed
 
 
-def _percent(value):
-    """A percentage as DRF's DecimalField(5, 2) sends it (kept with two places, so never rounded)."""
-    return None if value is None else f"{value:.2f}"
-
-
-def _month(value):
-    return None if value is None else f"{value.year:04d}-{value.month:02d}"
-
-
-def _line_terms(row: dict) -> dict:
-    """What a line of an invoice and a row of the recharge report send alike, in their order (from
-    ``provider`` to ``percent``), from a row of ``.values()``."""
-    return {
-        "provider": row["provider"],
-        "service_type": row["service_type"],
-        "month": _month(row["month"]),
-        "from": row["start"].isoformat(),
-        "to": row["end"].isoformat(),
-        "days": row["days"],
-        "weekly_cost": money_text(row["weekly_cost"]),
-        "percent": _percent(row["percent"]),
-        "paid_percent": _percent(row["paid_percent"]),
-    }
-
-
-def invoice_line_representation(row: dict) -> dict:
-    """One invoice line as the API sends it, from a row of ``selectors.LINE_VALUES`` (its
-    ``dispute_status`` included): the JSON ``InvoiceLineSerializer`` documents, key for key and
-    string for string (money and percent with exactly two decimals, money rounded half up as
-    everywhere, dates ``YYYY-MM-DD``, months ``YYYY-MM``).
-    A plain function: DRF's field-by-field machinery cost ~100 microseconds a line, and an invoice
-    of a borough's month has thousands."""
-    return {
-        "id": row["id"],
-        "package_reference": f"P{row['package_id']:06d}" if row["package_id"] else None,
-        "package": row["package_id"],
-        "client_reference": row["client_reference"],
-        "nhs_number": row["nhs_number"],
-        **_line_terms(row),
-        "amount": money_text(row["amount"]),
-        "adjustment": row["adjustment"],
-        "corrects_month": _month(row["corrects_month"]),
-        "previously_billed": row["previously_billed"],
-        "description": row["description"],
-        "dispute_status": row["dispute_status"],
-    }
-
-
-class InvoiceLineSerializer(serializers.ModelSerializer):
+class InvoiceLineSerializer(RowSerializerMixin, serializers.ModelSerializer):
     """One line of an invoice or credit note."""
 
-    # The declared fields document the shape (the schema); ``to_representation`` builds it with
-    # ``invoice_line_representation`` from a row of ``selectors.invoice_line_values``, or from an
-    # ``InvoiceLine`` (read ``with_dispute_status()``, or its status is asked for).
+    # The one statement of a line's fields: the schema, the ``.values()`` an invoice's lines are
+    # read with (``row_values()``, given to ``selectors.invoice_line_values``) and each line's JSON
+    # and CSV (``represent_row``: no DRF field-by-field pass over the thousands of lines of a
+    # borough's month) all follow from the fields below (``commissioning.api.rows``).
 
     month = PeriodField(read_only=True)
     corrects_month = PeriodField(read_only=True, allow_null=True)
@@ -208,6 +181,12 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
     package_reference = serializers.CharField(source="package.reference", read_only=True, allow_null=True)
     package = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     dispute_status = serializers.SerializerMethodField()
+
+    # The model's other decimals (``percent``, ``paid_percent``), with what the model says of them.
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: PercentField,
+    }
 
     class Meta:
         model = InvoiceLine
@@ -220,14 +199,22 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         return _dated_as_from_to(super().get_fields())
 
     def to_representation(self, instance):
-        if not isinstance(instance, dict):
-            instance = self._row(instance)
-        return invoice_line_representation(instance)
+        if isinstance(instance, dict):  # a row of ``selectors.invoice_line_values``
+            return self.represent_row(instance)
+        if not hasattr(instance, "dispute_status"):  # not read ``with_dispute_status()``
+            return self.represent_row(
+                {key: getattr(instance, key) for key in self.row_values() if key != "dispute_status"}
+                | {"dispute_status": self.get_dispute_status(instance)}
+            )
+        return super().to_representation(instance)
 
-    def _row(self, line: InvoiceLine) -> dict:
-        row = {name: getattr(line, name) for name in LINE_VALUES if name != "dispute_status"}
-        row["dispute_status"] = self.get_dispute_status(line)
-        return row
+    @row_reads("package_id")
+    def row_package_reference(self, row):
+        return None if row["package_id"] is None else package_reference(row["package_id"])
+
+    @row_reads("dispute_status")
+    def row_dispute_status(self, row):
+        return row["dispute_status"]
 
     def get_dispute_status(self, line) -> str | None:
         """``open``, ``upheld``, ``credited`` (the latest dispute of the line), or null."""
@@ -333,7 +320,7 @@ class InvoiceDetailSerializer(InvoiceSerializer):
     """One invoice or credit note with all its lines."""
 
     # The lines are read with ``.values()`` in two queries (``line_rows``; a caller may set it
-    # beforehand) and built by ``invoice_line_representation``, not field by field.
+    # beforehand) and built by ``InvoiceLineSerializer.represent_row``, not field by field.
 
     lines = InvoiceLineSerializer(many=True, read_only=True, source="line_rows")
 
@@ -343,7 +330,7 @@ class InvoiceDetailSerializer(InvoiceSerializer):
 
     def to_representation(self, instance):
         if not hasattr(instance, "line_rows"):
-            instance.line_rows = list(invoice_line_values(instance))
+            instance.line_rows = list(invoice_line_values(instance, InvoiceLineSerializer.row_values()))
         if not hasattr(instance, "line_count"):
             instance.line_count = len(instance.line_rows)
         return super().to_representation(instance)

@@ -10,12 +10,12 @@ target of p95 < 150 ms. Each invoice of the list carries every other api.md fiel
 fields as api.md (and the extra ones the line serializer had: id, nhs_number, corrects_month,
 previously_billed, dispute_status), paginated like every list, ``?format=csv`` included. One
 invoice (``invoices/{id}/``, and the answer of ``issue``) still embeds all its lines, as api.md
-says; those are read with ``.values()`` and built by a plain function
-(``serializers.invoice_line_representation``), not by DRF field by field (about five
-times faster; the JSON is unchanged, string for string, which tests compare). The listed
-invoices are built the same way (``InvoiceSerializer.to_representation``). The list's CSV has one
-row per invoice. ``line_count`` is read from ``InvoiceLineCount``, kept by triggers on the lines:
-counting every line of a page's invoices was an index scan of each (~10 ms for 73,720 lines).
+says; those are read with ``.values()`` and built from the rows by the line serializer's
+``represent_row`` (``commissioning.api.rows``), not by DRF field by field (the JSON is unchanged,
+string for string, which tests compare). The listed invoices are built the same way
+(``InvoiceSerializer``). The list's CSV has one row per invoice. ``line_count`` is read from
+``InvoiceLineCount``, kept by triggers on the lines: counting every line of a page's invoices was
+an index scan of each (~10 ms for 73,720 lines).
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ class InvoiceViewSet(
         `?page_size=`); `?format=csv` gives every line. An invoice the user may not see: 404."""
         invoice = self.get_object()
         self.csv_filename = f"invoice-{invoice.pk}-lines"
-        lines = selectors.invoice_line_values(invoice)
+        lines = selectors.invoice_line_values(invoice, s.InvoiceLineSerializer.row_values())
         page = self.paginate_queryset(lines)
         data = s.InvoiceLineSerializer(lines if page is None else page, many=True).data  # CSV: every line
         return Response(data) if page is None else self.get_paginated_response(data)
