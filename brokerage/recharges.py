@@ -333,6 +333,43 @@ def _classify(
     return "", "", covering_costs[0].weekly_cost, covering_splits[0].shares, paid
 
 
+Steady = tuple[Decimal, tuple[tuple[Hashable, Decimal], ...]]  # (weekly cost, shares)
+
+
+def steady_from(facts: PackageFacts, day: date) -> Steady | None:
+    """(weekly cost, shares) billed on every day from ``day`` on, if nothing can change then: one
+    cost and one funding split cover ``day`` and run on with no end, their shares sum to 100, and no
+    other cost, split or suspension reaches ``day`` or later. None otherwise (a change to come, a
+    suspension, an error). The recharge ledger keeps it so that a month run needs no facts of a
+    package whose facts did not change (``steady_facts``); the package's own end still applies."""
+    costs = [r for r in facts.costs if r.end is None or r.end >= day]
+    splits = [r for r in facts.splits if r.end is None or r.end >= day]
+    if len(costs) != 1 or len(splits) != 1 or any(r.end >= day for r in facts.suspensions):
+        return None
+    cost, split = costs[0], splits[0]
+    if cost.end is not None or split.end is not None or cost.start > day or split.start > day:
+        return None
+    if _share_total(split.shares) != HUNDRED:
+        return None
+    return cost.weekly_cost, split.shares
+
+
+def steady_facts(
+    package: Hashable, start: date, end: date | None, payer: Hashable, day: date, steady: Steady
+):
+    """Facts that give every month from ``day``'s on what the package's own facts give, when
+    ``steady_from(facts, day)`` returned ``steady``: its one cost and one split from ``day``."""
+    weekly_cost, shares = steady
+    return PackageFacts(
+        package=package,
+        start=start,
+        end=end,
+        payer=payer,
+        costs=(CostRow(day, None, weekly_cost),),
+        splits=(SplitRow(day, None, shares),),
+    )
+
+
 def month_segments(facts: PackageFacts, month: date) -> MonthResult:
     """The segments of one package in one month, and the days that cannot be billed."""
     return segments_by_month(facts, month, month).get(month_start(month)) or MonthResult()

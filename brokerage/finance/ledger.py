@@ -8,15 +8,20 @@ documents, lines and issues from the recharge ledger (``brokerage.models.ledger`
    started by the period's end, and the issuer's packages elsewhere that this issuer and partnership
    billed or waived (a full run loads those too, with no facts: they owe nothing here).
 2. **Refresh** (``_refresh``): each package in scope's stale months, the months after its last
-   computed one and the period are computed by ``recharges.owed_by_month`` and written to the
-   ledger, replacing the rows from that month on. Nothing else is recomputed.
-3. **Compare in SQL** (``DIFFERENCES``) only the scope's unsettled package months
-   (``LedgerUnsettled``, kept by triggers: every owed or billed write, and every change of what
-   decides whether the scope counts a package) and the months the run itself wrote (its own
-   writes unsettle nothing, ``RUNNING``): the ledger's owed per (package, funder, month)
-   against the net billed plus waived (``LedgerBilled``); only the package months with a
-   difference come back, with their billed amounts, including billed months no package in scope
-   reaches any more (to reverse).
+   computed one and the period are computed by ``recharges.segments_by_month`` and written to the
+   ledger, replacing the rows from that month on. Nothing else is recomputed. A package that is not
+   stale and was steady after its last computed month (one open-ended cost and split, nothing to
+   come: ``recharges.steady_from``, kept in ``LedgerPackage``) has its new months computed from
+   that state (``recharges.steady_facts``) without reading its facts: most packages, most months.
+3. **Compare**: the months computed for the first time were billed nothing unless they are
+   unsettled (every other package month agrees with the ledger, which held nothing for them), so
+   those where a funder owes something are billed, in Python. In SQL (``DIFFERENCES``): the
+   scope's unsettled package months (``LedgerUnsettled``, kept by triggers: every owed or billed
+   write, and every change of what decides whether the scope counts a package) and the months the
+   run computed again (its own writes unsettle nothing, ``RUNNING``): the ledger's owed per
+   (package, funder, month) against the net billed plus waived (``LedgerBilled``); only the
+   package months with a difference come back, with their billed amounts, including billed months
+   no package in scope reaches any more (to reverse).
 4. **Bill** those package months with ``recharges.true_up(months=...)``: the rule itself, on them.
 5. **Issues** come from the ledger, for every month up to the period, in a full run's order.
 6. **Settle** (``settle``, once the documents are written): unsettle the months the run wrote
@@ -32,7 +37,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -41,129 +46,19 @@ from django.db import connection
 from commissioning.bulk import copy_text
 
 from .. import recharges
+from .ledger_sql import (
+    AGREEING,
+    DIFFERENCES,
+    ISSUE_COLUMNS,
+    ISSUES,
+    OWED_COLUMNS,
+    PACKAGES,
+    RUNNING,
+    SETTLE,
+    UNSETTLED_SINCE,
+)
 
 ZERO = Decimal("0.00")
-
-# The packages a full run gives the rule (services._load_facts): the issuer's packages in the
-# partnership started by the period's end, and its packages elsewhere (another partnership, a later
-# start) that this issuer and partnership billed or waived (a ``LedgerBilled`` row: a line or a
-# waiver, whatever its net). Packages of another payer that were
-# billed only have their billed months reversed: they come back from ``DIFFERENCES``.
-PACKAGES = """
-SELECT p.id, p.start, p."end", p.paying_organisation_id, c.case_reference, c.nhs_number, o.name,
-       p.service_type, (c.partnership_id = %(partnership)s AND p.start <= %(period_end)s) AS in_scope,
-       lp.computed_through, lp.stale_from, COALESCE(lp.changes, 0)
-FROM brokerage_package p
-JOIN brokerage_client c ON c.id = p.client_id
-JOIN commissioning_provider pr ON pr.id = p.provider_id
-JOIN commissioning_organisation o ON o.id = pr.organisation_id
-LEFT JOIN brokerage_ledgerpackage lp ON lp.package_id = p.id
-WHERE p.paying_organisation_id = %(issuer)s AND (
-    (c.partnership_id = %(partnership)s AND p.start <= %(period_end)s)
-    OR EXISTS (
-        SELECT 1 FROM brokerage_ledgerbilled b
-        WHERE b.issuer_id = %(issuer)s AND b.partnership_id = %(partnership)s AND b.package_id = p.id
-          AND b.month <= %(period)s)
-)
-ORDER BY p.start DESC, p.id DESC
-"""
-
-# The scope's unsettled package months up to the period (``LedgerUnsettled``: every other package
-# month agrees), and for each, owed (ledger) and net billed plus waived per funder, where they
-# differ. A scope counts a package's owed when the issuer pays it and its client is in the
-# partnership, from its first month (the ledger's months before it, if any, are not owed); a full
-# run gives the rule no other package's facts, so what else was billed comes back to reverse.
-_COMPARED = """
-WITH keys AS (
-    SELECT id, package_id, month, seq, FALSE AS written FROM brokerage_ledgerunsettled
-    WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s AND month <= %(period)s
-    UNION ALL  -- the months the run wrote itself, which its own writes do not unsettle (RUNNING)
-    SELECT NULL, package_id, month, NULL, TRUE
-    FROM unnest(%(written)s::bigint[], %(months)s::date[]) AS f(package_id, month)
-),
-unsettled AS MATERIALIZED (
-    SELECT k.id, k.package_id, k.month, k.seq, k.written,
-           COALESCE(p.paying_organisation_id = %(issuer)s AND c.partnership_id = %(partnership)s
-                    AND k.month >= date_trunc('month', p.start), FALSE) AS counted
-    FROM (SELECT package_id, month, MAX(id) AS id, MAX(seq) AS seq, bool_or(written) AS written
-          FROM keys GROUP BY 1, 2) k
-    LEFT JOIN brokerage_package p ON p.id = k.package_id
-    LEFT JOIN brokerage_client c ON c.id = p.client_id
-),
-owed AS (  -- an index lookup per unsettled month (OFFSET 0: kept apart), whatever the planner expects
-    SELECT u.package_id, o.recipient_id, u.month, o.owed_pence
-    FROM unsettled u CROSS JOIN LATERAL (
-        SELECT recipient_id, owed_pence FROM brokerage_ledgerowed
-        WHERE package_id = u.package_id AND month = u.month OFFSET 0
-    ) o
-    WHERE u.counted AND NOT u.written
-    UNION ALL  -- the months the run wrote: what it wrote, not read back
-    SELECT f.package_id, f.recipient_id, f.month, f.owed_pence
-    FROM unnest(%(owed_ids)s::bigint[], %(owed_months)s::date[], %(owed_recipients)s::bigint[],
-                %(owed_pence)s::bigint[]) AS f(package_id, month, recipient_id, owed_pence)
-    JOIN unsettled u ON u.package_id = f.package_id AND u.month = f.month
-    WHERE u.counted
-),
-billed AS (
-    SELECT u.package_id, b.recipient_id, u.month, b.pence
-    FROM unsettled u CROSS JOIN LATERAL (
-        SELECT recipient_id, billed_pence + waived_pence AS pence FROM brokerage_ledgerbilled
-        WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s
-          AND package_id = u.package_id AND month = u.month OFFSET 0
-    ) b
-),
-compared AS MATERIALIZED (
-    SELECT COALESCE(o.package_id, b.package_id) AS package_id,
-           COALESCE(o.recipient_id, b.recipient_id) AS recipient_id,
-           COALESCE(o.month, b.month) AS month, b.pence,
-           COALESCE(o.owed_pence, 0) <> COALESCE(b.pence, 0) AS differs
-    FROM owed o FULL JOIN billed b
-      ON b.package_id = o.package_id AND b.recipient_id = o.recipient_id AND b.month = o.month
-),
-differing AS (SELECT DISTINCT package_id, month FROM compared WHERE differs)
-"""
-
-# The keys of every package month with a difference, with their billed amounts.
-DIFFERENCES = (
-    _COMPARED
-    + """
-SELECT c.package_id, c.recipient_id, c.month, ROUND(c.pence / 100.0, 2)
-FROM compared c JOIN differing d ON d.package_id = c.package_id AND d.month = c.month
-"""
-)
-
-# After a run wrote its documents: its scope's unsettled package months that now agree, with the
-# ``seq`` read (written months are not among them: the run knows which of those still differ).
-AGREEING = (
-    _COMPARED  # noqa: S608 (this module's own constants)
-    + """
-SELECT u.id, u.seq FROM unsettled u
-WHERE u.id IS NOT NULL AND NOT EXISTS (
-    SELECT 1 FROM differing d WHERE d.package_id = u.package_id AND d.month = u.month)
-"""
-)
-
-# A run's own writes to the ledger's owed and billed rows of its scope unsettle nothing (the
-# triggers of migration 0019 leave them out): the run compares the months it wrote and unsettles
-# those that still differ itself. Transaction-local, cleared when the run settles.
-RUNNING = "SELECT set_config('brokerage.ledger_run', %s, true)"
-
-# Each only if its ``seq`` is still the one read: a write committed since then (or committing now:
-# the row is locked, then checked again) bumped it, and the row stays for the next run.
-SETTLE = """
-DELETE FROM brokerage_ledgerunsettled t
-USING unnest(%(ids)s::bigint[], %(seqs)s::bigint[]) AS r(id, seq)
-WHERE t.id = r.id AND t.seq = r.seq
-"""
-
-OWED_COLUMNS = ("package_id", "month", "recipient_id", "owed_pence")
-ISSUE_COLUMNS = ("package_id", "month", "start", "end", "kind", "message")
-
-ISSUES = """
-SELECT package_id, month, start, "end", kind, message FROM brokerage_ledgerissue i
-JOIN unnest(%(ids)s::bigint[], %(firsts)s::date[]) AS f(id, first) ON f.id = i.package_id
-WHERE i.month >= f.first AND i.month <= %(period)s
-"""
 
 
 @dataclass(frozen=True)
@@ -173,6 +68,7 @@ class _Package:
     computed_through: date | None
     stale_from: date | None
     changes: int
+    steady: recharges.Steady | None  # from the month after computed_through on
 
     @property
     def pk(self) -> int:
@@ -191,6 +87,11 @@ class _Package:
         return self.row[3]
 
 
+def _package(r: tuple) -> _Package:
+    steady = None if r[12] is None else (r[12], tuple(zip(r[13], r[14], strict=True)))
+    return _Package(r[:8], r[8], r[9], r[10], r[11], steady)
+
+
 @dataclass
 class Prepared:
     """What ``services._execute`` needs to bill: the same as a full run's, cut to what differs."""
@@ -202,13 +103,25 @@ class Prepared:
     computed: dict  # package -> (first, last, segments_by_month) computed by the refresh
     issues: list[recharges.Issue]  # every looked-at month's, in a full run's order
     package_count: int
-    written: dict  # package -> (first month, last month) the run wrote or may bill, to compare
-    wrote: list  # the owed rows the run wrote: (package, month, recipient, pence)
+    written: dict  # package -> (first month, last month) the run computed again or may bill
 
     def true_up(self, period: date) -> recharges.RunResult:
         return recharges.true_up(
             self.facts, period=period, billed=self.billed, months=self.months, computed=self.computed
         )
+
+
+@dataclass
+class _Refreshed:
+    """What ``_refresh`` computed: ``loaded`` (package -> (first month, facts from that month on)),
+    ``computed`` (as ``Prepared``), ``written`` (package -> the months it computed again or
+    deleted, first and last: compared in SQL), and ``owing`` (package -> the months it computed for
+    the first time in which some funder owes more than nothing)."""
+
+    loaded: dict = field(default_factory=dict)
+    computed: dict = field(default_factory=dict)
+    written: dict = field(default_factory=dict)
+    owing: dict = field(default_factory=dict)
 
 
 def prepare(run, row_type) -> Prepared:
@@ -218,7 +131,7 @@ def prepare(run, row_type) -> Prepared:
     params = {"partnership": run.partnership_id, "issuer": run.issuer_id, "period": period}
     with connection.cursor() as cursor:
         cursor.execute(PACKAGES, params | {"period_end": period_end})
-        found = [_Package(r[:8], r[8], r[9], r[10], r[11]) for r in cursor.fetchall()]
+        found = [_package(r) for r in cursor.fetchall()]
     # A full run's order: the packages in scope, then the others (each in the packages' order).
     found.sort(key=lambda p: not p.in_scope)
     looked = [p for p in found if p.start <= period_end]
@@ -226,28 +139,34 @@ def prepare(run, row_type) -> Prepared:
     # now in another partnership) owe nothing here, as a full run gives them no facts (_elsewhere).
     counted = [p for p in looked if p.in_scope]
     elsewhere = [p for p in looked if not p.in_scope]
-    computed: dict = {}
-    written: dict = {p.pk: (recharges.month_start(p.start), period) for p in elsewhere}
     with connection.cursor() as cursor:
         cursor.execute(RUNNING, [f"{run.issuer_id}:{run.partnership_id}"])
-    wrote: list = []
-    loaded = _refresh(counted, period, computed, written, wrote)
-    firsts = [recharges.month_start(p.start) for p in counted]
-    ids = [p.pk for p in counted]
+    refreshed = _refresh(counted, period)
+    computed, written = refreshed.computed, refreshed.written
+    written.update((p.pk, (recharges.month_start(p.start), period)) for p in elsewhere)
+    months: dict = defaultdict(set)
     with connection.cursor() as cursor:
-        cursor.execute(DIFFERENCES, params | _written(written, period, wrote))
+        if refreshed.owing:
+            # A month computed for the first time was billed nothing unless it is unsettled (every
+            # other package month agrees with the ledger, which held no rows for it): it is billed
+            # where some funder owes something, and the unsettled ones are compared in SQL.
+            since = min(min(ms) for ms in refreshed.owing.values())
+            cursor.execute(UNSETTLED_SINCE, params | {"since": since})
+            unsettled = set(cursor.fetchall())
+            for pk, owing in refreshed.owing.items():
+                months[pk].update(m for m in owing if (pk, m) not in unsettled)
+        cursor.execute(DIFFERENCES, params | _written(written, period))
         compared = cursor.fetchall()
-        cursor.execute(ISSUES, params | {"ids": ids, "firsts": firsts})
+        cursor.execute(ISSUES, params | {"period_end": period_end})
         issue_rows = cursor.fetchall()
     billed: dict = {}
-    months: dict = defaultdict(set)
     for package_id, recipient_id, month, amount in compared:
         months[package_id].add(month)
         if amount:
             billed[(package_id, recipient_id, month)] = amount
     by_pk = {p.pk: p for p in counted}
     wanted = {pk: min(ms) for pk, ms in months.items() if pk in by_pk}
-    facts = _facts([by_pk[pk] for pk in wanted], wanted, loaded)
+    facts = _facts([by_pk[pk] for pk in wanted], wanted, refreshed.loaded)
     if elsewhere:
         facts += _elsewhere(elsewhere, params, billed, months, computed, issue_rows)
     headers = {p.pk: row_type(*p.row) for p in found}
@@ -263,27 +182,17 @@ def prepare(run, row_type) -> Prepared:
         issues=_issues(issue_rows, [p.pk for p in looked]),
         package_count=len(found),
         written=written,
-        wrote=wrote,
     )
 
 
-def _written(written: dict, period: date, wrote: list) -> dict:
-    """``written``'s package months up to the period and the owed rows ``wrote`` of them, as the
-    arrays ``_COMPARED`` takes (each month listed, so the planner knows how many)."""
+def _written(written: dict, period: date) -> dict:
+    """``written``'s package months up to the period, as the arrays ``_COMPARED`` takes."""
     ids, months = [], []
     for pk, (lo, hi) in written.items():
         for month in recharges.months_between(lo, min(hi, period)):
             ids.append(pk)
             months.append(month)
-    rows = [row for row in wrote if row[1] <= period]
-    return {
-        "written": ids,
-        "months": months,
-        "owed_ids": [r[0] for r in rows],
-        "owed_months": [r[1] for r in rows],
-        "owed_recipients": [r[2] for r in rows],
-        "owed_pence": [r[3] for r in rows],
-    }
+    return {"written": ids, "months": months}
 
 
 def _elsewhere(packages: list[_Package], params: dict, billed, months, computed, issue_rows) -> list:
@@ -346,7 +255,7 @@ def settle(run, prepared: Prepared, result: recharges.RunResult) -> int:
             )  # fmt: skip
         cursor.execute(RUNNING, [""])
         params = {"partnership": run.partnership_id, "issuer": run.issuer_id, "period": period}
-        cursor.execute(AGREEING, params | _written({}, period, []))
+        cursor.execute(AGREEING, params | _written({}, period))
         rows = cursor.fetchall()
     return _settle(rows)
 
@@ -377,15 +286,15 @@ def _headers(ids, row_type) -> dict:
 # --- Refresh ------------------------------------------------------------------------------------
 
 
-def _refresh(looked: list[_Package], period: date, computed: dict, written: dict, wrote: list) -> dict:
-    """Recompute the stale and new months of the packages looked at, into the ledger and
-    ``computed``; returns the facts loaded (package -> (first month loaded, facts)) for reuse.
-    ``written`` gets each package's months written (deleted or added), first and last; ``wrote``
-    the owed rows written.
+def _refresh(looked: list[_Package], period: date) -> _Refreshed:
+    """Compute the stale and new months of the packages looked at, into the ledger.
 
     A package computed through month M holds rows for no month after M, so new months are only
     added; stale months are deleted first. A package ended before its next month with nothing stale
-    has nothing to compute: it is left as it is (its rows stop at its end)."""
+    has nothing to compute: it is left as it is (its rows stop at its end). A package that is not
+    stale and was steady after M (``recharges.steady_from``) needs no facts loaded for its new
+    months: ``recharges.steady_facts`` gives them."""
+    out = _Refreshed()
     todo: dict[int, tuple[date | None, date, date]] = {}  # package -> (delete from, compute from, to)
     for p in looked:
         if p.computed_through is None:  # never computed (so no rows: they come with the mark)
@@ -401,23 +310,45 @@ def _refresh(looked: list[_Package], period: date, computed: dict, written: dict
         elif start <= period and (p.end is None or p.end >= start):
             todo[p.pk] = (None, start, last)
     if not todo:
-        return {}
-    written.update((pk, (span[1] if span[0] is None else span[0], span[2])) for pk, span in todo.items())
+        return out
     by_pk = {p.pk: p for p in looked}
+    new_from: dict[int, date] = {}  # package -> its first month never computed before
+    for pk, (delete_from, first, last) in todo.items():
+        through = by_pk[pk].computed_through
+        lo = first if delete_from is None else delete_from
+        if through is None or lo <= through:
+            out.written[pk] = (lo, last if through is None else min(through, last))
+        if through is not None and through < last:
+            new_from[pk] = recharges.next_month(through)
     # A package ended before the first month to compute is live in none of them: no facts needed.
     live = {pk: span[1] for pk, span in todo.items() if by_pk[pk].end is None or by_pk[pk].end >= span[1]}
-    loaded = {f.package: (live[f.package], f) for f in _facts([by_pk[pk] for pk in live], live, {})}
-    owed_rows, issue_rows = [], []
-    for pk, (_delete_from, first, last) in todo.items():
-        if pk not in live:
-            continue
-        facts = loaded[pk][1]
+    steady, load = {}, {}
+    for pk, first in live.items():
+        p = by_pk[pk]
+        if p.steady is not None and p.stale_from is None and todo[pk][0] is None:
+            steady[pk] = (first, recharges.steady_facts(pk, p.start, p.end, p.payer, first, p.steady))
+        else:
+            load[pk] = first
+    loaded = out.loaded
+    loaded.update(steady)
+    loaded.update((f.package, (load[f.package], f)) for f in _facts([by_pk[pk] for pk in load], load, {}))
+    owed_rows, issue_rows, steady_after = [], [], {}
+    for pk, (first, facts) in loaded.items():
+        last = todo[pk][2]
         by_month = recharges.segments_by_month(facts, first, last)
-        computed[pk] = (first, last, by_month)
+        out.computed[pk] = (first, last, by_month)
+        new = new_from.get(pk)
+        owing = set()
         for month, result in by_month.items():
             owed = recharges.owed_by_funder(facts, result)
             owed_rows.extend((pk, month, funder, int(value * 100)) for funder, value in owed.items())
             issue_rows.extend((pk, month, i.start, i.end, i.kind, i.message) for i in result.issues)
+            if new is not None and month >= new and any(owed.values()):
+                owing.add(month)
+        if owing:
+            out.owing[pk] = owing
+        if pk in load:
+            steady_after[pk] = recharges.steady_from(facts, recharges.next_month(last))
     stale = [(pk, span[0]) for pk, span in todo.items() if span[0] is not None]
     with connection.cursor() as cursor:
         if stale:
@@ -435,11 +366,10 @@ def _refresh(looked: list[_Package], period: date, computed: dict, written: dict
             )
         # Plain COPY: these tables have no foreign keys or deferred checks to make immediate.
         _copy(cursor, "brokerage_ledgerowed", OWED_COLUMNS, owed_rows)
-        wrote.extend(owed_rows)
         _copy(cursor, "brokerage_ledgerissue", ISSUE_COLUMNS, issue_rows)
     ids = list(todo)
-    _mark_computed(ids, [todo[pk][2] for pk in ids], [by_pk[pk].changes for pk in ids])
-    return loaded
+    _mark_computed(ids, [todo[pk][2] for pk in ids], [by_pk[pk].changes for pk in ids], steady_after)
+    return out
 
 
 def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -449,9 +379,11 @@ def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> No
         cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", io.StringIO(text))
 
 
-def _mark_computed(ids: list[int], through: list[date], seen: list[int]) -> None:
+def _mark_computed(ids: list[int], through: list[date], seen: list[int], steady: dict) -> None:
     """Computed through ``through``, and fresh unless a trigger counted a write since the run read
-    the package's ``changes`` (then it stays stale from where that write marked it)."""
+    the package's ``changes`` (then it stays stale from where that write marked it). ``steady``:
+    what ``recharges.steady_from`` found after the last month, for the packages whose facts were
+    loaded (the others' is as it was)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -464,6 +396,30 @@ def _mark_computed(ids: list[int], through: list[date], seen: list[int]) -> None
             """,
             [ids, through, seen],
         )
+        if steady:
+            pks = list(steady)
+            states = [steady[pk] for pk in pks]
+            cursor.execute(
+                """
+                UPDATE brokerage_ledgerpackage l
+                SET steady_weekly_cost = f.cost, steady_funders = f.funders::bigint[],
+                    steady_percents = f.percents::numeric[]
+                FROM unnest(%s::bigint[], %s::numeric[], %s::text[], %s::text[])
+                    AS f(id, cost, funders, percents)
+                WHERE l.package_id = f.id
+                """,
+                [
+                    pks,
+                    [None if s is None else s[0] for s in states],
+                    [None if s is None else _array(f for f, _ in s[1]) for s in states],
+                    [None if s is None else _array(p for _, p in s[1]) for s in states],
+                ],
+            )
+
+
+def _array(values) -> str:
+    """A PostgreSQL array literal of numbers."""
+    return "{" + ",".join(str(v) for v in values) + "}"
 
 
 # --- Facts --------------------------------------------------------------------------------------

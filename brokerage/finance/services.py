@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from commissioning import jobs
 from commissioning.bulk import copy_line, copy_rows, copy_text
+from commissioning.memory import collector_paused
 from commissioning.models import Organisation, Partnership, User
 from commissioning.money import format_money
 
@@ -309,7 +310,8 @@ def recharge_run_execute(*, run_id: int, incremental: bool = True) -> RechargeRu
             run.started_at = timezone.now()
             run.save(update_fields=["status", "started_at"])
     try:
-        return _execute(run_id, run.issuer_id, incremental=incremental)
+        with collector_paused():
+            return _execute(run_id, run.issuer_id, incremental=incremental)
     except Exception as exc:
         logger.exception("recharge run %s failed", run_id)
         with transaction.atomic():

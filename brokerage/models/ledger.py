@@ -3,7 +3,8 @@
 ``brokerage.recharges`` stays the rule; these tables only cache what it returned, per package month:
 the amount owed to the paying organisation by each other funder (``LedgerOwed``) and the days that
 could not be billed (``LedgerIssue``). ``LedgerPackage`` says how far a package's rows hold:
-months up to ``computed_through`` are valid, except from ``stale_from`` on.
+months up to ``computed_through`` are valid, except from ``stale_from`` on; and, when nothing can
+change after them, the cost and shares that hold from then on (``steady_*``).
 
 Triggers on the facts the rule reads (a package's dates and payer, its costs, funding splits and
 shares, suspensions) mark the package stale from the first month a write can change, for every
@@ -36,6 +37,7 @@ package's rows go with it by trigger; its billed rows go with its lines and waiv
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -44,6 +46,13 @@ class LedgerPackage(models.Model):
     computed_through = models.DateField(null=True, help_text="The last month whose rows were computed")
     stale_from = models.DateField(null=True, help_text="The first month a later write may have changed")
     changes = models.BigIntegerField(default=0, help_text="Writes seen by the triggers (a run's guard)")
+    # What ``recharges.steady_from`` found from the month after ``computed_through`` on: the one
+    # weekly cost and shares billed from then on, when nothing can change; empty otherwise. A run
+    # bills a package that is not stale and steady from these (``recharges.steady_facts``), without
+    # loading its facts. Same places as the facts (a unit rate's 2 times units' 2; a share's 2).
+    steady_weekly_cost = models.DecimalField(max_digits=20, decimal_places=4, null=True)
+    steady_funders = ArrayField(models.BigIntegerField(), null=True)
+    steady_percents = ArrayField(models.DecimalField(max_digits=5, decimal_places=2), null=True)
 
     def __str__(self) -> str:
         return f"Ledger of package {self.package_id} to {self.computed_through}"

@@ -22,6 +22,7 @@ from decimal import Decimal
 import pgtrigger
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -446,14 +447,78 @@ def test_a_write_while_a_run_computes_leaves_the_package_stale(books, monkeypatc
     books.add_package(10, D("700"), 50)
     real = ledger._mark_computed
 
-    def with_a_write_in_between(ids, through, seen):
+    def with_a_write_in_between(ids, through, seen, steady):
         PackageCost.objects.filter(package=books.packages[0]).update(unit_rate=D("900"))
-        real(ids, through, seen)
+        real(ids, through, seen, steady)
 
     monkeypatch.setattr(ledger, "_mark_computed", with_a_write_in_between)
     books.run(books.council, date(2022, 2, 1))
 
     assert _state(books.packages[0]) == (date(2022, 2, 1), date(2021, 12, 1))
+
+
+def _incremental_run(books, period):
+    """The council's incremental run of ``period`` alone, and the SQL it sent."""
+    run = RechargeRun.objects.create(partnership=books.partnership, issuer=books.council, period=period)
+    with CaptureQueriesContext(connection) as queries:
+        run = finance_services.recharge_run_execute(run_id=run.pk)
+    assert run.status == "done", run.failure
+    return run, [q["sql"] for q in queries]
+
+
+def _steady(package):
+    row = LedgerPackage.objects.get(package_id=package.pk)
+    return row.steady_weekly_cost, row.steady_funders, row.steady_percents
+
+
+def test_a_steady_package_is_billed_its_new_months_without_its_facts_being_read(books):
+    books.add_package(10, D("700"), 50)
+    books.run(books.council, date(2022, 2, 1))
+    package = books.packages[0]
+    assert _steady(package) == (D("700"), [books.council.pk, books.ccg.pk], [D("50"), D("50")])
+
+    run, sql = _incremental_run(books, date(2022, 4, 1))
+
+    assert not [q for q in sql if "brokerage_packagecost" in q or "brokerage_fundingsplit" in q]
+    lines = InvoiceLine.objects.filter(invoice__run=run).order_by("month")
+    # £700 a week, half each: £50 a day to the ICB for each day of March and April.
+    assert [(line.month, line.days, line.amount) for line in lines] == [
+        (date(2022, 3, 1), 31, D("1550.00")),
+        (date(2022, 4, 1), 30, D("1500.00")),
+    ]
+    assert _state(package) == (date(2022, 4, 1), None)
+
+
+def test_a_package_with_a_change_to_come_is_not_steady_and_its_facts_are_read(books):
+    books.add_package(10, D("700"), 50)
+    books.apply(("cost", 0, (160, None), D("1400")))  # from 10 May 2022, written in advance
+    books.run(books.council, date(2022, 2, 1))
+    assert _steady(books.packages[0]) == (None, None, None)
+
+    run, sql = _incremental_run(books, date(2022, 5, 1))
+
+    assert [q for q in sql if "brokerage_packagecost" in q]
+    may = InvoiceLine.objects.get(invoice__run=run, month=date(2022, 5, 1), start=date(2022, 5, 10))
+    assert (may.days, may.amount) == (22, D("2200.00"))  # £100 a day to the ICB from the 10th
+    assert _steady(books.packages[0]) == (D("1400"), [books.council.pk, books.ccg.pk], [D("50"), D("50")])
+
+
+def test_months_settled_before_the_ledger_computed_them_are_billed_what_is_left(books):
+    """Waivers for months no run has reached yet: those months are unsettled, so the run compares
+    them with what was waived instead of billing all they owe."""
+    books.add_package(10, D("700"), 50)
+    books.run(books.council, date(2022, 2, 1))
+    books.apply(("waive", 0, 4, D("1500"), 0))  # all April 2022 owes (30 days at £50) waived
+    books.apply(("waive", 0, 5, D("100"), 0))  # £100 of May's £1,550 waived
+
+    books.run(books.council, date(2022, 5, 1))  # the same as a full recompute, or it fails here
+
+    lines = InvoiceLine.objects.filter(invoice__run__period=date(2022, 5, 1))
+    assert sorted((line.month, line.amount) for line in lines) == [
+        (date(2022, 3, 1), D("1550.00")),
+        (date(2022, 5, 1), D("-100.00")),
+        (date(2022, 5, 1), D("1550.00")),
+    ]
 
 
 def test_a_deleted_package_takes_its_ledger_rows_with_it(books):

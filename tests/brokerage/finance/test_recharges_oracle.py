@@ -97,3 +97,68 @@ def test_each_month_has_the_plain_rule_segments_and_lines(facts, n):
     month = date(2021 + (10 + n) // 12, (10 + n) % 12 + 1, 1)
     assert recharges.month_segments(facts, month) == naive_rule1.month_segments(facts, month)
     assert recharges.owed_lines(facts, month) == naive_rule1.owed_lines(facts, month)
+
+
+# --- The steady state the recharge ledger keeps (recharges.steady_from, steady_facts) -----------
+
+
+def _month(n: int) -> date:
+    return date(2021 + (10 + n) // 12, (10 + n) % 12 + 1, 1)
+
+
+def _from_steady(facts, day, steady, last):
+    rebuilt = recharges.steady_facts(facts.package, facts.start, facts.end, facts.payer, day, steady)
+    return recharges.segments_by_month(rebuilt, day, last)
+
+
+@st.composite
+def settled_packages(draw):
+    """A rough history that ends before some month, then one cost and one split (shares summing to
+    100) running on from before that month with no end: steady from it."""
+    facts = draw(rough_packages(1))
+    n = draw(st.integers(1, 20))
+    day = _month(n)
+    before = day - timedelta(days=1)
+
+    def closed(rows):
+        return tuple(r for r in rows if r.end is not None and r.end < day and r.start <= before)
+
+    begin = day - timedelta(days=draw(st.integers(0, 90)))
+    a = draw(st.sampled_from([D(0), D(25), D("33.33"), D(50), D(100)]))
+    shares = tuple(zip(FUNDERS, (a, D(100) - a, D(0)), strict=True))
+    costs = tuple(r for r in closed(facts.costs) if r.end < begin)
+    splits = tuple(r for r in closed(facts.splits) if r.end < begin)
+    steady_facts = PackageFacts(
+        facts.package,
+        facts.start,
+        facts.end,
+        facts.payer,
+        (*costs, CostRow(begin, None, draw(st.decimals(D("0"), D("4000"), places=3)))),
+        (*splits, SplitRow(begin, None, shares)),
+        tuple(s for s in facts.suspensions if s.end < day),
+    )
+    return steady_facts, n
+
+
+@settings(max_examples=300, deadline=None)
+@given(settled_packages(), st.integers(0, 14))
+def test_a_steady_package_has_the_same_months_from_its_steady_state_as_from_its_facts(case, more):
+    facts, n = case
+    day, last = _month(n), _month(n + more)
+    steady = recharges.steady_from(facts, day)
+    assert steady is not None
+    assert _from_steady(facts, day, steady, last) == recharges.segments_by_month(facts, day, last)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rough_packages(1), st.integers(0, 20), st.integers(0, 14))
+def test_any_package_found_steady_has_the_same_months_from_its_steady_state(facts, n, more):
+    """Rough histories: whatever ``steady_from`` accepts gives every later month as the facts do,
+    and it accepts nothing with a change or a problem still to come."""
+    day, last = _month(n), _month(n + more)
+    steady = recharges.steady_from(facts, day)
+    if steady is not None:
+        assert _from_steady(facts, day, steady, last) == recharges.segments_by_month(facts, day, last)
+    later = [r for r in (*facts.costs, *facts.splits, *facts.suspensions) if r.start > day]
+    if later or any(r.end >= day for r in facts.suspensions):
+        assert steady is None
