@@ -121,7 +121,7 @@ class ReferralFilterSet(StrictFilterSet):
 class OfferFilterSet(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=OfferStatus.choices)
     referral = django_filters.NumberFilter(field_name="referral_id")
-    provider = django_filters.ModelChoiceFilter(queryset=Provider.objects.all())
+    provider = django_filters.ModelChoiceFilter(queryset=Provider.objects.select_related("organisation"))
 
     class Meta:
         model = Offer
@@ -147,7 +147,7 @@ class PackageFilterSet(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=PackageStatus.choices)
     service_type = django_filters.ChoiceFilter(choices=ServiceType.choices, label="Service type")
     client = django_filters.NumberFilter(field_name="client_id")
-    provider = django_filters.ModelChoiceFilter(queryset=Provider.objects.all())
+    provider = django_filters.ModelChoiceFilter(queryset=Provider.objects.select_related("organisation"))
     paying_organisation = CodeFilter(
         field_name="paying_organisation",
         queryset=_FUNDERS,

@@ -23,7 +23,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from commissioning import choices, registry
-from commissioning.forms import GovukDateFilterField, GovukDateInput, OneQueryChoiceIterator
+from commissioning.forms import (
+    GovukDateFilterField,
+    GovukDateInput,
+    OneQueryChoiceIterator,
+    one_query_choices,
+)
 from commissioning.models import Contract, Organisation, Partnership, Provider
 
 TRUE = {"true", "1", "yes", "on", "2"}  # "2"/"3": Django's NullBooleanSelect
@@ -172,6 +177,14 @@ class StrictFilterSet(django_filters.FilterSet):
             if type(filter_) is django_filters.BooleanFilter:
                 filter_.field_class = StrictNullBooleanField
         return filters
+
+    @property
+    def form(self):
+        # The model filters' drop-downs read their choices in one plain query, on a page, in the
+        # browsable API and anywhere else the form is drawn (not through a server-side cursor).
+        if not hasattr(self, "_form"):
+            one_query_choices(super().form)
+        return self._form
 
 
 def filter_param_names(filterset_class) -> set[str]:

@@ -11,6 +11,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+import django_filters.fields
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
@@ -271,6 +272,8 @@ class OneQueryChoiceIterator(forms.models.ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
+        if getattr(self.field, "null_label", None) is not None:  # django-filter's "none" choice
+            yield (self.field.null_value, self.field.null_label)
         options = getattr(self.field, "options", None)  # (value, label) pairs read before, or None
         if options is not None:
             yield from options
@@ -278,13 +281,23 @@ class OneQueryChoiceIterator(forms.models.ModelChoiceIterator):
         for obj in self.queryset.all():
             yield self.choice(obj)
 
+    def __len__(self):
+        null = getattr(self.field, "null_label", None) is not None
+        return super().__len__() + (1 if null else 0)
+
+
+# The iterators that read choices through ``QuerySet.iterator()``: Django's, and django-filter's
+# (its model filters' fields: the same, with its "none" choice, which OneQueryChoiceIterator draws).
+_CURSOR_ITERATORS = (forms.models.ModelChoiceIterator, django_filters.fields.ModelChoiceIterator)
+
 
 def one_query_choices(form: forms.BaseForm) -> None:
     """Every model drop-down of the form (``ModelChoiceField``, ``ModelMultipleChoiceField``, a
-    ModelForm's foreign keys) reads its choices with ``OneQueryChoiceIterator``. A queryset set
-    later (a form's own ``__init__``) keeps it: the field makes its choices with its iterator."""
+    ModelForm's foreign keys, a FilterSet's model filters) reads its choices with
+    ``OneQueryChoiceIterator``. A queryset set later (a form's own ``__init__``) keeps it: the field
+    makes its choices with its iterator."""
     for field in form.fields.values():
-        if isinstance(field, forms.ModelChoiceField) and field.iterator is forms.models.ModelChoiceIterator:
+        if isinstance(field, forms.ModelChoiceField) and field.iterator in _CURSOR_ITERATORS:
             field.iterator = OneQueryChoiceIterator
             field.widget.choices = field.choices
 

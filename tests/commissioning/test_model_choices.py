@@ -72,3 +72,60 @@ def test_django_alone_would_open_a_server_side_cursor(partnership, server_side_c
     """What the forms avoid: the same drop-down without ``one_query_choices``."""
     str(PlainForm())
     assert server_side_cursors == [True]
+
+
+# --- django-filter's own model drop-downs ---------------------------------------------------------
+
+
+@pytest.fixture
+def filter_user(make_user, partnership):
+    from commissioning import roles
+
+    return make_user(roles.BROKERAGE_MANAGER, [partnership])
+
+
+def _filtersets():
+    from brokerage.filtersets import OfferFilterSet, PackageFilterSet
+    from commissioning.filtersets import ContractFilterSet
+
+    return [
+        (PackageFilterSet, ["provider"]),
+        (OfferFilterSet, ["provider"]),
+        (ContractFilterSet, ["partnership", "provider"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("filterset_class", "names"), _filtersets(), ids=lambda x: getattr(x, "__name__", "")
+)
+def test_a_filtersets_model_drop_downs_are_one_plain_query_each(
+    filterset_class, names, rf, filter_user, partnership, server_side_cursors, django_assert_num_queries
+):
+    """A FilterSet's ``ModelChoiceFilter``s make django-filter's own fields, whose iterator
+    ``one_query_choices`` must also replace (``StrictFilterSet.form``): drawn on a page, in the
+    browsable API, or for an error, each is one plain query, as a value's check is."""
+    provider = Provider.objects.create(organisation=OrganisationFactory())
+    request = rf.get("/", {"provider": provider.pk})
+    request.user = filter_user
+    model = filterset_class._meta.model
+    filterset = filterset_class(request.GET, queryset=model.objects.all(), request=request)
+
+    with django_assert_num_queries(1):  # the provider given is checked in one query
+        assert filterset.is_valid(), filterset.errors
+    with django_assert_num_queries(len(names)):
+        html = "".join(str(filterset.form[name]) for name in names)
+
+    assert server_side_cursors == []
+    assert f'<option value="{provider.pk}" selected>' in html
+
+
+def test_the_browsable_apis_filter_form_opens_no_server_side_cursor(
+    api_as, filter_user, partnership, server_side_cursors
+):
+    provider = Provider.objects.create(organisation=OrganisationFactory())
+
+    response = api_as(filter_user).get("/api/v1/packages/", {"provider": provider.pk, "format": "api"})
+
+    assert response.status_code == 200
+    assert f'<option value="{provider.pk}" selected>' in response.content.decode()
+    assert server_side_cursors == []
