@@ -3,6 +3,7 @@ panel's decisions that change the funding."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -112,6 +113,13 @@ class Package(models.Model):
     def is_live_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
 
+    def cost_in_force_on(self, day: date, costs: Iterable[PackageCost] | None = None) -> PackageCost | None:
+        """The cost row in force on ``day`` (rows never overlap, so one at most), or None: before the
+        first, between two, after the last has ended. ``costs`` are the package's rows when already
+        read (the package's page has them), else they are read (a prefetch of ``costs`` serves)."""
+        rows = self.costs.all() if costs is None else costs
+        return next((cost for cost in rows if cost.is_in_force_on(day)), None)
+
 
 def package_reference(pk: int) -> str:
     """How people name a package (``P000008``): on its pages, invoices, exports and the API."""
@@ -154,6 +162,10 @@ class PackageCost(models.Model):
         problem = rates.weekly_cost_problem(self.unit_rate, self.units_per_week)
         if problem:
             raise ValidationError({"unit_rate": [problem]})
+
+    def is_in_force_on(self, day: date) -> bool:
+        """From ``effective_from`` to ``effective_to``, both days included (open-ended when blank)."""
+        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
 
     @property
     def weekly_cost(self) -> Decimal:

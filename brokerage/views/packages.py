@@ -127,14 +127,7 @@ class PackageDetailView(BrokerageMixin, ObjectView):
         context = {
             "package": package,
             "costs": costs,
-            "current_cost": next(
-                (
-                    c
-                    for c in costs
-                    if c.effective_from <= today and (c.effective_to is None or c.effective_to >= today)
-                ),
-                None,
-            ),
+            "current_cost": package.cost_in_force_on(today, costs),
             "splits": splits,
             "suspensions": suspensions,
             "unfunded": selectors.unfunded_periods(package, splits, today=today),
