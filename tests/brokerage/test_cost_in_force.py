@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from brokerage import services
 from brokerage.models import PackageCost
 from tests.brokerage.factories import PackageFactory
 
@@ -17,24 +18,25 @@ pytestmark = pytest.mark.django_db
 DAY = date(2025, 6, 15)
 
 
-def cost(package, start, end, rate) -> PackageCost:
-    return PackageCost.objects.create(
+def cost(package, start, end, rate, by) -> PackageCost:
+    return services.package_cost_add(
         package=package,
         effective_from=start,
         effective_to=end,
         unit_rate=Decimal(rate),
         units_per_week=Decimal("10"),
         unit="hour",
+        by=by,
     )
 
 
 @pytest.fixture
-def priced(client_record):
+def priced(client_record, broker):
     """A package with a past price, one ending on DAY and one starting the day after."""
     package = PackageFactory(client=client_record, start=date(2025, 1, 1))
-    past = cost(package, date(2025, 1, 1), date(2025, 5, 31), "20.00")
-    current = cost(package, date(2025, 6, 1), DAY, "21.00")
-    future = cost(package, DAY + timedelta(days=1), None, "22.00")
+    past = cost(package, date(2025, 1, 1), date(2025, 5, 31), "20.00", broker)
+    current = cost(package, date(2025, 6, 1), DAY, "21.00", broker)
+    future = cost(package, DAY + timedelta(days=1), None, "22.00", broker)
     return package, past, current, future
 
 
@@ -77,9 +79,9 @@ def test_the_rows_already_read_are_used_without_a_query(priced, django_assert_nu
 def test_the_page_shows_the_cost_ending_today_as_the_weekly_cost_now(client, broker, client_record):
     today = timezone.localdate()
     package = PackageFactory(client=client_record, start=today - timedelta(days=60))
-    cost(package, today - timedelta(days=60), today - timedelta(days=1), "20.00")
-    cost(package, today, today, "21.50")  # today only
-    cost(package, today + timedelta(days=1), None, "99.00")
+    cost(package, today - timedelta(days=60), today - timedelta(days=1), "20.00", broker)
+    cost(package, today, today, "21.50", broker)  # today only
+    cost(package, today + timedelta(days=1), None, "99.00", broker)
     client.force_login(broker)
 
     html = client.get(reverse("brokerage:package", args=[package.pk])).content.decode()
