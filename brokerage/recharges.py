@@ -370,6 +370,17 @@ def steady_facts(
     )
 
 
+def steady_months(facts: PackageFacts, first: date, last: date, steady: Steady) -> dict[date, MonthResult]:
+    """``segments_by_month(facts, first, last)`` when ``steady_from(facts, first)`` gave ``steady``
+    (``first`` a month's first day): one piece a month, from ``first`` or the package's start to
+    ``last``'s end or the package's end, with nothing to look for in between."""
+    lo = max(first, facts.start)
+    hi = month_end(last) if facts.end is None else min(month_end(last), facts.end)
+    if hi < lo:
+        return {}
+    return _unchanging(facts.package, lo, hi, ("", "", steady[0], steady[1], HUNDRED))
+
+
 def month_segments(facts: PackageFacts, month: date) -> MonthResult:
     """The segments of one package in one month, and the days that cannot be billed."""
     return segments_by_month(facts, month, month).get(month_start(month)) or MonthResult()

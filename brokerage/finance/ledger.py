@@ -326,16 +326,22 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
     for pk, first in live.items():
         p = by_pk[pk]
         if p.steady is not None and p.stale_from is None and todo[pk][0] is None:
-            steady[pk] = (first, recharges.steady_facts(pk, p.start, p.end, p.payer, first, p.steady))
+            steady[pk] = p.steady
         else:
             load[pk] = first
     loaded = out.loaded
-    loaded.update(steady)
+    for pk, state in steady.items():
+        p = by_pk[pk]
+        loaded[pk] = (live[pk], recharges.steady_facts(pk, p.start, p.end, p.payer, live[pk], state))
     loaded.update((f.package, (load[f.package], f)) for f in _facts([by_pk[pk] for pk in load], load, {}))
     owed_rows, issue_rows, steady_after = [], [], {}
     for pk, (first, facts) in loaded.items():
         last = todo[pk][2]
-        by_month = recharges.segments_by_month(facts, first, last)
+        state = steady.get(pk)
+        if state is None:
+            by_month = recharges.segments_by_month(facts, first, last)
+        else:
+            by_month = recharges.steady_months(facts, first, last, state)
         out.computed[pk] = (first, last, by_month)
         new = new_from.get(pk)
         owing = set()

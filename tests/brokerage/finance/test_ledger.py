@@ -536,3 +536,17 @@ def test_a_deleted_package_takes_its_ledger_rows_with_it(books):
 
     assert not LedgerOwed.objects.filter(package_id=package.pk).exists()
     assert not LedgerPackage.objects.filter(package_id=package.pk).exists()
+
+
+def test_the_rows_a_run_updates_have_room_on_their_page_for_the_next_version():
+    """A run updates every package row it computes and every billed key it bills again: with room
+    on the page, PostgreSQL updates them in place (no new index entry per update)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class "
+            "WHERE relname IN ('brokerage_ledgerpackage', 'brokerage_ledgerbilled') ORDER BY relname"
+        )
+        assert cursor.fetchall() == [
+            ("brokerage_ledgerbilled", ["fillfactor=70"]),
+            ("brokerage_ledgerpackage", ["fillfactor=50"]),
+        ]
