@@ -13,15 +13,17 @@ documents, lines and issues from the recharge ledger (``brokerage.models.ledger`
    stale and was steady after its last computed month (one open-ended cost and split, nothing to
    come: ``recharges.steady_from``, kept in ``LedgerPackage``) has its new months computed from
    that state (``recharges.steady_facts``) without reading its facts: most packages, most months.
-3. **Compare**: the months computed for the first time were billed nothing unless they are
-   unsettled (every other package month agrees with the ledger, which held nothing for them), so
-   those where a funder owes something are billed, in Python. In SQL (``DIFFERENCES``): the
-   scope's unsettled package months (``LedgerUnsettled``, kept by triggers: every owed or billed
-   write, and every change of what decides whether the scope counts a package) and the months the
-   run computed again (its own writes unsettle nothing, ``RUNNING``): the ledger's owed per
-   (package, funder, month) against the net billed plus waived (``LedgerBilled``); only the
-   package months with a difference come back, with their billed amounts, including billed months
-   no package in scope reaches any more (to reverse).
+3. **Compare**. Every package month that is not unsettled (``LedgerUnsettled``, kept by triggers:
+   every owed or billed write, and every change of what decides whether the scope counts a
+   package) agrees with the ledger as it was: billed plus waived equals owed, funder by funder. So
+   the months the refresh computed are compared in Python (``_settled``): one computed for the
+   first time was billed nothing, and is billed where a funder owes something; one computed again
+   was billed what it owed before (the rows the refresh deleted), and is billed where that
+   changed. In SQL (``DIFFERENCES``): the scope's unsettled months and the months of packages
+   never computed before, the ledger's owed per (package, funder, month) against the net billed
+   plus waived (``LedgerBilled``); only the package months with a difference come back, with
+   their billed amounts, including billed months no package in scope reaches any more (to
+   reverse). The run's own writes unsettle nothing (``RUNNING``).
 4. **Bill** those package months with ``recharges.true_up(months=...)``: the rule itself, on them.
 5. **Issues** come from the ledger, for every month up to the period, in a full run's order.
 6. **Settle** (``settle``, once the documents are written): unsettle the months the run wrote
@@ -88,7 +90,10 @@ class _Package:
 
 
 def _package(r: tuple) -> _Package:
-    steady = None if r[12] is None else (r[12], tuple(zip(r[13], r[14], strict=True)))
+    steady = None
+    if r[12] is not None:  # whole numbers in the ledger (LedgerPackage), the facts' places here
+        shares = tuple((funder, Decimal(p).scaleb(-2)) for funder, p in zip(r[13], r[14], strict=True))
+        steady = (Decimal(r[12]).scaleb(-4), shares)
     return _Package(r[:8], r[8], r[9], r[10], r[11], steady)
 
 
@@ -113,14 +118,21 @@ class Prepared:
 
 @dataclass
 class _Refreshed:
-    """What ``_refresh`` computed: ``loaded`` (package -> (first month, facts from that month on)),
-    ``computed`` (as ``Prepared``), ``written`` (package -> the months it computed again or
-    deleted, first and last: compared in SQL), and ``owing`` (package -> the months it computed for
-    the first time in which some funder owes more than nothing)."""
+    """What ``_refresh`` computed, besides the ledger's rows:
+    - ``loaded``: package -> (first month, facts from that month on);
+    - ``computed``: as ``Prepared``'s;
+    - ``written``: package -> the first and last of the months it computed again or deleted;
+    - ``unknown``: package -> the same, for a package never computed before: compared in SQL;
+    - ``changed``: package -> {month: {funder: pence owed before}}, of the months it computed
+      again (to the period) whose owed changed;
+    - ``owing``: package -> the months it computed for the first time in which some funder owes
+      more than nothing."""
 
     loaded: dict = field(default_factory=dict)
     computed: dict = field(default_factory=dict)
     written: dict = field(default_factory=dict)
+    unknown: dict = field(default_factory=dict)
+    changed: dict = field(default_factory=dict)
     owing: dict = field(default_factory=dict)
 
 
@@ -143,23 +155,17 @@ def prepare(run, row_type) -> Prepared:
         cursor.execute(RUNNING, [f"{run.issuer_id}:{run.partnership_id}"])
     refreshed = _refresh(counted, period)
     computed, written = refreshed.computed, refreshed.written
-    written.update((p.pk, (recharges.month_start(p.start), period)) for p in elsewhere)
+    elsewhere_months = {p.pk: (recharges.month_start(p.start), period) for p in elsewhere}
+    written.update(elsewhere_months)
     months: dict = defaultdict(set)
+    billed: dict = {}
     with connection.cursor() as cursor:
-        if refreshed.owing:
-            # A month computed for the first time was billed nothing unless it is unsettled (every
-            # other package month agrees with the ledger, which held no rows for it): it is billed
-            # where some funder owes something, and the unsettled ones are compared in SQL.
-            since = min(min(ms) for ms in refreshed.owing.values())
-            cursor.execute(UNSETTLED_SINCE, params | {"since": since})
-            unsettled = set(cursor.fetchall())
-            for pk, owing in refreshed.owing.items():
-                months[pk].update(m for m in owing if (pk, m) not in unsettled)
-        cursor.execute(DIFFERENCES, params | _written(written, period))
+        if refreshed.owing or refreshed.changed:
+            _settled(cursor, params, refreshed, months, billed)
+        cursor.execute(DIFFERENCES, params | _written(refreshed.unknown | elsewhere_months, period))
         compared = cursor.fetchall()
         cursor.execute(ISSUES, params | {"period_end": period_end})
         issue_rows = cursor.fetchall()
-    billed: dict = {}
     for package_id, recipient_id, month, amount in compared:
         months[package_id].add(month)
         if amount:
@@ -183,6 +189,25 @@ def prepare(run, row_type) -> Prepared:
         package_count=len(found),
         written=written,
     )
+
+
+def _settled(cursor, params: dict, refreshed: _Refreshed, months: dict, billed: dict) -> None:
+    """The months the refresh computed that are not unsettled, compared in Python: every such
+    package month agrees with the ledger as it was (billed plus waived equals owed, funder by
+    funder; ``LedgerUnsettled``), so a month computed for the first time was billed nothing and is
+    billed where some funder owes something, and a month computed again was billed what it owed
+    before and is billed again where that changed. The unsettled ones are compared in SQL."""
+    firsts = [min(ms) for ms in refreshed.owing.values()]
+    firsts += [min(ms) for ms in refreshed.changed.values()]
+    cursor.execute(UNSETTLED_SINCE, params | {"since": min(firsts)})
+    unsettled = set(cursor.fetchall())
+    for pk, owing in refreshed.owing.items():
+        months[pk].update(m for m in owing if (pk, m) not in unsettled)
+    for pk, changed in refreshed.changed.items():
+        for month, before in changed.items():
+            if (pk, month) not in unsettled:
+                months[pk].add(month)
+                billed.update(((pk, r, month), Decimal(pence).scaleb(-2)) for r, pence in before.items())
 
 
 def _written(written: dict, period: date) -> dict:
@@ -313,13 +338,19 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
         return out
     by_pk = {p.pk: p for p in looked}
     new_from: dict[int, date] = {}  # package -> its first month never computed before
+    again: dict[int, tuple[date, date]] = {}  # package -> the months computed again, to the period
     for pk, (delete_from, first, last) in todo.items():
         through = by_pk[pk].computed_through
-        lo = first if delete_from is None else delete_from
-        if through is None or lo <= through:
-            out.written[pk] = (lo, last if through is None else min(through, last))
-        if through is not None and through < last:
+        if through is None:
+            out.written[pk] = out.unknown[pk] = (first, last)
+            continue
+        if delete_from is not None:  # delete_from <= through: stale months are computed ones
+            out.written[pk] = (delete_from, min(through, last))
+            if delete_from <= period:
+                again[pk] = (delete_from, min(through, period))
+        if through < last:
             new_from[pk] = recharges.next_month(through)
+    before = _delete_stale([(pk, span[0]) for pk, span in todo.items() if span[0] is not None])
     # A package ended before the first month to compute is live in none of them: no facts needed.
     live = {pk: span[1] for pk, span in todo.items() if by_pk[pk].end is None or by_pk[pk].end >= span[1]}
     steady, load = {}, {}
@@ -335,6 +366,7 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
         loaded[pk] = (live[pk], recharges.steady_facts(pk, p.start, p.end, p.payer, live[pk], state))
     loaded.update((f.package, (load[f.package], f)) for f in _facts([by_pk[pk] for pk in load], load, {}))
     owed_rows, issue_rows, steady_after = [], [], {}
+    after: dict = defaultdict(dict)  # (package, month) -> {funder: pence} of the months computed again
     for pk, (first, facts) in loaded.items():
         last = todo[pk][2]
         state = steady.get(pk)
@@ -349,33 +381,53 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
             owed = recharges.owed_by_funder(facts, result)
             owed_rows.extend((pk, month, funder, int(value * 100)) for funder, value in owed.items())
             issue_rows.extend((pk, month, i.start, i.end, i.kind, i.message) for i in result.issues)
-            if new is not None and month >= new and any(owed.values()):
-                owing.add(month)
+            if new is not None and month >= new:
+                if any(owed.values()):
+                    owing.add(month)
+            elif pk in again:
+                after[(pk, month)] = {f: int(v * 100) for f, v in owed.items() if v}
         if owing:
             out.owing[pk] = owing
         if pk in load:
             steady_after[pk] = recharges.steady_from(facts, recharges.next_month(last))
-    stale = [(pk, span[0]) for pk, span in todo.items() if span[0] is not None]
+    for pk, (lo, hi) in again.items():
+        for month in recharges.months_between(lo, hi):
+            was = before.get((pk, month), {})
+            if after.get((pk, month), {}) != was:
+                out.changed.setdefault(pk, {})[month] = was
     with connection.cursor() as cursor:
-        if stale:
-            cursor.execute(
-                """
-                WITH f AS (SELECT * FROM unnest(%s::bigint[], %s::date[]) AS f(id, first)),
-                owed AS (
-                    DELETE FROM brokerage_ledgerowed t USING f
-                    WHERE t.package_id = f.id AND t.month >= f.first
-                )
-                DELETE FROM brokerage_ledgerissue t USING f
-                WHERE t.package_id = f.id AND t.month >= f.first
-                """,
-                [[pk for pk, _ in stale], [first for _, first in stale]],
-            )
         # Plain COPY: these tables have no foreign keys or deferred checks to make immediate.
         _copy(cursor, "brokerage_ledgerowed", OWED_COLUMNS, owed_rows)
         _copy(cursor, "brokerage_ledgerissue", ISSUE_COLUMNS, issue_rows)
     ids = list(todo)
-    _mark_computed(ids, [todo[pk][2] for pk in ids], [by_pk[pk].changes for pk in ids], steady_after)
+    _mark_computed(ids, period, [by_pk[pk].changes for pk in ids], steady_after)
     return out
+
+
+def _delete_stale(stale: list[tuple[int, date]]) -> dict:
+    """Delete the owed and issue rows of each package from its first stale month on; returns
+    {(package, month): {funder: pence}} of the owed rows deleted that were not nothing."""
+    before: dict = defaultdict(dict)
+    if not stale:
+        return before
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH f AS (SELECT * FROM unnest(%s::bigint[], %s::date[]) AS f(id, first)),
+            issues AS (
+                DELETE FROM brokerage_ledgerissue t USING f
+                WHERE t.package_id = f.id AND t.month >= f.first
+            )
+            DELETE FROM brokerage_ledgerowed t USING f
+            WHERE t.package_id = f.id AND t.month >= f.first
+            RETURNING t.package_id, t.month, t.recipient_id, t.owed_pence
+            """,
+            [[pk for pk, _ in stale], [first for _, first in stale]],
+        )
+        for pk, month, recipient, pence in cursor.fetchall():
+            if pence:
+                before[(pk, month)][recipient] = pence
+    return before
 
 
 def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -385,8 +437,9 @@ def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> No
         cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", io.StringIO(text))
 
 
-def _mark_computed(ids: list[int], through: list[date], seen: list[int], steady: dict) -> None:
-    """Computed through ``through``, and fresh unless a trigger counted a write since the run read
+def _mark_computed(ids: list[int], period: date, seen: list[int], steady: dict) -> None:
+    """Computed through the period or the last month computed before if later (as ``_refresh``
+    computed them), and fresh unless a trigger counted a write since the run read
     the package's ``changes`` (then it stays stale from where that write marked it). ``steady``:
     what ``recharges.steady_from`` found after the last month, for the packages whose facts were
     loaded (the others' is as it was)."""
@@ -394,13 +447,13 @@ def _mark_computed(ids: list[int], through: list[date], seen: list[int], steady:
         cursor.execute(
             """
             INSERT INTO brokerage_ledgerpackage AS l (package_id, computed_through, stale_from, changes)
-            SELECT id, through, NULL, seen FROM unnest(%s::bigint[], %s::date[], %s::bigint[])
-                AS f(id, through, seen) ORDER BY id
+            SELECT id, %s::date, NULL, seen FROM unnest(%s::bigint[], %s::bigint[]) AS f(id, seen)
+            ORDER BY id
             ON CONFLICT (package_id) DO UPDATE SET
-                computed_through = EXCLUDED.computed_through,
+                computed_through = GREATEST(l.computed_through, EXCLUDED.computed_through),
                 stale_from = CASE WHEN l.changes = EXCLUDED.changes THEN NULL ELSE l.stale_from END
             """,
-            [ids, through, seen],
+            [period, ids, seen],
         )
         if steady:
             pks = list(steady)
@@ -408,19 +461,27 @@ def _mark_computed(ids: list[int], through: list[date], seen: list[int], steady:
             cursor.execute(
                 """
                 UPDATE brokerage_ledgerpackage l
-                SET steady_weekly_cost = f.cost, steady_funders = f.funders::bigint[],
-                    steady_percents = f.percents::numeric[]
-                FROM unnest(%s::bigint[], %s::numeric[], %s::text[], %s::text[])
+                SET steady_weekly_ten_thousandths = f.cost, steady_funders = f.funders::bigint[],
+                    steady_percent_hundredths = f.percents::bigint[]
+                FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[])
                     AS f(id, cost, funders, percents)
                 WHERE l.package_id = f.id
                 """,
                 [
                     pks,
-                    [None if s is None else s[0] for s in states],
+                    [None if s is None else _whole(s[0], 4) for s in states],
                     [None if s is None else _array(f for f, _ in s[1]) for s in states],
-                    [None if s is None else _array(p for _, p in s[1]) for s in states],
+                    [None if s is None else _array(_whole(p, 2) for _, p in s[1]) for s in states],
                 ],
             )
+
+
+def _whole(value: Decimal, places: int) -> int:
+    """``value`` in units of 10 ** -places; a value with more places is refused, not rounded."""
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than {places} decimal places")
+    return int(scaled)
 
 
 def _array(values) -> str:

@@ -9,7 +9,7 @@ PACKAGES = """
 SELECT p.id, p.start, p."end", p.paying_organisation_id, c.case_reference, c.nhs_number, o.name,
        p.service_type, (c.partnership_id = %(partnership)s AND p.start <= %(period_end)s) AS in_scope,
        lp.computed_through, lp.stale_from, COALESCE(lp.changes, 0),
-       lp.steady_weekly_cost, lp.steady_funders, lp.steady_percents
+       lp.steady_weekly_ten_thousandths, lp.steady_funders, lp.steady_percent_hundredths
 FROM brokerage_package p
 JOIN brokerage_client c ON c.id = p.client_id
 JOIN commissioning_provider pr ON pr.id = p.provider_id

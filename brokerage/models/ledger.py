@@ -49,10 +49,12 @@ class LedgerPackage(models.Model):
     # What ``recharges.steady_from`` found from the month after ``computed_through`` on: the one
     # weekly cost and shares billed from then on, when nothing can change; empty otherwise. A run
     # bills a package that is not stale and steady from these (``recharges.steady_facts``), without
-    # loading its facts. Same places as the facts (a unit rate's 2 times units' 2; a share's 2).
-    steady_weekly_cost = models.DecimalField(max_digits=20, decimal_places=4, null=True)
+    # loading its facts. Whole numbers, as the other ledger tables keep amounts (this table keeps
+    # no history): the weekly cost in ten-thousandths of a pound (a unit rate's two places times
+    # the units' two, exactly), the shares in hundredths of a percent.
+    steady_weekly_ten_thousandths = models.BigIntegerField(null=True)
     steady_funders = ArrayField(models.BigIntegerField(), null=True)
-    steady_percents = ArrayField(models.DecimalField(max_digits=5, decimal_places=2), null=True)
+    steady_percent_hundredths = ArrayField(models.BigIntegerField(), null=True)
 
     def __str__(self) -> str:
         return f"Ledger of package {self.package_id} to {self.computed_through}"

@@ -7,11 +7,11 @@ the triggers, not the services, must see every change): costs and splits set ove
 backdated or not, gaps included; suspensions; package dates and payer, a start moved past every
 period; clients moving between two partnerships of the same partners; waivers given (in either
 partnership) and removed; deleted and issued drafts (credit notes come from runs whose net is
-negative); and runs of either partner in either partnership over several months. Before each run
-both ways are executed on the same state and must give the same documents, lines, issues and
-counts; the incremental one is kept, so the ledger carries on from run to run. After each run,
-every package month where a scope's owed (as the ledger holds it) and billed differ must be
-unsettled (``LedgerUnsettled``): a run compares no other month."""
+negative); and runs of either partner in either partnership, each a few months on from the last
+(or back). Before each run both ways are executed on the same state and must give the same
+documents, lines, issues and counts; the incremental one is kept, so the ledger carries on from
+run to run. After each run, every package month where a scope's owed (as the ledger holds it) and
+billed differ must be unsettled (``LedgerUnsettled``): a run compares no other month."""
 
 from __future__ import annotations
 
@@ -150,7 +150,10 @@ operations = st.one_of(
     st.tuples(st.just("issue"), st.integers(0, 5)),
 )
 who = st.sampled_from(["council", "council", "ccg"])
-runs = st.tuples(st.just("run"), who, st.integers(0, 13), st.sampled_from([0, 0, 1]))  # partnership
+# A run's period moves from the last run's by a step, as month after month of runs do (with the odd
+# run of an earlier month): the runs then find months computed before, steady or made stale, and
+# months billed and settled before. Random absolute months mostly ran the same early month again.
+runs = st.tuples(st.just("run"), who, st.integers(-2, 4), st.sampled_from([0, 0, 1]))  # step, partnership
 # Rounds of a few changes then a run: most changes land between two runs, so the second run must
 # find what the first computed and the change made stale.
 rounds = st.lists(st.tuples(st.lists(operations, max_size=3), runs), min_size=2, max_size=5)
@@ -166,6 +169,7 @@ class Books:
         self.partnerships = (partnership, elsewhere)  # the same two partners in both
         self.packages: list[Package] = []
         self.invoice = None
+        self.at = 0  # the month of the last run (month(0): December 2021)
 
     def package(self, index: int) -> Package:
         return self.packages[index % len(self.packages)]
@@ -264,8 +268,9 @@ class Books:
             if drafts:
                 finance_services.invoice_issue(invoice=drafts[op[1] % len(drafts)], by=None)
         elif kind == "run":
-            _, who, n, where = op
-            self.run(self.council if who == "council" else self.ccg, month(n), self.partnerships[where])
+            _, who, step, where = op
+            self.at = min(13, max(0, self.at + step))
+            self.run(self.council if who == "council" else self.ccg, month(self.at), self.partnerships[where])
 
     def run(self, issuer, period, partnership=None) -> None:
         partnership = partnership or self.partnership
@@ -370,7 +375,7 @@ class _Rollback(Exception):
     history=rounds,
 )
 def test_the_incremental_run_bills_what_the_full_recompute_bills_to_the_penny(books, packages, history):
-    books.packages, books.invoice = [], None
+    books.packages, books.invoice, books.at = [], None, 0
     try:
         with transaction.atomic():  # each example starts from the fixtures alone
             for start, rate, percent in packages:
@@ -468,14 +473,14 @@ def _incremental_run(books, period):
 
 def _steady(package):
     row = LedgerPackage.objects.get(package_id=package.pk)
-    return row.steady_weekly_cost, row.steady_funders, row.steady_percents
+    return row.steady_weekly_ten_thousandths, row.steady_funders, row.steady_percent_hundredths
 
 
 def test_a_steady_package_is_billed_its_new_months_without_its_facts_being_read(books):
     books.add_package(10, D("700"), 50)
     books.run(books.council, date(2022, 2, 1))
     package = books.packages[0]
-    assert _steady(package) == (D("700"), [books.council.pk, books.ccg.pk], [D("50"), D("50")])
+    assert _steady(package) == (7_000_000, [books.council.pk, books.ccg.pk], [5000, 5000])
 
     run, sql = _incremental_run(books, date(2022, 4, 1))
 
@@ -500,7 +505,7 @@ def test_a_package_with_a_change_to_come_is_not_steady_and_its_facts_are_read(bo
     assert [q for q in sql if "brokerage_packagecost" in q]
     may = InvoiceLine.objects.get(invoice__run=run, month=date(2022, 5, 1), start=date(2022, 5, 10))
     assert (may.days, may.amount) == (22, D("2200.00"))  # £100 a day to the ICB from the 10th
-    assert _steady(books.packages[0]) == (D("1400"), [books.council.pk, books.ccg.pk], [D("50"), D("50")])
+    assert _steady(books.packages[0]) == (14_000_000, [books.council.pk, books.ccg.pk], [5000, 5000])
 
 
 def test_months_settled_before_the_ledger_computed_them_are_billed_what_is_left(books):
@@ -518,6 +523,26 @@ def test_months_settled_before_the_ledger_computed_them_are_billed_what_is_left(
         (date(2022, 3, 1), D("1550.00")),
         (date(2022, 5, 1), D("-100.00")),
         (date(2022, 5, 1), D("1550.00")),
+    ]
+
+
+def test_a_backdated_price_rebills_the_settled_months_less_what_they_were_billed(books):
+    """Months billed and settled, then a backdated price: the run computes them again and bills each
+    whose owed changed in full, less what it owed before (every settled month was billed what the
+    ledger held for it)."""
+    books.add_package(10, D("700"), 50)
+    books.run(books.council, date(2022, 3, 1))
+    books.apply(("cost", 0, (62, None), D("1400")))  # £1,400 a week from 1 February 2022
+
+    run, _sql = _incremental_run(books, date(2022, 4, 1))
+
+    lines = InvoiceLine.objects.filter(invoice__run=run).order_by("month", "previously_billed")
+    assert [(line.month, line.amount, line.previously_billed) for line in lines] == [
+        (date(2022, 2, 1), D("2800.00"), False),  # 28 days at £100 (half of £200 a day)
+        (date(2022, 2, 1), D("-1400.00"), True),  # 28 days at £50, billed before
+        (date(2022, 3, 1), D("3100.00"), False),
+        (date(2022, 3, 1), D("-1550.00"), True),
+        (date(2022, 4, 1), D("3000.00"), False),
     ]
 
 
