@@ -36,6 +36,7 @@ from brokerage.models import (
     InvoiceLine,
     LedgerOwed,
     LedgerPackage,
+    LedgerUnsettled,
     Package,
     PackageCost,
     RechargeRun,
@@ -575,3 +576,37 @@ def test_the_rows_a_run_updates_have_room_on_their_page_for_the_next_version():
             ("brokerage_ledgerbilled", ["fillfactor=70"]),
             ("brokerage_ledgerpackage", ["fillfactor=50"]),
         ]
+
+
+def _unsettled_months(package):
+    return sorted(
+        LedgerUnsettled.objects.filter(package_id=package.pk).values_list(
+            "issuer_id", "partnership_id", "month"
+        )
+    )
+
+
+@pytest.mark.parametrize("running", ["none", "own", "other"])
+def test_owed_rows_written_outside_their_scopes_run_unsettle_their_month(books, running):
+    """Owed rows a run of the package's own scope writes unsettle nothing (it compares them itself);
+    any other write unsettles the month in the scope that counts the package."""
+    books.add_package(10, D("700"), 50)
+    package = books.packages[0]
+    LedgerUnsettled.objects.all().delete()
+    scopes = {
+        "none": "",
+        "own": f"{books.council.pk}:{books.partnership.pk}",
+        "other": f"{books.ccg.pk}:{books.partnership.pk}",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('brokerage.ledger_run', %s, true)", [scopes[running]])
+        cursor.execute(
+            "INSERT INTO brokerage_ledgerowed (package_id, month, recipient_id, owed_pence) "
+            "VALUES (%s, %s, %s, 100)",
+            [package.pk, date(2022, 1, 1), books.ccg.pk],
+        )
+        cursor.execute("DELETE FROM brokerage_ledgerowed WHERE package_id = %s", [package.pk])
+        cursor.execute("SELECT set_config('brokerage.ledger_run', '', true)")
+
+    expected = [] if running == "own" else [(books.council.pk, books.partnership.pk, date(2022, 1, 1))]
+    assert _unsettled_months(package) == expected
