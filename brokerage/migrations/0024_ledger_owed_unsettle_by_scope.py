@@ -1,3 +1,5 @@
+import importlib
+
 from django.db import migrations
 
 # A run's owed rows of its own scope unsettle nothing (0019). The trigger told them apart by joining
@@ -12,44 +14,28 @@ SCOPE = """
       AND c.partnership_id = split_part(running, ':', 2)::bigint
 """
 
+
+def _unsettle(rows: str) -> str:
+    return f"""
+        PERFORM brokerage_ledger_unsettle_owed(array_agg(r.package_id), array_agg(r.month))
+        FROM {rows} r WHERE running IS NULL OR r.package_id NOT IN ({SCOPE});"""
+
+
 FORWARD = f"""
 CREATE OR REPLACE FUNCTION brokerage_ledgerowed_unsettle() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     running text := NULLIF(current_setting('brokerage.ledger_run', true), '');
 BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM brokerage_ledger_unsettle_owed(array_agg(r.package_id), array_agg(r.month))
-        FROM new_rows r WHERE running IS NULL OR r.package_id NOT IN ({SCOPE});
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN{_unsettle("new_rows")}
     END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        PERFORM brokerage_ledger_unsettle_owed(array_agg(r.package_id), array_agg(r.month))
-        FROM old_rows r WHERE running IS NULL OR r.package_id NOT IN ({SCOPE});
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN{_unsettle("old_rows")}
     END IF;
     RETURN NULL;
 END $$;
 """
 
-# 0019's function, as it was.
-REVERSE = """
-CREATE OR REPLACE FUNCTION brokerage_ledgerowed_unsettle() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    running text := NULLIF(current_setting('brokerage.ledger_run', true), '');
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM brokerage_ledger_unsettle_owed(array_agg(r.package_id), array_agg(r.month))
-        FROM new_rows r JOIN brokerage_package p ON p.id = r.package_id
-        JOIN brokerage_client c ON c.id = p.client_id
-        WHERE running IS NULL OR p.paying_organisation_id || ':' || c.partnership_id <> running;
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        PERFORM brokerage_ledger_unsettle_owed(array_agg(r.package_id), array_agg(r.month))
-        FROM old_rows r JOIN brokerage_package p ON p.id = r.package_id
-        JOIN brokerage_client c ON c.id = p.client_id
-        WHERE running IS NULL OR p.paying_organisation_id || ':' || c.partnership_id <> running;
-    END IF;
-    RETURN NULL;
-END $$;
-"""
+# 0019's functions, as they were (its billed one is unchanged since).
+REVERSE = importlib.import_module("brokerage.migrations.0019_ledger_run_writes").FORWARD
 
 
 class Migration(migrations.Migration):
