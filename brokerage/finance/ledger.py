@@ -42,6 +42,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -63,8 +65,7 @@ from .ledger_sql import (
 ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True)
-class _Package:
+class _Package(NamedTuple):  # a tuple: a run makes one per package of its scope
     row: tuple  # services._PackageRow's fields
     in_scope: bool
     computed_through: date | None
@@ -92,9 +93,19 @@ class _Package:
 def _package(r: tuple) -> _Package:
     steady = None
     if r[12] is not None:  # whole numbers in the ledger (LedgerPackage), the facts' places here
-        shares = tuple((funder, Decimal(p).scaleb(-2)) for funder, p in zip(r[13], r[14], strict=True))
-        steady = (Decimal(r[12]).scaleb(-4), shares)
+        steady = (_scaled(r[12], -4), _shares(tuple(r[13]), tuple(r[14])))
     return _Package(r[:8], r[8], r[9], r[10], r[11], steady)
+
+
+@lru_cache(maxsize=4096)
+def _scaled(whole: int, places: int) -> Decimal:
+    return Decimal(whole).scaleb(places)
+
+
+@lru_cache(maxsize=4096)
+def _shares(funders: tuple, hundredths: tuple) -> tuple:
+    """(funder, percent) pairs, as a split's shares: most packages share a few such sets."""
+    return tuple((funder, _scaled(p, -2)) for funder, p in zip(funders, hundredths, strict=True))
 
 
 @dataclass
