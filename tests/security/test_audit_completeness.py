@@ -292,3 +292,15 @@ def test_raw_sql_changes_to_tracked_rows_are_recorded_before_and_after(audit_row
     assert [e.pgh_label for e in events][-1] == "update"
     assert events[-1].resolution == "Changed by hand."
     assert events[-2].resolution == "Agreed."
+
+
+def test_an_invoice_line_history_is_indexed_only_where_the_audit_looks():
+    """The audit finds a line's events by the line and by their context; a run adds thousands of
+    lines, and each index of the history is written for every one (brokerage/models/finance.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) "
+            "WHERE t.relname = 'brokerage_invoicelineevent' ORDER BY 1"
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["pgh_context_id", "pgh_id", "pgh_obj_id"]
