@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -64,11 +64,16 @@ def copy_line(row: Sequence) -> str:
     return "\t".join([by_type(type(v), copy_text)(v) for v in row])
 
 
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable, *, as_text: bool = False) -> int:
+def copy_rows(
+    table: str, columns: Sequence[str], rows: Iterable, *, as_text: bool = False, immediate: bool = True
+) -> int:
     """COPY ``rows`` (tuples in ``columns`` order) into ``table``; returns how many.
 
     ``as_text``: each row is given already as its line of COPY text (``copy_line`` of its values,
-    without the newline), for a caller that makes the text faster knowing its columns' types."""
+    without the newline), for a caller that makes the text faster knowing its columns' types.
+    ``immediate=False``: a table with no foreign keys or other deferred checks (the recharge
+    ledger's caches) is copied without ``immediate_constraints``, which would also check every
+    deferred check queued before it in the transaction."""
     lines = list(rows) if as_text else [copy_line(row) for row in rows]
     if not lines:
         return 0
@@ -76,7 +81,11 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable, *, as_text: bo
     buffer = io.StringIO("\n".join(lines))
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     sql = f"COPY {connection.ops.quote_name(table)} ({cols}) FROM STDIN"
-    with connection.cursor() as cursor, immediate_constraints(cursor), connection.wrap_database_errors:
+    with (
+        connection.cursor() as cursor,
+        immediate_constraints(cursor) if immediate else nullcontext(),
+        connection.wrap_database_errors,
+    ):
         cursor.cursor.copy_expert(sql, buffer)  # errors come back as Django's (IntegrityError, ...)
     return len(lines) - 1
 

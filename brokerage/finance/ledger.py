@@ -37,7 +37,6 @@ instead of marking it fresh (``_mark_computed``).
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,7 +46,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from commissioning.bulk import copy_text
+from commissioning.bulk import copy_rows
 
 from .. import recharges
 from .ledger_sql import (
@@ -218,7 +217,7 @@ def _settled(cursor, params: dict, refreshed: _Refreshed, months: dict, billed: 
         for month, before in changed.items():
             if (pk, month) not in unsettled:
                 months[pk].add(month)
-                billed.update(((pk, r, month), Decimal(pence).scaleb(-2)) for r, pence in before.items())
+                billed.update(((pk, r, month), _scaled(pence, -2)) for r, pence in before.items())
 
 
 def _written(written: dict, period: date) -> dict:
@@ -406,10 +405,9 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
             was = before.get((pk, month), {})
             if after.get((pk, month), {}) != was:
                 out.changed.setdefault(pk, {})[month] = was
-    with connection.cursor() as cursor:
-        # Plain COPY: these tables have no foreign keys or deferred checks to make immediate.
-        _copy(cursor, "brokerage_ledgerowed", OWED_COLUMNS, owed_rows)
-        _copy(cursor, "brokerage_ledgerissue", ISSUE_COLUMNS, issue_rows)
+    # These tables have no foreign keys or deferred checks to make immediate.
+    copy_rows("brokerage_ledgerowed", OWED_COLUMNS, owed_rows, immediate=False)
+    copy_rows("brokerage_ledgerissue", ISSUE_COLUMNS, issue_rows, immediate=False)
     ids = list(todo)
     _mark_computed(ids, period, [by_pk[pk].changes for pk in ids], steady_after)
     return out
@@ -439,13 +437,6 @@ def _delete_stale(stale: list[tuple[int, date]]) -> dict:
             if pence:
                 before[(pk, month)][recipient] = pence
     return before
-
-
-def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    if rows:
-        text = "".join("\t".join(copy_text(v) for v in row) + "\n" for row in rows)
-        names = ", ".join(connection.ops.quote_name(c) for c in columns)
-        cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", io.StringIO(text))
 
 
 def _mark_computed(ids: list[int], period: date, seen: list[int], steady: dict) -> None:

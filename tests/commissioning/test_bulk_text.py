@@ -1,12 +1,16 @@
 """COPY's text format for each kind of value a bulk write sends (commissioning/bulk.py): the exact
-types take a dict lookup, anything else the general path; both must give the same text."""
+types take a dict lookup, anything else the general path; both must give the same text. And when
+a COPY makes the deferred checks immediate."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils.safestring import mark_safe
 
-from commissioning.bulk import copy_text
+from commissioning.bulk import copy_rows, copy_text
 from commissioning.choices import ServiceType
 
 
@@ -25,3 +29,19 @@ def test_subclasses_give_the_text_of_their_base_type():
     member = list(ServiceType)[0]
     assert copy_text(member) == str(member)
     assert copy_text(Decimal("1E+2")) == "1E+2"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("immediate", [True, False])
+def test_a_copy_makes_deferred_checks_immediate_unless_told_the_table_has_none(immediate):
+    with CaptureQueriesContext(connection) as queries:
+        copied = copy_rows(
+            "brokerage_ledgerowed",
+            ("package_id", "month", "recipient_id", "owed_pence"),
+            [(1, date(2022, 1, 1), 2, 100)],
+            immediate=immediate,
+        )
+    assert copied == 1
+    statements = [q["sql"] for q in queries]
+    expected = ["SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL DEFERRED"] if immediate else []
+    assert statements == expected
