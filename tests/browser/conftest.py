@@ -13,12 +13,18 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.helpers import axe_script, record_console_errors
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
 # itself (factories, assertions) are synchronous and safe here.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+# Assertions wait as long as actions do (the context's 15 s below). At Playwright's default of 5 s,
+# a click's next page, rendered by the live server on a loaded two-CPU machine, was once still
+# loading when the heading was checked (test_agreement_journey, in a clean-clone run).
+expect.set_options(timeout=15_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
