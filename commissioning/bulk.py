@@ -90,6 +90,34 @@ def copy_rows(
     return len(lines) - 1
 
 
+def array_literal(values: Iterable) -> str:
+    """A PostgreSQL array literal (``'{1,2,NULL}'``) of whole numbers, dates or text, for a
+    parameter cast in the SQL (``%s::bigint[]``).
+
+    Why: psycopg2 sends a Python list as an ``ARRAY[1, 2, ...]`` expression, which PostgreSQL
+    parses as one constant per element: about 4 ms per thousand numbers, against a tenth of that
+    for the same numbers as one literal (a recharge run passes its 5,000 packages' ids this way).
+    """
+    values = list(values)
+    if all(type(v) is int for v in values):  # ids: the common case, at C speed
+        return "{" + ",".join(map(str, values)) + "}"
+    return "{" + ",".join(_array_element(v) for v in values) + "}"
+
+
+def _array_element(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        raise TypeError("array_literal takes numbers, dates or text, not booleans")
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, date):  # datetime too: its ISO form is a timestamp literal
+        return value.isoformat()
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise TypeError(f"array_literal takes numbers, dates or text, not {type(value).__name__}")
+
+
 @contextmanager
 def immediate_constraints(cursor):
     """Check the deferred constraints (Django's foreign keys) as each statement ends, then defer again.

@@ -46,7 +46,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from commissioning.bulk import copy_rows
+from commissioning.bulk import array_literal, copy_rows
 
 from .. import recharges
 from .ledger_sql import (
@@ -227,7 +227,7 @@ def _written(written: dict, period: date) -> dict:
         for month in recharges.months_between(lo, min(hi, period)):
             ids.append(pk)
             months.append(month)
-    return {"written": ids, "months": months}
+    return {"written": array_literal(ids), "months": array_literal(months)}
 
 
 def _elsewhere(packages: list[_Package], params: dict, billed, months, computed, issue_rows) -> list:
@@ -241,8 +241,8 @@ def _elsewhere(packages: list[_Package], params: dict, billed, months, computed,
         cursor.execute(
             "SELECT package_id, recipient_id, month, ROUND((billed_pence + waived_pence) / 100.0, 2) "
             "FROM brokerage_ledgerbilled WHERE issuer_id = %(issuer)s AND partnership_id = %(partnership)s "
-            "AND package_id = ANY(%(ids)s) AND month <= %(period)s",
-            params | {"ids": [p.pk for p in packages]},
+            "AND package_id = ANY(%(ids)s::bigint[]) AND month <= %(period)s",
+            params | {"ids": array_literal(p.pk for p in packages)},
         )
         for package_id, recipient_id, month, amount in cursor.fetchall():
             if amount:
@@ -284,9 +284,10 @@ def settle(run, prepared: Prepared, result: recharges.RunResult) -> int:
     with connection.cursor() as cursor:
         if differing:
             cursor.execute(
-                "SELECT brokerage_ledger_unsettle(%s, %s, %s, %s)",
-                [[run.issuer_id] * len(differing), [run.partnership_id] * len(differing),
-                 [pk for pk, _ in differing], [month for _, month in differing]],
+                "SELECT brokerage_ledger_unsettle(%s::bigint[], %s::bigint[], %s::bigint[], %s::date[])",
+                [array_literal([run.issuer_id] * len(differing)),
+                 array_literal([run.partnership_id] * len(differing)),
+                 array_literal(pk for pk, _ in differing), array_literal(month for _, month in differing)],
             )  # fmt: skip
         cursor.execute(RUNNING, [""])
         params = {"partnership": run.partnership_id, "issuer": run.issuer_id, "period": period}
@@ -300,7 +301,7 @@ def _settle(rows: list[tuple]) -> int:
         return 0
     ids, seqs = (list(column) for column in zip(*rows, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(SETTLE, {"ids": ids, "seqs": seqs})
+        cursor.execute(SETTLE, {"ids": array_literal(ids), "seqs": array_literal(seqs)})
         return cursor.rowcount
 
 
@@ -431,7 +432,7 @@ def _delete_stale(stale: list[tuple[int, date]]) -> dict:
             WHERE t.package_id = f.id AND t.month >= f.first
             RETURNING t.package_id, t.month, t.recipient_id, t.owed_pence
             """,
-            [[pk for pk, _ in stale], [first for _, first in stale]],
+            [array_literal(pk for pk, _ in stale), array_literal(first for _, first in stale)],
         )
         for pk, month, recipient, pence in cursor.fetchall():
             if pence:
@@ -455,7 +456,7 @@ def _mark_computed(ids: list[int], period: date, seen: list[int], steady: dict) 
                 computed_through = GREATEST(l.computed_through, EXCLUDED.computed_through),
                 stale_from = CASE WHEN l.changes = EXCLUDED.changes THEN NULL ELSE l.stale_from END
             """,
-            [period, ids, seen],
+            [period, array_literal(ids), array_literal(seen)],
         )
         if steady:
             pks = list(steady)
@@ -470,10 +471,12 @@ def _mark_computed(ids: list[int], period: date, seen: list[int], steady: dict) 
                 WHERE l.package_id = f.id
                 """,
                 [
-                    pks,
-                    [None if s is None else _whole(s[0], 4) for s in states],
-                    [None if s is None else _array(f for f, _ in s[1]) for s in states],
-                    [None if s is None else _array(_whole(p, 2) for _, p in s[1]) for s in states],
+                    array_literal(pks),
+                    array_literal(None if s is None else _whole(s[0], 4) for s in states),
+                    array_literal(None if s is None else _array(f for f, _ in s[1]) for s in states),
+                    array_literal(
+                        None if s is None else _array(_whole(p, 2) for _, p in s[1]) for s in states
+                    ),
                 ],
             )
 
@@ -507,7 +510,7 @@ def _facts(packages: list[_Package], firsts: dict, loaded: dict):
     if not need:
         return out
     ids = list(need)
-    span = [ids, [firsts[pk] for pk in ids]]
+    span = [array_literal(ids), array_literal(firsts[pk] for pk in ids)]
     costs, splits, suspensions = defaultdict(list), defaultdict(list), defaultdict(list)
     shares = defaultdict(list)
     with connection.cursor() as cursor:

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.safestring import mark_safe
 
-from commissioning.bulk import copy_rows, copy_text
+from commissioning.bulk import array_literal, copy_rows, copy_text
 from commissioning.choices import ServiceType
 
 
@@ -45,3 +45,24 @@ def test_a_copy_makes_deferred_checks_immediate_unless_told_the_table_has_none(i
     statements = [q["sql"] for q in queries]
     expected = ["SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL DEFERRED"] if immediate else []
     assert statements == expected
+
+
+@pytest.mark.django_db
+def test_an_array_literal_reads_back_as_the_values_it_was_made_of():
+    ids = [1, -2, 3_000_000_000, None]
+    days = [date(2024, 2, 29), None, date(2026, 12, 1)]
+    words = ['plain', 'with "quotes"', "back\\slash", "{braces,comma}", "", None, "NULL"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::bigint[], %s::date[], %s::text[], %s::numeric[], %s::bigint[]",
+            [array_literal(ids), array_literal(days), array_literal(words),
+             array_literal([Decimal("1.10"), Decimal("-0.05")]), array_literal(iter([]))],
+        )  # fmt: skip
+        assert cursor.fetchone() == (ids, days, words, [Decimal("1.10"), Decimal("-0.05")], [])
+
+
+def test_an_array_literal_refuses_what_it_cannot_write_exactly():
+    with pytest.raises(TypeError, match="booleans"):
+        array_literal([1, True])
+    with pytest.raises(TypeError, match="float"):
+        array_literal([1.5])
