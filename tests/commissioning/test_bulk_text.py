@@ -51,7 +51,7 @@ def test_a_copy_makes_deferred_checks_immediate_unless_told_the_table_has_none(i
 def test_an_array_literal_reads_back_as_the_values_it_was_made_of():
     ids = [1, -2, 3_000_000_000, None]
     days = [date(2024, 2, 29), None, date(2026, 12, 1)]
-    words = ['plain', 'with "quotes"', "back\\slash", "{braces,comma}", "", None, "NULL"]
+    words = ["plain", 'with "quotes"', "back\\slash", "{braces,comma}", "", None, "NULL"]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT %s::bigint[], %s::date[], %s::text[], %s::numeric[], %s::bigint[]",
