@@ -36,6 +36,7 @@ from governance.models import (
     Outcome,
     RegisterEntry,
     acts_for_others,
+    current_membership_q,
 )
 from governance.quorum import Attendee, QuorumResult, assess_quorum, counts_towards_quorum
 
@@ -44,11 +45,8 @@ CONFLICTED_ACTIONS = (InterestAction.WITHDREW, InterestAction.DID_NOT_VOTE)
 
 
 def members_on(board: Board, day: date) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(board=board, start__lte=day)
-        .filter(Q(end__isnull=True) | Q(end__gte=day))
-        .select_related("person", "representing")
-    )
+    """The board's memberships current on ``day`` (``Membership.objects.current``)."""
+    return Membership.objects.current(day).filter(board=board).select_related("person", "representing")
 
 
 def partnership_people(partnership: Partnership) -> QuerySet[Person]:
@@ -234,11 +232,11 @@ def members_not_declared(partnership: Partnership, year: int) -> QuerySet[Person
     today = timezone.localdate()
     declared = RegisterEntry.objects.filter(partnership=partnership, year=year).values("person_id")
     return (
+        # One filter() call, so the partnership and the dates apply to the same membership row.
         Person.objects.filter(
+            current_membership_q(today, via="memberships__"),
             memberships__board__partnership=partnership,
-            memberships__start__lte=today,
         )
-        .filter(Q(memberships__end__isnull=True) | Q(memberships__end__gte=today))
         .exclude(pk__in=declared)
         .distinct()
         .order_by("name")

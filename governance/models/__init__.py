@@ -10,7 +10,7 @@ from governance.models.access import (
     sees_all_exempt,
     sees_exempt_content_of,
 )
-from governance.models.boards import Board, ForwardPlanEntry, Membership
+from governance.models.boards import Board, ForwardPlanEntry, Membership, current_membership_q
 from governance.models.choices import (
     EXEMPT_REGIMES,
     ActionStatus,
@@ -85,6 +85,7 @@ __all__ = [
     "acts_for_others",
     "appendix_upload_to",
     "board_code_validator",
+    "current_membership_q",
     "declared_late",
     "entitled_board_ids",
     "pack_upload_to",

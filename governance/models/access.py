@@ -19,11 +19,7 @@ def entitled_board_ids(user):
     from governance.models.boards import Membership
 
     today = timezone.localdate()
-    return (
-        Membership.objects.filter(person__user=user, start__lte=today)
-        .filter(Q(end__isnull=True) | Q(end__gte=today))
-        .values("board_id")
-    )
+    return Membership.objects.current(today).filter(person__user=user).values("board_id")
 
 
 def sees_all_exempt(user) -> bool:

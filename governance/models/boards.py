@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pghistory
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator
@@ -11,7 +13,7 @@ from django.urls import reverse
 
 from commissioning.models import Organisation, Partnership, Person
 from commissioning.money import money_field
-from commissioning.permissions import RestrictedManager
+from commissioning.permissions import RestrictedManager, RestrictedQuerySet
 from governance.models.choices import MembershipRole, VotingMode, board_code_validator
 
 NON_VOTING_ROLES = (MembershipRole.OFFICER, MembershipRole.SECRETARY)
@@ -77,6 +79,21 @@ class Board(models.Model):
             )
 
 
+def current_membership_q(on: date, *, via: str = "") -> Q:
+    """The one definition of a current membership, as a filter: it has started by ``on`` (its start
+    day counts) and has not ended before it (its end day counts; no end: open-ended). ``via`` is the
+    lookup path from the queried model to the membership (``"memberships__"`` from Person), so a
+    query across the relation keeps the date conditions on the same membership row.
+    ``Membership.is_current`` is the same rule for one row in Python."""
+    return Q(**{f"{via}start__lte": on}) & (Q(**{f"{via}end__isnull": True}) | Q(**{f"{via}end__gte": on}))
+
+
+class MembershipQuerySet(RestrictedQuerySet):
+    def current(self, on: date) -> MembershipQuerySet:
+        """Memberships current on ``on`` (``current_membership_q``)."""
+        return self.filter(current_membership_q(on))
+
+
 @pghistory.track()
 class Membership(models.Model):
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="memberships")
@@ -95,7 +112,7 @@ class Membership(models.Model):
     end = models.DateField("to", null=True, blank=True)
 
     partnership_path = "board__partnership"
-    objects = RestrictedManager()
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["board", "role", "person__name"]
@@ -107,6 +124,11 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.get_role_display()}, {self.board.code})"
+
+    def is_current(self, on: date) -> bool:
+        """Is this membership current on ``on``? The same rule as ``current_membership_q``: started
+        by that day and not ended before it (start and end days both count; no end: open-ended)."""
+        return self.start <= on and (self.end is None or on <= self.end)
 
     def clean(self) -> None:
         """A member represents one of the board's partners (or both jointly), from a start date

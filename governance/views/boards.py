@@ -54,9 +54,7 @@ class BoardDetailView(ObjectView):
             .order_by("role", "person__name", "-start")
         )
         for membership in memberships:
-            membership.current = membership.start <= today and (
-                membership.end is None or membership.end >= today
-            )
+            membership.current = membership.is_current(today)
         memberships.sort(key=lambda m: not m.current)  # current members first, stable within
         kwargs.setdefault("meeting_form", MeetingForm())
         return super().get_context_data(
