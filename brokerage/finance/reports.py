@@ -14,34 +14,12 @@ from django.http import StreamingHttpResponse
 from commissioning.exports import CSV_CONTENT_TYPE, csv_lines, csv_row, csv_text_chunks, to_xlsx
 from commissioning.money import round_half_up
 
-from .selectors import recharge_report_csv_rows, signed
+# REPORT_KEYS: the JSON keys of a row of ``recharge-report/``, which are also the CSV's header, in
+# order; built from ``selectors.REPORT_COLUMNS``, which also gives the SQL of each cell.
+from .selectors import REPORT_KEYS, recharge_report_csv_rows, signed
 
 ZERO = Decimal("0.00")
 FILENAME = "recharge-report"
-
-# (key, header): the JSON keys of a row of ``recharge-report/``, which are also the CSV's header.
-REPORT_KEYS = (
-    "invoice_number",
-    "kind",
-    "issuer",
-    "recipient",
-    "period",
-    "package_reference",
-    "package",
-    "client_reference",
-    "provider",
-    "service_type",
-    "month",
-    "from",
-    "to",
-    "days",
-    "weekly_cost",
-    "percent",
-    "paid_percent",
-    "amount",
-    "adjustment",
-    "corrects_month",
-)
 
 
 def _month(value):

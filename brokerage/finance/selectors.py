@@ -303,50 +303,65 @@ _SIGNED_AMOUNT = Case(
     output_field=_MONEY,
 )
 
-# A report row (``reports.REPORT_KEYS``, in order) as one line of the CSV, written by PostgreSQL
-# (``CsvLineSQL``) as ``reports.report_table`` and ``csv_lines`` write it: ISO days, YYYY-MM months,
-# the package's reference (``P000008``) and id, money signed with its two places, the weekly cost
-# rounded to the penny (``round_half_up``; PostgreSQL rounds numeric half away from zero, the same
-# for these amounts), text neutralised and quoted (``CsvTextSQL``).
-CSV_LINE = CsvLineSQL(
-    CsvTextSQL(F("invoice__number")),
-    CsvTextSQL(F("invoice__kind")),
-    CsvTextSQL(F("invoice__issuer__code")),
-    CsvTextSQL(F("invoice__recipient__code")),
-    _sql_month("invoice__period"),
-    Concat(
-        Value("P"),
-        Case(
-            When(
-                package_id__lt=1_000_000,
-                then=Func(
-                    _sql_text(F("package_id")),
-                    Value(6),
-                    Value("0"),
-                    function="lpad",
-                    output_field=TextField(),
+# The recharge report's columns, declared once: each row's key (the JSON key of a row of
+# ``recharge-report/``, the CSV's header cell, in order) with the SQL that writes its cell in the
+# CSV. ``REPORT_KEYS`` (the header, and the order ``reports.report_table`` writes a row's values in)
+# and ``CSV_LINE`` (the SELECT's line) are both built from it, so a column is added in one place
+# (and given its typed value in ``reports.report_row``, which a test holds to the same keys).
+#
+# The SQL writes each cell as ``reports.report_table`` and ``csv_lines`` write it: ISO days, YYYY-MM
+# months, the package's reference (``P000008``) and id, money signed with its two places, the weekly
+# cost rounded to the penny (``round_half_up``; PostgreSQL rounds numeric half away from zero, the
+# same for these amounts), text neutralised and quoted (``CsvTextSQL``).
+REPORT_COLUMNS = (
+    ("invoice_number", CsvTextSQL(F("invoice__number"))),
+    ("kind", CsvTextSQL(F("invoice__kind"))),
+    ("issuer", CsvTextSQL(F("invoice__issuer__code"))),
+    ("recipient", CsvTextSQL(F("invoice__recipient__code"))),
+    ("period", _sql_month("invoice__period")),
+    (
+        "package_reference",
+        Concat(
+            Value("P"),
+            Case(
+                When(
+                    package_id__lt=1_000_000,
+                    then=Func(
+                        _sql_text(F("package_id")),
+                        Value(6),
+                        Value("0"),
+                        function="lpad",
+                        output_field=TextField(),
+                    ),
                 ),
+                default=_sql_text(F("package_id")),
+                output_field=TextField(),
             ),
-            default=_sql_text(F("package_id")),
             output_field=TextField(),
         ),
-        output_field=TextField(),
     ),
-    _sql_text(F("package_id")),
-    CsvTextSQL(F("client_reference")),
-    CsvTextSQL(F("provider")),
-    CsvTextSQL(F("service_type")),
-    _sql_month("month"),
-    _sql_day("start"),
-    _sql_day("end"),
-    _sql_text(F("days")),
-    _sql_text(Func(F("weekly_cost"), Value(2), function="ROUND", output_field=_MONEY)),
-    _sql_text(F("percent")),
-    _sql_text(F("paid_percent")),
-    _sql_text(_SIGNED_AMOUNT),
-    Case(When(adjustment=True, then=Value("True")), default=Value("False"), output_field=TextField()),
-    _sql_month("corrects_month"),
+    ("package", _sql_text(F("package_id"))),
+    ("client_reference", CsvTextSQL(F("client_reference"))),
+    ("provider", CsvTextSQL(F("provider"))),
+    ("service_type", CsvTextSQL(F("service_type"))),
+    ("month", _sql_month("month")),
+    ("from", _sql_day("start")),
+    ("to", _sql_day("end")),
+    ("days", _sql_text(F("days"))),
+    ("weekly_cost", _sql_text(Func(F("weekly_cost"), Value(2), function="ROUND", output_field=_MONEY))),
+    ("percent", _sql_text(F("percent"))),
+    ("paid_percent", _sql_text(F("paid_percent"))),
+    ("amount", _sql_text(_SIGNED_AMOUNT)),
+    (
+        "adjustment",
+        Case(When(adjustment=True, then=Value("True")), default=Value("False"), output_field=TextField()),
+    ),
+    ("corrects_month", _sql_month("corrects_month")),
 )
+REPORT_KEYS = tuple(key for key, _sql in REPORT_COLUMNS)
+# A report row as one line of the CSV, written by PostgreSQL (``CsvLineSQL``): the cells of
+# ``REPORT_COLUMNS`` in order.
+CSV_LINE = CsvLineSQL(*(sql for _key, sql in REPORT_COLUMNS))
 CSV_CHUNK_ROWS = 2000
 
 
