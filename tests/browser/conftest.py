@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import axe_script, record_console_errors
+from tests.ci import skip_or_fail_in_ci
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
 # itself (factories, assertions) are synchronous and safe here.
@@ -40,10 +41,10 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message} (browser tests must run in CI)", pytrace=False)
-        pytest.skip(message)
+        skip_or_fail_in_ci(
+            f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests",
+            in_ci_because="browser tests must run in CI",
+        )
     if not axe_script().exists():
         pytest.fail(f"{axe_script()} is missing: run `npm ci` to install axe-core", pytrace=False)
     return str(CHROMIUM)

@@ -18,6 +18,7 @@ from django.test import override_settings
 
 from commissioning import cache as shared
 from commissioning import versions
+from tests.ci import skip_or_fail_in_ci
 
 pytestmark = pytest.mark.django_db
 
@@ -75,9 +76,31 @@ def test_each_database_has_its_own_keys(other_database):
     cache.delete("k")
 
 
-@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the shared cache is Redis only with REDIS_URL")
+def require_redis() -> None:
+    """The Redis cache's own tests need REDIS_URL: skipped without it, failed in CI (which sets it)."""
+    if not os.environ.get("REDIS_URL"):
+        skip_or_fail_in_ci(
+            "REDIS_URL is unset: the shared cache is Redis only with REDIS_URL",
+            in_ci_because="CI sets REDIS_URL, so the Redis cache test must run there",
+        )
+
+
+def test_without_redis_url_the_redis_test_is_skipped_but_fails_in_ci(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="REDIS_URL is unset"):
+        require_redis()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="must run there"):
+        require_redis()
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    require_redis()  # set: the test runs
+
+
 def test_clear_empties_this_databases_keys_and_nothing_else(other_database):
     from django.core.cache import caches
+
+    require_redis()
 
     backend = caches["default"]
     assert isinstance(backend, shared.SharedRedisCache)

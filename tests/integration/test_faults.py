@@ -52,6 +52,7 @@ from commissioning import jobs
 from commissioning.celery import app as celery_app
 from governance import services as governance_services
 from governance.models import BoardPack, PackStatus
+from tests.ci import skip_or_fail_in_ci
 from tests.integration.test_celery_worker import (
     Worker,
     _drop_cached_connections,
@@ -387,10 +388,10 @@ class RedisServer:
 @pytest.fixture
 def private_redis(tmp_path, worker_queue):
     if not shutil.which("redis-server"):
-        message = "redis-server is not installed (Debian's redis-server package)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}: the broker-outage test must run in CI", pytrace=False)
-        pytest.skip(message)
+        skip_or_fail_in_ci(
+            "redis-server is not installed (Debian's redis-server package)",
+            in_ci_because="the broker-outage test must run in CI",
+        )
     server = RedisServer(tmp_path / "redis")
     server.start()
     wanted = {
