@@ -16,6 +16,7 @@ history (pghistory) event models are attributes of this package too (``brokerage
 
 from .choices import (
     OPEN_STATUSES,
+    URGENCY_TAG_CLASSES,
     URGENT,
     Cohort,
     FundingBasis,
@@ -91,6 +92,7 @@ __all__ = [
     "NO_OVERLAP_CHECK",
     "OPEN_STATUSES",
     "SHARES_SUM_CHECK",
+    "URGENCY_TAG_CLASSES",
     "URGENT",
     "Client",
     "ClientQuerySet",

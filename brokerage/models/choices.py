@@ -25,6 +25,13 @@ class Urgency(models.TextChoices):
 
 URGENT = (Urgency.HOSPITAL_DISCHARGE, Urgency.AT_RISK)
 
+# How a referral's urgency is shown wherever a page shows it (the queue, the referral's page): its
+# label (the choice's) in a GOV.UK tag of this class, or as plain text where the class is blank.
+# Urgent referrals (``URGENT``, first in the queue) are tagged red.
+URGENCY_TAG_CLASSES: dict[str, str] = {
+    urgency.value: "govuk-tag--red" if urgency in URGENT else "" for urgency in Urgency
+}
+
 
 class ReferralStatus(models.TextChoices):
     RECEIVED = "received", "Received"

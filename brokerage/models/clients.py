@@ -21,7 +21,16 @@ from commissioning.permissions import RestrictedManager, RestrictedQuerySet
 
 from .. import rates
 from ..nhs_number import format_nhs_number, validate_nhs_number
-from .choices import OPEN_STATUSES, URGENT, Cohort, OfferStatus, ReferralStatus, Unit, Urgency
+from .choices import (
+    OPEN_STATUSES,
+    URGENCY_TAG_CLASSES,
+    URGENT,
+    Cohort,
+    OfferStatus,
+    ReferralStatus,
+    Unit,
+    Urgency,
+)
 from .rate_cards import RateCard, financial_year_expression
 
 # --- Clients ------------------------------------------------------------------------------------
@@ -189,8 +198,9 @@ class Referral(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
-    def is_urgent(self) -> bool:
-        return self.urgency in URGENT
+    def urgency_tag_class(self) -> str:
+        """The GOV.UK tag class its urgency is shown in, blank for plain text (``URGENCY_TAG_CLASSES``)."""
+        return URGENCY_TAG_CLASSES[self.urgency]
 
     def is_overdue(self, today: date) -> bool:
         """The start it needed has passed and it has neither started nor been cancelled."""
