@@ -5,23 +5,41 @@
 # start) that this issuer and partnership billed or waived (a ``LedgerBilled`` row: a line or a
 # waiver, whatever its net). Packages of another payer that were
 # billed only have their billed months reversed: they come back from ``DIFFERENCES``.
+# Read through the partnership's clients and the issuer's packages (indexes), each package's ledger
+# row by its key: a run reads what its scope holds, not every client and ledger row of the region
+# (a region's 50,000 clients and 80,000 ledger rows cost a borough's run 40 ms, against 25). The
+# billed probe (a scalar subquery, not a join the planner may hash over the scope's whole billing)
+# runs only for the rare package the first branch leaves out.
 PACKAGES = """
-SELECT p.id, p.start, p."end", p.paying_organisation_id, c.case_reference, c.nhs_number, o.name,
-       p.service_type, (c.partnership_id = %(partnership)s AND p.start <= %(period_end)s) AS in_scope,
+WITH scope_clients AS MATERIALIZED (
+    SELECT id, case_reference, nhs_number FROM brokerage_client WHERE partnership_id = %(partnership)s
+),
+picked AS (
+    SELECT p.id, p.start, p."end", p.paying_organisation_id, c.case_reference, c.nhs_number,
+           p.provider_id, p.service_type, TRUE AS in_scope
+    FROM brokerage_package p JOIN scope_clients c ON c.id = p.client_id
+    WHERE p.paying_organisation_id = %(issuer)s AND p.start <= %(period_end)s
+    UNION ALL
+    SELECT p.id, p.start, p."end", p.paying_organisation_id, c.case_reference, c.nhs_number,
+           p.provider_id, p.service_type, FALSE
+    FROM brokerage_package p JOIN brokerage_client c ON c.id = p.client_id
+    WHERE p.paying_organisation_id = %(issuer)s
+      AND NOT (p.start <= %(period_end)s AND p.client_id IN (SELECT id FROM scope_clients))
+      AND (SELECT TRUE FROM brokerage_ledgerbilled b
+           WHERE b.issuer_id = %(issuer)s AND b.partnership_id = %(partnership)s AND b.package_id = p.id
+             AND b.month <= %(period)s
+           LIMIT 1)
+)
+SELECT p.id, p.start, p."end", p.paying_organisation_id, p.case_reference, p.nhs_number, o.name,
+       p.service_type, p.in_scope,
        lp.computed_through, lp.stale_from, COALESCE(lp.changes, 0),
        lp.steady_weekly_ten_thousandths, lp.steady_funders, lp.steady_percent_hundredths
-FROM brokerage_package p
-JOIN brokerage_client c ON c.id = p.client_id
+FROM picked p
 JOIN commissioning_provider pr ON pr.id = p.provider_id
 JOIN commissioning_organisation o ON o.id = pr.organisation_id
-LEFT JOIN brokerage_ledgerpackage lp ON lp.package_id = p.id
-WHERE p.paying_organisation_id = %(issuer)s AND (
-    (c.partnership_id = %(partnership)s AND p.start <= %(period_end)s)
-    OR EXISTS (
-        SELECT 1 FROM brokerage_ledgerbilled b
-        WHERE b.issuer_id = %(issuer)s AND b.partnership_id = %(partnership)s AND b.package_id = p.id
-          AND b.month <= %(period)s)
-)
+LEFT JOIN LATERAL (
+    SELECT * FROM brokerage_ledgerpackage WHERE package_id = p.id OFFSET 0  -- by its key, always
+) lp ON TRUE
 ORDER BY p.start DESC, p.id DESC
 """
 
