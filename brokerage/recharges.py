@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from commissioning.money import round_half_up
 
@@ -83,8 +84,9 @@ class PackageFacts:
 # --- Results out --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Segment:
+# Segments and lines are tuples (``NamedTuple``), immutable as a frozen dataclass is but made in a
+# third of the time: a true-up makes tens of thousands of each.
+class Segment(NamedTuple):
     start: date
     end: date
     weekly_cost: Decimal
@@ -96,8 +98,7 @@ class Segment:
         return (self.end - self.start).days + 1
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One line to bill: a segment's amount for one funder, or the deduction of what was billed."""
 
     package: Hashable
