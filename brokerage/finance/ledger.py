@@ -376,7 +376,10 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
         p = by_pk[pk]
         loaded[pk] = (live[pk], recharges.steady_facts(pk, p.start, p.end, p.payer, live[pk], state))
     loaded.update((f.package, (load[f.package], f)) for f in _facts([by_pk[pk] for pk in load], load, {}))
-    owed_rows, issue_rows, steady_after = [], [], {}
+    # Owed rows as COPY text straight away: whole numbers and a date, nothing to escape (a run
+    # writes one row per package month and funder, a true-up about 10,000).
+    owed_text, issue_rows, steady_after = [], [], {}
+    iso: dict[date, str] = {}
     after: dict = defaultdict(dict)  # (package, month) -> {funder: pence} of the months computed again
     for pk, (first, facts) in loaded.items():
         last = todo[pk][2]
@@ -390,7 +393,8 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
         owing = set()
         for month, result in by_month.items():
             owed = recharges.owed_by_funder(facts, result)
-            owed_rows.extend((pk, month, funder, int(value * 100)) for funder, value in owed.items())
+            day = iso.get(month) or iso.setdefault(month, month.isoformat())
+            owed_text.extend(f"{pk}\t{day}\t{f:d}\t{int(v * 100):d}" for f, v in owed.items())
             issue_rows.extend((pk, month, i.start, i.end, i.kind, i.message) for i in result.issues)
             if new is not None and month >= new:
                 if any(owed.values()):
@@ -407,7 +411,7 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
             if after.get((pk, month), {}) != was:
                 out.changed.setdefault(pk, {})[month] = was
     # These tables have no foreign keys or deferred checks to make immediate.
-    copy_rows("brokerage_ledgerowed", OWED_COLUMNS, owed_rows, immediate=False)
+    copy_rows("brokerage_ledgerowed", OWED_COLUMNS, owed_text, as_text=True, immediate=False)
     copy_rows("brokerage_ledgerissue", ISSUE_COLUMNS, issue_rows, immediate=False)
     ids = list(todo)
     _mark_computed(ids, period, [by_pk[pk].changes for pk in ids], steady_after)

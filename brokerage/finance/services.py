@@ -252,6 +252,7 @@ def _line_text(documents, packages):
     (tests/brokerage/finance/test_line_text.py), made knowing each column's type (a run writes
     thousands of lines of nineteen values), with each package's columns formatted once."""
     heads: dict = {}
+    iso: dict = {}  # each date's text once: a run's lines share a few hundred dates
     for invoice, sign, ordered in documents:
         invoice_text = str(invoice.pk)
         for position, line in enumerate(ordered):
@@ -268,15 +269,18 @@ def _line_text(documents, packages):
                     )
                 )
             days, weekly_cost, percent = line.days, line.weekly_cost, line.percent
-            paid_percent, corrects_month = line.paid_percent, line.corrects_month
+            paid_percent, month, start, end = line.paid_percent, line.month, line.start, line.end
+            month_text = iso.get(month) or iso.setdefault(month, month.isoformat())
+            start_text = iso.get(start) or iso.setdefault(start, start.isoformat())
+            end_text = iso.get(end) or iso.setdefault(end, end.isoformat())
             yield (
-                f"{invoice_text}\t{head}\t{line.month.isoformat()}\t{line.start.isoformat()}\t"
-                f"{line.end.isoformat()}\t{_NULL if days is None else str(days)}\t"
+                f"{invoice_text}\t{head}\t{month_text}\t{start_text}\t"
+                f"{end_text}\t{_NULL if days is None else str(days)}\t"
                 f"{_NULL if weekly_cost is None else str(weekly_cost)}\t"
                 f"{_NULL if percent is None else str(percent)}\t"
                 f"{_NULL if paid_percent is None else str(paid_percent)}\t{sign * line.amount!s}\t"
                 f"{'t' if line.adjustment else 'f'}\t"
-                f"{_NULL if corrects_month is None else corrects_month.isoformat()}\t"
+                f"{month_text if line.adjustment else _NULL}\t"  # corrects_month
                 f"{'t' if line.previously_billed else 'f'}\t\t{position}"
             )
 
