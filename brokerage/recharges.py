@@ -134,6 +134,9 @@ class Issue:
 class MonthResult:
     segments: list[Segment] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    # What each funder owes for the segments (``_owed_of``), kept once worked out: the recharge
+    # ledger works it out for every month it computes and the run again for the months it bills.
+    owed: list | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -411,6 +414,14 @@ def _owed(facts: PackageFacts, segments: Iterable[Segment]) -> list[Owed]:
     ]
 
 
+def _owed_of(facts: PackageFacts, result: MonthResult) -> list[Owed]:
+    """``_owed`` of a month's segments, worked out once per month result (``MonthResult.owed``)."""
+    owed = result.owed
+    if owed is None:
+        owed = result.owed = _owed(facts, result.segments)
+    return owed
+
+
 def _line(facts: PackageFacts, month: date, owed: Owed, *, adjustment: bool = False) -> Line:
     segment, funder, percent, value = owed
     return Line(
@@ -497,7 +508,7 @@ def true_up(
             if found is not None:
                 if found.issues:
                     result.issues.extend(found.issues)
-                for item in _owed(facts, found.segments):
+                for item in _owed_of(facts, found):
                     items = owed_by.get(item[1])
                     if items is None:
                         owed_by[item[1]] = [item]
@@ -562,7 +573,7 @@ def owed_by_funder(facts: PackageFacts, result: MonthResult) -> dict[Hashable, D
     each (package, funder, month), kept by the recharge ledger. A funder with a share owes its
     segments' amounts summed (£0.00 included)."""
     owed: dict[Hashable, Decimal] = {}
-    for _segment, funder, _percent, value in _owed(facts, result.segments):
+    for _segment, funder, _percent, value in _owed_of(facts, result):
         owed[funder] = owed[funder] + value if funder in owed else value
     return owed
 
