@@ -7,7 +7,8 @@
 # billed only have their billed months reversed: they come back from ``DIFFERENCES``.
 # Read through the partnership's clients and the issuer's packages (indexes), each package's ledger
 # row by its key: a run reads what its scope holds, not every client and ledger row of the region
-# (a region's 50,000 clients and 80,000 ledger rows cost a borough's run 40 ms, against 25). The
+# (hashing a region's 50,000 clients and 80,000 ledger rows: the region's 20 scopes read in about
+# 1,000 ms, against 880 ms this way, rows fetched included; 43 ms against 25 ms in EXPLAIN). The
 # billed probe (a scalar subquery, not a join the planner may hash over the scope's whole billing)
 # runs only for the rare package the first branch leaves out.
 PACKAGES = """
