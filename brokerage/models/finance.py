@@ -18,6 +18,7 @@ from commissioning.models import Organisation, Partnership, User
 from commissioning.money import money_field
 from commissioning.permissions import RestrictedManager, RestrictedQuerySet
 
+from . import line_references
 from .choices import percent_field
 from .packages import Package
 
@@ -208,6 +209,7 @@ class Invoice(models.Model):
                 operation=pgtrigger.Delete,
                 condition=pgtrigger.Condition("OLD.status <> 'draft'"),
             ),
+            *line_references.named_triggers("brokerage_invoice"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gt=0), name="invoice_total_positive"),
@@ -334,7 +336,9 @@ _UNINDEXED = {
     },
 )
 class InvoiceLine(models.Model):
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    # Both checked once per statement by triggers, not per line by foreign key constraints
+    # (brokerage.models.line_references: a run writes thousands of lines at once).
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines", db_constraint=False)
     # Blank on a contribution or settlement line, which says what it is for in ``description``.
     # No index of its own: invoice_line_package_month_idx (package, month) serves every lookup by
     # package, and a run writing thousands of lines would maintain both.
@@ -345,6 +349,7 @@ class InvoiceLine(models.Model):
         blank=True,
         related_name="invoice_lines",
         db_index=False,
+        db_constraint=False,
     )
     client_reference = models.CharField(max_length=30)
     nhs_number = models.CharField("NHS number", max_length=10, blank=True)
@@ -423,6 +428,7 @@ class InvoiceLine(models.Model):
                 declare=[("issued", "bigint")],
                 func=INVOICE_LINE_FROZEN["delete"],
             ),
+            *line_references.line_triggers(),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(month__day=1), name="invoice_line_month_is_a_month"),

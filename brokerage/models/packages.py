@@ -22,6 +22,7 @@ from commissioning.money import money_field
 from commissioning.permissions import RestrictedManager, RestrictedQuerySet
 
 from .. import rates
+from . import line_references
 from .choices import FundingBasis, PackageStatus, Unit, percent_field
 from .clients import Client, Referral
 
@@ -94,6 +95,7 @@ class Package(models.Model):
         ordering = ["-start", "-pk"]
         # The package lists (page and API) read the first page in this order.
         indexes = [models.Index(fields=["start", "id"], name="package_start_idx")]
+        triggers = line_references.named_triggers("brokerage_package")
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gte=F("start")), name="package_end_not_before_start"

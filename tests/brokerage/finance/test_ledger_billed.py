@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pgtrigger
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from brokerage.finance import services as finance_services
 from brokerage.models import Dispute, Invoice, InvoiceLine, LedgerBilled, RechargeRun, Waiver
@@ -122,15 +122,22 @@ def test_deleting_a_draft_takes_its_lines_out_and_drops_keys_left_with_nothing(p
     assert _ledger() == _from_the_rows()
 
 
-def test_an_invoice_deleted_before_its_lines_is_counted_out_once(partnership, package):
-    """Raw SQL may delete the invoice first (the foreign key is checked at commit): its trigger
-    takes the lines out, and the lines' own deletion then finds no invoice to count them by."""
+def test_an_invoice_cannot_be_deleted_before_its_lines_and_the_refusal_leaves_the_ledger(
+    partnership, package
+):
+    """Raw SQL deleting the invoice first is refused (brokerage.models.line_references: the check
+    is made as the statement ends, not deferred to commit), and the ledger is as it was; lines first,
+    then the invoice, counts them out once."""
     draft = InvoiceFactory(partnership=partnership, total=D("1.00"))
     InvoiceLine.objects.bulk_create([_line(draft, package, MAY, D("5.00"))])
-    with connection.cursor() as cursor:
+    before = _ledger()
+    assert before == {_key(draft, package, MAY): (500, 0, 1, 0)}
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM brokerage_invoice WHERE id = %s", [draft.pk])
-        assert _ledger() == {}
+    assert _ledger() == before
+    with connection.cursor() as cursor:
         cursor.execute("DELETE FROM brokerage_invoiceline WHERE invoice_id = %s", [draft.pk])
+        cursor.execute("DELETE FROM brokerage_invoice WHERE id = %s", [draft.pk])
 
     assert _ledger() == {}
 
