@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib.auth.context_processors import PermWrapper
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -16,6 +18,7 @@ from budgets import imports, selectors, services
 from budgets.forms import ScheduleForm
 from budgets.models import (
     BudgetLine,
+    ContractSchedule,
     LineFeed,
     MonthlyPosition,
     Schedule,
@@ -28,12 +31,37 @@ from budgets.views.base import YearPeriodMixin
 from commissioning import exports, versions
 from commissioning.generic import GateMixin, ObjectView, ServiceFormView
 from commissioning.models import Contract
+from governance.models import DecisionLink
 
 SCHEDULE_PAGE_HISTORY = 5  # the latest changes on the schedule page; the rest on its history page
 HISTORY_PAGE_SIZE = 50
 # What the schedule page reads (commissioning.versions): budgets' tables, decisions and meetings,
 # who may see what, and the packages behind lines fed by packages.
 PAGE_SCOPES = ("budgets", "governance", "permissions", "packages")
+
+
+def page_flags() -> dict:
+    """Whether a schedule has any virement, funded contract, fed line, or decision linked to one
+    of its lines or virements, whoever may see them (read with the schedule, the page reads
+    nothing more for the sections that have none: often all of them)."""
+    line_type, virement_type = (ContentType.objects.get_for_model(model) for model in (BudgetLine, Virement))
+    return {
+        "has_virements": Exists(Virement.objects.filter(schedule=OuterRef("pk"))),
+        "has_contracts": Exists(ContractSchedule.objects.filter(schedule=OuterRef("pk"))),
+        "has_feeds": Exists(LineFeed.objects.filter(budget_line__schedule=OuterRef("pk"))),
+        "has_line_links": Exists(
+            DecisionLink.objects.filter(
+                content_type=line_type,
+                object_id__in=BudgetLine.objects.filter(schedule=OuterRef(OuterRef("pk"))).values("pk"),
+            )
+        ),
+        "has_virement_links": Exists(
+            DecisionLink.objects.filter(
+                content_type=virement_type,
+                object_id__in=Virement.objects.filter(schedule=OuterRef(OuterRef("pk"))).values("pk"),
+            )
+        ),
+    }
 
 
 class ScheduleView(ObjectView):
@@ -91,7 +119,12 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
     def page_block(self, schedule) -> dict:
         """The page's content as HTML, with its title: no request in it (the user by id and
         permissions, the CSRF token a placeholder), so it can be kept for the next request."""
-        schedule = selectors.with_related(Schedule.objects.filter(pk=schedule.pk)).get()
+        # Read again after the versions (commissioning.versions: the gated object was read before
+        # them, and a write committed in between would be kept under the newer versions), with
+        # whether the sections that are often empty have any rows at all.
+        schedule = (
+            selectors.with_related(Schedule.objects.filter(pk=schedule.pk)).annotate(**page_flags()).get()
+        )
         context = self.block_data(schedule)
         errors = getattr(self, "choice_errors", {})
         context.update(
@@ -143,19 +176,17 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
         )
         can_see_virements = self.user_can("view", Virement)
         can_approve = self.user_can("change", Virement)
-        virements = (
-            list(
-                self.restricted("view", Virement)
-                .filter(schedule=schedule, year=year)
-                .select_related(
-                    "from_line", "to_line", "decision", "proposed_by", "approved_by", "applied_by"
-                )
-            )
-            if can_see_virements
-            else []
-        )
-        line_decisions, virement_refs = selectors.decision_refs_of(user, year_lines, virements)
-        virement_changes = selectors.virement_line_changes(user, virements)
+        virements = self.virements(schedule, year) if can_see_virements else []
+        if (
+            schedule.has_line_links
+            or schedule.has_virement_links
+            or any(o.decision_id for o in (*year_lines, *virements))
+        ):
+            line_decisions, virement_refs = selectors.decision_refs_of(user, year_lines, virements)
+            virement_changes = selectors.virement_line_changes(user, virements)
+        else:  # no decision behind any line or virement of the schedule: nothing to read
+            line_decisions, virement_refs = defaultdict(list), defaultdict(list)
+            virement_changes = {}
         history = selectors.schedule_history_page(schedule, user, lines=lines, limit=SCHEDULE_PAGE_HISTORY)
         return {
             "page_title": ("Error: " if monitoring is None else "")
@@ -192,17 +223,32 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
             "feedable_lines": [line for line in lines if line.year == year]
             if self.user_can("change", LineFeed)
             else [],
-            "funded_contracts": self.restricted("view", Contract)
+            "funded_contracts": self.funded_contracts(schedule) if self.user_can("view", Contract) else None,
+        }
+
+    def virements(self, schedule, year) -> list[Virement]:
+        """The year's virements the user may see, newest first (none read when the schedule has none)."""
+        if not schedule.has_virements:
+            return []
+        return list(
+            self.restricted("view", Virement)
+            .filter(schedule=schedule, year=year)
+            .select_related("from_line", "to_line", "decision", "proposed_by", "approved_by", "applied_by")
+        )
+
+    def funded_contracts(self, schedule) -> list[Contract]:
+        if not schedule.has_contracts:
+            return []
+        return list(
+            self.restricted("view", Contract)
             .filter(funding_schedule_link__schedule=schedule)
             .select_related("provider__organisation")
             .order_by("reference")
-            if self.user_can("view", Contract)
-            else None,
-        }
+        )
 
     def fed_rows(self, schedule, lines, year, choice, monitoring) -> list:
         """Lines fed by packages (rules.md, rule 2), each beside its typed position of the period."""
-        if choice is None:
+        if choice is None or not schedule.has_feeds:
             return []
         period = choice.period or (monitoring.period if monitoring else None)
         fed = selectors.fed_lines(schedule, lines, year, period)
