@@ -148,8 +148,9 @@ def bench_recharge(partnership, issuer, period) -> dict:
     }
 
 
-def bench_true_up(partnership, issuer, period) -> dict:
-    """A backdated split change on 500 packages from a year before the period, then the run."""
+def backdated_change(partnership, issuer, period) -> dict:
+    """A split change on 500 of the issuer's open packages, backdated to a year before the period
+    (the true-up's state); returns what was changed and how long it took."""
     from dateutil.relativedelta import relativedelta
     from django.db import connection
 
@@ -174,36 +175,71 @@ def bench_true_up(partnership, issuer, period) -> dict:
         .order_by("package_id")
         .values_list("package_id", flat=True)[:500]
     )
-    result: dict = {"packages_changed": len(ids), "change_from": change_from.isoformat()}
+    started = time.perf_counter()
+    for package in Package.objects.filter(pk__in=ids).select_related("client__partnership"):
+        services.package_change_funding(
+            package=package,
+            effective_from=change_from,
+            by=by,
+            basis="s117",  # a panel basis would have to cite a recorded decision of the client
+            shares=[Share(issuer, Decimal("35")), Share(other, Decimal("65"))],
+        )
+    # The change commits before the run: its deferred checks (the foreign keys of its splits,
+    # shares and history rows) are made as its commit would make them. Left queued, the run's
+    # first SET CONSTRAINTS ALL IMMEDIATE made them, again in every repetition (each rolls back).
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    return {
+        "packages_changed": len(ids),
+        "change_from": change_from.isoformat(),
+        "change_seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def bench_true_up(partnership, issuer, period) -> dict:
+    """A backdated split change on 500 packages from a year before the period, then the run."""
     with rolled_back():
         prime_ledger(partnership, issuer, period)  # the change comes after last month's run
-        started = time.perf_counter()
-        for package in Package.objects.filter(pk__in=ids).select_related("client__partnership"):
-            services.package_change_funding(
-                package=package,
-                effective_from=change_from,
-                by=by,
-                basis="s117",  # a panel basis would have to cite a recorded decision of the client
-                shares=[Share(issuer, Decimal("35")), Share(other, Decimal("65"))],
-            )
-        # The change commits before the run: its deferred checks (the foreign keys of its splits,
-        # shares and history rows) are made as its commit would make them. Left queued, the run's
-        # first SET CONSTRAINTS ALL IMMEDIATE made them, again in every repetition (each rolls back).
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        result["change_seconds"] = round(time.perf_counter() - started, 2)
+        result = backdated_change(partnership, issuer, period)
         both = _full_and_incremental(partnership, issuer, period)
+    return result | _figures(both)
+
+
+def _figures(both: dict) -> dict:
     incremental = both["incremental"]
-    result.update(
-        seconds=incremental["seconds"],
-        reference_seconds=both["reference_seconds"],
-        run=incremental["run"],
-        agrees_with_sql_to_the_penny=incremental["agrees_with_sql_to_the_penny"],
-        full=both["full"],
-        incremental=incremental,
-    )
-    return result
+    return {
+        "seconds": incremental["seconds"],
+        "reference_seconds": both["reference_seconds"],
+        "run": incremental["run"],
+        "agrees_with_sql_to_the_penny": incremental["agrees_with_sql_to_the_penny"],
+        "full": both["full"],
+        "incremental": incremental,
+    }
+
+
+def bench_committed(partnership, issuer, period) -> dict:
+    """The month's run and the true-up as they meet the database in use: last month's run (and
+    then the backdated change) committed and the tables vacuumed and analysed, as autovacuum leaves
+    them between a month's run and the next; each repetition rolled back. The figures above prime
+    the ledger inside the transaction they roll back, so their runs also step over the priming's
+    uncommitted row versions, on planner statistics from before the ledger was filled. Changes the
+    database for good: run it on a copy (``benchmarks.committed``)."""
+    from django.db import connection
+
+    def vacuum() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+
+    prime_ledger(partnership, issuer, period)
+    vacuum()
+    month = _figures(_full_and_incremental(partnership, issuer, period))
+    change = backdated_change(partnership, issuer, period)
+    vacuum()
+    return {
+        "recharge_month": month,
+        "true_up": change | _figures(_full_and_incremental(partnership, issuer, period)),
+    }
 
 
 REPORT_SQL = """
