@@ -75,5 +75,32 @@ def env_for(url: str) -> dict:
     return env
 
 
+def run_module(module: str, args: list[str], url: str):
+    """``python -m module *args`` in a fresh process on the database at ``url``; the last line it
+    printed, read as JSON."""
+    import json
+
+    done = subprocess.run(  # noqa: S603 - our own module, our own arguments
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env_for(url),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def copy_of(admin_url: str, source: str, copy: str):
+    """Database ``copy``, made from ``source`` (nothing may be connected to it) and dropped after."""
+    drop = f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'
+    admin_sql(admin_url, [drop, f'CREATE DATABASE "{copy}" TEMPLATE "{source}"'])
+    try:
+        yield
+    finally:
+        admin_sql(admin_url, [drop])
+
+
 def manage(url: str, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env_for(url), check=True)  # noqa: S603

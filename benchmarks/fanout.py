@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.common import REPEAT, ROOT, VAR, log, stats
-from benchmarks.database import admin_sql, env_for, with_database
+from benchmarks.database import copy_of, run_module, with_database
 
 WORKER_COUNTS = (1, 2)
 READY_SECONDS = 120
@@ -164,32 +164,17 @@ def prime(period: date) -> float:
     return seconds
 
 
-def _clone(url: str, source: str, target: str) -> None:
-    drop = f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'
-    admin_sql(url, [drop, f'CREATE DATABASE "{target}" TEMPLATE "{source}"'])
-
-
 def fanout_runs(url: str, period: date, *, repeat: int = FANOUT_REPEAT) -> dict:
     """Per worker count: seconds from the request to the summary, each repetition on a fresh copy of
     the bench database at ``url`` (nothing may be connected to it meanwhile) whose recharge ledger
     last month's runs have primed (a copy of its own, made once)."""
     bench = url.rsplit("/", 1)[1].split("?")[0]
     copy, primed = f"{bench}_fanout", f"{bench}_primed"
-    _clone(url, bench, primed)
-    try:
+    with copy_of(url, bench, primed):
         log("priming the recharge ledger of every partnership and issuer (last month's runs)")
-        done = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "benchmarks.fanout", "--prime", period.isoformat()],
-            cwd=ROOT,
-            env=env_for(with_database(url, primed)),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        results: dict = {"primed_seconds": round(float(done.stdout.strip().splitlines()[-1]), 2)}
+        seconds = run_module("benchmarks.fanout", ["--prime", period.isoformat()], with_database(url, primed))
+        results: dict = {"primed_seconds": round(float(seconds), 2)}
         results |= _fanout(url, primed, copy, period, repeat)
-    finally:
-        admin_sql(url, [f'DROP DATABASE IF EXISTS "{primed}" WITH (FORCE)'])
     return results
 
 
@@ -198,19 +183,10 @@ def _fanout(url: str, primed: str, copy: str, period: date, repeat: int) -> dict
     for concurrency in WORKER_COUNTS:
         samples, last = [], {}
         for n in range(repeat):
-            _clone(url, primed, copy)
-            try:
-                done = subprocess.run(  # noqa: S603
-                    [sys.executable, "-m", "benchmarks.fanout", period.isoformat(), str(concurrency)],
-                    cwd=ROOT,
-                    env=env_for(with_database(url, copy)),
-                    check=True,
-                    capture_output=True,
-                    text=True,
+            with copy_of(url, primed, copy):
+                last = run_module(
+                    "benchmarks.fanout", [period.isoformat(), str(concurrency)], with_database(url, copy)
                 )
-            finally:
-                admin_sql(url, [f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'])
-            last = json.loads(done.stdout.strip().splitlines()[-1])
             samples.append(last["seconds"])
             log(f"region fan-out, {concurrency} worker process(es), #{n + 1}: {last['seconds']:.1f} s")
         results[str(concurrency)] = {

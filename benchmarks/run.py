@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from datetime import date
 
 from benchmarks.common import CLIENTS, REPEAT, ROOT, SEED, VAR, log
-from benchmarks.database import admin_sql, bench_database, env_for, manage, with_database
+from benchmarks.database import admin_sql, bench_database, copy_of, env_for, manage, run_module, with_database
 from benchmarks.fanout import fanout_runs
 from benchmarks.measure import bench_pack, bench_recharge, bench_report, bench_true_up
 from benchmarks.server import Server, bench_pages, credentials, region_runs
@@ -235,22 +234,8 @@ def committed_runs(admin_url: str, url: str, bench: str, period: date) -> dict:
 
     copy = f"{bench}_committed"
     connection.close()
-    admin_sql(
-        admin_url,
-        [f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)', f'CREATE DATABASE "{copy}" TEMPLATE "{bench}"'],
-    )
-    try:
-        done = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "benchmarks.committed", period.isoformat()],
-            cwd=ROOT,
-            env=env_for(with_database(url, copy)),
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        admin_sql(admin_url, [f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    with copy_of(admin_url, bench, copy):
+        return run_module("benchmarks.committed", [period.isoformat()], with_database(url, copy))
 
 
 def _save(results: dict) -> None:

@@ -4,7 +4,6 @@ region's recharge runs in a fresh process."""
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import socket
 import statistics
@@ -16,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.common import CLIENTS, PHASE_SECONDS, ROOT, log, stats
-from benchmarks.database import env_for
+from benchmarks.database import env_for, run_module
 
 # --- A real server on loopback ------------------------------------------------------------------
 
@@ -207,12 +206,4 @@ def bench_pages(server: Server, partnership) -> dict:
 
 def region_runs(url: str, period: date) -> dict:
     """Every recharge run of the month at region size, in a fresh process (peak memory)."""
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "benchmarks.region", period.isoformat()],
-        cwd=ROOT,
-        env=env_for(url),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_module("benchmarks.region", [period.isoformat()], url)

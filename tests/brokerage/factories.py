@@ -98,6 +98,18 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     period = date(2022, 5, 1)
 
 
+def draft_like(invoice: models.Invoice) -> models.Invoice:
+    """A draft with no lines, of the same kind, parties, period and total as ``invoice``."""
+    return InvoiceFactory(
+        partnership=invoice.partnership,
+        kind=invoice.kind,
+        issuer=invoice.issuer,
+        recipient=invoice.recipient,
+        period=invoice.period,
+        total=invoice.total,
+    )
+
+
 class DisputeFactory(factory.django.DjangoModelFactory):
     """An open dispute of an invoice; ``lines`` (a list) says which of its lines it disputes."""
 

@@ -12,6 +12,7 @@ from brokerage.finance import services as finance_services
 from brokerage.finance.services import _LINE_COLUMNS
 from brokerage.models import Invoice, InvoiceLine
 from commissioning.bulk import copy_rows
+from tests.brokerage.factories import draft_like
 
 JUNE = date(2022, 6, 1)
 
@@ -119,7 +120,7 @@ def test_deleting_a_draft_deletes_its_lines(issued, draft, finance):
     assert not Invoice.objects.filter(pk=draft.pk).exists()
     assert not InvoiceLine.objects.filter(invoice_id=draft.pk).exists()
     # The ORM's cascade (lines first, then the invoice) on a draft made again.
-    again = _draft_like(draft)
+    again = draft_like(draft)
     copy_rows(InvoiceLine._meta.db_table, _LINE_COLUMNS, _rows(again, issued.lines.get(), 3))
     assert Invoice.objects.filter(pk=again.pk).delete()[1]["brokerage.InvoiceLine"] == 3
     assert issued.lines.count() == 1
@@ -129,14 +130,3 @@ def _kwargs(invoice: Invoice, like: InvoiceLine) -> dict:
     fields = {c.removesuffix("_id") if c == "package_id" else c for c in InvoiceLine.CONTENT_COLUMNS}
     values = {f: getattr(like, f) for f in fields}
     return {**values, "invoice": invoice, "position": 9}
-
-
-def _draft_like(invoice: Invoice) -> Invoice:
-    return Invoice.objects.create(
-        partnership_id=invoice.partnership_id,
-        kind=invoice.kind,
-        issuer_id=invoice.issuer_id,
-        recipient_id=invoice.recipient_id,
-        period=invoice.period,
-        total=invoice.total,
-    )

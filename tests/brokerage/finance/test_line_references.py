@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from brokerage.finance.services import _LINE_COLUMNS
 from brokerage.models import Invoice, InvoiceLine, Package
 from commissioning.bulk import copy_rows
+from tests.brokerage.factories import draft_like
 
 JUNE = date(2022, 6, 1)
 MISSING = 987_654_321
@@ -152,7 +153,7 @@ def test_an_invoice_or_package_a_line_names_cannot_be_deleted_or_renumbered(draf
 def test_an_invoice_no_line_names_may_be_renumbered_and_deleting_a_draft_takes_its_lines(draft, finance):
     from brokerage.finance import services as finance_services
 
-    empty = _draft_like(draft)
+    empty = draft_like(draft)
     _sql("UPDATE brokerage_invoice SET id = %s WHERE id = %s", [MISSING, empty.pk])
     _sql("DELETE FROM brokerage_invoice WHERE id = %s", [MISSING])
     # The ORM's cascade deletes the lines first, then the invoice: allowed.
@@ -169,17 +170,6 @@ def _kwargs(like: InvoiceLine, **override) -> dict:
     if "package_id" in override:
         values.pop("package")
     return {**values, "position": 9, **override}
-
-
-def _draft_like(invoice: Invoice) -> Invoice:
-    return Invoice.objects.create(
-        partnership_id=invoice.partnership_id,
-        kind=invoice.kind,
-        issuer_id=invoice.issuer_id,
-        recipient_id=invoice.recipient_id,
-        period=invoice.period,
-        total=invoice.total,
-    )
 
 
 @pytest.mark.django_db(transaction=True)
