@@ -15,12 +15,10 @@ def main(period: date) -> dict:
     import django
 
     django.setup()
+    from benchmarks.generate import first_borough
     from benchmarks.measure import bench_committed
-    from commissioning.models import Partnership
 
-    partnership = Partnership.objects.select_related("council", "nhs_commissioner").get(
-        name="Scale borough 01"
-    )
+    partnership = first_borough()
     return bench_committed(partnership, partnership.council, period)
 
 

@@ -178,8 +178,7 @@ def main() -> int:
         django.setup()
         from django.db import connection
 
-        from benchmarks.generate import generate, period_for
-        from commissioning.models import Partnership
+        from benchmarks.generate import first_borough, generate, period_for
 
         today = date.today()
         period = period_for(today)
@@ -187,9 +186,7 @@ def main() -> int:
         loaded = generate(size="borough", seed=SEED, today=today, log=log)
         results["load"]["borough"] = loaded["loaded"][0]["seconds"]
         results["load_parts"] = loaded["loaded"][0]["parts"]
-        partnership = Partnership.objects.select_related("council", "nhs_commissioner").get(
-            name="Scale borough 01"
-        )
+        partnership = first_borough()
         issuer = partnership.council
         results["period"] = period.isoformat()
         log("recharge run, one month")

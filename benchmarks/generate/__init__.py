@@ -26,7 +26,7 @@ from datetime import date
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 
-from benchmarks.generate.base import BENCH_USERS, SIZES, Borough, period_for
+from benchmarks.generate.base import BENCH_USERS, SIZES, Borough, borough_name, period_for
 from benchmarks.generate.boards import governance
 from benchmarks.generate.budgets import budgets
 from benchmarks.generate.core import core
@@ -34,7 +34,7 @@ from benchmarks.generate.invoices import invoice_history
 from benchmarks.generate.people import clients, packages, referrals
 from commissioning.models import Partnership, User
 
-__all__ = ["SIZES", "generate", "period_for"]
+__all__ = ["SIZES", "first_borough", "generate", "period_for"]
 
 
 # --- Entry point --------------------------------------------------------------------------------
@@ -71,6 +71,11 @@ def generate(*, size: str = "borough", seed: int = 1, today: date | None = None,
         "loaded": loaded,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def first_borough() -> Partnership:
+    """The first borough's partnership (the one the borough figures measure), with its partners."""
+    return Partnership.objects.select_related("council", "nhs_commissioner").get(name=borough_name(0))
 
 
 def _ensure_users() -> None:

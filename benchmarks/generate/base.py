@@ -132,6 +132,11 @@ BENCH_USERS = {
 }
 
 
+def borough_name(index: int) -> str:
+    """The partnership's name of borough ``index`` (0: the one the borough figures measure)."""
+    return f"Scale borough {index + 1:02d}"
+
+
 @dataclass
 class Borough:
     index: int
@@ -153,4 +158,4 @@ class Borough:
 
     @property
     def name(self) -> str:
-        return f"Scale borough {self.index + 1:02d}"
+        return borough_name(self.index)

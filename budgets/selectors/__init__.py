@@ -45,6 +45,7 @@ from budgets.selectors.monitoring import (
     schedule_years,
     summary_data,
     with_related,
+    with_section_flags,
 )
 from budgets.selectors.reporting import PeriodReport, reporting_by_period
 from budgets.selectors.reviews import ReviewReminder, review_panel, review_reminders
@@ -95,4 +96,5 @@ __all__ = [
     "summary_data",
     "virement_line_changes",
     "with_related",
+    "with_section_flags",
 ]

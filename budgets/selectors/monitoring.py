@@ -15,22 +15,28 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from budgets import risk_share, tables
 from budgets.charts import ChartPoint, budget_forecast_svg
 from budgets.models import (
     BudgetLine,
+    ContractSchedule,
+    LineFeed,
     MonthlyPosition,
     RiskShareRule,
     Schedule,
     ScheduleFixedShare,
+    Virement,
     financial_year_of,
     year_label,
     year_periods,
 )
 from commissioning.models import Partnership
+from governance.models import DecisionLink
 
 ZERO = Decimal("0.00")
 
@@ -378,6 +384,29 @@ def with_related(qs: models.QuerySet) -> models.QuerySet:
         "agreement__host",
         "pool_manager",
         "board",
+    )
+
+
+def with_section_flags(qs: models.QuerySet) -> models.QuerySet:
+    """Schedules annotated with whether each has any virement (``has_virements``), funded contract
+    (``has_contracts``), fed line (``has_feeds``), or decision linked to one of its lines
+    (``has_line_links``) or virements (``has_virement_links``), whoever may see them: the schedule
+    page reads nothing more for the sections that have none (often all of them)."""
+
+    def linked(model) -> Exists:
+        return Exists(
+            DecisionLink.objects.filter(
+                content_type=ContentType.objects.get_for_model(model),
+                object_id__in=model.objects.filter(schedule=OuterRef(OuterRef("pk"))).values("pk"),
+            )
+        )
+
+    return qs.annotate(
+        has_virements=Exists(Virement.objects.filter(schedule=OuterRef("pk"))),
+        has_contracts=Exists(ContractSchedule.objects.filter(schedule=OuterRef("pk"))),
+        has_feeds=Exists(LineFeed.objects.filter(budget_line__schedule=OuterRef("pk"))),
+        has_line_links=linked(BudgetLine),
+        has_virement_links=linked(Virement),
     )
 
 

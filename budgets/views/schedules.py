@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib.auth.context_processors import PermWrapper
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,7 +16,6 @@ from budgets import imports, selectors, services
 from budgets.forms import ScheduleForm
 from budgets.models import (
     BudgetLine,
-    ContractSchedule,
     LineFeed,
     MonthlyPosition,
     Schedule,
@@ -31,37 +28,12 @@ from budgets.views.base import YearPeriodMixin
 from commissioning import exports, versions
 from commissioning.generic import GateMixin, ObjectView, ServiceFormView
 from commissioning.models import Contract
-from governance.models import DecisionLink
 
 SCHEDULE_PAGE_HISTORY = 5  # the latest changes on the schedule page; the rest on its history page
 HISTORY_PAGE_SIZE = 50
 # What the schedule page reads (commissioning.versions): budgets' tables, decisions and meetings,
 # who may see what, and the packages behind lines fed by packages.
 PAGE_SCOPES = ("budgets", "governance", "permissions", "packages")
-
-
-def page_flags() -> dict:
-    """Whether a schedule has any virement, funded contract, fed line, or decision linked to one
-    of its lines or virements, whoever may see them (read with the schedule, the page reads
-    nothing more for the sections that have none: often all of them)."""
-    line_type, virement_type = (ContentType.objects.get_for_model(model) for model in (BudgetLine, Virement))
-    return {
-        "has_virements": Exists(Virement.objects.filter(schedule=OuterRef("pk"))),
-        "has_contracts": Exists(ContractSchedule.objects.filter(schedule=OuterRef("pk"))),
-        "has_feeds": Exists(LineFeed.objects.filter(budget_line__schedule=OuterRef("pk"))),
-        "has_line_links": Exists(
-            DecisionLink.objects.filter(
-                content_type=line_type,
-                object_id__in=BudgetLine.objects.filter(schedule=OuterRef(OuterRef("pk"))).values("pk"),
-            )
-        ),
-        "has_virement_links": Exists(
-            DecisionLink.objects.filter(
-                content_type=virement_type,
-                object_id__in=Virement.objects.filter(schedule=OuterRef(OuterRef("pk"))).values("pk"),
-            )
-        ),
-    }
 
 
 class ScheduleView(ObjectView):
@@ -122,9 +94,9 @@ class ScheduleDetailView(YearPeriodMixin, ScheduleView):
         # Read again after the versions (commissioning.versions: the gated object was read before
         # them, and a write committed in between would be kept under the newer versions), with
         # whether the sections that are often empty have any rows at all.
-        schedule = (
-            selectors.with_related(Schedule.objects.filter(pk=schedule.pk)).annotate(**page_flags()).get()
-        )
+        schedule = selectors.with_section_flags(
+            selectors.with_related(Schedule.objects.filter(pk=schedule.pk))
+        ).get()
         context = self.block_data(schedule)
         errors = getattr(self, "choice_errors", {})
         context.update(

@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 
 from benchmarks import reference
-from benchmarks.generate import generate, period_for
+from benchmarks.generate import first_borough, generate, period_for
 from benchmarks.generate import people as generator_people
 from brokerage import services
 from brokerage.finance import services as finance_services
@@ -86,6 +86,7 @@ def test_tiny_size_is_valid_and_complete():
     _check_deferred()
     assert len(result["loaded"]) == 1
     partnership = Partnership.objects.get(name="Scale borough 01")
+    assert first_borough() == partnership  # what the borough figures measure
     # Histories: no package without a cost from its start, shares of every split sum to 100.
     for package in Package.objects.filter(client__partnership=partnership).prefetch_related("costs"):
         costs = sorted(package.costs.all(), key=lambda c: c.effective_from)
