@@ -11,6 +11,7 @@ import io
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from commissioning import roles
@@ -312,5 +313,5 @@ def test_the_public_record_is_what_was_published(page, board, secretary):
     page.goto("/governance/public/")
     page.get_by_role("link", name="Bromley Borough Based Board", exact=True).click()
     page.get_by_role("link", name="Thursday 7 October 2021, 14:00").click()
-    assert "The Board agreed the IPB budget." in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("The Board agreed the IPB budget.")
     assert_no_console_errors(page)

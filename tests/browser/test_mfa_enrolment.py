@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from commissioning import roles
 from tests.commissioning.factories import TEST_PASSWORD
@@ -42,7 +43,8 @@ def test_enrolment_in_a_browser_is_accessible_and_needs_no_inline_code(
     assert base64.b32encode(device.bin_key).decode().rstrip("=") == key
     page.get_by_label("Code from your authenticator app").fill(wrong_code(device))
     page.get_by_role("button", name="Confirm and continue").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    # The form posts back to the same address: wait for the answer's error summary, not the URL.
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(page, "two-factor set-up with an error")
 
     # django-otp throttles a device for a second after a wrong code (then 2 s, 4 s...): a person
@@ -51,5 +53,5 @@ def test_enrolment_in_a_browser_is_accessible_and_needs_no_inline_code(
     page.get_by_label("Code from your authenticator app").fill(right_code(device))
     page.get_by_role("button", name="Confirm and continue").click()
     page.wait_for_url(lambda url: "/two-factor/" not in url)
-    assert page.get_by_role("link", name=user.get_full_name()).is_visible()
+    expect(page.get_by_role("link", name=user.get_full_name())).to_be_visible()
     assert_no_console_errors(page)
