@@ -210,6 +210,14 @@ def _figures(both: dict) -> dict:
     }
 
 
+def vacuum() -> None:
+    """``VACUUM ANALYZE`` of the whole database, as autovacuum leaves it between two months' runs."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
 def bench_committed(partnership, issuer, period) -> dict:
     """The month's run and the true-up as they meet the database in use: last month's run (and
     then the backdated change) committed and the tables vacuumed and analysed, as autovacuum leaves
@@ -217,12 +225,6 @@ def bench_committed(partnership, issuer, period) -> dict:
     the ledger inside the transaction they roll back, so their runs also step over the priming's
     uncommitted row versions, on planner statistics from before the ledger was filled. Changes the
     database for good: run it on a copy (``benchmarks.committed``)."""
-    from django.db import connection
-
-    def vacuum() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-
     prime_ledger(partnership, issuer, period)
     vacuum()
     month = _figures(_full_and_incremental(partnership, issuer, period))

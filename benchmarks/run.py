@@ -16,7 +16,8 @@
    the month and reports its time and peak memory (``ru_maxrss``).
 5. The same month as one region run fanned out across ``celery worker -c 1`` and ``-c 2``
    (``benchmarks.fanout``): request to summary, each repetition on a copy of the bench database
-   (the workers commit), beside the runs one after another in one process.
+   (the workers commit) whose ledger last month's runs primed, committed and then vacuumed, beside
+   the runs one after another in one process.
 
 Writes go inside transactions rolled back, so every repetition sees the same data. The table is
 printed and everything is written to ``var/bench.json``.
