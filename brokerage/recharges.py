@@ -134,9 +134,10 @@ class Issue:
 class MonthResult:
     segments: list[Segment] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-    # What each funder owes for the segments (``_owed_of``), kept once worked out: the recharge
-    # ledger works it out for every month it computes and the run again for the months it bills.
-    owed: list | None = field(default=None, compare=False, repr=False)
+    # (payer, what each other funder owes for the segments) (``_owed_of``), kept once worked out:
+    # the recharge ledger works it out for every month it computes and the run again for the months
+    # it bills. Kept with the payer it was worked out for, as what is owed depends on who pays.
+    owed: tuple | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -415,10 +416,13 @@ def _owed(facts: PackageFacts, segments: Iterable[Segment]) -> list[Owed]:
 
 
 def _owed_of(facts: PackageFacts, result: MonthResult) -> list[Owed]:
-    """``_owed`` of a month's segments, worked out once per month result (``MonthResult.owed``)."""
-    owed = result.owed
-    if owed is None:
-        owed = result.owed = _owed(facts, result.segments)
+    """``_owed`` of a month's segments, worked out once per month result and payer
+    (``MonthResult.owed``)."""
+    kept = result.owed
+    if kept is not None and kept[0] == facts.payer:
+        return kept[1]
+    owed = _owed(facts, result.segments)
+    result.owed = (facts.payer, owed)
     return owed
 
 

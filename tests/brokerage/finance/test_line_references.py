@@ -124,30 +124,22 @@ def test_lines_naming_what_exists_are_written_and_a_line_may_name_no_package(
 
 def test_an_invoice_or_package_a_line_names_cannot_be_deleted_or_renumbered(draft):
     line = draft.lines.get()
-    invoice_held = f'Key (id)=({draft.pk}) is still referenced from table "brokerage_invoiceline".'
-    _refused(
-        lambda: _sql("DELETE FROM brokerage_invoice WHERE id = %s", [draft.pk]),
-        'update or delete on table "brokerage_invoice" violates foreign key constraint '
-        '"invoice_line_invoice_exists" on table "brokerage_invoiceline"',
-        invoice_held,
-    )
-    _refused(
-        lambda: _sql("UPDATE brokerage_invoice SET id = %s WHERE id = %s", [MISSING, draft.pk]),
-        'violates foreign key constraint "invoice_line_invoice_exists"',
-        invoice_held,
-    )
-    package_held = f'Key (id)=({line.package_id}) is still referenced from table "brokerage_invoiceline".'
-    _refused(
-        lambda: _sql("DELETE FROM brokerage_package WHERE id = %s", [line.package_id]),
-        'update or delete on table "brokerage_package" violates foreign key constraint '
-        '"invoice_line_package_exists" on table "brokerage_invoiceline"',
-        package_held,
-    )
-    _refused(
-        lambda: _sql("UPDATE brokerage_package SET id = %s WHERE id = %s", [MISSING, line.package_id]),
-        'violates foreign key constraint "invoice_line_package_exists"',
-        package_held,
-    )
+    for table, pk, constraint in (
+        ("brokerage_invoice", draft.pk, "invoice_line_invoice_exists"),
+        ("brokerage_package", line.package_id, "invoice_line_package_exists"),
+    ):
+        held = f'Key (id)=({pk}) is still referenced from table "brokerage_invoiceline".'
+        _refused(
+            lambda table=table, pk=pk: _sql(f"DELETE FROM {table} WHERE id = %s", [pk]),  # noqa: S608
+            f'update or delete on table "{table}" violates foreign key constraint '
+            f'"{constraint}" on table "brokerage_invoiceline"',
+            held,
+        )
+        _refused(
+            lambda table=table, pk=pk: _sql(f"UPDATE {table} SET id = %s WHERE id = %s", [MISSING, pk]),  # noqa: S608
+            f'violates foreign key constraint "{constraint}"',
+            held,
+        )
 
 
 def test_an_invoice_no_line_names_may_be_renumbered_and_deleting_a_draft_takes_its_lines(draft, finance):

@@ -256,3 +256,22 @@ def test_lines_sum_to_what_was_owed_and_each_document_has_the_sign_of_its_kind(f
         assert line.amount == recharges.amount(line.weekly_cost, line.days, line.percent)
         unbillable = [i for i in result.issues if i.package == line.package]
         assert all(line.end < i.start or line.start > i.end for i in unbillable)
+
+
+def test_what_a_month_owes_is_kept_per_payer_not_reused_for_another():
+    """``MonthResult`` keeps the owed amounts it worked out (``_owed_of``) with the payer they were
+    worked out for: the same month's segments asked again for the other payer give that payer's."""
+    council, nhs = "council", "nhs"
+    split = SplitRow(date(2022, 6, 1), None, ((council, Decimal("40")), (nhs, Decimal("60"))))
+    cost = CostRow(date(2022, 6, 1), None, Decimal("700"))
+    paid_by = {
+        payer: PackageFacts(
+            package=1, start=date(2022, 6, 1), end=None, payer=payer, costs=(cost,), splits=(split,)
+        )
+        for payer in (council, nhs)
+    }
+    month = date(2022, 6, 1)
+    result = recharges.month_segments(paid_by[council], month)
+    assert recharges.owed_by_funder(paid_by[council], result) == {nhs: Decimal("1800.00")}
+    assert recharges.owed_by_funder(paid_by[nhs], result) == {council: Decimal("1200.00")}
+    assert recharges.owed_by_funder(paid_by[council], result) == {nhs: Decimal("1800.00")}
