@@ -42,8 +42,10 @@ ZERO = Decimal("0.00")
 # --- Facts in -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CostRow:
+# Facts are tuples (``NamedTuple``) like the segments and lines below: immutable and hashable as a
+# frozen dataclass is, but made in a third of the time (a month's run makes the facts of every
+# steady package in scope, ``steady_facts``).
+class CostRow(NamedTuple):
     start: date
     end: date | None
     weekly_cost: Decimal  # unit rate x units per week, not rounded
@@ -53,16 +55,14 @@ class CostRow:
         return cls(start, end, Decimal(unit_rate) * Decimal(units_per_week))
 
 
-@dataclass(frozen=True)
-class SplitRow:
+class SplitRow(NamedTuple):
     start: date
     end: date | None
     shares: tuple[tuple[Hashable, Decimal], ...]  # (funder, percent)
     key: Hashable = None
 
 
-@dataclass(frozen=True)
-class SuspensionRow:
+class SuspensionRow(NamedTuple):
     """A dated suspension: the provider is paid ``paid_percent`` of the cost on its days."""
 
     start: date
@@ -70,8 +70,7 @@ class SuspensionRow:
     paid_percent: Decimal
 
 
-@dataclass(frozen=True)
-class PackageFacts:
+class PackageFacts(NamedTuple):
     package: Hashable
     start: date
     end: date | None
@@ -365,14 +364,8 @@ def steady_facts(
     """Facts that give every month from ``day``'s on what the package's own facts give, when
     ``steady_from(facts, day)`` returned ``steady``: its one cost and one split from ``day``."""
     weekly_cost, shares = steady
-    return PackageFacts(
-        package=package,
-        start=start,
-        end=end,
-        payer=payer,
-        costs=(CostRow(day, None, weekly_cost),),
-        splits=(SplitRow(day, None, shares),),
-    )
+    costs, splits = (CostRow(day, None, weekly_cost),), (SplitRow(day, None, shares),)
+    return PackageFacts(package, start, end, payer, costs, splits)
 
 
 def steady_months(facts: PackageFacts, first: date, last: date, steady: Steady) -> dict[date, MonthResult]:

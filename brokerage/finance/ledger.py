@@ -65,7 +65,7 @@ ZERO = Decimal("0.00")
 
 
 class _Package(NamedTuple):  # a tuple: a run makes one per package of its scope
-    row: tuple  # services._PackageRow's fields
+    row: tuple  # a services._PackageRow (the run's row_type)
     in_scope: bool
     computed_through: date | None
     stale_from: date | None
@@ -89,11 +89,11 @@ class _Package(NamedTuple):  # a tuple: a run makes one per package of its scope
         return self.row[3]
 
 
-def _package(r: tuple) -> _Package:
+def _package(r: tuple, row_type) -> _Package:
     steady = None
     if r[12] is not None:  # whole numbers in the ledger (LedgerPackage), the facts' places here
         steady = (_scaled(r[12], -4), _shares(tuple(r[13]), tuple(r[14])))
-    return _Package(r[:8], r[8], r[9], r[10], r[11], steady)
+    return _Package(row_type(*r[:8]), r[8], r[9], r[10], r[11], steady)
 
 
 @lru_cache(maxsize=4096)
@@ -153,7 +153,7 @@ def prepare(run, row_type) -> Prepared:
     params = {"partnership": run.partnership_id, "issuer": run.issuer_id, "period": period}
     with connection.cursor() as cursor:
         cursor.execute(PACKAGES, params | {"period_end": period_end})
-        found = [_package(r) for r in cursor.fetchall()]
+        found = [_package(r, row_type) for r in cursor.fetchall()]
     # A full run's order: the packages in scope, then the others (each in the packages' order).
     found.sort(key=lambda p: not p.in_scope)
     looked = [p for p in found if p.start <= period_end]
@@ -185,7 +185,7 @@ def prepare(run, row_type) -> Prepared:
     facts = _facts([by_pk[pk] for pk in wanted], wanted, refreshed.loaded)
     if elsewhere:
         facts += _elsewhere(elsewhere, params, billed, months, computed, issue_rows)
-    headers = {p.pk: row_type(*p.row) for p in found}
+    headers = {p.pk: p.row for p in found}
     missing = {key[0] for key in billed} - headers.keys()
     if missing:  # billed months of another payer's packages, to reverse: their lines need details
         headers.update(_headers(missing, row_type))
@@ -329,10 +329,18 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
     added; stale months are deleted first. A package ended before its next month with nothing stale
     has nothing to compute: it is left as it is (its rows stop at its end). A package that is not
     stale and was steady after M (``recharges.steady_from``) needs no facts loaded for its new
-    months: ``recharges.steady_facts`` gives them."""
+    months: ``recharges.steady_facts`` gives them.
+
+    Most packages, most months, are that last case with only months after M to compute: they take
+    a shorter path here (``_steady_new_months``) that gives the same rows; the rest take the
+    general one."""
     out = _Refreshed()
+    rows = _Rows()
     todo: dict[int, tuple[date | None, date, date]] = {}  # package -> (delete from, compute from, to)
+    steady_new = _steady_new_months(looked, period, out, rows)
     for p in looked:
+        if p.pk in steady_new:
+            continue
         if p.computed_through is None:  # never computed (so no rows: they come with the mark)
             todo[p.pk] = (None, recharges.month_start(p.start), period)
             continue
@@ -345,7 +353,7 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
                 todo[p.pk] = (None, start, last)
         elif start <= period and (p.end is None or p.end >= start):
             todo[p.pk] = (None, start, last)
-    if not todo:
+    if not todo and not steady_new:
         return out
     by_pk = {p.pk: p for p in looked}
     new_from: dict[int, date] = {}  # package -> its first month never computed before
@@ -376,12 +384,11 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
         p = by_pk[pk]
         loaded[pk] = (live[pk], recharges.steady_facts(pk, p.start, p.end, p.payer, live[pk], state))
     loaded.update((f.package, (load[f.package], f)) for f in _facts([by_pk[pk] for pk in load], load, {}))
-    # Owed rows as COPY text straight away: whole numbers and a date, nothing to escape (a run
-    # writes one row per package month and funder, a true-up about 10,000).
-    owed_text, issue_rows, steady_after = [], [], {}
-    iso: dict[date, str] = {}
+    steady_after: dict = {}
     after: dict = defaultdict(dict)  # (package, month) -> {funder: pence} of the months computed again
     for pk, (first, facts) in loaded.items():
+        if pk in steady_new:
+            continue
         last = todo[pk][2]
         state = steady.get(pk)
         if state is None:
@@ -393,9 +400,7 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
         owing = set()
         for month, result in by_month.items():
             owed = recharges.owed_by_funder(facts, result)
-            day = iso.get(month) or iso.setdefault(month, month.isoformat())
-            owed_text.extend(f"{pk}\t{day}\t{f:d}\t{int(v * 100):d}" for f, v in owed.items())
-            issue_rows.extend((pk, month, i.start, i.end, i.kind, i.message) for i in result.issues)
+            rows.add(pk, month, owed, result)
             if new is not None and month >= new:
                 if any(owed.values()):
                     owing.add(month)
@@ -411,11 +416,69 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
             if after.get((pk, month), {}) != was:
                 out.changed.setdefault(pk, {})[month] = was
     # These tables have no foreign keys or deferred checks to make immediate.
-    copy_rows("brokerage_ledgerowed", OWED_COLUMNS, owed_text, as_text=True, immediate=False)
-    copy_rows("brokerage_ledgerissue", ISSUE_COLUMNS, issue_rows, immediate=False)
-    ids = list(todo)
+    copy_rows("brokerage_ledgerowed", OWED_COLUMNS, rows.owed_text, as_text=True, immediate=False)
+    copy_rows("brokerage_ledgerissue", ISSUE_COLUMNS, rows.issue_rows, immediate=False)
+    ids = [*steady_new, *todo]
     _mark_computed(ids, period, [by_pk[pk].changes for pk in ids], steady_after)
     return out
+
+
+@dataclass
+class _Rows:
+    """The ledger rows a refresh writes, as it goes. Owed rows are COPY text straight away: whole
+    numbers and a date, nothing to escape (a run writes one row per package month and funder, a
+    true-up about 10,000); ``iso``: each month's text once."""
+
+    owed_text: list = field(default_factory=list)
+    issue_rows: list = field(default_factory=list)
+    iso: dict = field(default_factory=dict)
+
+    def add(self, pk: int, month: date, owed: dict, result: recharges.MonthResult) -> None:
+        iso = self.iso
+        day = iso.get(month) or iso.setdefault(month, month.isoformat())
+        append = self.owed_text.append
+        for funder, value in owed.items():
+            append(f"{pk}\t{day}\t{funder:d}\t{int(value * 100):d}")
+        if result.issues:
+            self.issue_rows.extend((pk, month, i.start, i.end, i.kind, i.message) for i in result.issues)
+
+
+def _steady_new_months(looked: list[_Package], period: date, out: _Refreshed, rows: _Rows) -> dict:
+    """The new months of each package that is computed before the period, not stale, steady after
+    its last computed month and live in the month after it: ``_refresh``'s general path would
+    compute from that month to the period from the steady state, delete nothing and compare
+    nothing again; this gives the same, with less on the way. Returns {package: month after}."""
+    done: dict[int, date] = {}
+    loaded, computed, owing_by = out.loaded, out.computed, out.owing
+    steady_facts, steady_months, owed_by_funder = (
+        recharges.steady_facts,
+        recharges.steady_months,
+        recharges.owed_by_funder,
+    )
+    add = rows.add
+    for p in looked:
+        through, state = p.computed_through, p.steady
+        if state is None or through is None or p.stale_from is not None or through >= period:
+            continue
+        first = recharges.next_month(through)
+        end = p.end
+        if end is not None and end < first:
+            continue
+        pk = p.pk
+        facts = steady_facts(pk, p.start, end, p.payer, first, state)
+        by_month = steady_months(facts, first, period, state)
+        loaded[pk] = (first, facts)
+        computed[pk] = (first, period, by_month)
+        owing = set()
+        for month, result in by_month.items():
+            owed = owed_by_funder(facts, result)
+            add(pk, month, owed, result)
+            if any(owed.values()):
+                owing.add(month)
+        if owing:
+            owing_by[pk] = owing
+        done[pk] = first
+    return done
 
 
 def _delete_stale(stale: list[tuple[int, date]]) -> dict:

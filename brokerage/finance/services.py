@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 import pghistory
 from django.core.exceptions import ValidationError
@@ -97,9 +97,9 @@ def recharge_run_request(
     return run
 
 
-@dataclass(frozen=True)
-class _PackageRow:
-    """What a run needs of a package: its facts' header and the details its lines carry."""
+class _PackageRow(NamedTuple):
+    """What a run needs of a package: its facts' header and the details its lines carry. A tuple,
+    made in a third of a frozen dataclass's time: a run makes one per package of its scope."""
 
     pk: int
     start: date
