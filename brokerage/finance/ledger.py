@@ -331,9 +331,8 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
     stale and was steady after M (``recharges.steady_from``) needs no facts loaded for its new
     months: ``recharges.steady_facts`` gives them.
 
-    Most packages, most months, are that last case with only months after M to compute: they take
-    a shorter path here (``_steady_new_months``) that gives the same rows; the rest take the
-    general one."""
+    That last case (most packages, most months) takes a shorter path (``_steady_new_months``); the
+    rest take the general one, with their facts loaded."""
     out = _Refreshed()
     rows = _Rows()
     todo: dict[int, tuple[date | None, date, date]] = {}  # package -> (delete from, compute from, to)
@@ -371,30 +370,16 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
             new_from[pk] = recharges.next_month(through)
     before = _delete_stale([(pk, span[0]) for pk, span in todo.items() if span[0] is not None])
     # A package ended before the first month to compute is live in none of them: no facts needed.
-    live = {pk: span[1] for pk, span in todo.items() if by_pk[pk].end is None or by_pk[pk].end >= span[1]}
-    steady, load = {}, {}
-    for pk, first in live.items():
-        p = by_pk[pk]
-        if p.steady is not None and p.stale_from is None and todo[pk][0] is None:
-            steady[pk] = p.steady
-        else:
-            load[pk] = first
-    loaded = out.loaded
-    for pk, state in steady.items():
-        p = by_pk[pk]
-        loaded[pk] = (live[pk], recharges.steady_facts(pk, p.start, p.end, p.payer, live[pk], state))
-    loaded.update((f.package, (load[f.package], f)) for f in _facts([by_pk[pk] for pk in load], load, {}))
+    # Every other one here is stale, never computed or not steady (the steady ones took the shorter
+    # path): its facts are loaded.
+    load = {pk: span[1] for pk, span in todo.items() if by_pk[pk].end is None or by_pk[pk].end >= span[1]}
+    loaded = _facts([by_pk[pk] for pk in load], load, {})
+    out.loaded.update((f.package, (load[f.package], f)) for f in loaded)
     steady_after: dict = {}
     after: dict = defaultdict(dict)  # (package, month) -> {funder: pence} of the months computed again
-    for pk, (first, facts) in loaded.items():
-        if pk in steady_new:
-            continue
-        last = todo[pk][2]
-        state = steady.get(pk)
-        if state is None:
-            by_month = recharges.segments_by_month(facts, first, last)
-        else:
-            by_month = recharges.steady_months(facts, first, last, state)
+    for facts in loaded:
+        pk, first, last = facts.package, load[facts.package], todo[facts.package][2]
+        by_month = recharges.segments_by_month(facts, first, last)
         out.computed[pk] = (first, last, by_month)
         new = new_from.get(pk)
         owing = set()
@@ -408,8 +393,7 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
                 after[(pk, month)] = {f: int(v * 100) for f, v in owed.items() if v}
         if owing:
             out.owing[pk] = owing
-        if pk in load:
-            steady_after[pk] = recharges.steady_from(facts, recharges.next_month(last))
+        steady_after[pk] = recharges.steady_from(facts, recharges.next_month(last))
     for pk, (lo, hi) in again.items():
         for month in recharges.months_between(lo, hi):
             was = before.get((pk, month), {})
