@@ -49,6 +49,7 @@ from django.db import connection
 from commissioning.bulk import array_literal, copy_rows
 
 from .. import recharges
+from .ledger_facts import package_facts
 from .ledger_sql import (
     AGREEING,
     DIFFERENCES,
@@ -182,7 +183,7 @@ def prepare(run, row_type) -> Prepared:
             billed[(package_id, recipient_id, month)] = amount
     by_pk = {p.pk: p for p in counted}
     wanted = {pk: min(ms) for pk, ms in months.items() if pk in by_pk}
-    facts = _facts([by_pk[pk] for pk in wanted], wanted, refreshed.loaded)
+    facts = package_facts([by_pk[pk] for pk in wanted], wanted, refreshed.loaded)
     if elsewhere:
         facts += _elsewhere(elsewhere, params, billed, months, computed, issue_rows)
     headers = {p.pk: p.row for p in found}
@@ -373,7 +374,7 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
     # Every other one here is stale, never computed or not steady (the steady ones took the shorter
     # path): its facts are loaded.
     load = {pk: span[1] for pk, span in todo.items() if by_pk[pk].end is None or by_pk[pk].end >= span[1]}
-    loaded = _facts([by_pk[pk] for pk in load], load, {})
+    loaded = package_facts([by_pk[pk] for pk in load], load, {})
     out.loaded.update((f.package, (load[f.package], f)) for f in loaded)
     steady_after: dict = {}
     after: dict = defaultdict(dict)  # (package, month) -> {funder: pence} of the months computed again
@@ -543,73 +544,3 @@ def _whole(value: Decimal, places: int) -> int:
 def _array(values) -> str:
     """A PostgreSQL array literal of numbers."""
     return "{" + ",".join(str(v) for v in values) + "}"
-
-
-# --- Facts --------------------------------------------------------------------------------------
-
-
-def _facts(packages: list[_Package], firsts: dict, loaded: dict):
-    """``recharges.PackageFacts`` of ``packages`` with the rows that reach ``firsts[pk]`` or later
-    (earlier rows change no month from there on); reuses ``loaded`` where it reaches far enough."""
-    out, need = [], {}
-    for p in packages:
-        have = loaded.get(p.pk)
-        if have is not None and have[0] <= firsts[p.pk]:
-            out.append(have[1])
-        else:
-            need[p.pk] = p
-    if not need:
-        return out
-    ids = list(need)
-    span = [array_literal(ids), array_literal(firsts[pk] for pk in ids)]
-    costs, splits, suspensions = defaultdict(list), defaultdict(list), defaultdict(list)
-    shares = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.package_id, c.effective_from, c.effective_to, c.unit_rate, c.units_per_week "
-            "FROM brokerage_packagecost c JOIN unnest(%s::bigint[], %s::date[]) AS f(id, first) "
-            "ON f.id = c.package_id WHERE c.effective_to IS NULL OR c.effective_to >= f.first "
-            "ORDER BY c.package_id, c.effective_from, c.id",
-            span,
-        )
-        for pk, start, end, rate, units in cursor.fetchall():
-            costs[pk].append(recharges.CostRow.of(start, end, rate, units))
-        cursor.execute(
-            "SELECT s.id, s.package_id, s.effective_from, s.effective_to, sh.organisation_id, sh.percent "
-            "FROM brokerage_fundingsplit s JOIN unnest(%s::bigint[], %s::date[]) AS f(id, first) "
-            "ON f.id = s.package_id "
-            "LEFT JOIN brokerage_fundingshare sh ON sh.split_id = s.id "
-            "LEFT JOIN commissioning_organisation o ON o.id = sh.organisation_id "
-            "WHERE s.effective_to IS NULL OR s.effective_to >= f.first "
-            "ORDER BY s.package_id, s.effective_from, s.id, o.code",
-            span,
-        )
-        split_rows = {}
-        for split_id, pk, start, end, organisation_id, percent in cursor.fetchall():
-            split_rows[split_id] = (pk, start, end)
-            if organisation_id is not None:
-                shares[split_id].append((organisation_id, percent))
-        for split_id, (pk, start, end) in split_rows.items():
-            splits[pk].append(recharges.SplitRow(start, end, tuple(shares[split_id]), split_id))
-        cursor.execute(
-            "SELECT s.package_id, s.effective_from, s.effective_to, s.paid_percent "
-            "FROM brokerage_suspension s JOIN unnest(%s::bigint[], %s::date[]) AS f(id, first) "
-            "ON f.id = s.package_id WHERE s.effective_to >= f.first "
-            "ORDER BY s.package_id, s.effective_from, s.id",
-            span,
-        )
-        for pk, start, end, paid in cursor.fetchall():
-            suspensions[pk].append(recharges.SuspensionRow(start, end, paid))
-    for pk, p in need.items():
-        out.append(
-            recharges.PackageFacts(
-                package=pk,
-                start=p.start,
-                end=p.end,
-                payer=p.payer,
-                costs=tuple(costs[pk]),  # each in its start's order (ORDER BY)
-                splits=tuple(splits[pk]),
-                suspensions=tuple(suspensions[pk]),
-            )
-        )
-    return out
