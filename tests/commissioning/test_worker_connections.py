@@ -92,7 +92,7 @@ def test_an_eager_task_leaves_its_callers_connection_and_transaction_alone(pool_
         assert not connection.needs_rollback
 
 
-def test_celery_closes_connections_around_tasks_only_when_workers_do_not_keep_them(settings):
+def test_celery_closes_connections_around_tasks_only_when_workers_do_not_keep_them():
     from commissioning import settings as project_settings
 
     assert project_settings.WORKER_DB_CONN_MAX_AGE > 0
