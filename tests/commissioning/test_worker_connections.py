@@ -92,7 +92,8 @@ def test_an_eager_task_leaves_its_callers_connection_and_transaction_alone(pool_
         assert not connection.needs_rollback
 
 
-def test_celery_closes_connections_around_tasks_only_when_workers_do_not_keep_them():
+def test_celerys_own_close_around_each_task_is_off_while_workers_keep_their_connections():
+    """The fixup would otherwise close the kept connection before every task."""
     from commissioning import settings as project_settings
 
     assert project_settings.WORKER_DB_CONN_MAX_AGE > 0
