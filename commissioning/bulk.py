@@ -11,13 +11,14 @@ one ORM statement inside the same ``pghistory.context`` block before copying.
 
 from __future__ import annotations
 
-import io
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 def _escaped(text: str) -> str:
@@ -73,12 +74,15 @@ def copy_rows(
     without the newline), for a caller that makes the text faster knowing its columns' types.
     ``immediate=False``: a table with no foreign keys or other deferred checks (the recharge
     ledger's caches) is copied without ``immediate_constraints``, which would also check every
-    deferred check queued before it in the transaction."""
-    lines = list(rows) if as_text else [copy_line(row) for row in rows]
-    if not lines:
+    deferred check queued before it in the transaction.
+
+    ``rows`` is read as the COPY sends it (``_Stream``): a generator's work overlaps PostgreSQL's,
+    so it must not use the database itself."""
+    lines = iter(rows) if as_text else map(copy_line, rows)
+    first = next(lines, None)
+    if first is None:
         return 0
-    lines.append("")  # the last line's newline
-    buffer = io.StringIO("\n".join(lines))
+    stream = _Stream(first, lines)
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     sql = f"COPY {connection.ops.quote_name(table)} ({cols}) FROM STDIN"
     with (
@@ -86,8 +90,90 @@ def copy_rows(
         immediate_constraints(cursor) if immediate else nullcontext(),
         connection.wrap_database_errors,
     ):
-        cursor.cursor.copy_expert(sql, buffer)  # errors come back as Django's (IntegrityError, ...)
-    return len(lines) - 1
+        try:  # PostgreSQL's errors come back as Django's (IntegrityError, ...)
+            cursor.cursor.copy_expert(sql, stream, size=_CHUNK)
+        except Exception as exc:
+            if stream.failed is not None:  # making the rows failed: that error, not the COPY's
+                raise stream.failed from exc
+            raise
+    return stream.count
+
+
+_CHUNK = 16384
+
+
+class _Stream:
+    """The rows' COPY text as a file that makes each chunk when it is read: PostgreSQL stores one
+    chunk while Python makes the next, so making the text (a run's rule, its lines) and storing it
+    overlap, on two processes, instead of following one another. ``count``: the lines read;
+    ``failed``: what making them raised (psycopg2 ends the COPY with an error of its own)."""
+
+    def __init__(self, first: str, rest) -> None:
+        self._first, self._rest, self.count = first, rest, 0
+        self.failed: BaseException | None = None
+
+    def read(self, size: int = -1) -> str:
+        try:
+            return self._read(size)
+        except BaseException as exc:
+            self.failed = exc
+            raise
+
+    def _read(self, size: int) -> str:
+        chunk, length = [], 0
+        if self._first is not None:
+            chunk.append(self._first)
+            length, self._first = len(self._first) + 1, None
+        if size < 0 or length < size:
+            for line in self._rest:
+                chunk.append(line)
+                length += len(line) + 1
+                if 0 <= size <= length:
+                    break
+        if not chunk:
+            return ""
+        self.count += len(chunk)
+        chunk.append("")  # each line's newline
+        return "\n".join(chunk)
+
+
+@contextmanager
+def meanwhile(statements: Sequence[tuple[str, Sequence | dict]]):
+    """Send ``statements`` ((SQL, parameters), in order) on this thread's database connection and in
+    its transaction, from a second thread, while the block computes in Python; wait for them at the
+    block's end and raise what they raised. For statements that are the database's work alone (a
+    recharge run's mark of its packages) beside Python work that needs no database (the run's
+    rule): PostgreSQL and Python then use two processors, not one after the other. The block must
+    not use the database: its statements and these would interleave on the one connection.
+
+    The statements go to psycopg2 as they are: Django's execute wrappers do not see them (the
+    history context's, kept in the caller's thread, included), so they must write no table with
+    history. Django's query log does (the query counts of tests)."""
+    shared = connections[DEFAULT_DB_ALIAS]
+    shared.ensure_connection()
+    logged = shared.queries_logged
+    failed: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            with shared.wrap_database_errors, shared.connection.cursor() as cursor:
+                for sql, params in statements:
+                    started = time.monotonic()
+                    cursor.execute(sql, params)
+                    if logged:
+                        sent = cursor.query.decode(errors="replace")
+                        shared.queries_log.append({"sql": sent, "time": f"{time.monotonic() - started:.3f}"})
+        except BaseException as exc:  # raised in the caller's thread, below
+            failed.append(exc)
+
+    thread = threading.Thread(target=send, name="meanwhile")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def array_literal(values: Iterable) -> str:

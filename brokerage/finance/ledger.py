@@ -30,23 +30,28 @@ documents, lines and issues from the recharge ledger (``brokerage.models.ledger`
    that still differ (a document netting to zero is not written), then delete the scope's
    unsettled months that now agree, each only if no write bumped its ``seq`` since it was read.
 
-Everything runs in the run's transaction under its issuer's advisory lock. A write committed while
+Everything runs in the run's transaction under its issuer's advisory lock. The rule's Python and
+PostgreSQL's writes overlap where one does not need the other: the owed rows are computed as their
+COPY reads them (``_refresh``), and the packages are marked computed in a second thread on the
+run's connection while the true-up computes (``bill``). A write committed while
 the run computes bumps the package's ``changes`` (triggers), so the run leaves such a package stale
-instead of marking it fresh (``_mark_computed``).
+instead of marking it fresh (``_mark_statements``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from itertools import chain
 from typing import NamedTuple
 
 from django.db import connection
 
-from commissioning.bulk import array_literal, copy_rows
+from commissioning.bulk import array_literal, copy_rows, meanwhile
 
 from .. import recharges
 from .ledger_facts import package_facts
@@ -120,6 +125,7 @@ class Prepared:
     issues: list[recharges.Issue]  # every looked-at month's, in a full run's order
     package_count: int
     written: dict  # package -> (first month, last month) the run computed again or may bill
+    mark: list | None = None  # _Refreshed's: the statements marking the packages computed
 
     def true_up(self, period: date) -> recharges.RunResult:
         return recharges.true_up(
@@ -137,7 +143,9 @@ class _Refreshed:
     - ``changed``: package -> {month: {funder: pence owed before}}, of the months it computed
       again (to the period) whose owed changed;
     - ``owing``: package -> the months it computed for the first time in which some funder owes
-      more than nothing."""
+      more than nothing;
+    - ``mark``: the statements that mark the packages computed (``_mark_statements``; ``bill``
+      sends them), if anything was computed."""
 
     loaded: dict = field(default_factory=dict)
     computed: dict = field(default_factory=dict)
@@ -145,6 +153,7 @@ class _Refreshed:
     unknown: dict = field(default_factory=dict)
     changed: dict = field(default_factory=dict)
     owing: dict = field(default_factory=dict)
+    mark: list | None = None  # ``_mark_statements``, sent once the rows are written
 
 
 def prepare(run, row_type) -> Prepared:
@@ -199,7 +208,19 @@ def prepare(run, row_type) -> Prepared:
         issues=_issues(issue_rows, [p.pk for p in looked]),
         package_count=len(found),
         written=written,
+        mark=refreshed.mark,
     )
+
+
+def bill(run, row_type) -> tuple[Prepared, recharges.RunResult]:
+    """``prepare`` then its ``true_up``, the packages marked computed (``_mark_statements``)
+    meanwhile: the mark is the database's work and the true-up Python's, so one need not wait for
+    the other (``meanwhile``). The mark needs nothing the true-up computes, and the true-up no
+    table."""
+    prepared = prepare(run, row_type)
+    with meanwhile(prepared.mark) if prepared.mark else nullcontext():
+        result = prepared.true_up(run.period)
+    return prepared, result
 
 
 def _settled(cursor, params: dict, refreshed: _Refreshed, months: dict, billed: dict) -> None:
@@ -332,12 +353,14 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
     stale and was steady after M (``recharges.steady_from``) needs no facts loaded for its new
     months: ``recharges.steady_facts`` gives them.
 
-    That last case (most packages, most months) takes a shorter path (``_steady_new_months``); the
-    rest take the general one, with their facts loaded."""
+    That last case (most packages, most months) takes a shorter path (``_steady_lines``); the
+    rest take the general one (``_general_lines``), with their facts loaded. Both compute as the
+    owed rows' COPY reads them, so PostgreSQL stores each chunk of rows while the next is computed.
+    The packages are marked computed later (``_Refreshed.mark``, ``bill``)."""
     out = _Refreshed()
     rows = _Rows()
     todo: dict[int, tuple[date | None, date, date]] = {}  # package -> (delete from, compute from, to)
-    steady_new = _steady_new_months(looked, period, out, rows)
+    steady_new = _steady_new(looked, period)
     for p in looked:
         if p.pk in steady_new:
             continue
@@ -356,8 +379,7 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
     if not todo and not steady_new:
         return out
     by_pk = {p.pk: p for p in looked}
-    new_from: dict[int, date] = {}  # package -> its first month never computed before
-    again: dict[int, tuple[date, date]] = {}  # package -> the months computed again, to the period
+    general = _General(todo)
     for pk, (delete_from, first, last) in todo.items():
         through = by_pk[pk].computed_through
         if through is None:
@@ -366,45 +388,30 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
         if delete_from is not None:  # delete_from <= through: stale months are computed ones
             out.written[pk] = (delete_from, min(through, last))
             if delete_from <= period:
-                again[pk] = (delete_from, min(through, period))
+                general.again[pk] = (delete_from, min(through, period))
         if through < last:
-            new_from[pk] = recharges.next_month(through)
+            general.new_from[pk] = recharges.next_month(through)
     before = _delete_stale([(pk, span[0]) for pk, span in todo.items() if span[0] is not None])
     # A package ended before the first month to compute is live in none of them: no facts needed.
-    # Every other one here is stale, never computed or not steady (the steady ones took the shorter
+    # Every other one here is stale, never computed or not steady (the steady ones take the shorter
     # path): its facts are loaded.
     load = {pk: span[1] for pk, span in todo.items() if by_pk[pk].end is None or by_pk[pk].end >= span[1]}
     loaded = package_facts([by_pk[pk] for pk in load], load, {})
     out.loaded.update((f.package, (load[f.package], f)) for f in loaded)
-    steady_after: dict = {}
-    after: dict = defaultdict(dict)  # (package, month) -> {funder: pence} of the months computed again
-    for facts in loaded:
-        pk, first, last = facts.package, load[facts.package], todo[facts.package][2]
-        by_month = recharges.segments_by_month(facts, first, last)
-        out.computed[pk] = (first, last, by_month)
-        new = new_from.get(pk)
-        owing = set()
-        for month, result in by_month.items():
-            owed = recharges.owed_by_funder(facts, result)
-            rows.add(pk, month, owed, result)
-            if new is not None and month >= new:
-                if any(owed.values()):
-                    owing.add(month)
-            elif pk in again:
-                after[(pk, month)] = {f: int(v * 100) for f, v in owed.items() if v}
-        if owing:
-            out.owing[pk] = owing
-        steady_after[pk] = recharges.steady_from(facts, recharges.next_month(last))
-    for pk, (lo, hi) in again.items():
+    # Computed as the COPY reads them: nothing between here and the COPY's end may use the database.
+    lines = chain(
+        _steady_lines(steady_new, period, out, rows), _general_lines(loaded, load, general, out, rows)
+    )
+    # These tables have no foreign keys or deferred checks to make immediate.
+    copy_rows("brokerage_ledgerowed", OWED_COLUMNS, lines, as_text=True, immediate=False)
+    for pk, (lo, hi) in general.again.items():
         for month in recharges.months_between(lo, hi):
             was = before.get((pk, month), {})
-            if after.get((pk, month), {}) != was:
+            if general.after.get((pk, month), {}) != was:
                 out.changed.setdefault(pk, {})[month] = was
-    # These tables have no foreign keys or deferred checks to make immediate.
-    copy_rows("brokerage_ledgerowed", OWED_COLUMNS, rows.owed_text, as_text=True, immediate=False)
     copy_rows("brokerage_ledgerissue", ISSUE_COLUMNS, rows.issue_rows, immediate=False)
     ids = [*steady_new, *todo]
-    _mark_computed(ids, period, [by_pk[pk].changes for pk in ids], steady_after)
+    out.mark = _mark_statements(ids, period, [by_pk[pk].changes for pk in ids], general.steady_after)
     return out
 
 
@@ -414,56 +421,96 @@ class _Rows:
     numbers and a date, nothing to escape (a run writes one row per package month and funder, a
     true-up about 10,000); ``iso``: each month's text once."""
 
-    owed_text: list = field(default_factory=list)
     issue_rows: list = field(default_factory=list)
     iso: dict = field(default_factory=dict)
 
-    def add(self, pk: int, month: date, owed: dict, result: recharges.MonthResult) -> None:
+    def lines(self, pk: int, month: date, owed: dict, result: recharges.MonthResult) -> list[str]:
+        """The owed rows' COPY text of one package month (its issues kept for their own COPY)."""
         iso = self.iso
         day = iso.get(month) or iso.setdefault(month, month.isoformat())
-        append = self.owed_text.append
-        for funder, value in owed.items():
-            append(f"{pk}\t{day}\t{funder:d}\t{int(value * 100):d}")
         if result.issues:
             self.issue_rows.extend((pk, month, i.start, i.end, i.kind, i.message) for i in result.issues)
+        return [f"{pk}\t{day}\t{funder:d}\t{int(value * 100):d}" for funder, value in owed.items()]
 
 
-def _steady_new_months(looked: list[_Package], period: date, out: _Refreshed, rows: _Rows) -> dict:
-    """The new months of each package that is computed before the period, not stale, steady after
-    its last computed month and live in the month after it: ``_refresh``'s general path would
-    compute from that month to the period from the steady state, delete nothing and compare
-    nothing again; this gives the same, with less on the way. Returns {package: month after}."""
-    done: dict[int, date] = {}
+@dataclass
+class _General:
+    """The general path's plan (``todo``: package -> (delete from, compute from, to); ``again``:
+    package -> the months computed again, to the period; ``new_from``: package -> its first month
+    never computed before) and what it found (``after``: (package, month) -> {funder: pence} of
+    the months computed again; ``steady_after``: what ``recharges.steady_from`` found after the
+    last month computed)."""
+
+    todo: dict
+    again: dict = field(default_factory=dict)
+    new_from: dict = field(default_factory=dict)
+    after: dict = field(default_factory=lambda: defaultdict(dict))
+    steady_after: dict = field(default_factory=dict)
+
+
+def _general_lines(loaded: list, load: dict, general: _General, out: _Refreshed, rows: _Rows):
+    """The owed rows' COPY text of the packages whose facts were loaded, computed from them."""
+    lines, new_from, again, after = rows.lines, general.new_from, general.again, general.after
+    for facts in loaded:
+        pk, first, last = facts.package, load[facts.package], general.todo[facts.package][2]
+        by_month = recharges.segments_by_month(facts, first, last)
+        out.computed[pk] = (first, last, by_month)
+        new = new_from.get(pk)
+        owing = set()
+        for month, result in by_month.items():
+            owed = recharges.owed_by_funder(facts, result)
+            yield from lines(pk, month, owed, result)
+            if new is not None and month >= new:
+                if any(owed.values()):
+                    owing.add(month)
+            elif pk in again:
+                after[(pk, month)] = {f: int(v * 100) for f, v in owed.items() if v}
+        if owing:
+            out.owing[pk] = owing
+        general.steady_after[pk] = recharges.steady_from(facts, recharges.next_month(last))
+
+
+def _steady_new(looked: list[_Package], period: date) -> dict:
+    """{package: the month after its last computed one} of each package that is computed before
+    the period, not stale, steady after its last computed month and live in the month after it:
+    ``_refresh``'s general path would compute from that month to the period from the steady state,
+    delete nothing and compare nothing again; ``_steady_lines`` gives the same, with less on the
+    way."""
+    done: dict[int, tuple[_Package, date]] = {}
+    for p in looked:
+        through = p.computed_through
+        if p.steady is None or through is None or p.stale_from is not None or through >= period:
+            continue
+        first = recharges.next_month(through)
+        if p.end is not None and p.end < first:
+            continue
+        done[p.pk] = (p, first)
+    return done
+
+
+def _steady_lines(steady_new: dict, period: date, out: _Refreshed, rows: _Rows):
+    """The owed rows' COPY text of the new months of ``_steady_new``'s packages, from their steady
+    state."""
     loaded, computed, owing_by = out.loaded, out.computed, out.owing
     steady_facts, steady_months, owed_by_funder = (
         recharges.steady_facts,
         recharges.steady_months,
         recharges.owed_by_funder,
     )
-    add = rows.add
-    for p in looked:
-        through, state = p.computed_through, p.steady
-        if state is None or through is None or p.stale_from is not None or through >= period:
-            continue
-        first = recharges.next_month(through)
-        end = p.end
-        if end is not None and end < first:
-            continue
-        pk = p.pk
-        facts = steady_facts(pk, p.start, end, p.payer, first, state)
-        by_month = steady_months(facts, first, period, state)
+    lines = rows.lines
+    for pk, (p, first) in steady_new.items():
+        facts = steady_facts(pk, p.start, p.end, p.payer, first, p.steady)
+        by_month = steady_months(facts, first, period, p.steady)
         loaded[pk] = (first, facts)
         computed[pk] = (first, period, by_month)
         owing = set()
         for month, result in by_month.items():
             owed = owed_by_funder(facts, result)
-            add(pk, month, owed, result)
+            yield from lines(pk, month, owed, result)
             if any(owed.values()):
                 owing.add(month)
         if owing:
             owing_by[pk] = owing
-        done[pk] = first
-    return done
 
 
 def _delete_stale(stale: list[tuple[int, date]]) -> dict:
@@ -492,14 +539,14 @@ def _delete_stale(stale: list[tuple[int, date]]) -> dict:
     return before
 
 
-def _mark_computed(ids: list[int], period: date, seen: list[int], steady: dict) -> None:
-    """Computed through the period or the last month computed before if later (as ``_refresh``
-    computed them), and fresh unless a trigger counted a write since the run read
-    the package's ``changes`` (then it stays stale from where that write marked it). ``steady``:
-    what ``recharges.steady_from`` found after the last month, for the packages whose facts were
-    loaded (the others' is as it was)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
+def _mark_statements(ids: list[int], period: date, seen: list[int], steady: dict) -> list[tuple]:
+    """The statements (SQL, parameters) that mark the packages computed through the period or the
+    last month computed before if later (as ``_refresh`` computed them), and fresh unless a trigger
+    counted a write since the run read the package's ``changes`` (then it stays stale from where
+    that write marked it). ``steady``: what ``recharges.steady_from`` found after the last month,
+    for the packages whose facts were loaded (the others' is as it was)."""
+    out = [
+        (
             """
             INSERT INTO brokerage_ledgerpackage AS l (package_id, computed_through, stale_from, changes)
             SELECT id, %s::date, NULL, seen FROM unnest(%s::bigint[], %s::bigint[]) AS f(id, seen)
@@ -510,10 +557,12 @@ def _mark_computed(ids: list[int], period: date, seen: list[int], steady: dict) 
             """,
             [period, array_literal(ids), array_literal(seen)],
         )
-        if steady:
-            pks = list(steady)
-            states = [steady[pk] for pk in pks]
-            cursor.execute(
+    ]
+    if steady:
+        pks = list(steady)
+        states = [steady[pk] for pk in pks]
+        out.append(
+            (
                 """
                 UPDATE brokerage_ledgerpackage l
                 SET steady_weekly_ten_thousandths = f.cost, steady_funders = f.funders::bigint[],
@@ -531,6 +580,8 @@ def _mark_computed(ids: list[int], period: date, seen: list[int], steady: dict) 
                     ),
                 ],
             )
+        )
+    return out
 
 
 def _whole(value: Decimal, places: int) -> int:

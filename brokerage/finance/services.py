@@ -337,9 +337,8 @@ def _execute(run_id: int, issuer_id: int, *, incremental: bool = True) -> Rechar
     if run.status != RechargeRunStatus.RUNNING or run.invoices.exists():
         return run
     if incremental:
-        prepared = ledger.prepare(run, _PackageRow)
+        prepared, result = ledger.bill(run, _PackageRow)
         packages, package_count, issues = prepared.packages, prepared.package_count, prepared.issues
-        result = prepared.true_up(run.period)
     else:
         packages, facts, billed, waived = _load_facts(run)
         result = recharges.true_up(facts, period=run.period, billed=billed, waived=waived)

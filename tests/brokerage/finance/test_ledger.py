@@ -451,13 +451,13 @@ def test_a_write_while_a_run_computes_leaves_the_package_stale(books, monkeypatc
     from brokerage.finance import ledger
 
     books.add_package(10, D("700"), 50)
-    real = ledger._mark_computed
+    real = ledger._mark_statements
 
     def with_a_write_in_between(ids, through, seen, steady):
         PackageCost.objects.filter(package=books.packages[0]).update(unit_rate=D("900"))
-        real(ids, through, seen, steady)
+        return real(ids, through, seen, steady)
 
-    monkeypatch.setattr(ledger, "_mark_computed", with_a_write_in_between)
+    monkeypatch.setattr(ledger, "_mark_statements", with_a_write_in_between)
     books.run(books.council, date(2022, 2, 1))
 
     assert _state(books.packages[0]) == (date(2022, 2, 1), date(2021, 12, 1))
