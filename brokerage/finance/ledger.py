@@ -471,7 +471,7 @@ def _general_lines(loaded: list, load: dict, general: _General, out: _Refreshed,
 
 
 def _steady_new(looked: list[_Package], period: date) -> dict:
-    """{package: the month after its last computed one} of each package that is computed before
+    """{package: (its row, the month after its last computed one)} of each package computed before
     the period, not stale, steady after its last computed month and live in the month after it:
     ``_refresh``'s general path would compute from that month to the period from the steady state,
     delete nothing and compare nothing again; ``_steady_lines`` gives the same, with less on the
