@@ -91,7 +91,9 @@ def _stop(worker: subprocess.Popen) -> None:
 
 
 def once(period: date, concurrency: int) -> dict:
-    """Start a worker of ``concurrency`` processes, request the region run, wait for its summary."""
+    """Start a worker of ``concurrency`` processes, request the region run, wait for its summary.
+    The requesting process has loaded the task service's modules before the clock starts, as the
+    web process that takes the request has (``jobs.warm_up``); its first publish still connects."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commissioning.settings")
     import django
 
@@ -100,9 +102,11 @@ def once(period: date, concurrency: int) -> dict:
 
     from brokerage.finance import region
     from brokerage.models import InvoiceLine
+    from commissioning import jobs
     from commissioning.celery import app as celery_app
     from commissioning.models import User
 
+    jobs.warm_up()  # as a web process does when it starts (commissioning/wsgi.py)
     queue = f"bench-fanout-{uuid.uuid4().hex[:10]}"
     celery_app.conf.task_default_queue = queue
     log_path = VAR / f"{queue}.log"

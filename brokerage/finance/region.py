@@ -89,17 +89,51 @@ def region_run_request(*, period: date, by: User | None, partnerships=None) -> R
             if existing is None:
                 raise ValidationError({"period": ["A region run of this month has just finished."]}) from None
             return existing
-        members = RegionRunMember.objects.bulk_create(
-            RegionRunMember(region_run=region, partnership=partnership, issuer=issuer)
-            for partnership, issuer in plan
-        )
-        for member in members:
-            member.region_run = region
-            _claim_run(member)
+        members = [RegionRunMember(region_run=region, partnership=p, issuer=i) for p, i in plan]
+        if _claim_runs(region, members):
+            RegionRunMember.objects.bulk_create(members)
+        else:  # an issuer was taken a moment ago by another request: member by member, as its tasks do
+            for member in members:
+                member.run = None
+            for member in RegionRunMember.objects.bulk_create(members):
+                _claim_run(member)
     from ..tasks import dispatch_region_run
 
     jobs.enqueue(dispatch_region_run, region.pk)  # broker down: the region run waits, recovered later
     return region
+
+
+def _claim_runs(region: RegionRun, members: list[RegionRunMember]) -> bool:
+    """``_claim_run`` for every member of a new region run at once (members not yet written): one
+    query for the issuers' active runs of the month and one insert of the new runs, rather than
+    five statements a member. The first member of an issuer with no active run gets a new run, a
+    member whose issuer's active run is of its partnership gets that run, and the others none
+    (their tasks make them later), as member by member in the plan's order. False, with nothing
+    written, when an issuer's run was made by someone else since the query."""
+    active = {
+        run.issuer_id: run
+        for run in RechargeRun.objects.filter(
+            issuer__in={m.issuer_id for m in members}, period=region.period, status__in=ACTIVE_RUN_STATUSES
+        )
+    }
+    new = []
+    for member in members:
+        run = active.get(member.issuer_id)
+        if run is None:
+            run = active[member.issuer_id] = RechargeRun(
+                partnership_id=member.partnership_id,
+                issuer_id=member.issuer_id,
+                period=region.period,
+                requested_by_id=region.requested_by_id,
+            )
+            new.append(run)
+        member.run = run if run.partnership_id == member.partnership_id else None
+    try:
+        with transaction.atomic():
+            RechargeRun.objects.bulk_create(new)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _active_run_of(issuer_id: int, period: date) -> RechargeRun | None:

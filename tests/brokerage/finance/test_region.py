@@ -266,3 +266,63 @@ def test_a_region_run_is_seen_only_by_users_of_all_its_partnerships(
     assert client.get(region_run.get_absolute_url()).status_code == 200
     assert client.get(reverse("finance:region-run-create")).status_code == 403
     assert RegionRunMember.objects.restrict(only_home).count() == 2  # its own partnership's members
+
+
+def test_the_request_makes_every_members_run_in_a_few_statements_however_many_partnerships(
+    partnership, council, ccg, finance, broker, django_assert_max_num_queries
+):
+    """The members' runs are made together (one query for the issuers' active runs, one insert),
+    not five statements a member: a region of many partnerships answers the click at once."""
+    for name in ("Croydon", "Merton", "Sutton", "Kingston", "Richmond"):
+        other = PartnershipFactory(name=name)
+        PartnershipGrant.objects.create(user=finance, partnership=other)
+    with django_assert_max_num_queries(16):  # 12 members; member by member this was 69
+        region_run = region.region_run_request(period=MAY, by=finance)
+    members = list(region_run.members.select_related("run"))
+    assert len(members) == 12 and all(m.run is not None for m in members)
+    assert {(m.run.partnership_id, m.run.issuer_id) for m in members} == {
+        (m.partnership_id, m.issuer_id) for m in members
+    }
+    assert all(m.run.status == "queued" and m.run.requested_by == finance for m in members)
+    assert RechargeRun.objects.count() == 12
+
+
+def test_an_issuers_active_run_is_taken_by_its_partnerships_member_and_blocks_the_others(
+    partnership, council, ccg, finance, broker
+):
+    """As member by member: an issuer's run of the month already queued for this partnership is the
+    member's run; one queued for another partnership leaves the member without a run for now."""
+    shared = PartnershipFactory(name="Croydon", council=council)
+    PartnershipGrant.objects.create(user=finance, partnership=shared)
+    own = RechargeRun.objects.create(partnership=partnership, issuer=council, period=MAY)
+    elsewhere = RechargeRun.objects.create(partnership=shared, issuer=ccg, period=MAY)  # ccg: busy
+
+    region_run = region.region_run_request(period=MAY, by=finance)
+    runs = {(m.partnership_id, m.issuer_id): m.run_id for m in region_run.members.all()}
+    assert runs[(partnership.pk, council.pk)] == own.pk
+    assert runs[(partnership.pk, ccg.pk)] is None
+    assert runs[(shared.pk, council.pk)] is None  # the council's run of the month is the other's
+    assert runs[(shared.pk, shared.nhs_commissioner_id)] is not None
+    assert RechargeRun.objects.filter(period=MAY).count() == 3 and elsewhere.pk not in runs.values()
+
+
+def test_an_issuer_taken_by_another_request_meanwhile_is_claimed_member_by_member(
+    partnership, council, ccg, finance, monkeypatch
+):
+    """The issuers' active runs are read before the runs are inserted: if another request made one
+    in between, the insert is refused as a whole (the database's partial unique constraint), nothing
+    of it stays, and the members claim their runs one by one, as their tasks would."""
+    taken = RechargeRun.objects.create(partnership=partnership, issuer=ccg, period=MAY)
+    real_filter = RechargeRun.objects.filter
+
+    def blind(*args, **kwargs):  # the other request's run is not seen by the first query
+        monkeypatch.undo()
+        return real_filter(*args, **kwargs).exclude(pk=taken.pk)
+
+    monkeypatch.setattr(RechargeRun.objects, "filter", blind, raising=False)
+    region_run = region.region_run_request(period=MAY, by=finance)
+
+    runs = {m.issuer_id: m.run_id for m in region_run.members.all()}
+    assert runs[ccg.pk] == taken.pk
+    assert runs[council.pk] is not None and runs[council.pk] != taken.pk
+    assert RechargeRun.objects.filter(period=MAY).count() == 2
