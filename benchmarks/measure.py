@@ -210,6 +210,91 @@ def _figures(both: dict) -> dict:
     }
 
 
+def _captured_writes(partnership, issuer, period) -> dict:
+    """One run through the service (rolled back) with the rows it COPYs, the statements it sends
+    from its second thread and its invoices' fields kept: what ``writes_alone`` writes again."""
+    from unittest import mock
+
+    from brokerage.finance import ledger, services
+    from brokerage.models import Invoice
+    from commissioning import bulk
+
+    kept: dict = {"owed": [], "mark": []}
+
+    def copy_kept(kind):
+        def copy(table, columns, rows, **kwargs):
+            rows = list(rows)
+            if kind == "lines":
+                ids = {int(row.split("\t", 1)[0]) for row in rows}
+                kept["invoices"] = list(Invoice.objects.filter(pk__in=ids).order_by("pk").values())
+                kept["lines"] = (table, columns, rows, kwargs)
+            else:
+                kept["owed"].append((table, columns, rows, kwargs))
+            return bulk.copy_rows(table, columns, rows, **kwargs)
+
+        return copy
+
+    def meanwhile_kept(statements):
+        kept["mark"] = list(statements)
+        return bulk.meanwhile(statements)
+
+    with (
+        mock.patch.object(services, "copy_rows", copy_kept("lines")),
+        mock.patch.object(ledger, "copy_rows", copy_kept("owed")),
+        mock.patch.object(ledger, "meanwhile", meanwhile_kept),
+    ):
+        run_once(partnership, issuer, period)
+    return kept
+
+
+def writes_alone(partnership, issuer, period) -> dict:
+    """What the month's run writes, written again with no rule and no Python making the rows: its
+    ledger rows and its invoices and lines COPYed from the text the run sent, and the statements
+    marking its packages computed, each repetition in a transaction rolled back, on the state the run
+    starts from. Every trigger, check and index the run's writes meet, they meet too (``RUNNING`` set
+    as the run sets it). The run's floor: what it would take if computing cost nothing."""
+    from django.db import connection
+
+    from brokerage.finance.ledger_sql import RUNNING
+    from brokerage.models import Invoice, RechargeRun
+    from commissioning.bulk import copy_rows
+
+    kept = _captured_writes(partnership, issuer, period)
+    parts: dict[str, list[float]] = {"seconds": [], "ledger": [], "mark": [], "documents": []}
+    for _ in range(REPEAT):
+        with rolled_back():
+            run = RechargeRun.objects.create(
+                partnership=partnership, issuer=issuer, period=period, status="running"
+            )
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute(RUNNING, [f"{issuer.pk}:{partnership.pk}"])
+            for table, columns, rows, kwargs in kept["owed"]:
+                copy_rows(table, columns, rows, **kwargs)
+            ledger_done = time.perf_counter()
+            with connection.cursor() as cursor:
+                for sql, params in kept["mark"]:
+                    cursor.execute(sql, params)
+            mark_done = time.perf_counter()
+            made = Invoice.objects.bulk_create(
+                Invoice(**{k: v for k, v in fields.items() if k != "id"} | {"run_id": run.pk})
+                for fields in kept["invoices"]
+            )
+            ids = {str(old["id"]): str(new.pk) for old, new in zip(kept["invoices"], made, strict=True)}
+            table, columns, rows, kwargs = kept["lines"]
+            copy_rows(table, columns, (ids[r.split("\t", 1)[0]] + r[r.index("\t") :] for r in rows), **kwargs)
+            done = time.perf_counter()
+        parts["seconds"].append(done - started)
+        parts["ledger"].append(ledger_done - started)
+        parts["mark"].append(mark_done - ledger_done)
+        parts["documents"].append(done - mark_done)
+    return {k: stats(v) for k, v in parts.items()} | {
+        "lines": len(kept["lines"][2]),
+        "ledger_rows": sum(len(rows) for _t, _c, rows, _k in kept["owed"]),
+        "invoices": len(kept["invoices"]),
+    }
+
+
 def vacuum() -> None:
     """``VACUUM ANALYZE`` of the whole database, as autovacuum leaves it between two months' runs."""
     from django.db import connection
@@ -228,6 +313,7 @@ def bench_committed(partnership, issuer, period) -> dict:
     prime_ledger(partnership, issuer, period)
     vacuum()
     month = _figures(_full_and_incremental(partnership, issuer, period))
+    month["writes_alone"] = writes_alone(partnership, issuer, period)
     change = backdated_change(partnership, issuer, period)
     vacuum()
     return {

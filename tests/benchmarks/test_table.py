@@ -63,3 +63,23 @@ def test_the_runs_on_a_committed_vacuumed_ledger_are_printed_beside_the_in_trans
     assert "14181 lines; SQL agrees: True; same as full: True" in true_up[1]
     # The committed state is printed for the incremental run alone.
     assert not any("full recompute" in line and "committed" in line for line in lines)
+
+
+def test_the_month_runs_writes_alone_are_printed_under_the_committed_run():
+    month = _run(0.33, 0.08, 3149) | {
+        "writes_alone": {
+            "seconds": _stats(0.124),
+            "lines": 3149,
+            "invoices": 1,
+            "ledger_rows": 3105,
+        }
+    }
+    results = {
+        "committed": {"recharge_month": month, "true_up": _run(0.74, 0.1, 14181) | {"packages_changed": 500}}
+    }
+    lines = table(results).splitlines()
+    at = next(i for i, line in enumerate(lines) if "ledger committed and vacuumed" in line)
+    floor = lines[at + 1]
+    assert "writes alone" in floor and "124 ms" in floor and "1.6x" in floor
+    assert "3149 lines, 1 invoices, 3105 ledger rows" in floor
+    assert "< 3x SQL" not in floor  # a reference for the run, with no target of its own
