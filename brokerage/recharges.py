@@ -397,6 +397,14 @@ def _add_issue(issues: list[Issue], issue: Issue) -> None:
 Owed = tuple[Segment, Hashable, Decimal, Decimal]  # (segment, funder, percent, amount)
 
 
+def owed_by_nobody(payer: Hashable, shares: tuple) -> bool:
+    """True when no funder owes ``payer`` anything under ``shares`` ((funder, percent) pairs): each
+    is the payer or has no share, ``_owed``'s condition for a line, over a whole split. A package
+    steady on such a split (``steady_from``) owes nobody in any month, whatever its days and costs
+    (tests/brokerage/finance/test_ledger_steady.py checks the two agree)."""
+    return all(funder == payer or percent == 0 for funder, percent in shares)
+
+
 def _owed(facts: PackageFacts, segments: Iterable[Segment]) -> list[Owed]:
     """(segment, funder, percent, amount) for each funder other than the payer with a share (a
     stopped suspension's days owe £0.00, a line of their own when the month is billed)."""

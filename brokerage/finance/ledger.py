@@ -490,15 +490,21 @@ def _steady_new(looked: list[_Package], period: date) -> dict:
 
 def _steady_lines(steady_new: dict, period: date, out: _Refreshed, rows: _Rows):
     """The owed rows' COPY text of the new months of ``_steady_new``'s packages, from their steady
-    state."""
+    state. A package steady on a split that has no funder but its payer (``owed_by_nobody``: about a
+    third of a borough's) owes nobody in its new months: it has no rows to write and nothing to
+    bill, so its months are not computed. If one is billed after all (a line of it written since,
+    compared in SQL), ``package_facts`` loads its facts and ``true_up`` computes the month."""
     loaded, computed, owing_by = out.loaded, out.computed, out.owing
-    steady_facts, steady_months, owed_by_funder = (
+    steady_facts, steady_months, owed_by_funder, owed_by_nobody = (
         recharges.steady_facts,
         recharges.steady_months,
         recharges.owed_by_funder,
+        recharges.owed_by_nobody,
     )
     lines = rows.lines
     for pk, (p, first) in steady_new.items():
+        if owed_by_nobody(p.payer, p.steady[1]):
+            continue
         facts = steady_facts(pk, p.start, p.end, p.payer, first, p.steady)
         by_month = steady_months(facts, first, period, p.steady)
         loaded[pk] = (first, facts)
