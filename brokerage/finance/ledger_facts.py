@@ -33,20 +33,22 @@ def package_facts(packages: list, firsts: dict, loaded: dict) -> list[recharges.
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.package_id, c.effective_from, c.effective_to, c.unit_rate, c.units_per_week "
-            "FROM brokerage_packagecost c JOIN unnest(%s::bigint[], %s::date[]) AS f(id, first) "
-            "ON f.id = c.package_id WHERE c.effective_to IS NULL OR c.effective_to >= f.first "
-            "ORDER BY c.package_id, c.effective_from, c.id",
+            "FROM unnest(%s::bigint[], %s::date[]) AS f(id, first) CROSS JOIN LATERAL ("
+            "    SELECT * FROM brokerage_packagecost c WHERE c.package_id = f.id"
+            "    AND (c.effective_to IS NULL OR c.effective_to >= f.first) OFFSET 0"  # by its key, always
+            ") c ORDER BY c.package_id, c.effective_from, c.id",
             span,
         )
         for pk, start, end, rate, units in cursor.fetchall():
             costs[pk].append(recharges.CostRow.of(start, end, rate, units))
         cursor.execute(
             "SELECT s.id, s.package_id, s.effective_from, s.effective_to, sh.organisation_id, sh.percent "
-            "FROM brokerage_fundingsplit s JOIN unnest(%s::bigint[], %s::date[]) AS f(id, first) "
-            "ON f.id = s.package_id "
+            "FROM unnest(%s::bigint[], %s::date[]) AS f(id, first) CROSS JOIN LATERAL ("
+            "    SELECT * FROM brokerage_fundingsplit s WHERE s.package_id = f.id"
+            "    AND (s.effective_to IS NULL OR s.effective_to >= f.first) OFFSET 0"  # by its key, always
+            ") s "
             "LEFT JOIN brokerage_fundingshare sh ON sh.split_id = s.id "
             "LEFT JOIN commissioning_organisation o ON o.id = sh.organisation_id "
-            "WHERE s.effective_to IS NULL OR s.effective_to >= f.first "
             "ORDER BY s.package_id, s.effective_from, s.id, o.code",
             span,
         )
