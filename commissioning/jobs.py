@@ -57,7 +57,8 @@ def warm_up() -> None:
 
     try:
         app.amqp  # noqa: B018 - each property loads its modules
-        app.connection_for_write().transport  # noqa: B018 - kombu's transport, not connected
+        with app.connection_for_write() as broker:  # lazy: it connects when first used
+            broker.transport  # noqa: B018 - kombu's transport module
         app.backend  # noqa: B018
     except Exception:  # a warm-up never stops a process from starting; the first publish will say
         logger.warning("could not load the task service's modules ahead of time", exc_info=True)
