@@ -490,18 +490,15 @@ def _steady_new(looked: list[_Package], period: date) -> dict:
 
 def _steady_lines(steady_new: dict, period: date, out: _Refreshed, rows: _Rows):
     """The owed rows' COPY text of the new months of ``_steady_new``'s packages, from their steady
-    state. A package steady on a split that has no funder but its payer (``owed_by_nobody``: about a
-    third of a borough's) owes nobody in its new months: it has no rows to write and nothing to
-    bill, so its months are not computed. If one is billed after all (a line of it written since,
-    compared in SQL), ``package_facts`` loads its facts and ``true_up`` computes the month."""
+    state. One its payer funds alone (``owed_by_nobody``, a third of a borough's) has no rows and
+    nothing to bill: not computed (if billed after all, ``true_up`` computes it from its facts)."""
     loaded, computed, owing_by = out.loaded, out.computed, out.owing
-    steady_facts, steady_months, owed_by_funder, owed_by_nobody = (
+    steady_facts, steady_months, owed_by_funder = (
         recharges.steady_facts,
         recharges.steady_months,
         recharges.owed_by_funder,
-        recharges.owed_by_nobody,
     )
-    lines = rows.lines
+    lines, owed_by_nobody = rows.lines, recharges.owed_by_nobody
     for pk, (p, first) in steady_new.items():
         if owed_by_nobody(p.payer, p.steady[1]):
             continue
