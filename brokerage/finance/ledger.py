@@ -54,6 +54,7 @@ from django.db import connection
 from commissioning.bulk import array_literal, copy_rows, meanwhile
 
 from .. import recharges
+from . import ledger_rows
 from .ledger_facts import package_facts
 from .ledger_sql import (
     AGREEING,
@@ -353,14 +354,15 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
     stale and was steady after M (``recharges.steady_from``) needs no facts loaded for its new
     months: ``recharges.steady_facts`` gives them.
 
-    That last case (most packages, most months) takes a shorter path (``_steady_lines``); the
-    rest take the general one (``_general_lines``), with their facts loaded. Both compute as the
-    owed rows' COPY reads them, so PostgreSQL stores each chunk of rows while the next is computed.
+    That last case (most packages, most months) takes a shorter path (``ledger_rows.steady_lines``);
+    the rest take the general one (``ledger_rows.general_lines``), with their facts loaded. Both
+    compute as the owed rows' COPY reads them, so PostgreSQL stores each chunk of rows while the
+    next is computed.
     The packages are marked computed later (``_Refreshed.mark``, ``bill``)."""
     out = _Refreshed()
-    rows = _Rows()
+    rows = ledger_rows.Rows()
     todo: dict[int, tuple[date | None, date, date]] = {}  # package -> (delete from, compute from, to)
-    steady_new = _steady_new(looked, period)
+    steady_new = ledger_rows.steady_new(looked, period)
     for p in looked:
         if p.pk in steady_new:
             continue
@@ -379,7 +381,7 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
     if not todo and not steady_new:
         return out
     by_pk = {p.pk: p for p in looked}
-    general = _General(todo)
+    general = ledger_rows.General(todo)
     for pk, (delete_from, first, last) in todo.items():
         through = by_pk[pk].computed_through
         if through is None:
@@ -400,7 +402,8 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
     out.loaded.update((f.package, (load[f.package], f)) for f in loaded)
     # Computed as the COPY reads them: nothing between here and the COPY's end may use the database.
     lines = chain(
-        _steady_lines(steady_new, period, out, rows), _general_lines(loaded, load, general, out, rows)
+        ledger_rows.steady_lines(steady_new, period, out, rows),
+        ledger_rows.general_lines(loaded, load, general, out, rows),
     )
     # These tables have no foreign keys or deferred checks to make immediate.
     copy_rows("brokerage_ledgerowed", OWED_COLUMNS, lines, as_text=True, immediate=False)
@@ -413,107 +416,6 @@ def _refresh(looked: list[_Package], period: date) -> _Refreshed:
     ids = [*steady_new, *todo]
     out.mark = _mark_statements(ids, period, [by_pk[pk].changes for pk in ids], general.steady_after)
     return out
-
-
-@dataclass
-class _Rows:
-    """The ledger rows a refresh writes, as it goes. Owed rows are COPY text straight away: whole
-    numbers and a date, nothing to escape (a run writes one row per package month and funder, a
-    true-up about 10,000); ``iso``: each month's text once."""
-
-    issue_rows: list = field(default_factory=list)
-    iso: dict = field(default_factory=dict)
-
-    def lines(self, pk: int, month: date, owed: dict, result: recharges.MonthResult) -> list[str]:
-        """The owed rows' COPY text of one package month (its issues kept for their own COPY)."""
-        iso = self.iso
-        day = iso.get(month) or iso.setdefault(month, month.isoformat())
-        if result.issues:
-            self.issue_rows.extend((pk, month, i.start, i.end, i.kind, i.message) for i in result.issues)
-        return [f"{pk}\t{day}\t{funder:d}\t{int(value * 100):d}" for funder, value in owed.items()]
-
-
-@dataclass
-class _General:
-    """The general path's plan (``todo``: package -> (delete from, compute from, to); ``again``:
-    package -> the months computed again, to the period; ``new_from``: package -> its first month
-    never computed before) and what it found (``after``: (package, month) -> {funder: pence} of
-    the months computed again; ``steady_after``: what ``recharges.steady_from`` found after the
-    last month computed)."""
-
-    todo: dict
-    again: dict = field(default_factory=dict)
-    new_from: dict = field(default_factory=dict)
-    after: dict = field(default_factory=lambda: defaultdict(dict))
-    steady_after: dict = field(default_factory=dict)
-
-
-def _general_lines(loaded: list, load: dict, general: _General, out: _Refreshed, rows: _Rows):
-    """The owed rows' COPY text of the packages whose facts were loaded, computed from them."""
-    lines, new_from, again, after = rows.lines, general.new_from, general.again, general.after
-    for facts in loaded:
-        pk, first, last = facts.package, load[facts.package], general.todo[facts.package][2]
-        by_month = recharges.segments_by_month(facts, first, last)
-        out.computed[pk] = (first, last, by_month)
-        new = new_from.get(pk)
-        owing = set()
-        for month, result in by_month.items():
-            owed = recharges.owed_by_funder(facts, result)
-            yield from lines(pk, month, owed, result)
-            if new is not None and month >= new:
-                if any(owed.values()):
-                    owing.add(month)
-            elif pk in again:
-                after[(pk, month)] = {f: int(v * 100) for f, v in owed.items() if v}
-        if owing:
-            out.owing[pk] = owing
-        general.steady_after[pk] = recharges.steady_from(facts, recharges.next_month(last))
-
-
-def _steady_new(looked: list[_Package], period: date) -> dict:
-    """{package: (its row, the month after its last computed one)} of each package computed before
-    the period, not stale, steady after its last computed month and live in the month after it:
-    ``_refresh``'s general path would compute from that month to the period from the steady state,
-    delete nothing and compare nothing again; ``_steady_lines`` gives the same, with less on the
-    way."""
-    done: dict[int, tuple[_Package, date]] = {}
-    for p in looked:
-        through = p.computed_through
-        if p.steady is None or through is None or p.stale_from is not None or through >= period:
-            continue
-        first = recharges.next_month(through)
-        if p.end is not None and p.end < first:
-            continue
-        done[p.pk] = (p, first)
-    return done
-
-
-def _steady_lines(steady_new: dict, period: date, out: _Refreshed, rows: _Rows):
-    """The owed rows' COPY text of the new months of ``_steady_new``'s packages, from their steady
-    state. One its payer funds alone (``owed_by_nobody``, a third of a borough's) has no rows and
-    nothing to bill: not computed (if billed after all, ``true_up`` computes it from its facts)."""
-    loaded, computed, owing_by = out.loaded, out.computed, out.owing
-    steady_facts, steady_months, owed_by_funder = (
-        recharges.steady_facts,
-        recharges.steady_months,
-        recharges.owed_by_funder,
-    )
-    lines, owed_by_nobody = rows.lines, recharges.owed_by_nobody
-    for pk, (p, first) in steady_new.items():
-        if owed_by_nobody(p.payer, p.steady[1]):
-            continue
-        facts = steady_facts(pk, p.start, p.end, p.payer, first, p.steady)
-        by_month = steady_months(facts, first, period, p.steady)
-        loaded[pk] = (first, facts)
-        computed[pk] = (first, period, by_month)
-        owing = set()
-        for month, result in by_month.items():
-            owed = owed_by_funder(facts, result)
-            yield from lines(pk, month, owed, result)
-            if any(owed.values()):
-                owing.add(month)
-        if owing:
-            owing_by[pk] = owing
 
 
 def _delete_stale(stale: list[tuple[int, date]]) -> dict:

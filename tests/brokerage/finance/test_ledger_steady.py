@@ -1,5 +1,5 @@
 """A package steady on a split with no funder but its payer owes nobody (``recharges.owed_by_nobody``),
-so the month run computes none of its new months (``ledger._steady_lines``): about a third of a
+so the month run computes none of its new months (``ledger_rows.steady_lines``): about a third of a
 borough's packages. The rule decides it, and the run bills what the full recompute bills."""
 
 from __future__ import annotations
