@@ -120,12 +120,7 @@ def _claim_runs(region: RegionRun, members: list[RegionRunMember]) -> bool:
     for member in members:
         run = active.get(member.issuer_id)
         if run is None:
-            run = active[member.issuer_id] = RechargeRun(
-                partnership_id=member.partnership_id,
-                issuer_id=member.issuer_id,
-                period=region.period,
-                requested_by_id=region.requested_by_id,
-            )
+            run = active[member.issuer_id] = _new_run(member)
             new.append(run)
         member.run = run if run.partnership_id == member.partnership_id else None
     try:
@@ -134,6 +129,17 @@ def _claim_runs(region: RegionRun, members: list[RegionRunMember]) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def _new_run(member: RegionRunMember) -> RechargeRun:
+    """The queued recharge run a member of a region run gets (not yet saved)."""
+    region = member.region_run
+    return RechargeRun(
+        partnership_id=member.partnership_id,
+        issuer_id=member.issuer_id,
+        period=region.period,
+        requested_by_id=region.requested_by_id,
+    )
 
 
 def _active_run_of(issuer_id: int, period: date) -> RechargeRun | None:
@@ -150,12 +156,8 @@ def _claim_run(member: RegionRunMember) -> RechargeRun | None:
     if active is None:
         try:
             with transaction.atomic():
-                run = RechargeRun.objects.create(
-                    partnership_id=member.partnership_id,
-                    issuer_id=member.issuer_id,
-                    period=region.period,
-                    requested_by_id=region.requested_by_id,
-                )
+                run = _new_run(member)
+                run.save(force_insert=True)
         except IntegrityError:  # another request took the issuer a moment ago
             return None
     elif active.partnership_id == member.partnership_id:
