@@ -71,36 +71,28 @@ from .ledger_sql import (
 ZERO = Decimal("0.00")
 
 
-class _Package(NamedTuple):  # a tuple: a run makes one per package of its scope
-    row: tuple  # a services._PackageRow (the run's row_type)
+class _Package(NamedTuple):
+    """A package of the run's scope, one per package (a tuple: a borough's run makes 5,700). The
+    header's fields the run reads most are fields of their own, not properties of ``row``: each
+    is read several times a package, and a property is a Python call each time."""
+
+    pk: int
+    start: date
+    end: date | None
+    payer: int
     in_scope: bool
     computed_through: date | None
     stale_from: date | None
     changes: int
     steady: recharges.Steady | None  # from the month after computed_through on
-
-    @property
-    def pk(self) -> int:
-        return self.row[0]
-
-    @property
-    def start(self) -> date:
-        return self.row[1]
-
-    @property
-    def end(self) -> date | None:
-        return self.row[2]
-
-    @property
-    def payer(self) -> int:
-        return self.row[3]
+    row: tuple  # a services._PackageRow (the run's row_type)
 
 
 def _package(r: tuple, row_type) -> _Package:
     steady = None
     if r[12] is not None:  # whole numbers in the ledger (LedgerPackage), the facts' places here
         steady = (_scaled(r[12], -4), _shares(tuple(r[13]), tuple(r[14])))
-    return _Package(row_type(*r[:8]), r[8], r[9], r[10], r[11], steady)
+    return _Package(r[0], r[1], r[2], r[3], r[8], r[9], r[10], r[11], steady, row_type(*r[:8]))
 
 
 @lru_cache(maxsize=4096)
