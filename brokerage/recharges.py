@@ -300,8 +300,12 @@ def _unchanging(package: Hashable, lo: date, hi: date, state: tuple) -> dict[dat
     """``segments_by_month`` when one state (``_classify``) holds from ``lo`` to ``hi``: in each
     month, the one piece from ``lo`` or the month's first day to ``hi`` or its last day."""
     kind, message, weekly_cost, shares, paid = state
-    out: dict[date, MonthResult] = {}
     last = month_start(hi)
+    if last <= lo <= hi:  # one month (a month run's new month, mostly): the piece from lo to hi
+        if kind:
+            return {last: MonthResult([], [Issue(package, lo, hi, kind, message)])}
+        return {last: MonthResult([Segment(lo, hi, weekly_cost, shares, paid)], [])}
+    out: dict[date, MonthResult] = {}
     start = lo
     for month in _months(month_start(lo), last):
         end = hi if month == last else month_end(month)
