@@ -186,8 +186,9 @@ TIME_ZONE = "Europe/London"
 USE_I18N = False
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = False
-DATE_FORMAT = "j F Y"
-SHORT_DATE_FORMAT = "j M Y"
+# Formats come from the language's format module (en-GB), not from DATE_FORMAT-style settings,
+# which it overrides: ours changes only how a moment is written (commissioning/formats).
+FORMAT_MODULE_PATH = ["commissioning.formats"]
 
 # --- Files --------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
