@@ -84,6 +84,7 @@ def test_the_pool_manager_raises_the_quarter_s_contributions_and_produces_the_st
         page.get_by_text(f"{ccg} pays its {year_label(year)} contribution to schedule 2 monthly")
     ).to_be_visible()
     expect(ipb).to_contain_text("monthly in advance")
+    page.wait_for_load_state()  # the success banner takes focus once scripts run (a click meanwhile is lost)
     month = (today.month - 4) % 12 + 1
 
     page.get_by_role("button", name="Raise this quarter's contribution invoices").click()
@@ -97,6 +98,7 @@ def test_the_pool_manager_raises_the_quarter_s_contributions_and_produces_the_st
     page.get_by_role("button", name="Raise the invoices").click()
 
     expect(page.get_by_text("contribution invoices as drafts")).to_be_visible()
+    page.wait_for_load_state()  # the success banner takes focus once scripts run
     raised = Invoice.objects.filter(kind="contribution")
     # Both monthly now, each month of the quarter to date (in advance: the quarter's last month too).
     quarter_end = contributions.quarter_bounds(year, quarter)[1]
