@@ -299,22 +299,23 @@ def segments_by_month(facts: PackageFacts, first: date, last: date) -> dict[date
 def _unchanging(package: Hashable, lo: date, hi: date, state: tuple) -> dict[date, MonthResult]:
     """``segments_by_month`` when one state (``_classify``) holds from ``lo`` to ``hi``: in each
     month, the one piece from ``lo`` or the month's first day to ``hi`` or its last day."""
-    kind, message, weekly_cost, shares, paid = state
     last = month_start(hi)
-    if last <= lo <= hi:  # one month (a month run's new month, mostly): the piece from lo to hi
-        if kind:
-            return {last: MonthResult([], [Issue(package, lo, hi, kind, message)])}
-        return {last: MonthResult([Segment(lo, hi, weekly_cost, shares, paid)], [])}
+    if last <= lo <= hi:  # one month (a month run's new month, mostly): no months to walk
+        return {last: _piece(package, lo, hi, state)}
     out: dict[date, MonthResult] = {}
     start = lo
     for month in _months(month_start(lo), last):
-        end = hi if month == last else month_end(month)
-        if kind:
-            out[month] = MonthResult([], [Issue(package, start, end, kind, message)])
-        else:
-            out[month] = MonthResult([Segment(start, end, weekly_cost, shares, paid)], [])
+        out[month] = _piece(package, start, hi if month == last else month_end(month), state)
         start = next_month(month)
     return out
+
+
+def _piece(package: Hashable, start: date, end: date, state: tuple) -> MonthResult:
+    """A month's one piece from ``start`` to ``end`` in ``state``: an issue, or a segment."""
+    kind, message, weekly_cost, shares, paid = state
+    if kind:
+        return MonthResult([], [Issue(package, start, end, kind, message)])
+    return MonthResult([Segment(start, end, weekly_cost, shares, paid)], [])
 
 
 def _classify(
